@@ -1,0 +1,35 @@
+"""pytest-pvemock: a fake Proxmox VE cluster for tests.
+
+Importing this package is cheap: nothing here loads a schema or a scenario. The public names below are
+imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "FakeCluster": "pytest_pvemock.model.cluster",
+    "PVEError": "pytest_pvemock.model.errors",
+    "validate_response": "pytest_pvemock.schema.validation",
+    "SchemaValidationError": "pytest_pvemock.schema.validation",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
+    from pytest_pvemock.model.errors import PVEError
+    from pytest_pvemock.schema.validation import SchemaValidationError, validate_response
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'pytest_pvemock' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,1 @@
+"""The API layer: PVE's REST surface over the model. Knows nothing of which library sent a request."""

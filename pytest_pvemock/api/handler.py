@@ -1,0 +1,81 @@
+"""How a handler for one PVE API method is written and registered.
+
+A handler is a plain function that takes a :class:`HandlerContext` and returns the value that goes into
+``{"data": ...}`` (or a :class:`Result` when the envelope needs more, such as ``total`` on task lists).
+It raises :class:`~pytest_pvemock.model.errors.PVEError` (or lets the model raise it) for PVE's errors.
+
+    @handles("GET", "/nodes/{node}/qemu")
+    def list_qemu(ctx: HandlerContext) -> list[dict[str, Any]]:
+        return [vm_list_entry(vm) for vm in ctx.cluster.guests_on(ctx.params["node"], "qemu")]
+
+Paths are the schema's templates (``/nodes/{node}/qemu/{vmid}/status/current``), without ``/api2/json``.
+Handlers live in ``api/handlers/<area>.py``, one module per area of the API (cluster, nodes, qemu, lxc,
+storage, access, pools, tasks, ha, version); importing :mod:`pytest_pvemock.api.handlers` registers them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: ``userid`` such as ``root@pam``, and ``tokenid`` (``"mytoken"``) for API tokens."""
+
+    userid: str
+    tokenid: str | None = None
+
+    @property
+    def authid(self) -> str:
+        """``user@realm`` or ``user@realm!token``, as PVE writes it into UPIDs and ACLs."""
+        return f"{self.userid}!{self.tokenid}" if self.tokenid else self.userid
+
+
+@dataclass
+class HandlerContext:
+    """Everything a handler may use.
+
+    ``params`` holds the path, query and body parameters merged, already checked against the method's
+    ``parameters`` schema and converted to Python values (integers as ``int``, booleans as ``0``/``1``,
+    numbers as ``float``); ``raw_params`` holds them as they arrived (strings).
+    """
+
+    cluster: FakeCluster
+    method: str
+    path: str
+    template: str
+    params: dict[str, Any]
+    principal: Principal
+    raw_params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """A handler result that needs more than ``data``: extra top-level keys, or another HTTP status."""
+
+    data: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+
+
+Handler = Callable[[HandlerContext], Any]
+
+HANDLERS: dict[tuple[str, str], Handler] = {}
+
+
+def handles(method: str, template: str) -> Callable[[Handler], Handler]:
+    """Register ``func`` as the handler of ``method`` on the schema path ``template``."""
+
+    def register(func: Handler) -> Handler:
+        key = (method.upper(), template)
+        if key in HANDLERS:
+            raise RuntimeError(f"two handlers for {method} {template}: {HANDLERS[key].__qualname__}, {func.__qualname__}")
+        HANDLERS[key] = func
+        return func
+
+    return register
