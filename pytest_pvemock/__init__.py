@@ -18,7 +18,7 @@ _EXPORTS = {
     "SchemaValidationError": "pytest_pvemock.schema.validation",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["FakeCluster", "PVEError", "SchemaValidationError", "__version__", "validate_response"]
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster

@@ -74,7 +74,8 @@ def handles(method: str, template: str) -> Callable[[Handler], Handler]:
     def register(func: Handler) -> Handler:
         key = (method.upper(), template)
         if key in HANDLERS:
-            raise RuntimeError(f"two handlers for {method} {template}: {HANDLERS[key].__qualname__}, {func.__qualname__}")
+            existing = HANDLERS[key].__qualname__
+            raise RuntimeError(f"two handlers for {method} {template}: {existing} and {func.__qualname__}")
         HANDLERS[key] = func
         return func
 
