@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .case_files import HACase, load_case
+from .case_files import CaseFileError, HACase, load_case
 from .crm import CRM
 from .environment import DaemonEnv, HAConfigError
 from .guests import ResourceAgents
@@ -350,10 +350,20 @@ class SimHardware:
                         self.log(f"execute {command}", "cmdlist")
                         skip_rounds[skip.group(1)] += int(skip.group(2) or 1)
                     else:
-                        self.hardware_command(command, "cmdlist")
+                        self._run_listed_command(command)
             loop_count += 1
         self.log("exit simulation - done")
         return self.lines
+
+    def _run_listed_command(self, command: str) -> None:
+        try:
+            self.hardware_command(command, "cmdlist")
+        except SimulationError as err:
+            path = self.case.directory / "cmdlist"
+            line = next(
+                (n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if command in text), None
+            )
+            raise CaseFileError(path, str(err), line) from None
 
     def _run_node(self, node: _Node, skip_rounds: dict[str, int], first: bool) -> None:
         if node.crm is not None:
