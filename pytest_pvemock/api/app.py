@@ -1,0 +1,237 @@
+"""The API app: one :class:`ApiRequest` in, one :class:`ApiResponse` out, as pveproxy answers it.
+
+The steps follow pveproxy and PVE's RPC environment, in their order:
+
+1. split ``/api2/<format>/<path>`` (``json`` or ``extjs``);
+2. authenticate (ticket cookie or header, CSRF token for writes, or API token) -> 401;
+3. injected faults (``cluster.inject_error``) -> their status and message;
+4. resolve the method and path against the version's schema -> 501 ``Method 'GET /x' not implemented``;
+5. collect the parameters (path, query, body), refuse API tokens where the method does not allow them (403),
+   answer 595 when the method runs on a node that is offline, check and convert the parameters -> 400;
+6. run the handler; its :class:`~pytest_pvemock.model.errors.PVEError` becomes PVE's status and message;
+7. validate the answer against the method's ``returns`` schema when asked (a violation raises
+   :class:`~pytest_pvemock.schema.validation.SchemaValidationError` out of the transport, failing the test);
+8. wrap it in PVE's envelope.
+
+:meth:`PveApi.handle` never raises anything else: a bug inside the fake becomes HTTP 500 with the exception's
+text (and a warning naming it), never a traceback inside the client library.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+import traceback
+import warnings
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from pytest_pvemock.api import envelope, params
+from pytest_pvemock.api.auth import ANONYMOUS, Authenticator, AuthFailure
+from pytest_pvemock.api.handler import HANDLERS, Handler, HandlerContext, Principal, Result
+from pytest_pvemock.api.messages import ApiRequest, ApiResponse
+from pytest_pvemock.model.errors import PermissionDenied, PVEError
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
+
+_API_PATH = re.compile(r"^/api2/+([a-z][a-z0-9]+)(/.*)?$")
+_SLASHES = re.compile(r"/{2,}")
+
+
+class InternalErrorWarning(UserWarning):
+    """A bug inside pytest-pvemock answered a request with HTTP 500; the warning carries the traceback."""
+
+
+def split_api_path(path: str) -> tuple[str, str] | None:
+    """``/api2/json/nodes/pve1/`` -> ``("json", "/nodes/pve1")``; ``None`` outside ``/api2``."""
+    if "%" in path:
+        path = unquote(path)
+    match = _API_PATH.match(path)
+    if match is None:
+        return None
+    rel = match.group(2) or "/"
+    if "//" in rel:
+        rel = _SLASHES.sub("/", rel)
+    if len(rel) > 1 and rel.endswith("/"):
+        rel = rel.rstrip("/") or "/"
+    return match.group(1), rel
+
+
+def _handlers_loaded() -> dict[tuple[str, str], Handler]:
+    from pytest_pvemock.api import handlers
+
+    handlers.load_all()
+    return HANDLERS
+
+
+class PveApi:
+    """PVE's REST API over one :class:`FakeCluster`.
+
+    ``validate=True`` checks every successful answer against the method's ``returns`` schema and raises
+    :class:`~pytest_pvemock.schema.validation.SchemaValidationError` on a violation (also kept in
+    :attr:`violations`). :attr:`fallback`, when set, answers documented methods that have no handler
+    (the generic answers of the whole-API issue); without it they get 501 as unimplemented methods.
+    """
+
+    def __init__(self, cluster: FakeCluster, validate: bool = False) -> None:
+        self.cluster = cluster
+        self.validate = validate
+        self.auth = Authenticator(cluster)
+        self.violations: list[Exception] = []
+        self.internal_errors: list[str] = []
+        self.fallback: Handler | None = None
+        self._registry: Any = None
+        self._handlers: dict[tuple[str, str], Handler] | None = None
+
+    @property
+    def registry(self) -> Any:
+        """The schema registry of the cluster's PVE version (loaded on first use, cached by the schema layer)."""
+        if self._registry is None:
+            from pytest_pvemock.schema.registry import get_registry
+
+            self._registry = get_registry(self.cluster.version)
+        return self._registry
+
+    def __call__(self, request: ApiRequest) -> ApiResponse:
+        return self.handle(request)
+
+    def handle(self, request: ApiRequest) -> ApiResponse:
+        """Answer ``request`` as PVE would. Raises only ``SchemaValidationError`` (when validating)."""
+        try:
+            return self._answer(request)
+        except Exception as exc:
+            if _is_schema_violation(exc):
+                self.violations.append(exc)
+                raise
+            return self._internal_error(request, exc)
+
+    def _answer(self, request: ApiRequest) -> ApiResponse:
+        split = split_api_path(request.path)
+        if split is None:
+            return envelope.bare_error(501, "no such uri", b"no such uri")
+        fmt, rel = split
+        method = request.method.upper()
+        try:
+            principal = self.auth.authenticate(request, method, rel)
+        except AuthFailure as failure:
+            return envelope.bare_error(401, failure.message)
+        if fmt not in envelope.FORMATS:
+            message = f"no formatter for uri {rel}, {fmt}"
+            return envelope.bare_error(501, message, message.encode())
+        if request.body and method not in ("PUT", "POST"):
+            message = f"Unexpected content for method '{method}'"
+            return envelope.bare_error(501, message, message.encode())
+        fault = self._injected_fault(method, rel)
+        if fault is not None:
+            return envelope.method_error(fmt, fault.code, fault.message)
+        endpoint = self.registry.resolve(method, rel)
+        if endpoint is None:
+            return envelope.method_error(fmt, 501, f"Method '{method} {rel}' not implemented")
+        try:
+            return self._run(request, fmt, method, rel, endpoint, principal)
+        except PVEError as error:
+            return envelope.method_error(fmt, error.code or 500, error.message, error.errors)
+
+    def _injected_fault(self, method: str, rel: str) -> Any:
+        for rule in self.cluster.faults:
+            if rule.matches(method, rel):
+                rule.consume()
+                return rule
+        return None
+
+    def _run(
+        self, request: ApiRequest, fmt: str, method: str, rel: str, endpoint: Any, principal: Principal
+    ) -> ApiResponse:
+        info = endpoint.info
+        template: str = endpoint.template
+        raw = params.collect(method, request.query, request.body, request.header("Content-Type"), endpoint.params)
+        if principal.tokenid is not None and not info.get("allowtoken", 1):
+            raise PermissionDenied(
+                f"Permission check failed (URI '{rel}' not available with API token, need proper ticket.\n)"
+            )
+        self._check_permissions(info, principal, raw)
+        proxy_to = info.get("proxyto")
+        if proxy_to and isinstance(raw.get(proxy_to), str):
+            try:
+                self.cluster.require_node_reachable(raw[proxy_to])
+            except PVEError as error:
+                if error.code == 595:  # pveproxy's own failure to reach the node: no body, as PVE sends it
+                    return envelope.bare_error(595, error.message)
+                raise
+        checked = endpoint.check_parameters(raw)
+        handler = self._handler(method, template)
+        if handler is None:
+            return envelope.method_error(fmt, 501, f"Method '{method} {rel}' not implemented")
+        ctx = HandlerContext(
+            cluster=self.cluster,
+            method=method,
+            path=rel,
+            template=template,
+            params=checked,
+            principal=principal,
+            raw_params=raw,
+        )
+        result = handler(ctx)
+        if isinstance(result, Result):
+            data, extra, status = result.data, result.extra, result.status
+        else:
+            data, extra, status = result, None, 200
+        if self.validate:
+            self._check_returns(endpoint, rel, data)
+        return envelope.success(fmt, data, extra, status)
+
+    def _check_permissions(self, info: dict[str, Any], principal: Principal, raw: dict[str, Any]) -> None:
+        if principal.userid == "root@pam" and principal.tokenid is None:
+            return  # root@pam may do everything (PVE's check_api2_permissions)
+        hook = _permission_hook()
+        if hook is not None:
+            hook(self.cluster, info.get("permissions"), principal if principal is not ANONYMOUS else None, raw)
+
+    def _handler(self, method: str, template: str) -> Handler | None:
+        if self._handlers is None:
+            self._handlers = _handlers_loaded()
+        return self._handlers.get((method, template)) or self.fallback
+
+    def _check_returns(self, endpoint: Any, rel: str, data: Any) -> None:
+        problems = endpoint.validate_returns(data)
+        if problems:
+            from pytest_pvemock.schema.validation import SchemaValidationError
+
+            name = f"{endpoint.method} {endpoint.template}"
+            listed = "\n".join(f"  {problem}" for problem in problems)
+            raise SchemaValidationError(
+                f"{name} (PVE {self.cluster.version}, path {rel}): the fake's answer does not match the schema:\n"
+                f"{listed}",
+                endpoint=name,
+                problems=problems,
+            )
+
+    def _internal_error(self, request: ApiRequest, exc: Exception) -> ApiResponse:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.internal_errors.append(text)
+        warnings.warn(
+            f"pytest-pvemock answered {request.method} {request.path} with HTTP 500 because of a bug in the fake:\n"
+            f"{text}",
+            InternalErrorWarning,
+            stacklevel=2,
+        )
+        split = split_api_path(request.path)
+        fmt = split[0] if split and split[0] in envelope.FORMATS else "json"
+        return envelope.method_error(fmt, 500, f"{type(exc).__name__}: {exc}")
+
+
+@functools.cache
+def _permission_hook() -> Any:
+    """``api.permissions.check_permissions`` when that module is present (the whole-API issue adds it)."""
+    try:
+        from pytest_pvemock.api.permissions import check_permissions
+    except ImportError:
+        return None
+    return check_permissions
+
+
+def _is_schema_violation(exc: Exception) -> bool:
+    validation = sys.modules.get("pytest_pvemock.schema.validation")  # not loaded: nothing was validated
+    return validation is not None and isinstance(exc, validation.SchemaValidationError)
