@@ -1,0 +1,177 @@
+"""Validating answers: a draft 2020-12 validator extended with PVE's lexical rules and keywords.
+
+What the extension adds to the standard vocabulary (the generated schemas only use these on top of it):
+
+- ``format``: PVE's named formats (``formats.py``), replacing the standard meaning of ``email``/``ipv4``/``ipv6``
+  and adding ``pve-node``, ``pve-vmid``, ... and their ``-list``/``-opt`` variants. Always asserted.
+- ``minimum``/``maximum``: also applied to numeric text, as PVE compares ``"106"`` numerically.
+- ``x-pve-property-string``: the value (a string) is parsed like ``parse_property_string`` and the resulting
+  object validated against the keyword's object schema.
+- ``x-pve-type``, ``x-pve-alias``, ``x-pve-key-alias``, ``x-pve-default-key``, ``x-pve-format``,
+  ``x-pve-instance-types``, ``x-pve-format-description``: annotations used by the keywords above and by the
+  parameter verifier; they assert nothing on their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import FormatError as JsonSchemaFormatError
+from jsonschema.exceptions import ValidationError
+
+from pytest_pvemock.schema.convert import NUMBER_TEXT
+from pytest_pvemock.schema.formats import FormatError, check_format, is_known_format
+from pytest_pvemock.schema.parameters import perl_text
+from pytest_pvemock.schema.property_string import PropertyStringError, parse_property_string
+
+__all__ = ["PVEFormatChecker", "PVEValidator", "compile_validator", "describe_errors", "iter_errors"]
+
+
+class PVEFormatChecker(FormatChecker):
+    """Checks every PVE format name (including ``-list``/``-opt``); unknown names pass, as in JSON Schema."""
+
+    def __init__(self) -> None:
+        super().__init__(formats=())
+
+    def check(self, instance: object, format: str) -> None:
+        if not isinstance(instance, str) or not is_known_format(format):
+            return
+        try:
+            check_format(format, instance)
+        except FormatError as error:
+            raise JsonSchemaFormatError(f"{instance!r} is not a valid {format!r}: {error}", cause=error) from None
+
+    def conforms(self, instance: object, format: str) -> bool:
+        try:
+            self.check(instance, format)
+        except JsonSchemaFormatError:
+            return False
+        return True
+
+
+def _numeric(instance: object) -> float | None:
+    if isinstance(instance, bool):
+        return None
+    if isinstance(instance, (int, float)):
+        return float(instance)
+    if isinstance(instance, str) and re.match(NUMBER_TEXT, instance):
+        return float(instance)
+    return None
+
+
+def _minimum(validator: Any, minimum: float, instance: object, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    value = _numeric(instance)
+    if value is not None and value < minimum:
+        yield ValidationError(f"{instance!r} is less than the minimum of {minimum!r}")
+
+
+def _maximum(validator: Any, maximum: float, instance: object, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    value = _numeric(instance)
+    if value is not None and value > maximum:
+        yield ValidationError(f"{instance!r} is greater than the maximum of {maximum!r}")
+
+
+def _property_string(
+    validator: Any, key_schema: dict[str, Any], instance: object, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    text = perl_text(instance)
+    if text is None or isinstance(instance, (int, float)):
+        return
+    try:
+        parsed = parse_property_string(text, key_schema)
+    except PropertyStringError as error:
+        yield ValidationError(f"{text!r} is not a valid property string: {error}")
+        return
+    for error in validator.descend(parsed, key_schema):
+        error.message = f"in property string {text!r}: {error.message}"
+        yield error
+
+
+def _properties(
+    validator: Any, properties: dict[str, Any], instance: object, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    """Standard ``properties``, except that ``null`` counts as absent (Perl's undef), as in PVE's check_object."""
+    if not isinstance(instance, dict):
+        return
+    required = schema.get("required", ())
+    for key, subschema in properties.items():
+        if key not in instance:
+            continue
+        if instance[key] is None and subschema.get("type") != "null":
+            if key in required:
+                yield ValidationError(f"{key!r} is a required property", validator="required", path=[key])
+            continue
+        yield from validator.descend(instance[key], subschema, path=key, schema_path=key)
+
+
+PVEValidator = validators.extend(
+    Draft202012Validator,
+    {
+        "minimum": _minimum,
+        "maximum": _maximum,
+        "properties": _properties,
+        "x-pve-property-string": _property_string,
+    },
+)
+
+_FORMAT_CHECKER = PVEFormatChecker()
+
+
+def compile_validator(schema: dict[str, Any]) -> Any:
+    """A validator for one generated schema (no meta-schema check: the build produced it)."""
+    return PVEValidator(schema, format_checker=_FORMAT_CHECKER)
+
+
+def iter_errors(validator: Any, instance: object) -> list[ValidationError]:
+    return sorted(validator.iter_errors(instance), key=lambda e: (list(e.absolute_path), e.message))
+
+
+def _pointer(error: ValidationError) -> str:
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in error.absolute_path]
+    return "/" + "/".join(parts) if parts else ""
+
+
+def describe_errors(validator: Any, instance: object) -> list[str]:
+    """One line per problem: ``<JSON pointer>: expected <what>, got <value>: <validator's message>``."""
+    lines = []
+    for error in iter_errors(validator, instance):
+        for leaf in _leaves(error):
+            lines.append(f"{_pointer(leaf) or '/'}: expected {_expected(leaf)}, got {_actual(leaf.instance)}")
+    return lines
+
+
+def _leaves(error: ValidationError) -> list[ValidationError]:
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        best = min(error.context, key=lambda e: len(list(e.absolute_path)) * -1)
+        return [best]
+    return [error]
+
+
+def _expected(error: ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    keyword = error.validator
+    if keyword == "required":
+        missing = re.match(r"^'?(.*?)'? is a required property$", error.message)
+        return f"required property {missing.group(1) if missing else ''!r}"
+    if keyword == "type" or keyword == "enum":
+        pve_type = schema.get("x-pve-type")
+        if pve_type == "boolean":
+            return "boolean (0/1)"
+        if pve_type:
+            return f"{pve_type} (number or numeric text)"
+        return f"{keyword} {error.validator_value!r}"
+    if keyword == "pattern" and schema.get("x-pve-type"):
+        return f"{schema['x-pve-type']} (number or numeric text)"
+    if keyword == "format":
+        return (
+            f"format {error.validator_value!r} ({error.cause})" if error.cause else f"format {error.validator_value!r}"
+        )
+    return f"{keyword} {error.validator_value!r} ({error.message})"
+
+
+def _actual(instance: object) -> str:
+    text = repr(instance)
+    return text if len(text) <= 80 else text[:77] + "..."
