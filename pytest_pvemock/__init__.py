@@ -16,11 +16,15 @@ _EXPORTS = {
     "PVEError": "pytest_pvemock.model.errors",
     "validate_response": "pytest_pvemock.schema.validation",
     "SchemaValidationError": "pytest_pvemock.schema.validation",
+    "mock": "pytest_pvemock.mocking",
+    "PveApi": "pytest_pvemock.api.app",
 }
 
-__all__ = ["FakeCluster", "PVEError", "SchemaValidationError", "__version__", "validate_response"]
+__all__ = ["FakeCluster", "PVEError", "PveApi", "SchemaValidationError", "__version__", "mock", "validate_response"]
 
 if TYPE_CHECKING:
+    from pytest_pvemock.api.app import PveApi
+    from pytest_pvemock.mocking import mock
     from pytest_pvemock.model.cluster import FakeCluster
     from pytest_pvemock.model.errors import PVEError
     from pytest_pvemock.schema.validation import SchemaValidationError, validate_response

@@ -1,17 +1,185 @@
-"""The pytest plugin: wires options, markers and fixtures to the library. No logic of its own lives here."""
+"""The pytest plugin: wires options, markers and fixtures to the library. No logic of its own lives here.
+
+Fixtures: ``pve_cluster`` (a fresh cluster per test, patched in), ``pve_cluster_factory`` (build more clusters
+in a test), ``pve_cluster_factory_session`` (clusters that live for the whole session) and ``pve_api`` (a
+proxmoxer client logged in to ``pve_cluster``). The marker ``@pytest.mark.pve_cluster(scenario, version=...,
+task_mode=..., validate=..., refuse_other_hosts=...)`` chooses per test; ini and command-line options set the
+defaults. Answers are checked against the PVE schema by default: a violation fails the test.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
 import pytest
+
+if TYPE_CHECKING:
+    from pytest_pvemock.mocking import ClusterFactory, ClusterOptions
+    from pytest_pvemock.model.cluster import FakeCluster
+
+_DEFAULTS_KEY = pytest.StashKey["ClusterOptions"]()
+_CALL_FAILED_KEY = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pvemock", "fake Proxmox VE cluster (pytest-pvemock)")
-    del group  # options are added by the issues that need them
+    group.addoption(
+        "--pvemock-scenario",
+        dest="pvemock_scenario",
+        default=None,
+        metavar="NAME_OR_PATH",
+        help="scenario of pve_cluster: a built-in name (default, single-node, ...) or a YAML file "
+        "(ini: pvemock_scenario; default: default)",
+    )
+    group.addoption(
+        "--pvemock-pve-version",
+        dest="pvemock_pve_version",
+        default=None,
+        metavar="VERSION",
+        help="PVE version the fake speaks, 9.1 or 8.4 (ini: pvemock_pve_version; default: the scenario's)",
+    )
+    group.addoption(
+        "--pvemock-task-mode",
+        dest="pvemock_task_mode",
+        default=None,
+        choices=("instant", "manual"),
+        help="instant: tasks finish at once; manual: only advance()/settle() move the clock "
+        "(ini: pvemock_task_mode; default: instant)",
+    )
+    group.addoption(
+        "--pvemock-validate",
+        dest="pvemock_validate",
+        action="store_true",
+        default=None,
+        help="check every answer against the PVE schema; a violation fails the test (default)",
+    )
+    group.addoption(
+        "--pvemock-no-validate",
+        dest="pvemock_validate",
+        action="store_false",
+        default=None,
+        help="do not check answers against the PVE schema (ini: pvemock_validate = false)",
+    )
+    group.addoption(
+        "--pvemock-refuse-other-hosts",
+        dest="pvemock_refuse_other_hosts",
+        action="store_true",
+        default=None,
+        help="refuse requests to hosts that no fake cluster answers, instead of letting them reach the network "
+        "(ini: pvemock_refuse_other_hosts)",
+    )
+    parser.addini("pvemock_scenario", "default scenario of pve_cluster", default="default")
+    parser.addini("pvemock_pve_version", "default PVE version of pve_cluster (9.1 or 8.4)", default="")
+    parser.addini("pvemock_task_mode", "default task mode of pve_cluster (instant or manual)", default="")
+    parser.addini("pvemock_validate", "check answers against the PVE schema", type="bool", default=True)
+    parser.addini("pvemock_refuse_other_hosts", "refuse requests to hosts no fake answers", type="bool", default=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "pve_cluster(scenario=None, **options): choose the scenario and options of the pve_cluster fixture",
+        "pve_cluster(scenario=None, *, version=None, task_mode=None, validate=None, refuse_other_hosts=None): "
+        "choose the scenario and options of the pve_cluster fixture for this test",
+    )
+
+
+def _defaults(config: pytest.Config) -> ClusterOptions:
+    """The session's defaults: command line over ini over built-in."""
+    cached = config.stash.get(_DEFAULTS_KEY, None)
+    if cached is not None:
+        return cached
+    from pytest_pvemock.mocking import ClusterOptions
+
+    def pick(name: str) -> Any:
+        value = config.getoption(name)
+        return config.getini(name) if value is None else value
+
+    defaults = ClusterOptions(
+        scenario=pick("pvemock_scenario") or "default",
+        version=pick("pvemock_pve_version") or None,
+        task_mode=pick("pvemock_task_mode") or None,
+        validate=bool(pick("pvemock_validate")),
+        refuse_other_hosts=bool(pick("pvemock_refuse_other_hosts")),
+    )
+    config.stash[_DEFAULTS_KEY] = defaults
+    return defaults
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call" and report.failed:
+        item.stash[_CALL_FAILED_KEY] = True
+
+
+def _report_violations(request: pytest.FixtureRequest, factory: ClusterFactory) -> None:
+    """Fail a test whose code swallowed a schema violation (a test that failed already is left alone)."""
+    violations = factory.violations
+    if violations and not request.node.stash.get(_CALL_FAILED_KEY, False):
+        listed = "\n\n".join(str(violation) for violation in violations)
+        pytest.fail(f"pytest-pvemock: the fake answered against the PVE schema:\n{listed}", pytrace=False)
+
+
+@pytest.fixture
+def pve_cluster_factory(request: pytest.FixtureRequest) -> Iterator[ClusterFactory]:
+    """Build patched-in clusters in a test: ``pve_cluster_factory("single-node", version="8.4")``.
+
+    Each cluster answers its hosts until the test ends. ``pve_cluster_factory.patch(cluster)`` patches in a
+    cluster built by hand. Unset options come from the ini and command-line defaults.
+    """
+    from pytest_pvemock.mocking import ClusterFactory
+
+    factory = ClusterFactory(_defaults(request.config))
+    yield factory
+    factory.close()
+    _report_violations(request, factory)
+
+
+@pytest.fixture(scope="session")
+def pve_cluster_factory_session(request: pytest.FixtureRequest) -> Iterator[ClusterFactory]:
+    """Like ``pve_cluster_factory``, but the clusters live (and keep their state) for the whole session.
+
+    For a module or class scope, write a fixture around :func:`pytest_pvemock.mock` with that scope.
+    """
+    from pytest_pvemock.mocking import ClusterFactory
+
+    factory = ClusterFactory(_defaults(request.config))
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def pve_cluster(request: pytest.FixtureRequest, pve_cluster_factory: ClusterFactory) -> FakeCluster:
+    """A fresh fake cluster for this test (the default scenario unless the marker or options say otherwise).
+
+    Reach it at ``pve_cluster.url`` with ``pve_cluster.user`` / ``pve_cluster.password``; change it through its
+    Python API (``inject_error``, ``set_node_online``, ``clock.advance`` ...).
+    """
+    from pytest_pvemock.mocking import ClusterOptions
+
+    marker = request.node.get_closest_marker("pve_cluster")
+    try:
+        changes = ClusterOptions.check(marker.args, marker.kwargs) if marker else {}
+    except ValueError as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        return pve_cluster_factory(**changes)
+    except (ValueError, LookupError, OSError) as error:
+        pytest.fail(f"pve_cluster: cannot build the cluster: {error}", pytrace=False)
+
+
+@pytest.fixture
+def pve_api(pve_cluster: FakeCluster) -> Any:
+    """A ``proxmoxer.ProxmoxAPI`` logged in to ``pve_cluster`` as root@pam with its password."""
+    proxmoxer = pytest.importorskip(
+        "proxmoxer", reason="the pve_api fixture needs proxmoxer: pip install 'pytest-pvemock[proxmoxer]'"
+    )
+    return proxmoxer.ProxmoxAPI(
+        pve_cluster.host,
+        port=pve_cluster.port,
+        user=pve_cluster.user,
+        password=pve_cluster.password,
+        verify_ssl=False,
     )
