@@ -1,0 +1,86 @@
+"""The one virtual clock of a fake cluster: uptimes, UPID start times, task durations and ticket age.
+
+Time starts at a fixed, realistic epoch so that runs are reproducible. In ``instant`` mode tasks finish as
+soon as they start (the clock does not move); in ``manual`` mode time only moves when a test calls
+:meth:`Clock.advance` or :meth:`Clock.settle`, and work scheduled for a moment runs when the clock passes it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# 2026-09-14 09:27:53 UTC: a plausible "now" for a cluster running PVE 9.1.
+DEFAULT_EPOCH = 1789378073
+
+TASK_MODES = ("instant", "manual")
+
+
+@dataclass(order=True)
+class _Scheduled:
+    when: int
+    seq: int
+    action: Callable[[], None] = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+
+class Clock:
+    """Virtual time in whole epoch seconds, with actions scheduled at moments in it."""
+
+    def __init__(self, start: int = DEFAULT_EPOCH, task_mode: str = "instant") -> None:
+        if task_mode not in TASK_MODES:
+            raise ValueError(f"task_mode must be one of {', '.join(TASK_MODES)}, not {task_mode!r}")
+        self._now = int(start)
+        self.task_mode = task_mode
+        self._queue: list[_Scheduled] = []
+        self._seq = itertools.count()
+
+    @property
+    def instant(self) -> bool:
+        return self.task_mode == "instant"
+
+    def now(self) -> int:
+        return self._now
+
+    def call_at(self, when: int, action: Callable[[], None]) -> _Scheduled:
+        """Run ``action`` once the clock reaches ``when`` (at once if that moment has passed)."""
+        entry = _Scheduled(max(int(when), self._now), next(self._seq), action)
+        heapq.heappush(self._queue, entry)
+        return entry
+
+    def pending(self) -> int:
+        return sum(1 for entry in self._queue if not entry.cancelled)
+
+    def advance(self, seconds: float) -> int:
+        """Move time forward by ``seconds``, running every action that falls due on the way, in order."""
+        if seconds < 0:
+            raise ValueError("the clock cannot go backwards")
+        target = self._now + int(seconds)
+        self._run_until(target)
+        self._now = target
+        return self._now
+
+    def settle(self, limit: int = 10_000) -> int:
+        """Move time forward until nothing is pending (actions may schedule more; ``limit`` stops runaways)."""
+        for _ in range(limit):
+            entry = self._next_live()
+            if entry is None:
+                return self._now
+            self._run_until(entry.when)
+        raise RuntimeError(f"clock did not settle after {limit} scheduled actions")
+
+    def _next_live(self) -> _Scheduled | None:
+        while self._queue and self._queue[0].cancelled:
+            heapq.heappop(self._queue)
+        return self._queue[0] if self._queue else None
+
+    def _run_until(self, target: int) -> None:
+        while True:
+            entry = self._next_live()
+            if entry is None or entry.when > target:
+                return
+            heapq.heappop(self._queue)
+            self._now = max(self._now, entry.when)
+            entry.action()

@@ -1,0 +1,705 @@
+"""The fake cluster: nodes, guests, storage, pools, users, tasks and one clock, changed by tests and the API alike.
+
+    cluster = FakeCluster.default()            # the built-in 3-node scenario
+    vm = cluster.guest(100)
+    vm.start()                                 # a qmstart task; instant by default
+    cluster.node("pve2").go_offline()
+    cluster.inject_error("POST", "/nodes/{node}/qemu/{vmid}/status/start", 500, "boom")
+
+Everything the API answers is computed from this object, so every view agrees with every other one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from pytest_pvemock.model import figures
+from pytest_pvemock.model.access import DEFAULT_ROOT_PASSWORD, AccessStore
+from pytest_pvemock.model.clock import DEFAULT_EPOCH, Clock
+from pytest_pvemock.model.errors import ParameterError, PVEError
+from pytest_pvemock.model.faults import FaultRule
+from pytest_pvemock.model.guest_config import (
+    format_size,
+    lxc_volumes,
+    new_lxc_config,
+    new_qemu_config,
+    parse_size,
+    qemu_disks,
+    volume_id,
+    volume_storage,
+)
+from pytest_pvemock.model.guests import Container, Guest, QemuVM
+from pytest_pvemock.model.key_order import KeyOrder
+from pytest_pvemock.model.nodes import Node
+from pytest_pvemock.model.pools import Pool
+from pytest_pvemock.model.storage import Storage, Volume
+from pytest_pvemock.model.tasks import Task, TaskRegistry
+
+SUPPORTED_VERSIONS = {
+    # release: (full version, kernel)
+    "9.1": ("9.1.2", "6.17.2-1-pve", "#1 SMP PREEMPT_DYNAMIC PMX 6.17.2-1 (2025-10-21T11:55Z)"),
+    "8.4": ("8.4.1", "6.8.12-9-pve", "#1 SMP PREEMPT_DYNAMIC PMX 6.8.12-9 (2025-03-16T19:18Z)"),
+}
+
+NO_QUORUM = "cluster not ready - no quorum?"
+NODE_UNREACHABLE = "Errors during connection establishment, proxy handshake: No route to host"
+
+_ALLOCATION = re.compile(r"^(?P<storage>[a-zA-Z][\w.-]*):(?P<size>\d+(?:\.\d+)?)(?P<rest>(,.*)?)$")
+
+
+class HaStatusProvider(Protocol):
+    """What the HA manager (model/ha) tells the rest of the model; ``None`` where HA does not apply."""
+
+    def guest_hastate(self, guest: Guest) -> str | None: ...
+
+    def guest_ha_status(self, guest: Guest) -> dict[str, Any] | None: ...
+
+    def node_hastate(self, node: Node) -> str | None: ...
+
+
+class FakeCluster:
+    """A Proxmox VE cluster in memory. Build it empty, from a scenario, or with :meth:`default`."""
+
+    def __init__(
+        self,
+        name: str = "pvemock",
+        version: str = "9.1",
+        host: str = "pve.test",
+        port: int = 8006,
+        task_mode: str = "instant",
+        seed: int | str = 0,
+        shuffle_keys: bool = True,
+        start_time: int = DEFAULT_EPOCH,
+    ) -> None:
+        if version not in SUPPORTED_VERSIONS:
+            raise ValueError(f"PVE version must be one of {', '.join(SUPPORTED_VERSIONS)}, not {version!r}")
+        self.name = name
+        self.version = version
+        self.host = host
+        self.port = port
+        self.seed = seed
+        self.clock = Clock(start_time, task_mode)
+        self.access = AccessStore(seed, self.clock.now)
+        self.tasks = TaskRegistry(self.clock, self._process_ids)
+        self.faults: list[FaultRule] = []
+        self.key_order = KeyOrder(seed, shuffle_keys)
+        self.ha_provider: HaStatusProvider | None = None
+        self.ha_resources: list[dict[str, Any]] = []
+        self.ha_groups: list[dict[str, Any]] = []
+        self.ha_rules: list[dict[str, Any]] = []
+        self.scenario_name: str | None = None
+        self._nodes: dict[str, Node] = {}
+        self._guests: dict[int, Guest] = {}
+        self._storages: dict[str, Storage] = {}
+        self._pools: dict[str, Pool] = {}
+        self._quorum_override: bool | None = None
+        self.repoid = figures.hex_string(figures.seeded(seed, "repoid", version), 16)
+
+    # ---- construction ------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_scenario(cls, name_or_path: str | Path = "default", **overrides: Any) -> FakeCluster:
+        """A cluster from a built-in scenario name (``default``, ``single-node``, ...) or a YAML file path."""
+        from pytest_pvemock.model.scenario import load_scenario
+
+        return load_scenario(name_or_path, **overrides)
+
+    @classmethod
+    def default(cls, **overrides: Any) -> FakeCluster:
+        """The built-in default scenario: 3 nodes, a few VMs and containers, local and shared storage, a pool."""
+        return cls.from_scenario("default", **overrides)
+
+    # ---- reaching it -------------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    @property
+    def hosts(self) -> list[str]:
+        """Every host name a client may use for this cluster: its own, each node's name and each node's IP."""
+        names = [self.host]
+        for node in self._nodes.values():
+            names.extend(name for name in (node.name, node.ip) if name not in names)
+        return names
+
+    @property
+    def user(self) -> str:
+        return "root@pam"
+
+    @property
+    def password(self) -> str:
+        root = self.access.users.get("root@pam")
+        return root.password if root is not None and root.password else DEFAULT_ROOT_PASSWORD
+
+    @property
+    def full_version(self) -> str:
+        return SUPPORTED_VERSIONS[self.version][0]
+
+    @property
+    def kernel(self) -> tuple[str, str]:
+        return SUPPORTED_VERSIONS[self.version][1], SUPPORTED_VERSIONS[self.version][2]
+
+    def version_at_least(self, major: int) -> bool:
+        return int(self.version.split(".")[0]) >= major
+
+    # ---- quorum and reachability -------------------------------------------------------------------------------
+
+    @property
+    def quorate(self) -> bool:
+        if self._quorum_override is not None:
+            return self._quorum_override
+        online = sum(1 for node in self._nodes.values() if node.online)
+        return not self._nodes or online * 2 > len(self._nodes)
+
+    def set_quorum(self, quorate: bool | None) -> None:
+        """Force quorum on or off; ``None`` goes back to counting online nodes (a majority is quorate)."""
+        self._quorum_override = quorate
+
+    def require_quorum(self) -> None:
+        if not self.quorate:
+            raise PVEError(NO_QUORUM, 500)
+
+    def require_node_reachable(self, name: str) -> Node:
+        """The node, or PVE's error for a node that does not exist or cannot be reached (595)."""
+        node = self._nodes.get(name)
+        if node is None:
+            raise PVEError(
+                f"hostname lookup '{name}' failed - failed to get address info for: {name}: Name or service not known",
+                500,
+            )
+        if not node.online:
+            raise PVEError(NODE_UNREACHABLE, 595)
+        return node
+
+    # ---- nodes -------------------------------------------------------------------------------------------------
+
+    @property
+    def nodes(self) -> list[Node]:
+        return list(self._nodes.values())
+
+    def node(self, name: str) -> Node | None:
+        return self._nodes.get(name)
+
+    def add_node(self, name: str, **options: Any) -> Node:
+        """Add a node; ``options``: ip, cpus, memory_gib, disk_gib, level, online (see :meth:`Node.build`)."""
+        if name in self._nodes:
+            raise ValueError(f"node '{name}' already exists")
+        nodeid = max((node.nodeid for node in self._nodes.values()), default=0) + 1
+        node = Node.build(name, nodeid, self.seed, self.clock.now(), **options)
+        self._nodes[name] = node
+        return node
+
+    def remove_node(self, name: str) -> None:
+        guests = [guest.vmid for guest in self.guests_on(name)]
+        if guests:
+            raise PVEError(f"cannot remove node '{name}': guests {guests} are still on it")
+        self._nodes.pop(name, None)
+
+    def set_node_online(self, name: str, online: bool = True) -> None:
+        node = self._need_node(name)
+        if online:
+            node.go_online(self.clock.now())
+        else:
+            node.go_offline()
+            for guest in self.guests_on(name):
+                if guest.running:
+                    guest._halt()
+
+    def _need_node(self, name: str) -> Node:
+        node = self._nodes.get(name)
+        if node is None:
+            raise KeyError(f"no such node '{name}'")
+        return node
+
+    def _process_ids(self, node_name: str, now: int) -> tuple[int, int]:
+        node = self._nodes.get(node_name)
+        if node is None:
+            return 4242, now
+        return node.next_process(now)
+
+    # ---- guests ------------------------------------------------------------------------------------------------
+
+    @property
+    def guests(self) -> list[Guest]:
+        return [self._guests[vmid] for vmid in sorted(self._guests)]
+
+    @property
+    def vms(self) -> list[QemuVM]:
+        return [guest for guest in self.guests if isinstance(guest, QemuVM)]
+
+    @property
+    def containers(self) -> list[Container]:
+        return [guest for guest in self.guests if isinstance(guest, Container)]
+
+    def guest(self, vmid: int | str) -> Guest | None:
+        return self._guests.get(int(vmid))
+
+    def guests_on(self, node: str, kind: str | None = None) -> list[Guest]:
+        return [guest for guest in self.guests if guest.node == node and (kind is None or guest.kind == kind)]
+
+    def guest_on(self, node: str, vmid: int | str, kind: str) -> Guest:
+        """The guest ``vmid`` of ``kind`` on ``node``, or PVE's error for a config file that does not exist."""
+        guest = self._guests.get(int(vmid))
+        if guest is None or guest.node != node or guest.kind != kind:
+            directory = "qemu-server" if kind == "qemu" else "lxc"
+            raise PVEError(f"Configuration file 'nodes/{node}/{directory}/{vmid}.conf' does not exist", 500)
+        return guest
+
+    def next_vmid(self, start: int = 100) -> int:
+        vmid = start
+        while vmid in self._guests:
+            vmid += 1
+        return vmid
+
+    def add_vm(
+        self,
+        vmid: int | None = None,
+        node: str | None = None,
+        name: str | None = None,
+        status: str = "stopped",
+        cores: int = 2,
+        sockets: int = 1,
+        memory: int = 2048,
+        disk_gib: int = 32,
+        storage: str = "local-lvm",
+        tags: Iterable[str] | str = (),
+        template: bool = False,
+        pool: str | None = None,
+        lock: str | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> QemuVM:
+        """Put a QEMU VM into the cluster as if it had always been there (no task)."""
+        vmid, node = self._place(vmid, node)
+        rng = figures.seeded(self.seed, "qemu", vmid)
+        ctime = self.clock.now() - rng.randrange(86_400, 40_000_000)
+        base = new_qemu_config(
+            vmid, name or f"vm{vmid}", rng, self.version, ctime, storage, cores, sockets, memory, disk_gib
+        )
+        vm = QemuVM(self, vmid, node, self._finish_config(base, config, tags, template, lock), status)
+        self.register_guest(vm, pool=pool)
+        return vm
+
+    def add_container(
+        self,
+        vmid: int | None = None,
+        node: str | None = None,
+        name: str | None = None,
+        status: str = "stopped",
+        cores: int = 1,
+        memory: int = 512,
+        swap: int = 512,
+        disk_gib: int = 8,
+        storage: str = "local-lvm",
+        tags: Iterable[str] | str = (),
+        template: bool = False,
+        pool: str | None = None,
+        lock: str | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> Container:
+        """Put an LXC container into the cluster as if it had always been there (no task)."""
+        vmid, node = self._place(vmid, node)
+        rng = figures.seeded(self.seed, "lxc", vmid)
+        base = new_lxc_config(name or f"ct{vmid}", vmid, rng, storage, cores, memory, swap, disk_gib)
+        ct = Container(self, vmid, node, self._finish_config(base, config, tags, template, lock), status)
+        self.register_guest(ct, pool=pool)
+        return ct
+
+    def _place(self, vmid: int | None, node: str | None) -> tuple[int, str]:
+        vmid = self.next_vmid() if vmid is None else int(vmid)
+        if vmid in self._guests:
+            raise PVEError(f"VM {vmid} already exists on node '{self._guests[vmid].node}'")
+        if node is None:
+            if not self._nodes:
+                raise ValueError("add a node before adding guests")
+            node = next(iter(self._nodes))
+        self._need_node(node)
+        return vmid, node
+
+    @staticmethod
+    def _finish_config(
+        base: dict[str, Any],
+        extra: dict[str, Any] | None,
+        tags: Iterable[str] | str,
+        template: bool,
+        lock: str | None,
+    ) -> dict[str, Any]:
+        config = {**base, **(extra or {})}
+        tag_text = tags if isinstance(tags, str) else ";".join(tags)
+        if tag_text:
+            config["tags"] = tag_text
+        if template:
+            config["template"] = 1
+        if lock:
+            config["lock"] = lock
+        return config
+
+    def register_guest(self, guest: Guest, pool: str | None = None) -> None:
+        if guest.vmid in self._guests:
+            raise PVEError(f"VM {guest.vmid} already exists on node '{self._guests[guest.vmid].node}'")
+        self._guests[guest.vmid] = guest
+        if pool:
+            self._need_pool(pool).vmids.append(guest.vmid)
+
+    def unregister_guest(self, vmid: int) -> None:
+        self._guests.pop(int(vmid), None)
+        for pool in self._pools.values():
+            if vmid in pool.vmids:
+                pool.vmids.remove(vmid)
+
+    def remove_guest(self, vmid: int) -> None:
+        """Take a guest out of the cluster at once, whatever its state (no task, no checks)."""
+        self.unregister_guest(vmid)
+
+    def create_guest(self, kind: str, node: str, vmid: int, options: dict[str, Any], authid: str = "root@pam") -> Task:
+        """``POST /nodes/{node}/qemu|lxc``: allocate volumes, write the config (locked ``create``), run the task."""
+        self.require_quorum()
+        self.require_node_reachable(node)
+        noun = "VM" if kind == "qemu" else "CT"
+        if vmid in self._guests:
+            existing = self._guests[vmid]
+            raise PVEError(f"unable to create {noun} {vmid} - {noun} {vmid} already exists on node '{existing.node}'")
+        options = dict(options)
+        start = bool(options.pop("start", 0))
+        pool = options.pop("pool", None)
+        if pool is not None and pool not in self._pools:
+            raise PVEError(f"pool '{pool}' does not exist")
+        config = self._config_from_create_options(kind, vmid, options)
+        config["lock"] = "create"
+        guest: Guest = (QemuVM if kind == "qemu" else Container)(self, vmid, node, config)
+        self.register_guest(guest, pool=pool)
+
+        def finish(task: Task) -> None:
+            guest.config.pop("lock", None)
+            if start:
+                guest._boot()
+
+        return self.tasks.start(node, ("qm" if kind == "qemu" else "vz") + "create", vmid, authid, work=finish)
+
+    def _config_from_create_options(self, kind: str, vmid: int, options: dict[str, Any]) -> dict[str, Any]:
+        rng = figures.seeded(self.seed, "create", kind, vmid)
+        config: dict[str, Any] = {}
+        disk_index: dict[str, int] = {}
+        for key, value in options.items():
+            if key in ("ostemplate", "password", "ssh-public-keys", "storage", "unique", "force", "archive"):
+                continue
+            text = value if not isinstance(value, str) else self._allocate(key, value, vmid, disk_index)
+            if isinstance(text, str) and key.startswith("net"):
+                text = self._add_mac(kind, text, rng)
+            config[key] = text
+        if kind == "qemu":
+            config.setdefault("memory", "512")
+            config.setdefault("smbios1", f"uuid={figures.uuid4(rng)}")
+            config.setdefault("vmgenid", figures.uuid4(rng))
+            qemu = {"9.1": "10.1.2", "8.4": "9.2.0"}[self.version]
+            config.setdefault("meta", f"creation-qemu={qemu},ctime={self.clock.now()}")
+        else:
+            storage = options.get("storage", "local")
+            if "rootfs" not in config:
+                config["rootfs"] = f"{storage}:vm-{vmid}-disk-0,size=4G"
+            config.setdefault("memory", 512)
+            config.setdefault("swap", 512)
+            config.setdefault("arch", "amd64")
+            config.setdefault("ostype", "debian")
+        return config
+
+    @staticmethod
+    def _allocate(key: str, value: str, vmid: int, disk_index: dict[str, int]) -> str:
+        """Turn PVE's allocation syntax ``STORAGE:SIZE_GIB`` into a volume name with its size."""
+        match = _ALLOCATION.match(value)
+        if match is None or not (key == "rootfs" or re.match(r"^(scsi|virtio|sata|ide|efidisk|tpmstate|mp)\d+$", key)):
+            return value
+        storage = match["storage"]
+        index = disk_index.get("n", 0)
+        disk_index["n"] = index + 1
+        size = format_size(int(float(match["size"]) * 1024**3))
+        return f"{storage}:vm-{vmid}-disk-{index},size={size}{match['rest']}"
+
+    @staticmethod
+    def _add_mac(kind: str, text: str, rng: Any) -> str:
+        if kind == "qemu":
+            model, _, rest = text.partition(",")
+            if "=" not in model:
+                return f"{model}={figures.mac_address(rng)}" + (f",{rest}" if rest else "")
+            return text
+        if "hwaddr=" not in text:
+            return f"{text},hwaddr={figures.mac_address(rng)}"
+        return text
+
+    # ---- storage -----------------------------------------------------------------------------------------------
+
+    @property
+    def storages(self) -> list[Storage]:
+        return list(self._storages.values())
+
+    def storage(self, storage_id: str) -> Storage | None:
+        return self._storages.get(storage_id)
+
+    def add_storage(
+        self,
+        storage: str,
+        plugintype: str = "dir",
+        content: Iterable[str] = ("images", "rootdir"),
+        shared: bool = False,
+        nodes: Iterable[str] | None = None,
+        size_gib: float = 100,
+        used_fraction: float = 0.2,
+        path: str | None = None,
+        enabled: bool = True,
+    ) -> Storage:
+        if storage in self._storages:
+            raise ValueError(f"storage '{storage}' already exists")
+        entry = Storage.build(
+            storage,
+            plugintype,
+            list(content),
+            self.seed,
+            size_gib=size_gib,
+            used_fraction=used_fraction,
+            shared=shared,
+            nodes=list(nodes) if nodes else None,
+            path=path,
+            enabled=enabled,
+        )
+        self._storages[storage] = entry
+        return entry
+
+    def add_volume(self, storage: str, name: str, content: str, size: int, format: str = "raw") -> Volume:
+        """A static volume (ISO, container template, backup) on ``storage``: ``name`` like ``iso/debian.iso``."""
+        target = self._storages[storage]
+        volume = Volume(f"{storage}:{name}", content, size, format, self.clock.now() - 864_000 - len(name) * 3_607)
+        target.volumes.append(volume)
+        return volume
+
+    def storages_on(self, node: str) -> list[Storage]:
+        return [storage for storage in self._storages.values() if storage.available_on(node)]
+
+    def guest_volumes(self, storage: str, node: str | None = None) -> list[tuple[Guest, str, int]]:
+        """(guest, volid, size) for each guest disk on ``storage`` (on ``node`` unless the storage is shared)."""
+        target = self._storages.get(storage)
+        found: list[tuple[Guest, str, int]] = []
+        for guest in self.guests:
+            if node is not None and target is not None and not target.shared and guest.node != node:
+                continue
+            volumes = qemu_disks(guest.config) if guest.kind == "qemu" else lxc_volumes(guest.config)
+            for value in volumes.values():
+                if volume_storage(value) == storage:
+                    found.append((guest, volume_id(value), parse_size(value)))
+        return found
+
+    def storage_usage(self, storage: str, node: str) -> tuple[int, int, int]:
+        target = self._storages[storage]
+        allocated = sum(size for _guest, _volid, size in self.guest_volumes(storage, node))
+        return target.usage(allocated)
+
+    # ---- pools -------------------------------------------------------------------------------------------------
+
+    @property
+    def pools(self) -> list[Pool]:
+        return list(self._pools.values())
+
+    def pool(self, poolid: str) -> Pool | None:
+        return self._pools.get(poolid)
+
+    def add_pool(self, poolid: str, comment: str = "", vms: Iterable[int] = (), storage: Iterable[str] = ()) -> Pool:
+        if poolid in self._pools:
+            raise PVEError(f"create pool failed: pool '{poolid}' already exists")
+        pool = Pool(poolid, comment)
+        self._pools[poolid] = pool
+        self.update_pool(poolid, vms=vms, storage=storage)
+        return pool
+
+    def update_pool(
+        self,
+        poolid: str,
+        comment: str | None = None,
+        vms: Iterable[int] = (),
+        storage: Iterable[str] = (),
+        delete: bool = False,
+        allow_move: bool = False,
+    ) -> None:
+        """``PUT /pools/{poolid}``: add (or with ``delete``, remove) guests and storages, change the comment."""
+        pool = self._need_pool(poolid)
+        if comment is not None:
+            pool.comment = comment
+        for vmid in (int(vmid) for vmid in vms):
+            if delete:
+                if vmid in pool.vmids:
+                    pool.vmids.remove(vmid)
+                continue
+            if vmid not in self._guests:
+                raise PVEError(f"no such VM '{vmid}'")
+            current = self.pool_of(vmid)
+            if current == poolid:
+                continue
+            if current is not None:
+                if not allow_move:
+                    raise PVEError(f"VM {vmid} belongs already to pool '{current}' and 'allow-move' is not set")
+                self._pools[current].vmids.remove(vmid)
+            pool.vmids.append(vmid)
+        for storage_id in storage:
+            if delete:
+                if storage_id in pool.storages:
+                    pool.storages.remove(storage_id)
+                continue
+            if storage_id not in self._storages:
+                raise PVEError(f"no such storage '{storage_id}'")
+            if storage_id not in pool.storages:
+                pool.storages.append(storage_id)
+
+    def remove_pool(self, poolid: str) -> None:
+        pool = self._need_pool(poolid)
+        if pool.vmids or pool.storages:
+            raise PVEError("delete pool failed: pool not empty")
+        del self._pools[poolid]
+
+    def pool_of(self, vmid: int) -> str | None:
+        for pool in self._pools.values():
+            if vmid in pool.vmids:
+                return pool.poolid
+        return None
+
+    def _need_pool(self, poolid: str) -> Pool:
+        pool = self._pools.get(poolid)
+        if pool is None:
+            raise PVEError(f"pool '{poolid}' does not exist")
+        return pool
+
+    # ---- faults ------------------------------------------------------------------------------------------------
+
+    def inject_error(
+        self,
+        method: str,
+        path: str,
+        code: int = 500,
+        message: str = "injected error",
+        times: int | None = 1,
+    ) -> FaultRule:
+        """Answer ``method path`` with ``code`` and ``message`` the next ``times`` times (``None``: until cleared)."""
+        rule = FaultRule(method, path, code, message, times)
+        self.faults.append(rule)
+        return rule
+
+    def clear_errors(self) -> None:
+        self.faults.clear()
+
+    # ---- views shared by several endpoints ---------------------------------------------------------------------
+
+    def resources(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """``GET /cluster/resources`` (``kind``: vm, node, storage, pool, sdn): one list, every view consistent."""
+        entries: list[dict[str, Any]] = []
+        if kind in (None, "vm"):
+            entries.extend(self._guest_entry(guest) for guest in self.guests)
+        if kind in (None, "node"):
+            entries.extend(self.node_resource(node) for node in self._nodes.values())
+        if kind in (None, "storage"):
+            entries.extend(self._storage_entries())
+        if kind in (None, "pool"):
+            entries.extend(self.pool_resource(pool) for pool in self._pools.values())
+        if kind in (None, "sdn"):
+            entries.extend(self._sdn_entries())
+        return entries
+
+    def _guest_entry(self, guest: Guest) -> dict[str, Any]:
+        node = self._nodes.get(guest.node)
+        if node is None or not node.online:
+            return guest.unknown_resource_entry()
+        return guest.resource_entry()
+
+    def node_resource(self, node: Node) -> dict[str, Any]:
+        running = [guest for guest in self.guests_on(node.name) if guest.running]
+        guests_mem = sum(guest.usage()["mem"] for guest in running)
+        guests_cpu = sum(float(guest.usage()["cpu"]) * guest.maxcpu for guest in running)
+        entry = node.resource_entry(self.clock.now(), guests_mem, guests_cpu)
+        entry["cgroup-mode"] = 2
+        if self.ha_provider is not None:
+            hastate = self.ha_provider.node_hastate(node)
+            if hastate:
+                entry["hastate"] = hastate
+        return entry
+
+    def storage_resource(self, storage: Storage, node: Node) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "id": f"storage/{node.name}/{storage.storage}",
+            "storage": storage.storage,
+            "node": node.name,
+            "type": "storage",
+            "plugintype": storage.plugintype,
+            "status": "available" if node.online else "unknown",
+            "shared": int(storage.shared),
+            "content": storage.content_text,
+        }
+        if node.online:
+            total, used, _avail = self.storage_usage(storage.storage, node.name)
+            entry["disk"] = used
+            entry["maxdisk"] = total
+        return entry
+
+    def _storage_entries(self) -> list[dict[str, Any]]:
+        return [
+            self.storage_resource(storage, node)
+            for node in self._nodes.values()
+            for storage in self.storages_on(node.name)
+            if storage.enabled
+        ]
+
+    def pool_resource(self, pool: Pool) -> dict[str, Any]:
+        entry: dict[str, Any] = {"id": f"/pool/{pool.poolid}", "pool": pool.poolid, "type": "pool"}
+        running = [self._guests[vmid] for vmid in pool.vmids if vmid in self._guests and self._guests[vmid].running]
+        if running:
+            usages = [guest.usage() for guest in running]
+            entry["cpu"] = float(f"{sum(float(usage['cpu']) for usage in usages):.15g}")
+            entry["maxcpu"] = sum(guest.maxcpu for guest in running)
+            entry["mem"] = sum(usage["mem"] for usage in usages)
+            entry["maxmem"] = sum(guest.maxmem for guest in running)
+            entry["uptime"] = max(guest.uptime() for guest in running)
+        return entry
+
+    def pool_members(self, pool: Pool) -> list[dict[str, Any]]:
+        members = [self._guest_entry(self._guests[vmid]) for vmid in pool.vmids if vmid in self._guests]
+        for storage_id in pool.storages:
+            storage = self._storages.get(storage_id)
+            if storage is None:
+                continue
+            members.extend(
+                self.storage_resource(storage, node) for node in self._nodes.values() if storage.available_on(node.name)
+            )
+        return members
+
+    def _sdn_entries(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = []
+        for node in self._nodes.values():
+            if self.version_at_least(9):
+                entries.append(
+                    {
+                        "id": f"network/{node.name}/zone/localnetwork",
+                        "type": "network",
+                        "network-type": "zone",
+                        "network": "localnetwork",
+                        "status": "ok",
+                        "node": node.name,
+                    }
+                )
+            else:
+                entries.append(
+                    {
+                        "id": f"sdn/{node.name}/localnetwork",
+                        "sdn": "localnetwork",
+                        "status": "ok",
+                        "type": "sdn",
+                        "node": node.name,
+                    }
+                )
+        return entries
+
+    def __repr__(self) -> str:
+        return (
+            f"<FakeCluster {self.name!r} PVE {self.version}: {len(self._nodes)} nodes, "
+            f"{len(self._guests)} guests, {self.url}>"
+        )
+
+
+__all__ = ["FakeCluster", "HaStatusProvider", "PVEError", "ParameterError"]

@@ -1,0 +1,894 @@
+"""QEMU virtual machines and LXC containers: state, configuration, usage figures and the actions on them.
+
+Actions follow PVE's API: checks that PVE makes before it forks a worker raise :class:`PVEError` at once (with
+PVE's wording); the rest runs inside a task, so a failure shows up as the task's exit status, and the effect
+(running, stopped, moved, cloned) happens when the task completes on the clock.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from pytest_pvemock.model import figures
+from pytest_pvemock.model.errors import ParameterError, PVEError
+from pytest_pvemock.model.guest_config import (
+    MACHINE_VERSIONS,
+    MIB,
+    NET_KEYS,
+    QEMU_DISK_KEYS,
+    QEMU_VERSIONS,
+    config_text,
+    digest_of,
+    lxc_volumes,
+    memory_mib,
+    parse_size,
+    qemu_disks,
+    with_new_identity,
+)
+from pytest_pvemock.model.tasks import Task
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
+
+RUN_STATES = ("running", "stopped", "paused")
+
+# Options QEMU applies to a running VM at once (PVE's fast-plug options plus the default hotplug set
+# "network,disk,usb"); anything else changed on a running VM waits in the pending section until it stops.
+QEMU_LIVE_OPTIONS = frozenset(
+    {"lock", "name", "onboot", "shares", "startup", "description", "protection", "vmstatestorage", "hookscript", "tags"}
+)
+
+
+def _qemu_option_is_live(key: str) -> bool:
+    return key in QEMU_LIVE_OPTIONS or bool(NET_KEYS.match(key) or QEMU_DISK_KEYS.match(key)) or key.startswith("usb")
+
+
+class Guest:
+    """What QEMU VMs and LXC containers share. ``kind`` is ``qemu`` or ``lxc``."""
+
+    kind = ""
+    task_prefix = ""
+    noun = ""  # "VM" or "CT", as PVE's messages call them
+    config_dir = ""
+
+    def __init__(
+        self,
+        cluster: FakeCluster,
+        vmid: int,
+        node: str,
+        config: dict[str, Any],
+        status: str = "stopped",
+    ) -> None:
+        if status not in RUN_STATES:
+            raise ValueError(f"guest status must be one of {', '.join(RUN_STATES)}, not {status!r}")
+        self._cluster = cluster
+        self.vmid = int(vmid)
+        self.node = node
+        self.config: dict[str, Any] = dict(config)
+        self.pending: dict[str, Any] = {}
+        self.pending_delete: list[str] = []
+        self.snapshots: dict[str, dict[str, Any]] = {}
+        self.run_state = "stopped"
+        self.started_at = 0
+        self.pid: int | None = None
+        self._runs = 0
+        self._usage: dict[str, float] = {}
+        if status != "stopped":
+            self._boot(uptime=self._seeded_uptime())
+            self.run_state = status
+
+    # ---- identity and configuration -------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.vmid} {self.name!r} on {self.node}: {self.status}>"
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}/{self.vmid}"
+
+    @property
+    def name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def config_path(self) -> str:
+        return f"nodes/{self.node}/{self.config_dir}/{self.vmid}.conf"
+
+    @property
+    def template(self) -> bool:
+        return bool(self.config.get("template"))
+
+    @property
+    def lock(self) -> str | None:
+        return self.config.get("lock")
+
+    @property
+    def tags(self) -> list[str]:
+        text = str(self.config.get("tags", ""))
+        return [tag for tag in text.replace(",", ";").replace(" ", ";").split(";") if tag]
+
+    @property
+    def pool(self) -> str | None:
+        return self._cluster.pool_of(self.vmid)
+
+    @property
+    def digest(self) -> str:
+        return digest_of(config_text(self.config, self.snapshots))
+
+    def config_view(self, current: bool = False) -> dict[str, Any]:
+        """The config as ``GET .../config`` returns it: pending changes applied unless ``current``."""
+        view = dict(self.config)
+        if not current:
+            view.update(self.pending)
+            for key in self.pending_delete:
+                view.pop(key, None)
+        view["digest"] = self.digest
+        return view
+
+    def pending_view(self) -> list[dict[str, Any]]:
+        """``GET .../pending``: every option with its current value, its pending value, or its pending delete."""
+        rows: list[dict[str, Any]] = []
+        for key in sorted(set(self.config) | set(self.pending)):
+            row: dict[str, Any] = {"key": key}
+            if key in self.config:
+                row["value"] = self.config[key]
+            if key in self.pending:
+                row["pending"] = self.pending[key]
+            if key in self.pending_delete:
+                row["delete"] = 1
+            rows.append(row)
+        return rows
+
+    # ---- state and figures -----------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """``running`` or ``stopped`` as PVE lists it (a paused VM is ``running`` with qmpstatus ``paused``)."""
+        return "stopped" if self.run_state == "stopped" else "running"
+
+    @property
+    def running(self) -> bool:
+        return self.run_state != "stopped"
+
+    @property
+    def hastate(self) -> str | None:
+        provider = self._cluster.ha_provider
+        return provider.guest_hastate(self) if provider is not None else None
+
+    def ha_status(self) -> dict[str, Any]:
+        provider = self._cluster.ha_provider
+        status = provider.guest_ha_status(self) if provider is not None else None
+        return status if status is not None else {"managed": 0}
+
+    def uptime(self) -> int:
+        return max(self._cluster.clock.now() - self.started_at, 0) if self.running else 0
+
+    @property
+    def maxmem(self) -> int:
+        return memory_mib(self.config.get("memory", 512)) * MIB
+
+    @property
+    def maxcpu(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def maxdisk(self) -> int:
+        raise NotImplementedError
+
+    def _seeded_uptime(self) -> int:
+        return figures.seeded(self._cluster.seed, "uptime", self.vmid).randrange(3_000, 2_500_000)
+
+    def _boot(self, uptime: int = 0) -> None:
+        now = self._cluster.clock.now()
+        self.run_state = "running"
+        self.started_at = now - uptime
+        node = self._cluster.node(self.node)
+        self.pid = node.next_process(now)[0] if node is not None else 4242
+        self._runs += 1
+        rng = figures.seeded(self._cluster.seed, "run", self.vmid, self._runs)
+        self._usage = self._draw_usage(rng)
+
+    def _halt(self) -> None:
+        self.run_state = "stopped"
+        self.started_at = 0
+        self.pid = None
+        self._usage = {}
+        self._apply_pending()
+
+    def _apply_pending(self) -> None:
+        self.config.update(self.pending)
+        for key in self.pending_delete:
+            self.config.pop(key, None)
+        self.pending.clear()
+        self.pending_delete.clear()
+
+    def _draw_usage(self, rng: Any) -> dict[str, float]:
+        return {
+            "cpu": figures.cpu_fraction(rng, 0.002, 0.09),
+            "mem": rng.uniform(0.2, 0.65),
+            "netin": rng.uniform(400, 9_000),
+            "netout": rng.uniform(50, 2_000),
+            "diskread": rng.uniform(800, 40_000),
+            "diskwrite": rng.uniform(300, 25_000),
+            "disk": rng.uniform(0.08, 0.45),
+            "base": rng.randrange(1_000_000, 90_000_000),
+        }
+
+    def usage(self) -> dict[str, Any]:
+        """The counters that follow the status: zeros while stopped, growing with uptime while running."""
+        if not self.running:
+            return {"cpu": 0, "mem": 0, "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0}
+        uptime = self.uptime()
+        use = self._usage
+        base = int(use["base"])
+        return {
+            "cpu": use["cpu"] if self.run_state == "running" else 0,
+            "mem": int(self.maxmem * use["mem"]) + base % 4093,
+            "disk": self._disk_used(),
+            "netin": base // 7 + int(use["netin"] * uptime),
+            "netout": base // 31 + int(use["netout"] * uptime),
+            "diskread": base + int(use["diskread"] * uptime),
+            "diskwrite": base // 3 + int(use["diskwrite"] * uptime),
+        }
+
+    def _disk_used(self) -> int:
+        return 0
+
+    def resource_entry(self) -> dict[str, Any]:
+        """The guest as ``/cluster/resources`` lists it (QUIRKS §2.3)."""
+        entry: dict[str, Any] = {
+            "id": self.id,
+            "vmid": self.vmid,
+            "node": self.node,
+            "type": self.kind,
+            "status": self.status,
+            "name": self.name,
+            "uptime": self.uptime(),
+            "template": int(self.template),
+            "maxcpu": self.maxcpu,
+            "maxmem": self.maxmem,
+            "maxdisk": self.maxdisk,
+            **self.usage(),
+        }
+        if self._cluster.version_at_least(9):
+            entry["memhost"] = self._memhost(entry["mem"])
+        self._add_optional(entry)
+        return entry
+
+    def unknown_resource_entry(self) -> dict[str, Any]:
+        """The entry of a guest whose node has no fresh figures (offline): only its identity."""
+        entry: dict[str, Any] = {"id": self.id, "vmid": self.vmid, "node": self.node, "type": self.kind}
+        entry["status"] = "unknown"
+        self._add_optional(entry)
+        return entry
+
+    def _memhost(self, mem: int) -> int:
+        return 0
+
+    def _add_optional(self, entry: dict[str, Any]) -> None:
+        hastate = self.hastate
+        if hastate:
+            entry["hastate"] = hastate
+        if self.lock:
+            entry["lock"] = self.lock
+        if self.config.get("tags"):
+            entry["tags"] = ";".join(self.tags)
+        pool = self.pool
+        if pool:
+            entry["pool"] = pool
+
+    def list_entry(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def current_status(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # ---- checks ------------------------------------------------------------------------------------------------
+
+    def _not_running_error(self) -> PVEError:
+        return PVEError(f"{self.noun} {self.vmid} not running")
+
+    def check_lock(self, allowed: Iterable[str] = ()) -> None:
+        lock = self.lock
+        if lock and lock not in allowed:
+            raise PVEError(f"{self.noun} is locked ({lock})")
+
+    def _prepare_write(self) -> None:
+        self._cluster.require_quorum()
+        self._cluster.require_node_reachable(self.node)
+
+    def _start_task(self, action: str, authid: str, work: Any = None, duration: int | None = None) -> Task:
+        task_type = "qmigrate" if (self.kind, action) == ("qemu", "migrate") else self.task_prefix + action
+        return self._cluster.tasks.start(self.node, task_type, self.vmid, authid, duration=duration, work=work)
+
+    # ---- actions -----------------------------------------------------------------------------------------------
+
+    def start(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
+        self._prepare_write()
+        return self._start_task("start", authid, work=lambda task: self._do_start(task, skiplock))
+
+    def _do_start(self, task: Task, skiplock: bool) -> None:
+        raise NotImplementedError
+
+    def stop(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
+        self._prepare_write()
+        return self._start_task("stop", authid, work=lambda task: self._do_stop(skiplock))
+
+    def _do_stop(self, skiplock: bool) -> None:
+        if not self.running:
+            return
+        if not skiplock:
+            self.check_lock()
+        self._halt()
+
+    def shutdown(self, authid: str = "root@pam", skiplock: bool = False, force_stop: bool = False) -> Task:
+        self._prepare_write()
+        return self._start_task("shutdown", authid, work=lambda task: self._do_stop(skiplock))
+
+    def reboot(self, authid: str = "root@pam") -> Task:
+        self._prepare_write()
+        if not self.running:
+            raise PVEError(f"VM {self.vmid} not running")
+        return self._start_task("reboot", authid, work=lambda task: self._do_reboot())
+
+    def _do_reboot(self) -> None:
+        self.check_lock()
+        self._halt()
+        self._boot()
+
+    def suspend(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
+        self._prepare_write()
+        if not self.running:
+            raise self._not_running_error()
+        return self._start_task("suspend", authid, work=lambda task: self._do_suspend(skiplock))
+
+    def _do_suspend(self, skiplock: bool) -> None:
+        if not skiplock:
+            self.check_lock()
+        if self.running:
+            self.run_state = "paused"
+
+    def resume(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
+        self._prepare_write()
+        if not self.running:
+            raise self._not_running_error()
+        return self._start_task("resume", authid, work=lambda task: self._do_resume(skiplock))
+
+    def _do_resume(self, skiplock: bool) -> None:
+        if not skiplock:
+            self.check_lock()
+        if self.running:
+            self.run_state = "running"
+
+    def migrate(self, target: str, online: bool = False, authid: str = "root@pam", restart: bool = False) -> Task:
+        """Move to ``target``: the guest holds the ``migrate`` lock while the task runs, and moves when it ends."""
+        self._cluster.require_quorum()
+        if target == self.node:
+            raise ParameterError({"target": "target is local node."})
+        if self._cluster.node(target) is None:
+            raise ParameterError({"target": f"no such cluster node '{target}'"})
+        self._cluster.require_node_reachable(self.node)
+        self.check_lock()
+        if self.running and not (online or restart):
+            raise PVEError(self._offline_migration_error())
+        if not self._cluster.node(target).online:
+            raise PVEError(f"target node '{target}' is not online")
+        source = self.node
+        was_running = self.running
+        self.config["lock"] = "migrate"
+        return self._start_task(
+            "migrate",
+            authid,
+            work=lambda task: self._finish_migration(task, source, target, was_running),
+        )
+
+    def _offline_migration_error(self) -> str:
+        raise NotImplementedError
+
+    def _finish_migration(self, task: Task, source: str, target: str, was_running: bool) -> None:
+        task.log.append(f"starting migration of {self.noun} {self.vmid} to node '{target}'")
+        self.config.pop("lock", None)
+        if not self._cluster.node(target).online:
+            raise PVEError(f"migration aborted: target node '{target}' is not online")
+        self.node = target
+        if was_running:
+            self._halt()
+            self._boot()
+        task.log.append("migration finished successfully")
+
+    def clone(
+        self,
+        newid: int,
+        name: str | None = None,
+        target: str | None = None,
+        full: bool | None = None,
+        pool: str | None = None,
+        description: str | None = None,
+        authid: str = "root@pam",
+    ) -> Task:
+        """Copy this guest to ``newid``. The copy exists (locked ``clone``) at once and is usable when the task ends."""
+        self._prepare_write()
+        newid = int(newid)
+        if self._cluster.guest(newid) is not None:
+            raise PVEError(f"unable to create {self.noun} {newid}: config file already exists")
+        target = target or self.node
+        target_node = self._cluster.node(target)
+        if target_node is None:
+            raise ParameterError({"target": f"no such cluster node '{target}'"})
+        self.check_lock()
+        rng = figures.seeded(self._cluster.seed, "clone", self.vmid, newid)
+        config = with_new_identity(self.config, self.vmid, newid, rng)
+        self._name_clone(config, name)
+        if description is not None:
+            config["description"] = description
+        config["lock"] = "clone"
+        copy_guest = type(self)(self._cluster, newid, target, config)
+        self._cluster.register_guest(copy_guest, pool=pool)
+        return self._start_task("clone", authid, work=lambda task: copy_guest.config.pop("lock", None))
+
+    def _name_clone(self, config: dict[str, Any], name: str | None) -> None:
+        raise NotImplementedError
+
+    def delete(self, authid: str = "root@pam", purge: bool = False, skiplock: bool = False) -> Task:
+        """Destroy the guest (it must be stopped and unlocked); it disappears when the task completes."""
+        self._prepare_write()
+        if not skiplock:
+            self.check_lock()
+        if self.running:
+            raise PVEError(self._running_destroy_error())
+        return self._start_task("destroy", authid, work=lambda task: self._cluster.unregister_guest(self.vmid))
+
+    def _running_destroy_error(self) -> str:
+        raise NotImplementedError
+
+    def set_lock(self, reason: str) -> None:
+        """Lock the config as a long-running operation would (``backup``, ``migrate``, ``snapshot``, ...)."""
+        self.config["lock"] = reason
+
+    def unlock(self) -> None:
+        self.config.pop("lock", None)
+
+    def set_config(
+        self,
+        changes: dict[str, Any] | None = None,
+        delete: Iterable[str] | str = (),
+        digest: str | None = None,
+        skiplock: bool = False,
+        **options: Any,
+    ) -> None:
+        """Change the config as ``PUT .../config`` does: ``changes``/``options`` set keys, ``delete`` removes them."""
+        self._prepare_write()
+        updates = {**(changes or {}), **options}
+        removals = [key for key in (delete.split(",") if isinstance(delete, str) else delete) if key]
+        if digest and digest != self.digest:
+            raise PVEError(self._digest_mismatch_error())
+        if not skiplock:
+            self.check_lock()
+        for key in removals:
+            if key in updates:
+                raise ParameterError({key: f"unable to delete '{key}' - option is also set"})
+        self._apply_config(updates, removals)
+
+    def set_config_task(
+        self,
+        changes: dict[str, Any],
+        delete: Iterable[str] | str = (),
+        digest: str | None = None,
+        authid: str = "root@pam",
+    ) -> Task:
+        """``POST .../config``: the same checks, the change made by a ``qmconfig`` task."""
+        self._prepare_write()
+        if digest and digest != self.digest:
+            raise PVEError(self._digest_mismatch_error())
+        self.check_lock()
+        return self._start_task("config", authid, work=lambda task: self.set_config(changes, delete=delete))
+
+    def _digest_mismatch_error(self) -> str:
+        raise NotImplementedError
+
+    def _apply_config(self, updates: dict[str, Any], removals: list[str]) -> None:
+        for key in removals:
+            self.config.pop(key, None)
+        self.config.update(updates)
+
+    def snapshot(self, snapname: str, description: str = "", vmstate: bool = False, authid: str = "root@pam") -> Task:
+        self._prepare_write()
+        if snapname == "current":
+            raise ParameterError({"snapname": "invalid configuration ID 'current'"})
+        if snapname in self.snapshots:
+            raise PVEError(f"snapshot name '{snapname}' already used")
+        self.check_lock()
+        return self._start_task(
+            "snapshot", authid, work=lambda task: self._take_snapshot(snapname, description, vmstate)
+        )
+
+    def _take_snapshot(self, snapname: str, description: str, vmstate: bool) -> None:
+        snap = {key: value for key, value in self.config.items() if key not in ("lock", "parent")}
+        if self.config.get("parent"):
+            snap["parent"] = self.config["parent"]
+        snap["snaptime"] = self._cluster.clock.now()
+        if description:
+            snap["description"] = description
+        if vmstate and self.running and self.kind == "qemu":
+            snap["vmstate"] = 1
+        self.snapshots[snapname] = snap
+        self.config["parent"] = snapname
+
+    def delete_snapshot(self, snapname: str, authid: str = "root@pam") -> Task:
+        self._prepare_write()
+        if snapname not in self.snapshots:
+            raise PVEError(f"snapshot '{snapname}' does not exist")
+        self.check_lock()
+        return self._start_task("delsnapshot", authid, work=lambda task: self._drop_snapshot(snapname))
+
+    def _drop_snapshot(self, snapname: str) -> None:
+        removed = self.snapshots.pop(snapname)
+        parent = removed.get("parent")
+        for snap in self.snapshots.values():
+            if snap.get("parent") == snapname:
+                _set_or_drop(snap, "parent", parent)
+        if self.config.get("parent") == snapname:
+            _set_or_drop(self.config, "parent", parent)
+
+    def rollback(self, snapname: str, authid: str = "root@pam") -> Task:
+        self._prepare_write()
+        if snapname not in self.snapshots:
+            raise PVEError(f"snapshot '{snapname}' does not exist")
+        self.check_lock()
+        return self._start_task("rollback", authid, work=lambda task: self._roll_back(snapname))
+
+    def _roll_back(self, snapname: str) -> None:
+        snap = self.snapshots[snapname]
+        if self.running:
+            self._halt()
+        restored = {key: value for key, value in snap.items() if key not in ("snaptime", "vmstate", "parent")}
+        restored["parent"] = snapname
+        self.config = copy.deepcopy(restored)
+        if snap.get("vmstate"):
+            self._boot()
+
+    def snapshot_list(self) -> list[dict[str, Any]]:
+        """``GET .../snapshot``: every snapshot, then the ``current`` pseudo-entry (QUIRKS §2.4)."""
+        rows: list[dict[str, Any]] = []
+        for name, snap in self.snapshots.items():
+            row: dict[str, Any] = {"name": name, "description": snap.get("description", "")}
+            row["snaptime"] = snap["snaptime"]
+            if self.kind == "qemu":
+                row["vmstate"] = int(bool(snap.get("vmstate")))
+            if snap.get("parent"):
+                row["parent"] = snap["parent"]
+            rows.append(row)
+        current: dict[str, Any] = {"name": "current", "description": "You are here!", "digest": self.digest}
+        current["running"] = int(self.running)
+        if self.config.get("parent"):
+            current["parent"] = self.config["parent"]
+        rows.append(current)
+        return rows
+
+
+def _set_or_drop(mapping: dict[str, Any], key: str, value: Any) -> None:
+    if value:
+        mapping[key] = value
+    else:
+        mapping.pop(key, None)
+
+
+class QemuVM(Guest):
+    kind = "qemu"
+    task_prefix = "qm"
+    noun = "VM"
+    config_dir = "qemu-server"
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("name") or f"VM {self.vmid}")
+
+    @property
+    def maxcpu(self) -> int:
+        if self.config.get("vcpus"):
+            return int(self.config["vcpus"])
+        return int(self.config.get("cores", 1)) * int(self.config.get("sockets", 1))
+
+    @property
+    def maxdisk(self) -> int:
+        disks = qemu_disks(self.config)
+        boot = str(self.config.get("boot", ""))
+        for key in boot.removeprefix("order=").split(";"):
+            if key in disks:
+                return parse_size(disks[key])
+        return parse_size(next(iter(disks.values()))) if disks else 0
+
+    @property
+    def qmpstatus(self) -> str:
+        return self.run_state
+
+    def _memhost(self, mem: int) -> int:
+        return mem + int(self._usage.get("base", 0)) % 50_000_000 if self.running else 0
+
+    def _do_start(self, task: Task, skiplock: bool) -> None:
+        if self.template:
+            raise PVEError("you can't start a vm if it's a template")
+        if not skiplock:
+            self.check_lock(allowed=("suspended",))
+        if self.running:
+            raise PVEError(f"VM {self.vmid} already running")
+        self._boot()
+
+    def shutdown(self, authid: str = "root@pam", skiplock: bool = False, force_stop: bool = False) -> Task:
+        if self.run_state == "paused":
+            raise PVEError("VM is paused - cannot shutdown")
+        return super().shutdown(authid, skiplock, force_stop)
+
+    def reboot(self, authid: str = "root@pam") -> Task:
+        if self.run_state == "paused":
+            raise PVEError("VM is paused - cannot shutdown")
+        return super().reboot(authid)
+
+    def reset(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
+        self._prepare_write()
+        if not self.running:
+            raise self._not_running_error()
+        return self._start_task("reset", authid, work=lambda task: self._do_reboot())
+
+    def _offline_migration_error(self) -> str:
+        return "can't migrate running VM without --online"
+
+    def _name_clone(self, config: dict[str, Any], name: str | None) -> None:
+        config["name"] = name or f"Copy-of-VM-{self.name}"
+
+    def _running_destroy_error(self) -> str:
+        return f"VM {self.vmid} is running - destroy failed"
+
+    def _digest_mismatch_error(self) -> str:
+        return "checksum mismatch (file change by other user?)"
+
+    def _apply_config(self, updates: dict[str, Any], removals: list[str]) -> None:
+        if not self.running:
+            super()._apply_config(updates, removals)
+            return
+        for key in removals:
+            if _qemu_option_is_live(key):
+                self.config.pop(key, None)
+            elif key not in self.pending_delete:
+                self.pending_delete.append(key)
+        for key, value in updates.items():
+            if _qemu_option_is_live(key):
+                self.config[key] = value
+            else:
+                self.pending[key] = value
+
+    def list_entry(self) -> dict[str, Any]:
+        """A row of ``GET /nodes/{node}/qemu``: ``cpus`` not ``maxcpu``, no ``type``, ``pid`` only when running."""
+        usage = self.usage()
+        entry: dict[str, Any] = {
+            "vmid": self.vmid,
+            "name": self.name,
+            "status": self.status,
+            "uptime": self.uptime(),
+            "cpus": self.maxcpu,
+            "maxmem": self.maxmem,
+            "maxdisk": self.maxdisk,
+            "disk": 0,
+            "cpu": usage["cpu"],
+            "mem": usage["mem"],
+            "netin": usage["netin"],
+            "netout": usage["netout"],
+            "diskread": usage["diskread"],
+            "diskwrite": usage["diskwrite"],
+        }
+        if self._cluster.version_at_least(9):
+            entry["memhost"] = self._memhost(usage["mem"])
+        if self.pid is not None:
+            entry["pid"] = self.pid
+        if self.template:
+            entry["template"] = 1
+        if self.lock:
+            entry["lock"] = self.lock
+        if self.config.get("tags"):
+            entry["tags"] = ";".join(self.tags)
+        return entry
+
+    def current_status(self) -> dict[str, Any]:
+        """``GET .../status/current``: short while stopped, with the QEMU runtime details while running."""
+        usage = self.usage()
+        data: dict[str, Any] = {
+            "vmid": self.vmid,
+            "name": self.name,
+            "status": self.status,
+            "qmpstatus": self.qmpstatus,
+            "uptime": self.uptime(),
+            "cpus": self.maxcpu,
+            "cpu": usage["cpu"],
+            "maxmem": self.maxmem,
+            "mem": usage["mem"],
+            "maxdisk": self.maxdisk,
+            "disk": 0,
+            "netin": usage["netin"],
+            "netout": usage["netout"],
+            "ha": self.ha_status(),
+        }
+        if self._cluster.version_at_least(9):
+            data["memhost"] = self._memhost(usage["mem"])
+        if self.running:
+            data.update(self._runtime_details(usage))
+        if self.template:
+            data["template"] = 1
+        if self.lock:
+            data["lock"] = self.lock
+        if self.config.get("tags"):
+            data["tags"] = ";".join(self.tags)
+        return data
+
+    def _runtime_details(self, usage: dict[str, Any]) -> dict[str, Any]:
+        version = self._cluster.version
+        balloon = self.maxmem
+        free = max(balloon - usage["mem"] - 87_654_321, 0)
+        nics = {
+            f"tap{self.vmid}i{key[3:]}": {"netin": usage["netin"], "netout": usage["netout"]}
+            for key in self.config
+            if NET_KEYS.match(key)
+        }
+        return {
+            "pid": self.pid,
+            "diskread": usage["diskread"],
+            "diskwrite": usage["diskwrite"],
+            "running-machine": MACHINE_VERSIONS.get(version, "pc-i440fx-10.1+pve0"),
+            "running-qemu": QEMU_VERSIONS.get(version, "10.1.2"),
+            "balloon": balloon,
+            "freemem": free,
+            "ballooninfo": {
+                "actual": balloon,
+                "max_mem": balloon,
+                "total_mem": balloon - 81_920_000,
+                "free_mem": free,
+                "last_update": self._cluster.clock.now(),
+            },
+            "nics": nics,
+            "agent": 1 if str(self.config.get("agent", "0")).split(",")[0] in ("1", "enabled=1") else 0,
+            "spice": 0,
+            "shares": int(self.config.get("shares", 1000)),
+        }
+
+
+class Container(Guest):
+    kind = "lxc"
+    task_prefix = "vz"
+    noun = "CT"
+    config_dir = "lxc"
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("hostname") or f"CT{self.vmid}")
+
+    @property
+    def maxcpu(self) -> int:
+        if self.config.get("cores"):
+            return int(self.config["cores"])
+        node = self._cluster.node(self.node)
+        return node.maxcpu if node is not None else 1
+
+    @property
+    def maxdisk(self) -> int:
+        return parse_size(str(lxc_volumes(self.config).get("rootfs", "")))
+
+    @property
+    def maxswap(self) -> int:
+        return int(self.config.get("swap", 512)) * MIB
+
+    def _disk_used(self) -> int:
+        return int(self.maxdisk * self._usage.get("disk", 0.1)) + int(self._usage.get("base", 0)) % 65_521
+
+    def _draw_usage(self, rng: Any) -> dict[str, float]:
+        usage = super()._draw_usage(rng)
+        usage["mem"] = rng.uniform(0.03, 0.3)
+        usage["cpu"] = 0 if rng.random() < 0.3 else figures.cpu_fraction(rng, 0.0001, 0.02)
+        return usage
+
+    def start(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
+        self._prepare_write()
+        if self.running:
+            raise PVEError(f"CT {self.vmid} already running")
+        return super().start(authid, skiplock)
+
+    def _do_start(self, task: Task, skiplock: bool) -> None:
+        if self.template:
+            raise PVEError("you can't start a CT if it's a template")
+        if not skiplock:
+            self.check_lock()
+        self._boot()
+
+    def stop(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
+        self._prepare_write()
+        if not self.running:
+            raise self._not_running_error()
+        return super().stop(authid, skiplock)
+
+    def shutdown(self, authid: str = "root@pam", skiplock: bool = False, force_stop: bool = False) -> Task:
+        self._prepare_write()
+        if not self.running:
+            raise self._not_running_error()
+        return super().shutdown(authid, skiplock, force_stop)
+
+    def _offline_migration_error(self) -> str:
+        return "can't migrate running container without --online or --restart"
+
+    def _name_clone(self, config: dict[str, Any], name: str | None) -> None:
+        config["hostname"] = name or f"Copy-of-CT-{self.name}"
+
+    def _running_destroy_error(self) -> str:
+        return f"unable to destroy CT {self.vmid} - container is running"
+
+    def _digest_mismatch_error(self) -> str:
+        return "detected modified configuration - file changed by other user? Try again."
+
+    def _swap_used(self) -> int:
+        return 0
+
+    def list_entry(self) -> dict[str, Any]:
+        """A row of ``GET /nodes/{node}/lxc``: ``type: lxc``, swap figures, ``pid`` only when running."""
+        usage = self.usage()
+        vmid: int | str = self.vmid if self._cluster.version_at_least(9) else str(self.vmid)
+        entry: dict[str, Any] = {
+            "vmid": vmid,
+            "name": self.name,
+            "type": "lxc",
+            "status": self.status,
+            "uptime": self.uptime(),
+            "cpus": self.maxcpu,
+            "maxmem": self.maxmem,
+            "maxswap": self.maxswap,
+            "maxdisk": self.maxdisk,
+            "swap": self._swap_used(),
+            **usage,
+        }
+        if self._cluster.version_at_least(9):
+            entry.update(self._pressure())
+        if self.pid is not None:
+            entry["pid"] = self.pid
+        if self.template:
+            entry["template"] = 1
+        if self.lock:
+            entry["lock"] = self.lock
+        if self.config.get("tags"):
+            entry["tags"] = ";".join(self.tags)
+        return entry
+
+    def _pressure(self) -> dict[str, str]:
+        level = "0.00" if not self.running else f"{self._usage.get('cpu', 0) * 10:.2f}"
+        return {
+            "pressurecpusome": level,
+            "pressureiosome": "0.00",
+            "pressureiofull": "0.00",
+            "pressurememorysome": "0.00",
+            "pressurememoryfull": "0.00",
+        }
+
+    def current_status(self) -> dict[str, Any]:
+        usage = self.usage()
+        data: dict[str, Any] = {
+            "vmid": self.vmid,
+            "name": self.name,
+            "type": "lxc",
+            "status": self.status,
+            "uptime": self.uptime(),
+            "cpus": self.maxcpu,
+            "maxmem": self.maxmem,
+            "maxswap": self.maxswap,
+            "maxdisk": self.maxdisk,
+            "swap": self._swap_used(),
+            "ha": self.ha_status(),
+            **usage,
+        }
+        if self._cluster.version_at_least(9):
+            data.update(self._pressure())
+        if self.pid is not None:
+            data["pid"] = self.pid
+        if self.template:
+            data["template"] = 1
+        if self.lock:
+            data["lock"] = self.lock
+        if self.config.get("tags"):
+            data["tags"] = ";".join(self.tags)
+        return data

@@ -1,0 +1,35 @@
+"""Key order of JSON objects: PVE's Perl hashes come out in a different order per object (QUIRKS §2.1).
+
+A fake that always emits one order lets clients come to depend on it, so objects are reordered by a permutation
+chosen from the cluster's seed and the object's identity: deterministic across runs, different between objects.
+Permutations are cached per key set, so reordering a thousand entries costs little more than copying them.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from typing import Any
+
+VARIANTS = 16
+
+
+class KeyOrder:
+    """Reorders dict keys per object; ``enabled=False`` keeps the order the code built them in."""
+
+    def __init__(self, seed: int | str = 0, enabled: bool = True) -> None:
+        self.seed = seed
+        self.enabled = enabled
+        self._permutations: dict[tuple[tuple[str, ...], int], tuple[str, ...]] = {}
+
+    def apply(self, obj: dict[str, Any], identity: str = "") -> dict[str, Any]:
+        if not self.enabled or len(obj) < 2:
+            return obj
+        keys = tuple(obj)
+        variant = zlib.crc32(identity.encode()) % VARIANTS
+        order = self._permutations.get((keys, variant))
+        if order is None:
+            shuffled = list(keys)
+            random.Random(f"{self.seed}:{variant}:{len(keys)}").shuffle(shuffled)
+            order = self._permutations[(keys, variant)] = tuple(shuffled)
+        return {key: obj[key] for key in order}

@@ -1,0 +1,124 @@
+"""Cluster nodes: name, address, hardware, load figures and whether they are reachable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_pvemock.model import figures
+
+GIB = 1024**3
+CLOCK_TICKS = 100  # USER_HZ: PVE's pstart counts these since boot
+
+SUBSCRIPTION_LEVELS = ("", "c", "b", "s", "p")
+
+CPU_MODELS = {
+    4: "Intel(R) Xeon(R) E-2224 CPU @ 3.40GHz",
+    8: "Intel(R) Core(TM) i7-6700 CPU @ 3.40GHz",
+    12: "AMD Ryzen 5 5600G with Radeon Graphics",
+    16: "AMD Ryzen 7 5700X 8-Core Processor",
+    32: "AMD EPYC 7302P 16-Core Processor",
+}
+
+
+@dataclass
+class Node:
+    """A cluster member. ``online=False`` makes it unreachable: calls routed to it fail with 595."""
+
+    name: str
+    nodeid: int
+    ip: str
+    maxcpu: int
+    maxmem: int
+    maxdisk: int
+    boot_time: int
+    level: str = ""
+    online: bool = True
+    ssl_fingerprint: str = ""
+    cpu_load: float = 0.0
+    mem_used: int = 0
+    disk_used: int = 0
+    _next_pid: int = field(default=1000, repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        nodeid: int,
+        seed: int | str,
+        now: int,
+        ip: str | None = None,
+        cpus: int = 16,
+        memory_gib: float = 64,
+        disk_gib: float = 930,
+        level: str = "",
+        online: bool = True,
+    ) -> Node:
+        """A node with figures drawn from ``seed`` (uptime of some days, a few GiB in use)."""
+        if level not in SUBSCRIPTION_LEVELS:
+            raise ValueError(f"support level must be one of {SUBSCRIPTION_LEVELS}, not {level!r}")
+        rng = figures.seeded(seed, "node", name)
+        maxmem = int(memory_gib * GIB) - rng.randrange(180_000_000, 420_000_000)
+        maxdisk = int(disk_gib * GIB) + rng.randrange(-2_000_000_000, 2_000_000_000)
+        return cls(
+            name=name,
+            nodeid=nodeid,
+            ip=ip or f"192.168.100.{10 + nodeid}",
+            maxcpu=cpus,
+            maxmem=maxmem,
+            maxdisk=maxdisk,
+            boot_time=now - rng.randrange(800_000, 6_500_000),
+            level=level,
+            online=online,
+            ssl_fingerprint=figures.ssl_fingerprint(rng),
+            cpu_load=figures.cpu_fraction(rng, 0.002, 0.03),
+            mem_used=rng.randrange(int(maxmem * 0.05), int(maxmem * 0.2)),
+            disk_used=rng.randrange(2_300_000_000, 11_000_000_000),
+            _next_pid=rng.randrange(200_000, 3_000_000),
+        )
+
+    @property
+    def status(self) -> str:
+        return "online" if self.online else "offline"
+
+    def uptime(self, now: int) -> int:
+        return max(now - self.boot_time, 0) if self.online else 0
+
+    def next_process(self, now: int) -> tuple[int, int]:
+        """A fresh (pid, pstart) for a worker started at ``now``: pstart counts clock ticks since boot."""
+        self._next_pid += 1 + (self._next_pid % 7)
+        pstart = (now - self.boot_time) * CLOCK_TICKS + (self._next_pid % CLOCK_TICKS)
+        return self._next_pid, pstart
+
+    def cpu_model(self) -> str:
+        return CPU_MODELS.get(self.maxcpu, "AMD EPYC 7302P 16-Core Processor")
+
+    def go_offline(self) -> None:
+        self.online = False
+
+    def go_online(self, now: int) -> None:
+        if not self.online:
+            self.online = True
+            self.boot_time = now - 37
+
+    def resource_entry(self, now: int, guests_mem: int = 0, guests_cpu: float = 0.0) -> dict[str, Any]:
+        """The node as ``/cluster/resources`` shows it (without ``cgroup-mode`` and ``hastate``)."""
+        entry: dict[str, Any] = {
+            "id": f"node/{self.name}",
+            "node": self.name,
+            "type": "node",
+            "status": self.status,
+            "level": self.level,
+            "maxcpu": self.maxcpu,
+            "maxmem": self.maxmem,
+            "maxdisk": self.maxdisk,
+        }
+        if self.online:
+            entry["cpu"] = self.cpu(guests_cpu)
+            entry["mem"] = self.mem_used + guests_mem
+            entry["disk"] = self.disk_used
+            entry["uptime"] = self.uptime(now)
+        return entry
+
+    def cpu(self, guests_cpu: float = 0.0) -> float:
+        return float(f"{self.cpu_load + guests_cpu / max(self.maxcpu, 1):.15g}")

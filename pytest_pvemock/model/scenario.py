@@ -1,0 +1,360 @@
+"""YAML scenarios: a whole cluster (nodes, storage, pools, guests, users and tokens, HA resources) in one file.
+
+    cluster:  {name: lab, version: "9.1"}
+    nodes:    [{name: pve1, cpus: 16, memory_gib: 64}, {name: pve2}]
+    storage:  [{storage: local-lvm, type: lvmthin, content: [images, rootdir]}]
+    pools:    [{poolid: prod, comment: Production}]
+    guests:   [{vmid: 100, type: qemu, node: pve1, name: web01, status: running, pool: prod}]
+    users:    [{userid: ci@pve, password: secret, tokens: [{tokenid: deploy, secret: "..."}]}]
+    ha:       {resources: [{sid: "vm:100", state: started}], groups: [], rules: []}
+
+A mistake in a file is reported with the file, the line and what is wrong (:class:`ScenarioError`).
+Built-in scenarios live in ``pytest_pvemock/scenarios/<name>.yaml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pytest_pvemock.model.cluster import FakeCluster
+from pytest_pvemock.model.errors import PVEError
+
+CLUSTER_KEYS = {"name", "version", "host", "port", "task_mode", "seed", "shuffle_keys", "start_time"}
+NODE_KEYS = {"name", "ip", "cpus", "memory_gib", "disk_gib", "level", "online"}
+STORAGE_KEYS = {
+    "storage",
+    "type",
+    "content",
+    "shared",
+    "nodes",
+    "size_gib",
+    "used_fraction",
+    "path",
+    "enabled",
+    "volumes",
+}
+VOLUME_KEYS = {"name", "content", "size", "format"}
+POOL_KEYS = {"poolid", "comment"}
+GUEST_KEYS = {
+    "vmid",
+    "type",
+    "node",
+    "name",
+    "status",
+    "cores",
+    "sockets",
+    "memory",
+    "swap",
+    "disk_gib",
+    "storage",
+    "tags",
+    "template",
+    "pool",
+    "lock",
+    "config",
+    "snapshots",
+}
+SNAPSHOT_KEYS = {"name", "description", "vmstate"}
+USER_KEYS = {"userid", "password", "enable", "expire", "groups", "comment", "email", "firstname", "lastname", "tokens"}
+TOKEN_KEYS = {"tokenid", "secret", "privsep", "expire", "comment"}
+HA_KEYS = {"resources", "groups", "rules"}
+TOP_KEYS = {"cluster", "nodes", "storage", "pools", "guests", "users", "ha", "description"}
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be loaded: says which file, which line and what is wrong."""
+
+    def __init__(self, source: str, line: int | None, problem: str) -> None:
+        where = f"{source}, line {line}" if line else source
+        super().__init__(f"{where}: {problem}")
+        self.source = source
+        self.line = line
+        self.problem = problem
+
+
+class _Map(dict):
+    """A mapping from YAML that remembers the line of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _List(list):
+    line: int = 0
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        result = _Map()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            result[key] = _construct(loader, value_node)
+            result.key_lines[str(key)] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = _List(_construct(loader, item) for item in node.value)
+        items.line = node.start_mark.line + 1
+        return items
+    return loader.construct_object(node, deep=True)
+
+
+@dataclass
+class _Reader:
+    source: str
+
+    def fail(self, where: Any, problem: str, key: str | None = None) -> ScenarioError:
+        line = getattr(where, "line", None)
+        if key is not None and isinstance(where, _Map):
+            line = where.key_lines.get(key, line)
+        return ScenarioError(self.source, line, problem)
+
+    def mapping(self, value: Any, what: str, allowed: set[str], parent: Any = None) -> _Map:
+        if not isinstance(value, _Map):
+            raise self.fail(value if hasattr(value, "line") else parent, f"{what} must be a mapping")
+        for key in value:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise self.fail(value, f"unknown key '{key}' in {what} (known keys: {known})", key)
+        return value
+
+    def sequence(self, value: Any, what: str, parent: Any) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(parent, f"'{what}' must be a list", what)
+        return value
+
+    def require(self, mapping: _Map, key: str, what: str, kind: type | tuple[type, ...] = str) -> Any:
+        if key not in mapping:
+            raise self.fail(mapping, f"{what} needs '{key}'")
+        return self.typed(mapping, key, what, kind)
+
+    def typed(self, mapping: _Map, key: str, what: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        value = mapping.get(key, default)
+        if (key in mapping and not isinstance(value, kind)) or (isinstance(value, bool) and kind is int):
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise self.fail(mapping, f"'{key}' of {what} must be {names}, not {value!r}", key)
+        return value
+
+
+def builtin_scenarios() -> list[str]:
+    folder = resources.files("pytest_pvemock") / "scenarios"
+    return sorted(entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".yaml"))
+
+
+def scenario_text(name_or_path: str | Path) -> tuple[str, str]:
+    """(source name, YAML text) of a built-in scenario or a file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        try:
+            return str(candidate), candidate.read_text(encoding="utf-8")
+        except OSError as error:
+            raise ScenarioError(str(candidate), None, f"cannot read the scenario file: {error.strerror}") from None
+    resource = resources.files("pytest_pvemock") / "scenarios" / f"{name_or_path}.yaml"
+    if not resource.is_file():
+        known = ", ".join(builtin_scenarios())
+        raise ScenarioError(str(name_or_path), None, f"no such built-in scenario (built-in: {known})")
+    return f"scenarios/{name_or_path}.yaml", resource.read_text(encoding="utf-8")
+
+
+def load_scenario(name_or_path: str | Path = "default", **overrides: Any) -> FakeCluster:
+    """Build a :class:`FakeCluster` from a scenario; ``overrides`` replace the file's ``cluster:`` settings."""
+    source, text = scenario_text(name_or_path)
+    cluster = build_from_text(text, source, **overrides)
+    cluster.scenario_name = str(name_or_path)
+    return cluster
+
+
+def build_from_text(text: str, source: str = "<scenario>", **overrides: Any) -> FakeCluster:
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+            data = _construct(loader, root) if root is not None else _Map()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise ScenarioError(source, line, f"invalid YAML: {error.problem or error.context}") from None
+    except yaml.YAMLError as error:
+        raise ScenarioError(source, None, f"invalid YAML: {error}") from None
+    reader = _Reader(source)
+    top = reader.mapping(data, "the scenario", TOP_KEYS)
+    return _build(reader, top, overrides)
+
+
+def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster:
+    settings = reader.mapping(top.get("cluster", _Map()), "'cluster'", CLUSTER_KEYS, top)
+    options = {key: value for key, value in settings.items()}
+    if "version" in options:
+        options["version"] = str(options["version"])
+    options.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        cluster = FakeCluster(**options)
+    except (TypeError, ValueError) as error:
+        raise reader.fail(settings or top, str(error)) from None
+    for entry in reader.sequence(top.get("nodes"), "nodes", top):
+        _add_node(reader, cluster, entry)
+    for entry in reader.sequence(top.get("storage"), "storage", top):
+        _add_storage(reader, cluster, entry)
+    for entry in reader.sequence(top.get("pools"), "pools", top):
+        pool = reader.mapping(entry, "a pool", POOL_KEYS, top)
+        _attempt(
+            reader,
+            pool,
+            lambda p=pool: cluster.add_pool(reader.require(p, "poolid", "a pool"), str(p.get("comment", ""))),
+        )
+    for entry in reader.sequence(top.get("guests"), "guests", top):
+        _add_guest(reader, cluster, entry)
+    for entry in reader.sequence(top.get("users"), "users", top):
+        _add_user(reader, cluster, entry)
+    if "ha" in top:
+        ha = reader.mapping(top["ha"], "'ha'", HA_KEYS, top)
+        cluster.ha_resources = [dict(item) for item in reader.sequence(ha.get("resources"), "resources", ha)]
+        cluster.ha_groups = [dict(item) for item in reader.sequence(ha.get("groups"), "groups", ha)]
+        cluster.ha_rules = [dict(item) for item in reader.sequence(ha.get("rules"), "rules", ha)]
+        for resource in reader.sequence(ha.get("resources"), "resources", ha):
+            _check_ha_resource(reader, cluster, resource)
+    return cluster
+
+
+def _attempt(reader: _Reader, where: _Map, action: Any) -> Any:
+    try:
+        return action()
+    except ScenarioError:
+        raise
+    except (PVEError, ValueError, KeyError, TypeError) as error:
+        message = error.message if isinstance(error, PVEError) else str(error).strip("'\"")
+        raise reader.fail(where, message) from None
+
+
+def _add_node(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
+    node = reader.mapping(entry, "a node", NODE_KEYS)
+    name = reader.require(node, "name", "a node")
+    options = {key: value for key, value in node.items() if key != "name"}
+    for key in ("cpus",):
+        reader.typed(node, key, f"node '{name}'", int)
+    for key in ("memory_gib", "disk_gib"):
+        reader.typed(node, key, f"node '{name}'", (int, float))
+    _attempt(reader, node, lambda: cluster.add_node(name, **options))
+
+
+def _add_storage(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
+    spec = reader.mapping(entry, "a storage", STORAGE_KEYS)
+    storage_id = reader.require(spec, "storage", "a storage")
+    content = spec.get("content", ["images", "rootdir"])
+    if isinstance(content, str):
+        content = [part for part in content.split(",") if part]
+    nodes = spec.get("nodes")
+    if isinstance(nodes, str):
+        nodes = [part for part in nodes.split(",") if part]
+    for name in nodes or ():
+        if cluster.node(name) is None:
+            raise reader.fail(spec, f"storage '{storage_id}' names unknown node '{name}'", "nodes")
+    _attempt(
+        reader,
+        spec,
+        lambda: cluster.add_storage(
+            storage_id,
+            plugintype=str(spec.get("type", "dir")),
+            content=content,
+            shared=bool(spec.get("shared", False)),
+            nodes=nodes,
+            size_gib=float(spec.get("size_gib", 100)),
+            used_fraction=float(spec.get("used_fraction", 0.2)),
+            path=spec.get("path"),
+            enabled=bool(spec.get("enabled", True)),
+        ),
+    )
+    for item in reader.sequence(spec.get("volumes"), "volumes", spec):
+        volume = reader.mapping(item, "a volume", VOLUME_KEYS)
+        name = reader.require(volume, "name", "a volume")
+        size = reader.typed(volume, "size", f"volume '{name}'", int, 0)
+        _attempt(
+            reader,
+            volume,
+            lambda v=volume, n=name, s=size: cluster.add_volume(
+                storage_id, n, str(v.get("content", "iso")), s, str(v.get("format", "raw"))
+            ),
+        )
+
+
+def _add_guest(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
+    spec = reader.mapping(entry, "a guest", GUEST_KEYS)
+    vmid = reader.require(spec, "vmid", "a guest", int)
+    what = f"guest {vmid}"
+    kind = spec.get("type", "qemu")
+    if kind not in ("qemu", "lxc"):
+        raise reader.fail(spec, f"'type' of {what} must be qemu or lxc, not {kind!r}", "type")
+    node = spec.get("node")
+    if node is not None and cluster.node(node) is None:
+        raise reader.fail(spec, f"{what} is on unknown node '{node}'", "node")
+    pool = spec.get("pool")
+    if pool is not None and cluster.pool(pool) is None:
+        raise reader.fail(spec, f"{what} is in unknown pool '{pool}' (add it under 'pools')", "pool")
+    config = spec.get("config") or {}
+    if not isinstance(config, dict):
+        raise reader.fail(spec, f"'config' of {what} must be a mapping", "config")
+    options: dict[str, Any] = {
+        key: spec[key]
+        for key in ("name", "status", "cores", "memory", "disk_gib", "storage", "tags", "template", "pool", "lock")
+        if key in spec
+    }
+    if "name" in options:
+        options["name"] = str(options["name"])
+    if kind == "qemu":
+        if "swap" in spec:
+            raise reader.fail(spec, f"'swap' is for containers; {what} is a qemu VM", "swap")
+        if "sockets" in spec:
+            options["sockets"] = spec["sockets"]
+        add = cluster.add_vm
+    else:
+        if "sockets" in spec:
+            raise reader.fail(spec, f"'sockets' is for VMs; {what} is an lxc container", "sockets")
+        if "swap" in spec:
+            options["swap"] = spec["swap"]
+        add = cluster.add_container
+    for key in ("cores", "sockets", "memory", "swap", "disk_gib"):
+        reader.typed(spec, key, what, int)
+    guest = _attempt(reader, spec, lambda: add(vmid=vmid, node=node, config=dict(config), **options))
+    for item in reader.sequence(spec.get("snapshots"), "snapshots", spec):
+        snap = reader.mapping(item, "a snapshot", SNAPSHOT_KEYS)
+        name = reader.require(snap, "name", "a snapshot")
+        guest._take_snapshot(str(name), str(snap.get("description", "")), bool(snap.get("vmstate", False)))
+
+
+def _add_user(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
+    spec = reader.mapping(entry, "a user", USER_KEYS)
+    userid = reader.require(spec, "userid", "a user")
+    options = {key: value for key, value in spec.items() if key not in ("userid", "tokens")}
+    if userid == "root@pam":
+        user = cluster.access.users["root@pam"]
+        for key, value in options.items():
+            setattr(user, key, value)
+    else:
+        _attempt(reader, spec, lambda: cluster.access.add_user(userid, **options))
+    for item in reader.sequence(spec.get("tokens"), "tokens", spec):
+        token = reader.mapping(item, "a token", TOKEN_KEYS)
+        tokenid = reader.require(token, "tokenid", "a token")
+        token_options = {key: value for key, value in token.items() if key != "tokenid"}
+        _attempt(reader, token, lambda t=tokenid, o=token_options: cluster.access.add_token(userid, t, **o))
+
+
+def _check_ha_resource(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
+    if not isinstance(entry, _Map) or "sid" not in entry:
+        raise reader.fail(entry if hasattr(entry, "line") else None, "an HA resource needs 'sid' (e.g. vm:100)")
+    sid = str(entry["sid"])
+    kind, _, vmid = sid.partition(":")
+    if kind not in ("vm", "ct") or not vmid.isdigit():
+        raise reader.fail(entry, f"HA resource id '{sid}' must look like vm:100 or ct:101", "sid")
+    guest = cluster.guest(int(vmid))
+    if guest is None or guest.kind != ("qemu" if kind == "vm" else "lxc"):
+        raise reader.fail(entry, f"HA resource '{sid}' names no such guest", "sid")

@@ -1,0 +1,119 @@
+"""Storages: what they hold, where they are (one node, some nodes, or shared by all) and how full they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_pvemock.model import figures
+
+GIB = 1024**3
+
+CONTENT_TYPES = ("images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import")
+
+
+@dataclass
+class Volume:
+    """A static volume on a storage (ISO images, templates, backups); guest disks are derived from configs."""
+
+    volid: str
+    content: str
+    size: int
+    format: str
+    ctime: int
+    vmid: int | None = None
+
+    def content_entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "volid": self.volid,
+            "content": self.content,
+            "format": self.format,
+            "size": self.size,
+            "ctime": self.ctime,
+        }
+        if self.vmid is not None:
+            entry["vmid"] = self.vmid
+        return entry
+
+
+@dataclass
+class Storage:
+    """A storage definition (``storage.cfg`` entry). ``nodes=None`` means every node can use it."""
+
+    storage: str
+    plugintype: str
+    content: list[str]
+    total: int
+    base_used: int
+    shared: bool = False
+    nodes: list[str] | None = None
+    enabled: bool = True
+    path: str | None = None
+    volumes: list[Volume] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        storage: str,
+        plugintype: str,
+        content: list[str],
+        seed: int | str,
+        size_gib: float = 100,
+        used_fraction: float = 0.2,
+        shared: bool = False,
+        nodes: list[str] | None = None,
+        path: str | None = None,
+        enabled: bool = True,
+    ) -> Storage:
+        for kind in content:
+            if kind not in CONTENT_TYPES:
+                raise ValueError(f"unknown storage content type {kind!r} (one of {', '.join(CONTENT_TYPES)})")
+        rng = figures.seeded(seed, "storage", storage)
+        total = int(size_gib * GIB) + rng.randrange(-900_000_000, 900_000_000)
+        used = int(total * used_fraction) + rng.randrange(1, 800_000_000)
+        return cls(
+            storage=storage,
+            plugintype=plugintype,
+            content=list(content),
+            total=total,
+            base_used=min(used, total),
+            shared=shared,
+            nodes=list(nodes) if nodes else None,
+            path=path,
+            enabled=enabled,
+        )
+
+    @property
+    def content_text(self) -> str:
+        return ",".join(self.content)
+
+    def available_on(self, node: str) -> bool:
+        return self.nodes is None or node in self.nodes
+
+    def usage(self, allocated: int) -> tuple[int, int, int]:
+        """(total, used, avail) with ``allocated`` bytes of guest volumes on top of the base usage."""
+        used = min(self.base_used + allocated, self.total)
+        return self.total, used, self.total - used
+
+    def config_entry(self) -> dict[str, Any]:
+        """The definition as ``GET /storage`` lists it."""
+        entry: dict[str, Any] = {"storage": self.storage, "type": self.plugintype, "content": self.content_text}
+        if self.path:
+            entry["path"] = self.path
+        if self.nodes:
+            entry["nodes"] = ",".join(self.nodes)
+        if self.shared and self.plugintype in ("dir", "lvm"):
+            entry["shared"] = 1
+        if not self.enabled:
+            entry["disable"] = 1
+        if self.plugintype == "lvmthin":
+            entry["thinpool"] = "data"
+            entry["vgname"] = "pve"
+        elif self.plugintype == "zfspool":
+            entry["pool"] = "rpool/data"
+            entry["sparse"] = 1
+        elif self.plugintype == "nfs":
+            entry["server"] = "192.168.100.5"
+            entry["export"] = f"/volume1/{self.storage}"
+        entry["digest"] = figures.hex_string(figures.seeded("storage.cfg", self.storage), 40)
+        return entry
