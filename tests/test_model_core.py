@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.model.clock import Clock
+from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.model.errors import ParameterError, PVEError
 from pytest_pvemock.model.upid import parse_upid
 
@@ -97,7 +97,7 @@ def test_start_of_running_container_fails_before_the_task(cluster):
 
 
 def test_reboot_of_stopped_vm_is_refused(cluster):
-    with pytest.raises(PVEError, match="^VM 102 not running$"):
+    with pytest.raises(PVEError, match=r"^VM 102 not running$"):
         cluster.guest(102).reboot()
 
 

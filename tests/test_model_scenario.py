@@ -74,7 +74,7 @@ def test_invalid_yaml_is_reported_with_line(tmp_path):
 
 
 def test_unknown_builtin_lists_the_builtins():
-    with pytest.raises(ScenarioError, match="no such built-in scenario .*default"):
+    with pytest.raises(ScenarioError, match=r"no such built-in scenario .*default"):
         FakeCluster.from_scenario("nope")
 
 
