@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .case_files import CaseFileError, HACase, load_case
-from .crm import CRM
-from .environment import DaemonEnv, HAConfigError
-from .guests import ResourceAgents
+from .environment import HAConfigError
 from .locks import ClusterLocks, Watchdogs
-from .lrm import LRM, LRMShared
+from .stack import HAStack, HAStackError
 
 MAX_SIM_TIME = 10000
 DEFAULT_NODE_VERSION = "9.0.0~2"
@@ -26,17 +24,6 @@ DEFAULT_NODE_VERSION = "9.0.0~2"
 
 class SimulationError(Exception):
     """A command the simulator cannot run (unknown command, node or service)."""
-
-
-@dataclass
-class _Node:
-    name: str
-    crm_env: DaemonEnv
-    lrm_env: DaemonEnv
-    crm: CRM | None = None
-    lrm: LRM | None = None
-    lrm_restart: bool = False
-    crm_stop: bool = False
 
 
 def format_log_line(level: str, time: int, origin: str, message: str) -> str:
@@ -66,15 +53,16 @@ class SimHardware:
         self.running: dict[str, dict[str, bool]] = {
             node: {sid: bool(v) for sid, v in case.running.get(node, {}).items()} for node in self.hardware
         }
-        self.shared = LRMShared(ResourceAgents())
-        self.nodes = {name: self._new_node(name) for name in sorted(self.hardware)}
-
-    def _new_node(self, name: str) -> _Node:
-        return _Node(name, DaemonEnv(self, name, "crm"), DaemonEnv(self, name, "lrm"))
+        self.skip_rounds = {"crm": 0, "lrm": 0}
+        self.stack = HAStack(self, sorted(self.hardware), self.hardware_command)
+        self.nodes = self.stack.nodes
 
     # -- HAHost ----------------------------------------------------------------------------------------------
     def now(self) -> int:
         return self.cur_time
+
+    def advance_to(self, time: int) -> None:
+        self.cur_time = max(self.cur_time, time)
 
     def write_log(self, level: str, time: int, origin: str, message: str) -> None:
         self.lines.append(format_log_line(level, time, origin, message))
@@ -198,14 +186,9 @@ class SimHardware:
             self.hardware[objid].setdefault("cfs", {})[action] = params[0] == "work"
         elif cmd in ("reboot", "shutdown"):
             self.hardware[objid]["shutdown"] = cmd
-            node = self.nodes[objid]
-            if node.lrm:
-                node.lrm.shutdown_request()
+            self.stack.request_shutdown(objid)
         elif cmd == "restart-lrm":
-            node = self.nodes[objid]
-            if node.lrm:
-                node.lrm_restart = True
-                node.lrm.shutdown_request()
+            self.stack.restart_lrm(objid)
         elif cmd == "crm":
             self._crm_command(objid, action, params, command)
         elif cmd == "service":
@@ -221,37 +204,21 @@ class SimHardware:
     def _power(self, name: str, action: str) -> None:
         self._expect(action in ("on", "off"), f"power {name} {action}")
         status = self.hardware[name]
-        node = self.nodes[name]
         if status["power"] != action:
             if action == "on":
-                if node.crm is None:
-                    node.crm = CRM(node.crm_env)
-                if node.lrm is None:
-                    node.lrm = LRM(node.lrm_env, self.shared)
-                node.lrm_restart = False
+                self.stack.start_daemons(name)
                 status["cfs"] = {}
             else:
-                if node.crm is not None:
-                    node.crm_env.log("info", "killed by poweroff")
-                    node.crm = None
-                if node.lrm is not None:
-                    node.lrm_env.log("info", "killed by poweroff")
-                    node.lrm = None
-                    node.lrm_restart = False
-                self.watchdogs.reset_node(name)
+                self.stack.kill_daemons(name)
                 self.running[name] = {}
         status["power"] = status["network"] = action
         status["shutdown"] = None
 
     def _crm_command(self, name: str, action: str, params: list[str], command: str) -> None:
-        node = self.nodes[name]
         if action == "stop":
-            if node.crm is not None:
-                node.crm_stop = True
-                node.crm.shutdown_request()
+            self.stack.stop_crm(name)
         elif action == "start":
-            if node.crm is None:
-                node.crm = CRM(node.crm_env)
+            self.stack.start_crm(name)
         elif action in ("enable-node-maintenance", "disable-node-maintenance"):
             self.crm_commands.append(f"{action} {name}")
         elif action == "disarm-ha":
@@ -306,33 +273,34 @@ class SimHardware:
             raise SimulationError(f"no such service '{sid}'")
 
     # -- the loop --------------------------------------------------------------------------------------------
+    def step_loop(self) -> None:
+        """One simulator loop: every node's CRM and LRM round, then time padded to the loop length."""
+        start = self.cur_time
+        looptime = max(20, 2 * len(self.nodes))
+        try:
+            self.stack.run_loop(
+                skip_crm=bool(self.skip_rounds["crm"]),
+                skip_lrm=bool(self.skip_rounds["lrm"]),
+                on_skip=lambda message: self.log(message, "run-loop"),
+            )
+        except HAStackError as err:
+            raise SimulationError(str(err)) from None
+        for what in self.skip_rounds:
+            self.skip_rounds[what] = max(0, self.skip_rounds[what] - 1)
+        if self.cur_time - start < looptime:
+            self.cur_time = start + looptime
+        if self.cur_time > MAX_SIM_TIME:
+            raise SimulationError(f"simulation exceeded maximum time ({MAX_SIM_TIME}) - force end")
+        self.stack.sync_clocks()
+
     def run(self) -> list[str]:
+        """Run the whole case: a command batch every 5 loops, until 500 s after the last command."""
         self.log("starting simulation")
         commands = list(self.case.cmdlist)
         last_command_time = next_cmd_at = 0
-        skip_rounds = {"crm": 0, "lrm": 0}
         loop_count = 0
-        names = sorted(self.nodes)
-        looptime = max(20, 2 * len(names))
         while True:
-            start = self.cur_time
-            for position, name in enumerate(names):
-                self._run_node(self.nodes[name], skip_rounds, first=position == 0)
-                for other in names:
-                    if not self.watchdogs.check(other, self.cur_time):
-                        self.hardware_command(f"power {other} off", "watchdog")
-                        self.log(f"server '{other}' stopped by poweroff (watchdog)")
-                        self.nodes[other].crm = None
-                        self.nodes[other].lrm = None
-            for what in skip_rounds:
-                skip_rounds[what] = max(0, skip_rounds[what] - 1)
-            if self.cur_time - start < looptime:
-                self.cur_time = start + looptime
-            if self.cur_time > MAX_SIM_TIME:
-                raise SimulationError(f"simulation exceeded maximum time ({MAX_SIM_TIME}) - force end")
-            for node in self.nodes.values():
-                node.lrm_env.loop_start_hook()
-                node.crm_env.loop_start_hook()
+            self.step_loop()
             if self.cur_time < next_cmd_at:
                 continue
             if loop_count % 5 == 0:
@@ -348,7 +316,7 @@ class SimHardware:
                         next_cmd_at = self.cur_time + int(delay.group(1))
                     elif skip:
                         self.log(f"execute {command}", "cmdlist")
-                        skip_rounds[skip.group(1)] += int(skip.group(2) or 1)
+                        self.skip_rounds[skip.group(1)] += int(skip.group(2) or 1)
                     else:
                         self._run_listed_command(command)
             loop_count += 1
@@ -364,45 +332,6 @@ class SimHardware:
                 (n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if command in text), None
             )
             raise CaseFileError(path, str(err), line) from None
-
-    def _run_node(self, node: _Node, skip_rounds: dict[str, int], first: bool) -> None:
-        if node.crm is not None:
-            exit_crm = False
-            if not skip_rounds["crm"]:
-                exit_crm = not node.crm.do_one_iteration()
-            elif first:
-                self.log("skipping CRM round", "run-loop")
-            self.cur_time = max(self.cur_time, node.crm_env.cur_time)
-            if exit_crm:
-                node.crm_env.log("info", "exit (loop end)")
-                node.crm = None
-                shutdown = self.hardware[node.name].get("shutdown") or ""
-                if shutdown == "reboot":
-                    self.hardware_command(f"power {node.name} off", "reboot")
-                    self.hardware_command(f"power {node.name} on", "reboot")
-                elif shutdown == "shutdown":
-                    self.hardware_command(f"power {node.name} off", "shutdown")
-                elif not node.crm_stop:
-                    raise SimulationError("unexpected CRM exit - not implemented")
-                node.crm_stop = False
-        if node.lrm is not None:
-            exit_lrm = False
-            if not skip_rounds["lrm"]:
-                exit_lrm = not node.lrm.do_one_iteration()
-            elif first:
-                self.log("skipping LRM round", "run-loop")
-            self.cur_time = max(self.cur_time, node.lrm_env.cur_time)
-            if exit_lrm:
-                node.lrm_env.log("info", "exit (loop end)")
-                node.lrm = None
-                shutdown = self.hardware[node.name].get("shutdown") or ""
-                if node.lrm_restart:
-                    node.lrm_restart = False
-                    node.lrm = LRM(node.lrm_env, self.shared)
-                elif shutdown in ("reboot", "shutdown"):
-                    self.hardware_command(f"crm {node.name} stop", shutdown)
-                else:
-                    raise SimulationError("unexpected LRM exit - not implemented")
 
 
 def _with_defaults(sid: str, raw: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,167 @@
+"""The HA daemons of a whole cluster and the loop that runs them (``TestHardware::run``'s inner part).
+
+A host (the case simulator, or the FakeCluster) owns one :class:`HAStack`. Per loop, each powered node runs
+one CRM round then one LRM round, in node order; after each node every watchdog is checked. Daemons that
+exit (shutdown, reboot, LRM restart) ask the host to act through ``node_command``, with the same command
+strings as the simulator's cmdlist (``power node1 off``, ``crm node1 stop``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .crm import CRM
+from .environment import DaemonEnv, HAHost
+from .guests import ResourceAgents
+from .lrm import LRM, LRMShared
+
+
+class HAStackError(Exception):
+    """A daemon exited in a way the stack cannot follow."""
+
+
+@dataclass
+class NodeDaemons:
+    name: str
+    crm_env: DaemonEnv
+    lrm_env: DaemonEnv
+    crm: CRM | None = None
+    lrm: LRM | None = None
+    lrm_restart: bool = False
+    crm_stop: bool = False
+
+
+class HAStack:
+    def __init__(
+        self,
+        host: HAHost,
+        nodes: list[str],
+        node_command: Callable[[str, str], None],
+        seconds_per_round: int = 1,
+    ) -> None:
+        self.host = host
+        self.node_command = node_command
+        self.shared = LRMShared(ResourceAgents())
+        self.nodes = {
+            name: NodeDaemons(
+                name,
+                DaemonEnv(host, name, "crm", seconds_per_round),
+                DaemonEnv(host, name, "lrm", seconds_per_round),
+            )
+            for name in sorted(nodes)
+        }
+
+    # -- node power ------------------------------------------------------------------------------------------
+    def start_daemons(self, name: str) -> None:
+        """The node booted: start its CRM and LRM."""
+        node = self.nodes[name]
+        if node.crm is None:
+            node.crm = CRM(node.crm_env)
+        if node.lrm is None:
+            node.lrm = LRM(node.lrm_env, self.shared)
+        node.lrm_restart = False
+
+    def kill_daemons(self, name: str) -> None:
+        """The node lost power: its daemons die and its watchdogs are gone."""
+        node = self.nodes[name]
+        if node.crm is not None:
+            node.crm_env.log("info", "killed by poweroff")
+            node.crm = None
+        if node.lrm is not None:
+            node.lrm_env.log("info", "killed by poweroff")
+            node.lrm = None
+            node.lrm_restart = False
+        self.host.watchdogs.reset_node(name)
+
+    def request_shutdown(self, name: str) -> None:
+        """The node is being shut down or rebooted (the host already records which)."""
+        lrm = self.nodes[name].lrm
+        if lrm is not None:
+            lrm.shutdown_request()
+
+    def restart_lrm(self, name: str) -> None:
+        node = self.nodes[name]
+        if node.lrm is not None:
+            node.lrm_restart = True
+            node.lrm.shutdown_request()
+
+    def stop_crm(self, name: str) -> None:
+        node = self.nodes[name]
+        if node.crm is not None:
+            node.crm_stop = True
+            node.crm.shutdown_request()
+
+    def start_crm(self, name: str) -> None:
+        node = self.nodes[name]
+        if node.crm is None:
+            node.crm = CRM(node.crm_env)
+
+    # -- the loop --------------------------------------------------------------------------------------------
+    def run_loop(
+        self, skip_crm: bool = False, skip_lrm: bool = False, on_skip: Callable[[str], None] | None = None
+    ) -> None:
+        """One pass over all nodes: CRM round, LRM round, watchdog checks."""
+        names = sorted(self.nodes)
+        for position, name in enumerate(names):
+            self._run_node(self.nodes[name], skip_crm, skip_lrm, on_skip if position == 0 else None)
+            for other in names:
+                if not self.host.watchdogs.check(other, self.host.now()):
+                    self.node_command(f"power {other} off", "watchdog")
+                    self.host.write_log(
+                        "info", self.host.now(), "hardware", f"server '{other}' stopped by poweroff (watchdog)"
+                    )
+                    self.nodes[other].crm = None
+                    self.nodes[other].lrm = None
+
+    def sync_clocks(self) -> None:
+        """Forced time update of every daemon at the end of a loop."""
+        for node in self.nodes.values():
+            node.lrm_env.loop_start_hook()
+            node.crm_env.loop_start_hook()
+
+    def _advance_host_time(self, env: DaemonEnv) -> None:
+        advance = getattr(self.host, "advance_to", None)
+        if advance is not None:
+            advance(env.cur_time)
+
+    def _run_node(
+        self, node: NodeDaemons, skip_crm: bool, skip_lrm: bool, on_skip: Callable[[str], None] | None
+    ) -> None:
+        if node.crm is not None:
+            exit_crm = False
+            if not skip_crm:
+                exit_crm = not node.crm.do_one_iteration()
+            elif on_skip:
+                on_skip("skipping CRM round")
+            self._advance_host_time(node.crm_env)
+            if exit_crm:
+                node.crm_env.log("info", "exit (loop end)")
+                node.crm = None
+                shutdown, reboot = self.host.node_shutdown_request(node.name)
+                if reboot:
+                    self.node_command(f"power {node.name} off", "reboot")
+                    self.node_command(f"power {node.name} on", "reboot")
+                elif shutdown:
+                    self.node_command(f"power {node.name} off", "shutdown")
+                elif not node.crm_stop:
+                    raise HAStackError("unexpected CRM exit - not implemented")
+                node.crm_stop = False
+        if node.lrm is not None:
+            exit_lrm = False
+            if not skip_lrm:
+                exit_lrm = not node.lrm.do_one_iteration()
+            elif on_skip:
+                on_skip("skipping LRM round")
+            self._advance_host_time(node.lrm_env)
+            if exit_lrm:
+                node.lrm_env.log("info", "exit (loop end)")
+                node.lrm = None
+                shutdown, reboot = self.host.node_shutdown_request(node.name)
+                if node.lrm_restart:
+                    node.lrm_restart = False
+                    node.lrm = LRM(node.lrm_env, self.shared)
+                elif shutdown:
+                    self.node_command(f"crm {node.name} stop", "reboot" if reboot else "shutdown")
+                else:
+                    raise HAStackError("unexpected LRM exit - not implemented")
