@@ -1,0 +1,169 @@
+"""Check every recorded answer of a cassette against the schema of its endpoint and PVE version.
+
+The version comes from the cassette's own ``GET /version`` answer when it has one, else from the caller (default
+9.1). A recorded version with no schemas of its own is checked against the nearest one shipped (same major version
+first) and the report says so. Answers that are errors (HTTP status >= 400) or not JSON are not checked; paths the
+schema does not know are reported as such.
+
+Used by ``pvemock validate`` and by the pytest option ``--pvemock-validate-cassettes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_pvemock.transports.recording.answers import RecordedAnswer, read_answers, recorded_pve_version
+from pytest_pvemock.transports.recording.cassette_file import CassetteFormatError
+
+DEFAULT_PVE_VERSION = "9.1"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One place where a recorded answer departs from its endpoint's schema."""
+
+    answer: RecordedAnswer
+    endpoint: str  # "GET /nodes/{node}/qemu"
+    pointer: str  # JSON pointer into the answer's data, "/0/vmid"
+    expected: str
+    actual: str
+
+    def describe(self) -> str:
+        return f"{self.pointer}: expected {self.expected}, got {self.actual}  ({self.answer.path}, {self.answer.where})"
+
+
+@dataclass
+class CassetteReport:
+    """What checking one cassette found. ``error`` is set when the file could not be read at all."""
+
+    path: Path
+    pve_version: str = DEFAULT_PVE_VERSION
+    version_note: str = ""
+    checked: dict[str, int] = field(default_factory=dict)  # endpoint -> answers checked
+    violations: list[Violation] = field(default_factory=list)
+    unknown: list[RecordedAnswer] = field(default_factory=list)
+    skipped: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.violations
+
+    def violations_by_endpoint(self) -> dict[str, list[Violation]]:
+        grouped: dict[str, list[Violation]] = {}
+        for violation in self.violations:
+            grouped.setdefault(violation.endpoint, []).append(violation)
+        return grouped
+
+
+def supported_versions() -> tuple[str, ...]:
+    from pytest_pvemock.schema.files import SUPPORTED_VERSIONS
+
+    return tuple(SUPPORTED_VERSIONS)
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def schema_version_for(recorded: str) -> str:
+    """The shipped schema version to check a recording of ``recorded`` against."""
+    versions = sorted(supported_versions(), key=_version_tuple)
+    if recorded in versions:
+        return recorded
+    wanted = _version_tuple(recorded)
+    same_major = [v for v in versions if _version_tuple(v)[:1] == wanted[:1]]
+    if same_major:
+        return min(same_major, key=lambda v: abs(_version_tuple(v)[1] - wanted[1]) if len(wanted) > 1 else 0)
+    newer = [v for v in versions if _version_tuple(v) > wanted]
+    return newer[0] if newer else versions[-1]
+
+
+def split_problem(problem: str) -> tuple[str, str, str]:
+    """``"/0/vmid: expected integer, got '103'"`` -> pointer, expected, actual."""
+    pointer, _, rest = problem.partition(": expected ")
+    if not rest:
+        return "/", problem, ""
+    expected, _, actual = rest.partition(", got ")
+    return pointer or "/", expected, actual
+
+
+def _answer_data(answer: RecordedAnswer) -> Any:
+    document = answer.document
+    return document["data"] if isinstance(document, dict) and "data" in document else document
+
+
+def check_answers(answers: Iterable[RecordedAnswer], report: CassetteReport) -> CassetteReport:
+    from pytest_pvemock.schema.registry import get_registry
+
+    registry = get_registry(report.pve_version)
+    for answer in answers:
+        if answer.status >= 400 or answer.document is None:
+            report.skipped += 1
+            continue
+        endpoint = registry.resolve(answer.method, answer.path)
+        if endpoint is None:
+            report.unknown.append(answer)
+            continue
+        name = f"{endpoint.method} {endpoint.template}"
+        report.checked[name] = report.checked.get(name, 0) + 1
+        for problem in endpoint.validate_returns(_answer_data(answer)):
+            pointer, expected, actual = split_problem(problem)
+            report.violations.append(Violation(answer, name, pointer, expected, actual))
+    return report
+
+
+def validate_cassette(path: str | Path, pve_version: str | None = None) -> CassetteReport:
+    """Check the cassette at ``path``; ``pve_version`` is used when the cassette recorded no ``/version``."""
+    cassette = Path(path)
+    report = CassetteReport(cassette)
+    try:
+        answers = read_answers(cassette)
+    except CassetteFormatError as error:
+        report.error = str(error)
+        return report
+    except OSError as error:
+        report.error = f"{cassette}: cannot be read: {error.strerror or error}"
+        return report
+    recorded = recorded_pve_version(answers)
+    wanted = recorded or pve_version or DEFAULT_PVE_VERSION
+    report.pve_version = schema_version_for(wanted)
+    source = "recorded /version" if recorded else "--pve-version" if pve_version else "default"
+    report.version_note = f"PVE {wanted} ({source})"
+    if report.pve_version != wanted:
+        report.version_note += f", checked against the {report.pve_version} schema"
+    return check_answers(answers, report)
+
+
+def cassette_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and the ``.yaml``/``.yml``/``.json`` cassettes under folders named, in a stable order."""
+    found: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file())
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def format_report(report: CassetteReport) -> str:
+    """A human-readable report: per endpoint, the JSON pointer, what the schema expects and what was recorded."""
+    if report.error:
+        return f"ERROR {report.error}"
+    total = sum(report.checked.values())
+    status = "ok" if report.ok else f"{len(report.violations)} violation(s)"
+    lines = [f"{report.path}: {status}; {total} answer(s) checked against {report.version_note}"]
+    for endpoint, violations in report.violations_by_endpoint().items():
+        lines.append(f"  {endpoint}: {len(violations)} violation(s) in {report.checked.get(endpoint, 0)} answer(s)")
+        lines.extend(f"    {violation.describe()}" for violation in violations)
+    for answer in report.unknown:
+        lines.append(
+            f"  note: {answer.method} {answer.path} is not in the PVE {report.pve_version} schema ({answer.where})"
+        )
+    return "\n".join(lines)
