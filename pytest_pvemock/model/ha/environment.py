@@ -63,7 +63,7 @@ class HAHost(Protocol):
     def write_lrm_status(self, node: str, status: dict[str, Any]) -> None: ...
 
     def read_service_config(self) -> dict[str, dict[str, Any]]:
-        """``resources.cfg`` with defaults filled in: ``{sid: {node, type, state, max_restart, ...}}`` (a copy)."""
+        """``resources.cfg`` with defaults filled in: ``{sid: {node, type, state, max_restart, ...}}`` (read-only)."""
         ...
 
     def update_service_config(self, changes: dict[str, dict[str, Any]]) -> None:

@@ -61,6 +61,8 @@ class LRM:
         self.watchdog: str | None = None
         self.service_status: dict[str, dict[str, Any]] = {}
         self.node_status = "unknown"
+        self._valid_uids_of: object = None
+        self._valid_uid_set: set[str] = set()
         self.set_state("wait_for_agent_lock")
 
     # -- status ----------------------------------------------------------------------------------------------
@@ -385,8 +387,15 @@ class LRM:
             return
         assert worker.uid is not None
         self.results[worker.uid] = {"sid": worker.sid, "state": worker.state, "exit_code": code}
-        valid = {sd["uid"] for sd in self.service_status.values() if sd.get("uid")}
+        valid = self._valid_uids()
         self.results = {uid: res for uid, res in self.results.items() if uid in valid}
+
+    def _valid_uids(self) -> set[str]:
+        """The uids of the current service status (computed once per manager status read)."""
+        if self._valid_uids_of is not self.service_status:
+            self._valid_uid_set = {sd["uid"] for sd in self.service_status.values() if sd.get("uid")}
+            self._valid_uids_of = self.service_status
+        return self._valid_uid_set
 
     def handle_service_exitcode(self, sid: str, cmd: str, code: int, config: dict[str, dict[str, Any]]) -> int:
         if cmd != "started":

@@ -472,7 +472,7 @@ class Manager:
             return
         self.update_crs_scheduler_mode()
         self.try_persistent_group_migration()
-        sc = env.read_service_config()
+        sc = {sid: dict(cfg) for sid, cfg in env.read_service_config().items()}  # the round may change entries
         groups_text = env.host.read_groups_config()
         if not ms.get("disarm"):
             for sid in sorted(sc):

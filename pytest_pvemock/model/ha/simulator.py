@@ -53,6 +53,7 @@ class SimHardware:
         self.running: dict[str, dict[str, bool]] = {
             node: {sid: bool(v) for sid, v in case.running.get(node, {}).items()} for node in self.hardware
         }
+        self._config_cache: tuple[dict[str, Any], dict[str, dict[str, Any]]] | None = None
         self.skip_rounds = {"crm": 0, "lrm": 0}
         self.stack = HAStack(self, sorted(self.hardware), self.hardware_command)
         self.nodes = self.stack.nodes
@@ -97,7 +98,11 @@ class SimHardware:
         self.lrm_status[node] = status
 
     def read_service_config(self) -> dict[str, dict[str, Any]]:
-        return {sid: _with_defaults(sid, cfg) for sid, cfg in self.service_config.items()}
+        # Rebuilt only when the raw config changed; the raw config is small dicts compared by value.
+        if self._config_cache is None or self._config_cache[0] != self.service_config:
+            parsed = {sid: _with_defaults(sid, cfg) for sid, cfg in self.service_config.items()}
+            self._config_cache = (copy.deepcopy(self.service_config), parsed)
+        return self._config_cache[1]
 
     def update_service_config(self, changes: dict[str, dict[str, Any]]) -> None:
         for sid in sorted(changes):
