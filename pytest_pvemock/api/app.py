@@ -81,7 +81,7 @@ class PveApi:
         self.auth = Authenticator(cluster)
         self.violations: list[Exception] = []
         self.internal_errors: list[str] = []
-        self.fallback: Handler | None = None
+        self.fallback: Handler | None = _generic_fallback()
         self._registry: Any = None
         self._handlers: dict[tuple[str, str], Handler] | None = None
 
@@ -220,6 +220,15 @@ class PveApi:
         split = split_api_path(request.path)
         fmt = split[0] if split and split[0] in envelope.FORMATS else "json"
         return envelope.method_error(fmt, 500, f"{type(exc).__name__}: {exc}")
+
+
+def _generic_fallback() -> Handler | None:
+    """``api.generic.generic_answer``: schema-based answers for documented methods without a handler."""
+    try:
+        from pytest_pvemock.api.generic import generic_answer
+    except ImportError:
+        return None
+    return generic_answer
 
 
 @functools.cache

@@ -1,0 +1,592 @@
+"""Stateful answers for PVE's simple config-like collections: what a client writes, it reads back.
+
+Three shapes cover them, each declared once in :data:`COLLECTIONS`:
+
+- :class:`Keyed`: records by id (``/cluster/backup`` and ``/cluster/backup/{id}``): list, create, read, update
+  (with ``delete`` and ``digest``), remove;
+- :class:`Rules`: firewall rules by position (``/cluster/firewall/rules`` and ``.../{pos}``), with ``pos`` on
+  create and ``moveto`` on update;
+- :class:`Options`: one set of options (``/cluster/options``), read and updated in place.
+
+``/access/groups``, ``/access/roles`` and ``/access/acl`` are kept in the model's :class:`AccessControl`, so that
+what a client grants there is what the permission checks use. Records are stored in the model's
+:class:`~pytest_pvemock.model.config_store.ConfigStore`; answers are shaped to the method's ``returns`` schema
+(missing required fields synthesised, unknown ones left out).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pytest_pvemock.api.permissions import access_control, fill_template
+from pytest_pvemock.api.synthesis import Facts, synthesize, value_fits
+from pytest_pvemock.model.acl import BUILTIN_ROLES, check_privileges
+from pytest_pvemock.model.config_store import ConfigStore, digest_of
+from pytest_pvemock.model.errors import ParameterError, PVEError
+
+if TYPE_CHECKING:
+    from pytest_pvemock.api.handler import HandlerContext
+    from pytest_pvemock.model.cluster import FakeCluster
+
+__all__ = ["COLLECTIONS", "collection_action", "config_store", "shape"]
+
+# Parameters that steer a write and are never stored.
+_META = {"delete", "digest", "moveto", "lock-token", "revert", "append"}
+_LIST_SPLIT = re.compile(r"[,;\s]+")
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """Records by ``key`` under the list ``base``; ``create_on_item``: created by POST on the item path."""
+
+    base: str
+    key: str
+    noun: str
+    create_on_item: bool = False
+    builtin: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+
+    @property
+    def item(self) -> str:
+        return f"{self.base}/{{{self.key}}}"
+
+
+@dataclass(frozen=True)
+class Rules:
+    base: str
+
+    @property
+    def item(self) -> str:
+        return f"{self.base}/{{pos}}"
+
+
+@dataclass(frozen=True)
+class Options:
+    template: str
+
+
+_GUESTS = ("/nodes/{node}/qemu/{vmid}", "/nodes/{node}/lxc/{vmid}")
+_REALMS = (
+    ("pam", (("realm", "pam"), ("type", "pam"), ("comment", "Linux PAM standard authentication"))),
+    ("pve", (("realm", "pve"), ("type", "pve"), ("comment", "Proxmox VE authentication server"))),
+)
+
+COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
+    # firewall: rule lists first, so that a security group's own path is its rule list
+    Rules("/cluster/firewall/rules"),
+    Rules("/cluster/firewall/groups/{group}"),
+    Rules("/nodes/{node}/firewall/rules"),
+    Rules("/cluster/sdn/vnets/{vnet}/firewall/rules"),
+    *(Rules(f"{guest}/firewall/rules") for guest in _GUESTS),
+    Keyed("/cluster/firewall/groups", "group", "security group"),
+    Keyed("/cluster/firewall/aliases", "name", "alias"),
+    Keyed("/cluster/firewall/ipset/{name}", "cidr", "IP set entry"),
+    Keyed("/cluster/firewall/ipset", "name", "IP set"),
+    *(Keyed(f"{guest}/firewall/aliases", "name", "alias") for guest in _GUESTS),
+    *(Keyed(f"{guest}/firewall/ipset/{{name}}", "cidr", "IP set entry") for guest in _GUESTS),
+    *(Keyed(f"{guest}/firewall/ipset", "name", "IP set") for guest in _GUESTS),
+    Options("/cluster/firewall/options"),
+    Options("/nodes/{node}/firewall/options"),
+    Options("/cluster/sdn/vnets/{vnet}/firewall/options"),
+    *(Options(f"{guest}/firewall/options") for guest in _GUESTS),
+    # jobs
+    Keyed("/cluster/backup", "id", "backup job"),
+    Keyed("/cluster/replication", "id", "replication job"),
+    # SDN
+    Keyed("/cluster/sdn/zones", "zone", "sdn zone"),
+    Keyed("/cluster/sdn/vnets/{vnet}/subnets", "subnet", "sdn subnet"),
+    Keyed("/cluster/sdn/vnets", "vnet", "sdn vnet"),
+    Keyed("/cluster/sdn/controllers", "controller", "sdn controller"),
+    Keyed("/cluster/sdn/ipams", "ipam", "sdn ipam"),
+    Keyed("/cluster/sdn/dns", "dns", "sdn dns"),
+    # mappings, notifications, metrics, ACME plugins
+    Keyed("/cluster/mapping/dir", "id", "dir ID"),
+    Keyed("/cluster/mapping/pci", "id", "pci ID"),
+    Keyed("/cluster/mapping/usb", "id", "usb ID"),
+    *(
+        Keyed(f"/cluster/notifications/endpoints/{kind}", "name", "endpoint")
+        for kind in ("sendmail", "gotify", "smtp", "webhook")
+    ),
+    Keyed("/cluster/notifications/matchers", "name", "matcher"),
+    Keyed("/cluster/metrics/server", "id", "Metric server", create_on_item=True),
+    Keyed("/cluster/acme/plugins", "id", "ACME plugin ID"),
+    # access (groups, roles and ACLs live in the model's AccessControl, see _ACCESS_ACTIONS)
+    Keyed("/access/domains", "realm", "realm", builtin=_REALMS),
+    # options
+    Options("/cluster/options"),
+    Options("/nodes/{node}/dns"),
+    Options("/nodes/{node}/config"),
+)
+
+Action = Callable[["HandlerContext", Any], Any]
+
+
+def config_store(cluster: FakeCluster) -> ConfigStore:
+    """The cluster's config store (created on first use)."""
+    store = getattr(cluster, "configs", None)
+    if isinstance(store, ConfigStore):
+        return store
+    store = cluster.__dict__.get("_pvemock_configs")
+    if store is None:
+        store = ConfigStore()
+        cluster.__dict__["_pvemock_configs"] = store
+    return store
+
+
+def _table() -> dict[tuple[str, str], tuple[str, Keyed | Rules | Options]]:
+    table: dict[tuple[str, str], tuple[str, Keyed | Rules | Options]] = {}
+
+    def add(method: str, template: str, action: str, spec: Keyed | Rules | Options) -> None:
+        table.setdefault((method, template), (action, spec))
+
+    for spec in COLLECTIONS:
+        if isinstance(spec, Rules):
+            add("GET", spec.base, "rules_list", spec)
+            add("POST", spec.base, "rules_create", spec)
+            add("GET", spec.item, "rules_read", spec)
+            add("PUT", spec.item, "rules_update", spec)
+            add("DELETE", spec.item, "rules_delete", spec)
+        elif isinstance(spec, Keyed):
+            add("GET", spec.base, "keyed_list", spec)
+            add("POST", spec.item if spec.create_on_item else spec.base, "keyed_create", spec)
+            add("GET", spec.item, "keyed_read", spec)
+            add("PUT", spec.item, "keyed_update", spec)
+            add("DELETE", spec.item, "keyed_delete", spec)
+        else:
+            add("GET", spec.template, "options_read", spec)
+            add("PUT", spec.template, "options_update", spec)
+    return table
+
+
+_TABLE = _table()
+_PARENTS = {spec.item: spec for spec in COLLECTIONS if isinstance(spec, Keyed)}
+
+
+def collection_action(method: str, template: str) -> Callable[[HandlerContext, Any], Any] | None:
+    """The stateful answer for ``method template``, or ``None`` when that method keeps no state here."""
+    access = _ACCESS_ACTIONS.get((method, template))
+    if access is not None:
+        return access
+    found = _TABLE.get((method, template))
+    if found is None:
+        return None
+    action, spec = found
+    run = _ACTIONS[action]
+    return lambda ctx, endpoint: run(ctx, endpoint, spec)
+
+
+# -- shaping answers to the returns schema --------------------------------------------------------------------------
+def facts_for(ctx: HandlerContext) -> Facts:
+    from pytest_pvemock.api.generic import cluster_facts
+
+    return cluster_facts(ctx.cluster, ctx.params)
+
+
+def shape(record: Mapping[str, Any], schema: Mapping[str, Any] | None, facts: Facts) -> dict[str, Any]:
+    """``record`` as an object valid under ``schema``: fitting values kept, required ones filled in."""
+    schema = schema or {}
+    properties = schema.get("properties") or {}
+    if not properties:
+        return dict(record)
+    required = set(schema.get("required") or ())
+    result: dict[str, Any] = {}
+    for key, sub in properties.items():
+        if key in record and value_fits(record[key], sub):
+            result[key] = record[key]
+        elif key in record and value_fits(str(record[key]), sub):
+            result[key] = str(record[key])
+        elif key in required:
+            result[key] = synthesize(sub, facts, key)
+    if schema.get("additionalProperties", True) is not False:
+        result.update({key: value for key, value in record.items() if key not in properties})
+    return result
+
+
+def _items_schema(endpoint: Any) -> Mapping[str, Any]:
+    returns = _returns(endpoint)
+    items = returns.get("items")
+    return items if isinstance(items, Mapping) else {}
+
+
+def _returns(endpoint: Any) -> Mapping[str, Any]:
+    returns = getattr(endpoint, "returns_schema", None)
+    return returns if isinstance(returns, Mapping) else {}
+
+
+def _stored_values(ctx: HandlerContext, key: str | None = None) -> dict[str, Any]:
+    """The request's parameters worth storing: no write controls, no path parameters except the record's key."""
+    path_params = set(re.findall(r"\{([^}]+)\}", ctx.template))
+    return {
+        name: value
+        for name, value in ctx.params.items()
+        if name not in _META and name != "pos" and (name not in path_params or name == key)
+    }
+
+
+def _deleted(ctx: HandlerContext) -> list[str]:
+    value = ctx.params.get("delete")
+    if value in (None, "", 0, 1) and not isinstance(value, str):
+        return []
+    return [name for name in _LIST_SPLIT.split(str(value)) if name]
+
+
+def _check_digest(ctx: HandlerContext, current: str) -> None:
+    wanted = ctx.params.get("digest")
+    if wanted and wanted != current:
+        raise PVEError("detected modified configuration - file changed by other user? Try again.")
+
+
+# -- keyed records ---------------------------------------------------------------------------------------------------
+def _section_name(ctx: HandlerContext, spec: Keyed) -> str:
+    return fill_template(spec.base, ctx.params)
+
+
+def _require_parent(ctx: HandlerContext, base_template: str) -> None:
+    parent = _PARENTS.get(base_template)
+    if parent is None:
+        return
+    section = _section(ctx, parent)
+    key = str(ctx.params.get(parent.key, ""))
+    if section.get(key) is None:
+        raise PVEError(f"{parent.noun} '{key}' does not exist")
+
+
+def _section(ctx: HandlerContext, spec: Keyed) -> Any:
+    section = config_store(ctx.cluster).section(_section_name(ctx, spec))
+    for key, values in spec.builtin:
+        if key not in section.records and not section.__dict__.get("_seeded"):
+            section.records[key] = dict(values)
+    section.__dict__["_seeded"] = True
+    return section
+
+
+def _keyed_list(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> list[dict[str, Any]]:
+    _require_parent(ctx, spec.base)
+    section = _section(ctx, spec)
+    facts = facts_for(ctx)
+    items = _items_schema(endpoint)
+    digest = section.digest
+    answer = []
+    for key, record in section.records.items():
+        full = {spec.key: key, "digest": digest, **record}
+        answer.append(shape(full, items, facts))
+    return answer
+
+
+def _keyed_create(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
+    _require_parent(ctx, spec.base)
+    section = _section(ctx, spec)
+    key = ctx.params.get(spec.key)
+    if key in (None, ""):  # PVE makes up an id when the client gives none (backup jobs: backup-<uuid part>)
+        prefix = spec.base.rsplit("/", 1)[1]
+        key = f"{prefix}-{digest_of([prefix, len(section.records), ctx.cluster.clock.now()])[:8]}-0000"
+    key = str(key)
+    values = {**_stored_values(ctx, spec.key), spec.key: key}
+    section.create(key, values, f"{spec.noun} '{key}' already exists")
+    return _write_answer(ctx, endpoint)
+
+
+def _keyed_record(ctx: HandlerContext, spec: Keyed) -> tuple[Any, str, dict[str, Any]]:
+    _require_parent(ctx, spec.base)
+    section = _section(ctx, spec)
+    key = str(ctx.params.get(spec.key, ""))
+    record = section.get(key)
+    if record is None:
+        raise PVEError(f"{spec.noun} '{key}' does not exist")
+    return section, key, record
+
+
+def _keyed_read(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> dict[str, Any]:
+    section, key, record = _keyed_record(ctx, spec)
+    return shape({spec.key: key, "digest": section.digest, **record}, _returns(endpoint), facts_for(ctx))
+
+
+def _keyed_update(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
+    section, key, _record = _keyed_record(ctx, spec)
+    _check_digest(ctx, section.digest)
+    section.update(key, {k: v for k, v in _stored_values(ctx).items() if k != spec.key}, _deleted(ctx))
+    return _write_answer(ctx, endpoint)
+
+
+def _keyed_delete(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
+    section, key, _record = _keyed_record(ctx, spec)
+    section.remove(key)
+    config_store(ctx.cluster).drop(fill_template(spec.item, {**ctx.params, spec.key: key}))
+    return _write_answer(ctx, endpoint)
+
+
+# -- firewall rules ----------------------------------------------------------------------------------------------------
+def _rules(ctx: HandlerContext, spec: Rules) -> Any:
+    _require_parent(ctx, spec.base)
+    return config_store(ctx.cluster).rules(fill_template(spec.base, ctx.params))
+
+
+def _pos(ctx: HandlerContext) -> int:
+    value = ctx.params.get("pos")
+    if value is None:
+        raise ParameterError({"pos": "property is missing and it is not optional"})
+    return int(value)
+
+
+def _rules_list(ctx: HandlerContext, endpoint: Any, spec: Rules) -> list[dict[str, Any]]:
+    rules = _rules(ctx, spec)
+    facts = facts_for(ctx)
+    items = _items_schema(endpoint)
+    return [shape({**rule, "digest": rules.digest}, items, facts) for rule in rules.numbered()]
+
+
+def _rules_create(ctx: HandlerContext, endpoint: Any, spec: Rules) -> Any:
+    rules = _rules(ctx, spec)
+    _check_digest(ctx, rules.digest)
+    pos = ctx.params.get("pos")
+    values = _stored_values(ctx)
+    values.setdefault("enable", 0)
+    rules.insert(values, None if pos is None else int(pos))
+    return _write_answer(ctx, endpoint)
+
+
+def _rules_read(ctx: HandlerContext, endpoint: Any, spec: Rules) -> dict[str, Any]:
+    rules = _rules(ctx, spec)
+    return shape(rules.get(_pos(ctx)), _returns(endpoint), facts_for(ctx))
+
+
+def _rules_update(ctx: HandlerContext, endpoint: Any, spec: Rules) -> Any:
+    rules = _rules(ctx, spec)
+    _check_digest(ctx, rules.digest)
+    moveto = ctx.params.get("moveto")
+    rules.update(_pos(ctx), _stored_values(ctx), _deleted(ctx), None if moveto is None else int(moveto))
+    return _write_answer(ctx, endpoint)
+
+
+def _rules_delete(ctx: HandlerContext, endpoint: Any, spec: Rules) -> Any:
+    rules = _rules(ctx, spec)
+    _check_digest(ctx, rules.digest)
+    rules.remove(_pos(ctx))
+    return _write_answer(ctx, endpoint)
+
+
+# -- option sets ---------------------------------------------------------------------------------------------------
+def _options_name(ctx: HandlerContext, spec: Options) -> str:
+    return fill_template(spec.template, ctx.params)
+
+
+def _options_read(ctx: HandlerContext, endpoint: Any, spec: Options) -> dict[str, Any]:
+    stored = config_store(ctx.cluster).option_set(_options_name(ctx, spec))
+    returns = _returns(endpoint)
+    facts = facts_for(ctx)
+    if not returns.get("properties"):
+        return dict(stored)
+    base = synthesize(returns, facts) or {}
+    return shape({**base, **stored, "digest": digest_of(stored)}, returns, facts)
+
+
+def _options_update(ctx: HandlerContext, endpoint: Any, spec: Options) -> Any:
+    stored = config_store(ctx.cluster).option_set(_options_name(ctx, spec))
+    _check_digest(ctx, digest_of(stored))
+    stored.update(_stored_values(ctx))
+    for name in _deleted(ctx):
+        stored.pop(name, None)
+    return _write_answer(ctx, endpoint)
+
+
+def _write_answer(ctx: HandlerContext, endpoint: Any) -> Any:
+    """What a write returns: usually ``null``; a few return a string or object, synthesised from the schema."""
+    returns = _returns(endpoint)
+    if returns.get("type") in (None, "null"):
+        return None
+    return synthesize(returns, facts_for(ctx))
+
+
+_ACTIONS: dict[str, Callable[[HandlerContext, Any, Any], Any]] = {
+    "keyed_list": _keyed_list,
+    "keyed_create": _keyed_create,
+    "keyed_read": _keyed_read,
+    "keyed_update": _keyed_update,
+    "keyed_delete": _keyed_delete,
+    "rules_list": _rules_list,
+    "rules_create": _rules_create,
+    "rules_read": _rules_read,
+    "rules_update": _rules_update,
+    "rules_delete": _rules_delete,
+    "options_read": _options_read,
+    "options_update": _options_update,
+}
+
+
+# -- /access/groups, /access/roles, /access/acl ------------------------------------------------------------------
+def _split(value: Any) -> list[str]:
+    return [part for part in _LIST_SPLIT.split(str(value or "")) if part]
+
+
+def _users(ctx: HandlerContext) -> Mapping[str, Any]:
+    return getattr(getattr(ctx.cluster, "access", None), "users", {}) or {}
+
+
+def _members(ctx: HandlerContext, groupid: str) -> list[str]:
+    return sorted(userid for userid, user in _users(ctx).items() if groupid in (getattr(user, "groups", ()) or ()))
+
+
+def _groups_list(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
+    control = access_control(ctx.cluster)
+    answer = []
+    for groupid, group in sorted(control.groups.items()):
+        entry: dict[str, Any] = {"groupid": groupid}
+        if group.comment:
+            entry["comment"] = group.comment
+        members = _members(ctx, groupid)
+        if members:
+            entry["users"] = ",".join(members)
+        answer.append(entry)
+    return answer
+
+
+def _group_get(ctx: HandlerContext) -> Any:
+    control = access_control(ctx.cluster)
+    groupid = str(ctx.params.get("groupid", ""))
+    group = control.groups.get(groupid)
+    if group is None:
+        raise PVEError(f"group '{groupid}' does not exist")
+    return group
+
+
+def _groups_create(ctx: HandlerContext, endpoint: Any) -> None:
+    from pytest_pvemock.model.acl import Group
+
+    control = access_control(ctx.cluster)
+    groupid = str(ctx.params.get("groupid", ""))
+    if groupid in control.groups:
+        raise PVEError(f"group '{groupid}' already exists")
+    control.groups[groupid] = Group(groupid, str(ctx.params.get("comment") or ""))
+
+
+def _group_read(ctx: HandlerContext, endpoint: Any) -> dict[str, Any]:
+    group = _group_get(ctx)
+    answer: dict[str, Any] = {"members": _members(ctx, group.groupid)}
+    if group.comment:
+        answer["comment"] = group.comment
+    return answer
+
+
+def _group_update(ctx: HandlerContext, endpoint: Any) -> None:
+    group = _group_get(ctx)
+    if "comment" in ctx.params:
+        group.comment = str(ctx.params["comment"] or "")
+
+
+def _group_delete(ctx: HandlerContext, endpoint: Any) -> None:
+    group = _group_get(ctx)
+    control = access_control(ctx.cluster)
+    del control.groups[group.groupid]
+    control.acl = [entry for entry in control.acl if not (entry.kind == "group" and entry.ugid == group.groupid)]
+    for user in _users(ctx).values():
+        groups = getattr(user, "groups", None)
+        if isinstance(groups, list) and group.groupid in groups:
+            groups.remove(group.groupid)
+
+
+def _roles_list(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
+    control = access_control(ctx.cluster)
+    return [
+        {"roleid": roleid, "privs": ",".join(sorted(privs)), "special": 1 if roleid in BUILTIN_ROLES else 0}
+        for roleid, privs in sorted(control.roles.items())
+    ]
+
+
+def _role_get(ctx: HandlerContext) -> tuple[str, frozenset[str]]:
+    control = access_control(ctx.cluster)
+    roleid = str(ctx.params.get("roleid", ""))
+    if roleid not in control.roles:
+        raise PVEError(f"role '{roleid}' does not exist")
+    return roleid, control.roles[roleid]
+
+
+def _roles_create(ctx: HandlerContext, endpoint: Any) -> None:
+    access_control(ctx.cluster).add_role(str(ctx.params.get("roleid", "")), _split(ctx.params.get("privs")))
+
+
+def _role_read(ctx: HandlerContext, endpoint: Any) -> dict[str, int]:
+    _roleid, privs = _role_get(ctx)
+    return dict.fromkeys(sorted(privs), 1)
+
+
+def _role_update(ctx: HandlerContext, endpoint: Any) -> None:
+    roleid, privs = _role_get(ctx)
+    if roleid in BUILTIN_ROLES:
+        raise PVEError(f"cannot modify special role '{roleid}'")
+    wanted = set(check_privileges(_split(ctx.params.get("privs"))))
+    access_control(ctx.cluster).roles[roleid] = frozenset(wanted | privs if ctx.params.get("append") else wanted)
+
+
+def _role_delete(ctx: HandlerContext, endpoint: Any) -> None:
+    roleid, _privs = _role_get(ctx)
+    if roleid in BUILTIN_ROLES:
+        raise PVEError(f"cannot delete special role '{roleid}'")
+    control = access_control(ctx.cluster)
+    del control.roles[roleid]
+    control.acl = [entry for entry in control.acl if entry.roleid != roleid]
+
+
+def _acl_list(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": entry.path,
+            "type": entry.kind,
+            "ugid": entry.ugid,
+            "roleid": entry.roleid,
+            "propagate": 1 if entry.propagate else 0,
+        }
+        for entry in access_control(ctx.cluster).acl
+    ]
+
+
+def _acl_update(ctx: HandlerContext, endpoint: Any) -> None:
+    control = access_control(ctx.cluster)
+    path = str(ctx.params.get("path", "/"))
+    roles = _split(ctx.params.get("roles"))
+    propagate = bool(ctx.params.get("propagate", 1))
+    targets = [
+        (kind, ugid)
+        for kind, name in (("user", "users"), ("group", "groups"), ("token", "tokens"))
+        for ugid in _split(ctx.params.get(name))
+    ]
+    if not targets:
+        raise PVEError("either 'users', 'groups' or 'tokens' is required")
+    for roleid in roles:
+        if roleid not in control.roles:
+            raise PVEError(f"role '{roleid}' does not exist")
+        for kind, ugid in targets:
+            _check_acl_target(ctx, kind, ugid)
+            if ctx.params.get("delete"):
+                control.revoke(path, roleid, **{kind: ugid})
+            else:
+                control.grant(path, roleid, propagate=propagate, **{kind: ugid})
+
+
+def _check_acl_target(ctx: HandlerContext, kind: str, ugid: str) -> None:
+    users = _users(ctx)
+    if kind == "group" and ugid not in access_control(ctx.cluster).groups:
+        raise PVEError(f"group '{ugid}' does not exist")
+    if kind == "user" and ugid not in users:
+        raise PVEError(f"user '{ugid}' does not exist")
+    if kind == "token":
+        userid, _, name = ugid.partition("!")
+        if name not in (getattr(users.get(userid), "tokens", {}) or {}):
+            raise PVEError(f"no such token '{name}' for user '{userid}'")
+
+
+_ACCESS_ACTIONS: dict[tuple[str, str], Callable[[HandlerContext, Any], Any]] = {
+    ("GET", "/access/groups"): _groups_list,
+    ("POST", "/access/groups"): _groups_create,
+    ("GET", "/access/groups/{groupid}"): _group_read,
+    ("PUT", "/access/groups/{groupid}"): _group_update,
+    ("DELETE", "/access/groups/{groupid}"): _group_delete,
+    ("GET", "/access/roles"): _roles_list,
+    ("POST", "/access/roles"): _roles_create,
+    ("GET", "/access/roles/{roleid}"): _role_read,
+    ("PUT", "/access/roles/{roleid}"): _role_update,
+    ("DELETE", "/access/roles/{roleid}"): _role_delete,
+    ("GET", "/access/acl"): _acl_list,
+    ("PUT", "/access/acl"): _acl_update,
+}

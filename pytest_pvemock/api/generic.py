@@ -1,0 +1,214 @@
+"""The answer for every documented method that has no hand-written handler.
+
+:func:`generic_answer` is installed as the app's fallback handler. In order, it gives:
+
+1. the stateful answer of a config-like collection (:mod:`pytest_pvemock.api.collections`);
+2. the listing of a directory index method (:mod:`pytest_pvemock.api.index`);
+3. for a method that starts a worker (its ``returns`` is a UPID), a real task on the cluster's task list, which
+   ends OK on the clock like any other, and its UPID;
+4. otherwise a value synthesised from the method's ``returns`` schema with the cluster's own names
+   (:mod:`pytest_pvemock.api.synthesis`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pytest_pvemock.api.collections import collection_action
+from pytest_pvemock.api.index import index_children, index_key
+from pytest_pvemock.api.synthesis import Facts, schema_type, synthesize
+
+if TYPE_CHECKING:
+    from pytest_pvemock.api.handler import HandlerContext
+    from pytest_pvemock.model.cluster import FakeCluster
+
+__all__ = ["cluster_facts", "generic_answer", "is_task_method", "task_type"]
+
+# Writes whose string answer is not a UPID.
+_NOT_TASKS = {
+    ("POST", "/cluster/sdn/lock"),
+    ("POST", "/nodes/{node}/qemu/{vmid}/monitor"),
+    ("POST", "/nodes/{node}/storage/{storage}/content"),
+    ("POST", "/nodes/{node}/wakeonlan"),
+    ("POST", "/access/openid/auth-url"),
+}
+_UPID_WORDS = re.compile(r"\bUPID\b|\btask ID\b|\bworker\b", re.IGNORECASE)
+
+# The worker type PVE writes into the UPID, by method and template (the rest use the method's schema name).
+_TASK_TYPES: dict[tuple[str, str], str] = {
+    ("POST", "/nodes/{node}/qemu"): "qmcreate",
+    ("DELETE", "/nodes/{node}/qemu/{vmid}"): "qmdestroy",
+    ("POST", "/nodes/{node}/qemu/{vmid}/config"): "qmconfig",
+    ("POST", "/nodes/{node}/qemu/{vmid}/clone"): "qmclone",
+    ("POST", "/nodes/{node}/qemu/{vmid}/move_disk"): "qmmove",
+    ("POST", "/nodes/{node}/qemu/{vmid}/migrate"): "qmigrate",
+    ("POST", "/nodes/{node}/qemu/{vmid}/remote_migrate"): "qmigrate",
+    ("PUT", "/nodes/{node}/qemu/{vmid}/resize"): "resize",
+    ("POST", "/nodes/{node}/qemu/{vmid}/snapshot"): "qmsnapshot",
+    ("DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}"): "qmdelsnapshot",
+    ("POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback"): "qmrollback",
+    ("POST", "/nodes/{node}/qemu/{vmid}/template"): "qmtemplate",
+    ("POST", "/nodes/{node}/lxc"): "vzcreate",
+    ("DELETE", "/nodes/{node}/lxc/{vmid}"): "vzdestroy",
+    ("POST", "/nodes/{node}/lxc/{vmid}/clone"): "vzclone",
+    ("POST", "/nodes/{node}/lxc/{vmid}/move_volume"): "move_volume",
+    ("POST", "/nodes/{node}/lxc/{vmid}/migrate"): "vzmigrate",
+    ("PUT", "/nodes/{node}/lxc/{vmid}/resize"): "resize",
+    ("POST", "/nodes/{node}/lxc/{vmid}/snapshot"): "vzsnapshot",
+    ("DELETE", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}"): "vzdelsnapshot",
+    ("POST", "/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback"): "vzrollback",
+    ("POST", "/nodes/{node}/lxc/{vmid}/template"): "vztemplate",
+    ("POST", "/nodes/{node}/vzdump"): "vzdump",
+    ("POST", "/nodes/{node}/startall"): "startall",
+    ("POST", "/nodes/{node}/stopall"): "stopall",
+    ("POST", "/nodes/{node}/suspendall"): "suspendall",
+    ("POST", "/nodes/{node}/migrateall"): "migrateall",
+    ("PUT", "/nodes/{node}/network"): "srvreload",
+    ("POST", "/nodes/{node}/apt/update"): "aptupdate",
+    ("POST", "/nodes/{node}/aplinfo"): "download",
+    ("POST", "/nodes/{node}/storage/{storage}/download-url"): "download",
+    ("POST", "/nodes/{node}/storage/{storage}/upload"): "imgcopy",
+    ("POST", "/nodes/{node}/storage/{storage}/content/{volume}"): "imgcopy",
+    ("DELETE", "/nodes/{node}/storage/{storage}/content/{volume}"): "imgdel",
+    ("DELETE", "/nodes/{node}/storage/{storage}/prunebackups"): "prunebackups",
+    ("POST", "/nodes/{node}/disks/lvm"): "lvmcreate",
+    ("DELETE", "/nodes/{node}/disks/lvm/{name}"): "lvmremove",
+    ("POST", "/nodes/{node}/disks/lvmthin"): "lvmthincreate",
+    ("DELETE", "/nodes/{node}/disks/lvmthin/{name}"): "lvmthinremove",
+    ("POST", "/nodes/{node}/disks/directory"): "dircreate",
+    ("DELETE", "/nodes/{node}/disks/directory/{name}"): "dirremove",
+    ("POST", "/nodes/{node}/disks/zfs"): "zfscreate",
+    ("DELETE", "/nodes/{node}/disks/zfs/{name}"): "zfsremove",
+    ("POST", "/nodes/{node}/disks/initgpt"): "diskinit",
+    ("PUT", "/nodes/{node}/disks/wipedisk"): "wipedisk",
+    ("POST", "/nodes/{node}/ceph/osd"): "cephcreateosd",
+    ("DELETE", "/nodes/{node}/ceph/osd/{osdid}"): "cephdestroyosd",
+    ("POST", "/nodes/{node}/ceph/mds/{name}"): "cephcreatemds",
+    ("DELETE", "/nodes/{node}/ceph/mds/{name}"): "cephdestroymds",
+    ("POST", "/nodes/{node}/ceph/mgr/{id}"): "cephcreatemgr",
+    ("DELETE", "/nodes/{node}/ceph/mgr/{id}"): "cephdestroymgr",
+    ("POST", "/nodes/{node}/ceph/mon/{monid}"): "cephcreatemon",
+    ("DELETE", "/nodes/{node}/ceph/mon/{monid}"): "cephdestroymon",
+    ("POST", "/nodes/{node}/ceph/fs/{name}"): "cephfscreate",
+    ("POST", "/nodes/{node}/ceph/pool"): "cephcreatepool",
+    ("DELETE", "/nodes/{node}/ceph/pool/{name}"): "cephdestroypool",
+    ("PUT", "/nodes/{node}/ceph/pool/{name}"): "cephsetpool",
+    ("POST", "/nodes/{node}/ceph/start"): "srvstart",
+    ("POST", "/nodes/{node}/ceph/stop"): "srvstop",
+    ("POST", "/nodes/{node}/ceph/restart"): "srvrestart",
+    ("PUT", "/cluster/ceph/flags"): "cephsetflags",
+    ("PUT", "/cluster/sdn"): "reloadnetworkall",
+    ("POST", "/cluster/config"): "clustercreate",
+    ("POST", "/cluster/config/join"): "clusterjoin",
+    ("POST", "/cluster/acme/account"): "acmeregister",
+    ("PUT", "/cluster/acme/account/{name}"): "acmeupdate",
+    ("DELETE", "/cluster/acme/account/{name}"): "acmedeactivate",
+    ("POST", "/nodes/{node}/certificates/acme/certificate"): "acmenewcert",
+    ("PUT", "/nodes/{node}/certificates/acme/certificate"): "acmerenew",
+    ("DELETE", "/nodes/{node}/certificates/acme/certificate"): "acmerevoke",
+    ("POST", "/cluster/bulk-action/guest/start"): "bulkstart",
+    ("POST", "/cluster/bulk-action/guest/shutdown"): "bulkshutdown",
+    ("POST", "/cluster/bulk-action/guest/suspend"): "bulksuspend",
+    ("POST", "/cluster/bulk-action/guest/migrate"): "bulkmigrate",
+}
+_SERVICE_ACTIONS = {"start": "srvstart", "stop": "srvstop", "restart": "srvrestart", "reload": "srvreload"}
+_TASK_ID_PARAMS = ("vmid", "name", "storage", "service", "osdid", "monid", "id", "disk", "dev")
+
+
+def generic_answer(ctx: HandlerContext) -> Any:
+    """The fallback handler: a stateful, index, task or synthesised answer (see the module docstring)."""
+    endpoint = _endpoint(ctx)
+    action = collection_action(ctx.method, ctx.template)
+    if action is not None:
+        return action(ctx, endpoint)
+    returns = _returns(endpoint)
+    if ctx.method == "GET":
+        key = index_key(returns, _children(ctx))
+        if key is not None:
+            return index_children(ctx.template, _children(ctx), key)
+    if is_task_method(ctx.method, ctx.template, returns):
+        return start_task(ctx).upid
+    return synthesize(returns, cluster_facts(ctx.cluster, ctx.params))
+
+
+def _registry(cluster: FakeCluster) -> Any:
+    from pytest_pvemock.schema.registry import get_registry
+
+    return get_registry(cluster.version)
+
+
+def _endpoint(ctx: HandlerContext) -> Any:
+    try:
+        return _registry(ctx.cluster).endpoint(ctx.method, ctx.template)
+    except KeyError:
+        return None
+
+
+def _children(ctx: HandlerContext) -> list[str]:
+    try:
+        return _registry(ctx.cluster).children(ctx.template)
+    except KeyError:
+        return []
+
+
+def _returns(endpoint: Any) -> Mapping[str, Any]:
+    returns = getattr(endpoint, "returns_schema", None)
+    return returns if isinstance(returns, Mapping) else {}
+
+
+def is_task_method(method: str, template: str, returns: Mapping[str, Any]) -> bool:
+    """Whether the method starts a worker and answers its UPID (a string answer of a write, or one so described)."""
+    if schema_type(returns) != "string" or (method, template) in _NOT_TASKS:
+        return False
+    if _UPID_WORDS.search(str(returns.get("description", ""))):
+        return True
+    return method != "GET" and "format" not in returns and "x-pve-property-string" not in returns
+
+
+def task_type(method: str, template: str) -> str:
+    """The worker type PVE writes into the UPID of this method (``qmstart``, ``vzdump``, ``srvrestart``, ...)."""
+    known = _TASK_TYPES.get((method, template))
+    if known:
+        return known
+    last = template.rsplit("/", 1)[1]
+    if template.startswith("/nodes/{node}/services/{service}/") and last in _SERVICE_ACTIONS:
+        return _SERVICE_ACTIONS[last]
+    family = "qm" if "/qemu/" in template else "vz" if "/lxc/" in template else ""
+    return family + re.sub(r"[^a-z0-9]", "", last.lower().strip("{}")) if family else re.sub(r"[^a-z0-9]", "", last)
+
+
+def start_task(ctx: HandlerContext) -> Any:
+    """Start the method's worker on the cluster: it runs on the clock and ends OK."""
+    node = str(ctx.params.get("node") or _first_node(ctx.cluster))
+    task_id = next((str(ctx.params[name]) for name in _TASK_ID_PARAMS if ctx.params.get(name) is not None), "")
+    return ctx.cluster.tasks.start(node, task_type(ctx.method, ctx.template), task_id, ctx.principal.authid)
+
+
+def _first_node(cluster: FakeCluster) -> str:
+    nodes = [node for node in cluster.nodes if getattr(node, "online", True)] or list(cluster.nodes)
+    return nodes[0].name if nodes else "localhost"
+
+
+def cluster_facts(cluster: FakeCluster, params: Mapping[str, Any] | None = None) -> Facts:
+    """The cluster's own names for synthesised answers, with the request's parameters taking precedence."""
+    facts = Facts(params=dict(params or {}))
+    names = [node.name for node in cluster.nodes]
+    if names:
+        facts.nodes = names
+    vmids = [guest.vmid for guest in cluster.guests]
+    if vmids:
+        facts.vmids = vmids
+    storages = [storage.storage for storage in cluster.storages]
+    if storages:
+        facts.storages = storages
+    pools = [pool.poolid for pool in cluster.pools]
+    if pools:
+        facts.pools = pools
+    facts.userids = list(cluster.access.users) or facts.userids
+    facts.now = cluster.clock.now()
+    latest = next(iter(reversed(list(cluster.tasks))), None)
+    if latest is not None:
+        facts.upid = latest.upid
+    return facts

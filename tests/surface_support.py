@@ -1,0 +1,193 @@
+"""Requests for every documented method, with valid parameters, for the whole-API tests.
+
+``SurfaceRig`` holds a prepared cluster (the default scenario plus a user, a token, a group, a role and a
+snapshot that methods can name) and, for one ``(method, template)``, builds the concrete path and the
+parameters a real client would send, creates what the path names (a backup job before ``GET
+/cluster/backup/{id}``, a firewall rule before ``.../rules/{pos}``) and sends it through ``PveApi.handle``.
+Each method runs against its own copy of the prepared cluster, so a ``DELETE`` never hides a later ``GET``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from pytest_pvemock.api.app import PveApi
+from pytest_pvemock.api.collections import COLLECTIONS, Keyed, Rules
+from pytest_pvemock.api.generic import cluster_facts
+from pytest_pvemock.api.messages import ApiRequest, ApiResponse
+from pytest_pvemock.api.permissions import access_control
+from pytest_pvemock.api.synthesis import Facts, synthesize
+from pytest_pvemock.model.acl import Group
+from pytest_pvemock.model.cluster import FakeCluster
+
+USER = "surface@pve"
+TOKEN = "surface"
+SNAPSHOT = "before"
+QEMU_VMID, LXC_VMID = 100, 110
+
+# Names a create method is given, so that it does not collide with what the prepared cluster already has.
+FRESH = {
+    "userid": "new@pve",
+    "groupid": "newgroup",
+    "roleid": "NewRole",
+    "realm": "corp",
+    "tokenid": "newtoken",
+    "snapname": "after",
+    "poolid": "newpool",
+    "storage": "newstore",
+    "vmid": 4242,
+    "newid": 4243,
+}
+# Optional parameters some methods need to succeed (PVE checks them in the method's code).
+EXTRA: dict[tuple[str, str], dict[str, Any]] = {
+    ("PUT", "/access/acl"): {"users": USER},
+    ("POST", "/access/ticket"): {"username": "root@pam", "password": "pvemock"},
+    ("PUT", "/access/password"): {"confirmation-password": "pvemock"},
+}
+
+
+class SurfaceRig:
+    def __init__(self, version: str) -> None:
+        cluster = FakeCluster.default(version=version)
+        signer = PveApi(cluster).auth.signer
+        self.root_ticket = signer.ticket("root@pam")
+        self.root_csrf = signer.csrf_token("root@pam")
+        cluster.access.add_user(USER, password="surface-password", groups=["admins"])
+        cluster.access.add_token(USER, "automation", privsep=True)
+        access_control(cluster).groups["admins"] = Group("admins", "surface test group")
+        access_control(cluster).add_role("SurfaceRole", ["VM.Audit"])
+        self.prepared = cluster
+        self.registry = PveApi(cluster).registry
+        api = PveApi(cluster)
+        for kind, vmid in (("qemu", QEMU_VMID), ("lxc", LXC_VMID)):
+            node = cluster.guest(vmid).node
+            api.handle(self.request("POST", f"/nodes/{node}/{kind}/{vmid}/snapshot", {"snapname": SNAPSHOT}))
+        self.task_upid = next(iter(cluster.tasks)).upid
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """root@pam's ticket: methods without ``permissions`` are for root@pam itself, not for its tokens."""
+        return {"Cookie": f"PVEAuthCookie={quote(self.root_ticket, safe='')}", "CSRFPreventionToken": self.root_csrf}
+
+    def fresh(self) -> tuple[FakeCluster, PveApi]:
+        cluster = copy.deepcopy(self.prepared)
+        return cluster, PveApi(cluster)
+
+    def request(
+        self, method: str, path: str, params: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> ApiRequest:
+        encoded = urlencode({key: _text(value) for key, value in params.items()}, doseq=True)
+        headers = {**self.auth, **(headers or {})}
+        if method in ("GET", "DELETE"):
+            return ApiRequest(method, "/api2/json" + path, encoded, headers, b"")
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return ApiRequest(method, "/api2/json" + path, "", headers, encoded.encode())
+
+    # -- parameters ---------------------------------------------------------------------------------------------
+    def facts(self, cluster: FakeCluster, template: str) -> Facts:
+        facts = cluster_facts(cluster)
+        vmid = LXC_VMID if "/lxc/" in template else QEMU_VMID
+        guest = cluster.guest(vmid)
+        facts.params = {"node": guest.node if guest else facts.nodes[0], "vmid": vmid}
+        facts.userids = [USER]
+        facts.upid = self.task_upid
+        return facts
+
+    def path_values(self, cluster: FakeCluster, template: str) -> dict[str, Any]:
+        facts = self.facts(cluster, template)
+        values: dict[str, Any] = {"node": facts.node, "vmid": facts.vmid}
+        if template.startswith("/nodes/{node}/tasks/{upid}"):
+            values["node"] = self.task_upid.split(":")[1]
+        values.update(
+            {
+                "snapname": SNAPSHOT,
+                "userid": USER,
+                "tokenid": "automation",
+                "groupid": "admins",
+                "roleid": "SurfaceRole",
+                "poolid": "prod",
+                "realm": "corp",
+                "upid": self.task_upid,
+                "storage": "local",
+                "pos": 0,
+            }
+        )
+        return values
+
+    def valid_params(
+        self, cluster: FakeCluster, method: str, template: str, given: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """The concrete path and the required (and path) parameters of one method, valid under its schema.
+
+        ``given`` fixes values (the ids of the record a later request names); otherwise a create method gets
+        fresh ids and other methods the ids of things that exist.
+        """
+        endpoint = self.registry.endpoint(method, template)
+        schema = endpoint.parameters_schema
+        facts = self.facts(cluster, template)
+        fixed = self.path_values(cluster, template)
+        path_names = re.findall(r"\{([^}]+)\}", template)
+        creates = method == "POST" and (not path_names or not template.endswith("}")) and given is None
+        required = set(schema.get("required") or ())
+        params: dict[str, Any] = {}
+        for name, sub in (schema.get("properties") or {}).items():
+            if given is not None and name in given:
+                params[name] = given[name]
+            elif creates and name in FRESH and name not in path_names and name in required:
+                params[name] = FRESH[name]
+            elif name in path_names and name in fixed:
+                params[name] = fixed[name]
+            elif name in required or name in path_names:
+                params[name] = synthesize(sub, facts, name)
+        if given is None:
+            params.update(EXTRA.get((method, template), {}))
+        path = template
+        for name in path_names:
+            value = params.pop(name, fixed.get(name, "example"))
+            path = path.replace(f"{{{name}}}", quote(str(value), safe=""))
+        return path, params
+
+    def path_names_values(self, cluster: FakeCluster, method: str, template: str) -> dict[str, Any]:
+        """The values ``valid_params`` puts into the path of ``template``, by parameter name."""
+        schema = self.registry.endpoint(method, template).parameters_schema
+        facts = self.facts(cluster, template)
+        fixed = self.path_values(cluster, template)
+        values = {}
+        for name in re.findall(r"\{([^}]+)\}", template):
+            sub = (schema.get("properties") or {}).get(name, {})
+            values[name] = fixed[name] if name in fixed else synthesize(sub, facts, name)
+        return values
+
+    # -- what a path names must exist first --------------------------------------------------------------------
+    def create_parents(self, cluster: FakeCluster, api: PveApi, method: str, template: str) -> None:
+        """Create the collection records a path names (outermost first), as a client would before using them."""
+        wanted = []
+        for spec in COLLECTIONS:
+            if isinstance(spec, (Keyed, Rules)) and (template == spec.item or template.startswith(spec.item + "/")):
+                if method == "POST" and isinstance(spec, Keyed) and spec.create_on_item and template == spec.item:
+                    continue
+                wanted.append(spec)
+        names = self.path_names_values(cluster, method, template)
+        for spec in sorted(wanted, key=lambda spec: len(spec.item)):
+            create_template = spec.item if isinstance(spec, Keyed) and spec.create_on_item else spec.base
+            path, params = self.valid_params(cluster, "POST", create_template, given=names)
+            response = api.handle(self.request("POST", path, params))
+            assert response.status == 200, (create_template, response.status, response.reason)
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return str(value)
+
+
+def call(rig: SurfaceRig, method: str, template: str) -> tuple[ApiResponse, Any]:
+    """Send one valid request for ``method template`` to a fresh copy of the prepared cluster."""
+    cluster, api = rig.fresh()
+    rig.create_parents(cluster, api, method, template)
+    path, params = rig.valid_params(cluster, method, template)
+    response = api.handle(rig.request(method, path, params))
+    return response, rig.registry.endpoint(method, template)
