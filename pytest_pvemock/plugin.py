@@ -2,7 +2,8 @@
 
 Fixtures: ``pve_cluster`` (a fresh cluster per test, patched in), ``pve_cluster_factory`` (build more clusters
 in a test), ``pve_cluster_factory_session`` (clusters that live for the whole session) and ``pve_api`` (a
-proxmoxer client logged in to ``pve_cluster``). The marker ``@pytest.mark.pve_cluster(scenario, version=...,
+proxmoxer client logged in to ``pve_cluster``); ``pve_server`` and ``pve_server_session`` put a cluster behind a
+real HTTPS server for clients that need a socket. The marker ``@pytest.mark.pve_cluster(scenario, version=...,
 task_mode=..., validate=..., refuse_other_hosts=...)`` chooses per test; ini and command-line options set the
 defaults. Answers are checked against the PVE schema by default: a violation fails the test.
 """
@@ -17,6 +18,7 @@ import pytest
 if TYPE_CHECKING:
     from pytest_pvemock.mocking import ClusterFactory, ClusterOptions
     from pytest_pvemock.model.cluster import FakeCluster
+    from pytest_pvemock.transports.server import PveServer
 
 _DEFAULTS_KEY = pytest.StashKey["ClusterOptions"]()
 _CALL_FAILED_KEY = pytest.StashKey[bool]()
@@ -183,3 +185,28 @@ def pve_api(pve_cluster: FakeCluster) -> Any:
         password=pve_cluster.password,
         verify_ssl=False,
     )
+
+
+@pytest.fixture
+def pve_server(pve_cluster: FakeCluster, pve_cluster_factory: ClusterFactory) -> Iterator[PveServer]:
+    """``pve_cluster`` behind a real HTTPS server on a free loopback port, for clients that need a socket.
+
+    Yields a :class:`~pytest_pvemock.transports.server.PveServer`: ``.url``, ``.ca_file`` (verify with it),
+    ``.cluster``, ``.user``/``.password``, ``.lock`` (hold it to change the cluster while clients talk).
+    """
+    from pytest_pvemock.transports.server import PveServer
+
+    api = pve_cluster_factory.api_for(pve_cluster)
+    with PveServer(pve_cluster, dispatcher=api.handle) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pve_server_session(pve_cluster_factory_session: ClusterFactory) -> Iterator[PveServer]:
+    """Like ``pve_server``, but one server and one cluster (default options) for the whole session."""
+    from pytest_pvemock.transports.server import PveServer
+
+    cluster = pve_cluster_factory_session()
+    api = pve_cluster_factory_session.api_for(cluster)
+    with PveServer(cluster, dispatcher=api.handle) as server:
+        yield server

@@ -42,6 +42,10 @@ def register_transport(name: str, *, library: str, module: str) -> None:
 
 
 register_transport("requests", library="requests", module="pytest_pvemock.transports.requests_patch")
+register_transport("httpx", library="httpx", module="pytest_pvemock.transports.httpx_patch")
+register_transport("aiohttp", library="aiohttp", module="pytest_pvemock.transports.aiohttp_patch")
+register_transport("urllib3", library="urllib3", module="pytest_pvemock.transports.urllib3_patch")
+register_transport("pvesh", library="proxmoxer", module="pytest_pvemock.transports.pvesh")
 
 
 def _library_available(library: str) -> bool:

@@ -15,14 +15,11 @@ as root on the node), with pvesh's output:
 
 The ``local`` backend is answered by the most recently mocked cluster; the SSH backends by the cluster that
 answers their host name (a node name, the cluster host or a node IP). An SSH backend aimed at any other host
-really connects, unless other hosts are refused. A backend whose library (``openssh_wrapper``, ``paramiko``)
-is not installed cannot be used at all, so it is not patched.
+really connects, unless other hosts are refused. Sessions made before the patch was installed are left alone.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import threading
 from collections.abc import Sequence
@@ -41,16 +38,9 @@ COMMANDS = {"get": "GET", "create": "POST", "set": "PUT", "delete": "DELETE"}
 _OUTPUT_OPTIONS_WITH_VALUE = {"output-format"}
 _OUTPUT_FLAGS = {"noborder", "noheader", "human-readable", "quiet"}
 
-# (module, session class, library the module needs or None)
-_BACKENDS = (
-    ("proxmoxer.backends.local", "LocalSession", None),
-    ("proxmoxer.backends.openssh", "OpenSSHSession", "openssh_wrapper"),
-    ("proxmoxer.backends.ssh_paramiko", "SshParamikoSession", "paramiko"),
-)
-
 _lock = threading.Lock()
 _installs = 0
-_originals: list[tuple[type, str, Any]] = []
+_originals: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -209,33 +199,41 @@ def local_dispatcher() -> Dispatcher | None:
     return None
 
 
-def _exec_local(self: Any, cmd: Sequence[str]) -> tuple[str, str, int]:
-    dispatcher = local_dispatcher() if _is_pvesh(cmd) else None
-    if dispatcher is None:
-        return _original(type(self), "_exec")(self, cmd)
-    return run_pvesh(cmd, dispatcher, "localhost").as_tuple()
+def _hook_session(session: Any) -> None:
+    """Give one new command session our ``_connect``/``_exec``/``upload_file_obj`` (instance attributes)."""
+    session._connect = lambda: _connect(session)
+    session._exec = lambda cmd: _exec(session, cmd)
+    session.upload_file_obj = lambda file_obj, remote_path: _upload(session, file_obj, remote_path)
 
 
-def _connect_ssh(self: Any) -> Any:
-    if dispatcher_for(self.host, None) is None:  # raises when other hosts are refused
-        return _original(type(self), "_connect")(self)
-    return FakeNodeConnection(self.host)
+def _connect(session: Any) -> Any:
+    """SSH backends connect when the session is made: a fake node needs no connection."""
+    if dispatcher_for(session.host, None) is None:  # raises when other hosts are refused
+        return type(session)._connect(session)
+    return FakeNodeConnection(session.host)
 
 
-def _exec_ssh(self: Any, cmd: Sequence[str]) -> tuple[str, str, int]:
-    if not isinstance(self.ssh_client, FakeNodeConnection):
-        return _original(type(self), "_exec")(self, cmd)
+def _exec(session: Any, cmd: Sequence[str]) -> tuple[str, str, int]:
+    host = getattr(session, "host", None)
+    if host is None:  # the local backend: pvesh on this node
+        dispatcher = local_dispatcher() if _is_pvesh(cmd) else None
+        if dispatcher is None:
+            return type(session)._exec(session, cmd)
+        return run_pvesh(cmd, dispatcher, "localhost").as_tuple()
+    if not isinstance(getattr(session, "ssh_client", None), FakeNodeConnection):
+        return type(session)._exec(session, cmd)
     if not _is_pvesh(cmd):
         return _other_command(cmd).as_tuple()
-    dispatcher = dispatcher_for(self.host, None)
+    dispatcher = dispatcher_for(host, None)
     if dispatcher is None:
-        return "", f"ssh: connect to host {self.host} port {self.port}: Connection refused\n", 255
-    return run_pvesh(cmd, dispatcher, self.host).as_tuple()
+        return "", f"ssh: connect to host {host} port {session.port}: Connection refused\n", 255
+    return run_pvesh(cmd, dispatcher, host).as_tuple()
 
 
-def _upload_ssh(self: Any, file_obj: Any, remote_path: str) -> None:
-    if not isinstance(self.ssh_client, FakeNodeConnection):
-        _original(type(self), "upload_file_obj")(self, file_obj, remote_path)
+def _upload(session: Any, file_obj: Any, remote_path: str) -> None:
+    if isinstance(getattr(session, "ssh_client", None), FakeNodeConnection):
+        return  # the fake node keeps no files; the API call that follows names the upload
+    type(session).upload_file_obj(session, file_obj, remote_path)
 
 
 def _other_command(cmd: Sequence[str]) -> CommandResult:
@@ -254,50 +252,41 @@ def _is_pvesh(cmd: Sequence[str]) -> bool:
 
 
 def install() -> None:
-    """Patch proxmoxer's command backends (once; each call must be matched by :func:`uninstall`)."""
+    """Hook every proxmoxer command session made from now on (once; match each call with :func:`uninstall`).
+
+    The hook sits in ``CommandBaseSession.__init__``, the one base of the local, openssh and ssh_paramiko
+    sessions, so no backend module (nor paramiko) has to be imported to patch it. Sessions made while the hook
+    is in place keep answering fake hosts; for any other host they run the real command.
+    """
     global _installs
+    from proxmoxer.backends.command_base import CommandBaseSession
+
     with _lock:
         _installs += 1
         if _installs > 1:
             return
-        for module_name, class_name, library in _BACKENDS:
-            if library is not None and importlib.util.find_spec(library) is None:
-                continue
-            session = getattr(importlib.import_module(module_name), class_name)
-            if class_name == "LocalSession":
-                _patch(session, "_exec", _exec_local)
-            else:
-                _patch(session, "_connect", _connect_ssh)
-                _patch(session, "_exec", _exec_ssh)
-                _patch(session, "upload_file_obj", _upload_ssh)
+        original = CommandBaseSession.__dict__["__init__"]
+        _originals["__init__"] = original
+
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            _hook_session(self)
+
+        CommandBaseSession.__init__ = __init__
 
 
 def uninstall() -> None:
-    """Undo one :func:`install`; the last one puts proxmoxer's own methods back."""
+    """Undo one :func:`install`; the last one puts proxmoxer's own ``__init__`` back."""
     global _installs
+    from proxmoxer.backends.command_base import CommandBaseSession
+
     with _lock:
         if _installs == 0:
             return
         _installs -= 1
-        if _installs > 0:
-            return
-        while _originals:
-            owner, name, original = _originals.pop()
-            setattr(owner, name, original)
+        if _installs == 0:
+            CommandBaseSession.__init__ = _originals.pop("__init__")
 
 
 def is_installed() -> bool:
     return _installs > 0
-
-
-def _patch(owner: type, name: str, replacement: Any) -> None:
-    _originals.append((owner, name, owner.__dict__[name]))
-    setattr(owner, name, replacement)
-
-
-def _original(owner: type, name: str) -> Any:
-    for klass in owner.__mro__:
-        for patched_owner, patched_name, original in _originals:
-            if patched_owner is klass and patched_name == name:
-                return original
-    raise AttributeError(f"{owner.__name__}.{name} is not patched")

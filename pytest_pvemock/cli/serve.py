@@ -1,0 +1,134 @@
+"""``pvemock serve``: a fake cluster behind a real HTTPS server, for clients in any language.
+
+    pvemock serve --scenario default --port 8006
+
+prints the URL, the CA file to verify the server with, and the login, then serves until Ctrl-C (exit 0).
+It binds to loopback unless ``--host`` says otherwise, and warns when it does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
+    from pytest_pvemock.transports.server import PveServer
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenario",
+        default="default",
+        metavar="FILE|NAME",
+        help="a built-in scenario name or a scenario YAML file (default: default)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
+    parser.add_argument("--port", type=int, default=8006, help="port to listen on; 0 picks a free one (default: 8006)")
+    parser.add_argument("--user", default="root@pam", help="the login to accept (default: root@pam)")
+    parser.add_argument("--password", help="its password (default: the cluster's root password, 'pvemock')")
+    parser.add_argument("--http", action="store_true", help="serve plain HTTP instead of HTTPS")
+    parser.add_argument("--cert-dir", type=Path, help="write the CA (ca.pem), certificate and key here")
+    parser.add_argument("--validate", action="store_true", help="check every answer against its returns schema")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pytest_pvemock.transports.server import PveServer, is_loopback
+
+    try:
+        cluster = _load_cluster(args.scenario)
+        user, password = _set_login(cluster, args.user, args.password)
+    except Exception as error:  # a broken scenario or login: say which, no traceback
+        print(f"pvemock serve: {error}", file=sys.stderr)
+        return 2
+    server = PveServer(
+        cluster,
+        host=args.host,
+        port=args.port,
+        tls=not args.http,
+        validate=args.validate,
+        cert_dir=args.cert_dir,
+        access_log=None if args.quiet else _log_line,
+    )
+    try:
+        server.start()
+    except OSError as error:
+        print(f"pvemock serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    try:
+        _announce(server, cluster, args.scenario, user, password, is_loopback(args.host))
+        _wait_for_stop_signal()
+    finally:
+        server.stop()
+    print("pvemock serve: stopped", flush=True)
+    return 0
+
+
+def _load_cluster(scenario: str) -> FakeCluster:
+    from pytest_pvemock.model.cluster import FakeCluster
+
+    return FakeCluster.from_scenario(scenario)
+
+
+def _set_login(cluster: FakeCluster, user: str, password: str | None) -> tuple[str, str]:
+    """Make ``user`` log in with ``password``; a new user gets the Administrator role on ``/``."""
+    if "@" not in user:
+        raise ValueError(f"--user {user!r} needs a realm, e.g. {user}@pam or {user}@pve")
+    existing = cluster.access.users.get(user)
+    if password is None:
+        password = existing.password if existing is not None and existing.password else cluster.password
+    if existing is not None:
+        existing.password = password
+    else:
+        from pytest_pvemock.api.permissions import access_control
+
+        cluster.access.add_user(user, password=password, comment="pvemock serve --user")
+        access_control(cluster).grant("/", "Administrator", user=user)
+    return user, password
+
+
+def _announce(server: PveServer, cluster: Any, scenario: str, user: str, password: str, loopback: bool) -> None:
+    nodes = len(getattr(cluster, "nodes", ()) or ())
+    guests = len(getattr(cluster, "guests", ()) or ())
+    print(
+        f"pvemock serve: fake Proxmox VE {cluster.version} cluster from scenario {scenario!r} "
+        f"({nodes} nodes, {guests} guests)"
+    )
+    print(f"  URL:      {server.url}/api2/json")
+    if server.ca_file is not None:
+        print(f"  CA file:  {server.ca_file}  (curl --cacert FILE, proxmoxer verify_ssl=FILE)")
+    else:
+        print("  CA file:  none (plain HTTP)")
+    print(f"  Login:    {user} / {password}")
+    if loopback:
+        print(f"  Bound to loopback only ({server.host}): other machines cannot reach it.")
+    else:
+        print(
+            f"  WARNING: bound to {server.host}, not loopback: other machines may reach this fake cluster "
+            f"and log in with the password above.",
+        )
+    print("Press Ctrl-C to stop.", flush=True)
+
+
+def _wait_for_stop_signal() -> None:
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _log_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

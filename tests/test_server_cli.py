@@ -1,0 +1,92 @@
+"""``pvemock serve`` as a user runs it: prints where it listens, answers over TLS, stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+PVEMOCK = [sys.executable, "-c", "import sys; from pytest_pvemock.cli import main; sys.exit(main())"]
+
+
+def start_serve(*options: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """Start ``pvemock serve`` on a free port; returns it and what it announced (URL, CA file, Login, text)."""
+    process = subprocess.Popen(
+        [*PVEMOCK, "serve", "--port", "0", "--quiet", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    announced: dict[str, str] = {"text": ""}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        announced["text"] += line
+        match = re.match(r"\s+(URL|CA file|Login):\s+(\S+(?: / \S+)?)", line)
+        if match:
+            announced[match.group(1)] = match.group(2)
+        if line.startswith("Press Ctrl-C"):
+            return process, announced
+    process.kill()
+    raise AssertionError(f"pvemock serve did not start: {process.stderr.read()}")
+
+
+def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
+    process.send_signal(signal.SIGINT)
+    try:
+        remaining, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    return process.returncode, remaining
+
+
+def test_serve_prints_url_ca_and_login_answers_over_tls_and_stops_on_ctrl_c():
+    process, announced = start_serve()
+    try:
+        assert re.fullmatch(r"https://127\.0\.0\.1:\d+/api2/json", announced["URL"])
+        user, password = announced["Login"].split(" / ")
+        assert (user, password) == ("root@pam", "pvemock")
+        assert "loopback only" in announced["text"]
+        response = requests.post(
+            f"{announced['URL']}/access/ticket",
+            data={"username": user, "password": password},
+            verify=announced["CA file"],
+            timeout=30,
+        )
+        assert response.status_code == 200
+        assert response.json()["data"]["username"] == "root@pam"
+    finally:
+        code, remaining = stop(process)
+    assert code == 0
+    assert "stopped" in remaining
+
+
+def test_serve_with_another_user_over_plain_http_warns_when_not_on_loopback():
+    process, announced = start_serve("--http", "--host", "0.0.0.0", "--user", "ci@pve", "--password", "s3cret")
+    try:
+        assert announced["URL"].startswith("http://127.0.0.1:")
+        assert announced["Login"] == "ci@pve / s3cret"
+        assert "WARNING: bound to 0.0.0.0, not loopback" in announced["text"]
+        response = requests.post(
+            f"{announced['URL']}/access/ticket", data={"username": "ci@pve", "password": "s3cret"}, timeout=30
+        )
+        assert response.status_code == 200
+    finally:
+        code, _ = stop(process)
+    assert code == 0
+
+
+def test_serve_names_a_broken_scenario_without_a_traceback():
+    process = subprocess.run(
+        [*PVEMOCK, "serve", "--port", "0", "--scenario", "no-such-scenario"], capture_output=True, text=True, timeout=60
+    )
+    assert process.returncode == 2
+    assert "no-such-scenario" in process.stderr
+    assert "Traceback" not in process.stderr
