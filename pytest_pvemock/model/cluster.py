@@ -59,6 +59,9 @@ class HaStatusProvider(Protocol):
 
     def node_hastate(self, node: Node) -> str | None: ...
 
+    # Optional: ``request_guest_state(guest, "started" | "stopped", authid) -> Task | None``; when present and it
+    # returns a task, start/stop/shutdown of that guest go through HA (``hastart``/``hastop``) instead.
+
 
 class FakeCluster:
     """A Proxmox VE cluster in memory. Build it empty, from a scenario, or with :meth:`default`."""

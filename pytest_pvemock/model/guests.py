@@ -307,13 +307,25 @@ class Guest:
 
     def start(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
         self._prepare_write()
+        ha_task = self._ha_request("started", authid)
+        if ha_task is not None:
+            return ha_task
         return self._start_task("start", authid, work=lambda task: self._do_start(task, skiplock))
+
+    def _ha_request(self, state: str, authid: str) -> Task | None:
+        """An HA-managed guest's start/stop goes through the HA manager (an ``hastart``/``hastop`` task)."""
+        provider = self._cluster.ha_provider
+        request = getattr(provider, "request_guest_state", None)
+        return request(self, state, authid) if request is not None else None
 
     def _do_start(self, task: Task, skiplock: bool) -> None:
         raise NotImplementedError
 
     def stop(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
         self._prepare_write()
+        ha_task = self._ha_request("stopped", authid)
+        if ha_task is not None:
+            return ha_task
         return self._start_task("stop", authid, work=lambda task: self._do_stop(skiplock))
 
     def _do_stop(self, skiplock: bool) -> None:
@@ -325,6 +337,9 @@ class Guest:
 
     def shutdown(self, authid: str = "root@pam", skiplock: bool = False, force_stop: bool = False) -> Task:
         self._prepare_write()
+        ha_task = self._ha_request("stopped", authid)
+        if ha_task is not None:
+            return ha_task
         return self._start_task("shutdown", authid, work=lambda task: self._do_stop(skiplock))
 
     def reboot(self, authid: str = "root@pam") -> Task:

@@ -1,0 +1,79 @@
+"""``/cluster``: the index, ``status``, ``resources`` and ``nextid``, all computed from the model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_pvemock.api.handler import HandlerContext, handles
+from pytest_pvemock.api.handlers.shaping import ordered_rows, subdirs
+from pytest_pvemock.model.errors import ParameterError
+
+CLUSTER_SUBDIRS = (
+    "log", "options", "resources", "replication", "tasks", "backup", "ha", "status", "nextid", "firewall", "mapping",
+    "config", "sdn", "metrics", "notifications", "acme", "ceph", "jobs", "backup-info", "bulk-action",
+)  # fmt: skip
+
+# PVE's /cluster/status config version: bumped on every corosync.conf change; a plausible constant here.
+COROSYNC_CONFIG_VERSION = 3
+
+
+@handles("GET", "/cluster")
+def cluster_index(ctx: HandlerContext) -> list[dict[str, str]]:
+    return subdirs(CLUSTER_SUBDIRS)
+
+
+@handles("GET", "/cluster/status")
+def cluster_status(ctx: HandlerContext) -> list[dict[str, Any]]:
+    """The cluster entry (when there is more than one node), then one entry per node; ``local`` marks the first."""
+    cluster = ctx.cluster
+    rows: list[dict[str, Any]] = []
+    nodes = cluster.nodes
+    if len(nodes) > 1:
+        rows.append(
+            {
+                "type": "cluster",
+                "id": "cluster",
+                "name": cluster.name,
+                "nodes": len(nodes),
+                "quorate": int(cluster.quorate),
+                "version": COROSYNC_CONFIG_VERSION,
+            }
+        )
+    for index, node in enumerate(nodes):
+        rows.append(
+            {
+                "type": "node",
+                "id": f"node/{node.name}",
+                "name": node.name,
+                "nodeid": node.nodeid,
+                "ip": node.ip,
+                "online": int(node.online),
+                "local": int(index == 0),
+                "level": node.level,
+            }
+        )
+    return ordered_rows(ctx, rows)
+
+
+@handles("GET", "/cluster/resources")
+def cluster_resources(ctx: HandlerContext) -> list[dict[str, Any]]:
+    return ordered_rows(ctx, ctx.cluster.resources(ctx.params.get("type")))
+
+
+@handles("GET", "/cluster/nextid")
+def cluster_nextid(ctx: HandlerContext) -> str:
+    """The next free VMID, as a string (PVE's Perl value has been used as a hash key by then)."""
+    cluster = ctx.cluster
+    wanted = ctx.params.get("vmid")
+    if wanted is not None:
+        if cluster.guest(wanted) is not None:
+            raise ParameterError({"vmid": f"VM {wanted} already exists"})
+        return str(wanted)
+    return str(cluster.next_vmid())
+
+
+@handles("GET", "/cluster/tasks")
+def cluster_tasks(ctx: HandlerContext) -> list[dict[str, Any]]:
+    """Recent tasks of every node, newest first."""
+    tasks = sorted(ctx.cluster.tasks, key=lambda task: (task.starttime, task.pid), reverse=True)
+    return ordered_rows(ctx, (task.list_entry() for task in tasks), key="upid")

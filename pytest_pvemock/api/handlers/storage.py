@@ -1,0 +1,113 @@
+"""``/storage`` (the definitions) and ``/nodes/{node}/storage`` (what each node sees: usage and content)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_pvemock.api.handler import HandlerContext, handles
+from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows, subdirs
+from pytest_pvemock.model.errors import PVEError
+from pytest_pvemock.model.storage import Storage
+
+STORAGE_DIR = ("content", "download-url", "file-restore", "identity", "import-metadata", "prunebackups", "rrd",
+               "rrddata", "status", "upload")  # fmt: skip
+
+
+def _definition(ctx: HandlerContext) -> Storage:
+    storage = ctx.cluster.storage(ctx.params["storage"])
+    if storage is None:
+        raise PVEError(f"storage '{ctx.params['storage']}' does not exist")
+    return storage
+
+
+def _on_node(ctx: HandlerContext) -> tuple[str, Storage]:
+    node = ctx.cluster.require_node_reachable(ctx.params["node"]).name
+    storage = _definition(ctx)
+    if not storage.available_on(node):
+        raise PVEError(f"storage '{storage.storage}' is not available on node '{node}'")
+    return node, storage
+
+
+def _node_status(ctx: HandlerContext, node: str, storage: Storage) -> dict[str, Any]:
+    total, used, avail = ctx.cluster.storage_usage(storage.storage, node)
+    entry: dict[str, Any] = {
+        "storage": storage.storage,
+        "type": storage.plugintype,
+        "content": storage.content_text,
+        "shared": int(storage.shared),
+        "enabled": int(storage.enabled),
+        "active": int(storage.enabled),
+    }
+    if storage.enabled:
+        entry.update({"total": total, "used": used, "avail": avail, "used_fraction": used / total if total else 0})
+    return entry
+
+
+@handles("GET", "/storage")
+def list_storage(ctx: HandlerContext) -> list[dict[str, Any]]:
+    kind = ctx.params.get("type")
+    rows = [storage.config_entry() for storage in ctx.cluster.storages if kind in (None, storage.plugintype)]
+    return ordered_rows(ctx, rows, key="storage")
+
+
+@handles("GET", "/storage/{storage}")
+def get_storage(ctx: HandlerContext) -> dict[str, Any]:
+    storage = _definition(ctx)
+    return ordered(ctx, storage.config_entry(), storage.storage)
+
+
+@handles("GET", "/nodes/{node}/storage")
+def node_storage(ctx: HandlerContext) -> list[dict[str, Any]]:
+    """The storages the node can use, with usage; filters ``content``, ``enabled``, ``storage``, ``target``."""
+    node = ctx.cluster.require_node_reachable(ctx.params["node"]).name
+    params = ctx.params
+    wanted_content = set(str(params.get("content", "")).replace(";", ",").split(",")) - {""}
+    rows = []
+    for storage in ctx.cluster.storages_on(node):
+        if params.get("storage") not in (None, storage.storage):
+            continue
+        if params.get("enabled") and not storage.enabled:
+            continue
+        if wanted_content and not wanted_content & set(storage.content):
+            continue
+        target = params.get("target")
+        if target and target != node and not (storage.shared and storage.available_on(target)):
+            continue
+        rows.append(_node_status(ctx, node, storage))
+    return ordered_rows(ctx, rows, key="storage")
+
+
+@handles("GET", "/nodes/{node}/storage/{storage}")
+def node_storage_index(ctx: HandlerContext) -> list[dict[str, str]]:
+    _on_node(ctx)
+    return subdirs(STORAGE_DIR, key="subdir")
+
+
+@handles("GET", "/nodes/{node}/storage/{storage}/status")
+def node_storage_status(ctx: HandlerContext) -> dict[str, Any]:
+    node, storage = _on_node(ctx)
+    entry = _node_status(ctx, node, storage)
+    entry.pop("storage")
+    entry.pop("used_fraction", None)
+    return ordered(ctx, entry, storage.storage)
+
+
+@handles("GET", "/nodes/{node}/storage/{storage}/content")
+def node_storage_content(ctx: HandlerContext) -> list[dict[str, Any]]:
+    """Guest disks (from their configs) and the storage's own volumes (ISOs, templates, backups)."""
+    node, storage = _on_node(ctx)
+    content_filter = ctx.params.get("content")
+    vmid_filter = ctx.params.get("vmid")
+    rows: list[dict[str, Any]] = []
+    for guest, volid, size in ctx.cluster.guest_volumes(storage.storage, node):
+        content = "images" if guest.kind == "qemu" else "rootdir"
+        if content_filter not in (None, content) or vmid_filter not in (None, guest.vmid):
+            continue
+        row: dict[str, Any] = {"volid": volid, "content": content, "format": "raw", "size": size, "vmid": guest.vmid}
+        row["used"] = size if storage.plugintype not in ("lvmthin", "zfspool", "rbd") else size // 3 + guest.vmid
+        rows.append(row)
+    for volume in storage.volumes:
+        if content_filter not in (None, volume.content) or vmid_filter not in (None, volume.vmid):
+            continue
+        rows.append(volume.content_entry())
+    return ordered_rows(ctx, rows, key="volid")

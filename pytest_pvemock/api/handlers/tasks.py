@@ -1,0 +1,39 @@
+"""``/nodes/{node}/tasks/{upid}``: a task's index, status and log, and stopping it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_pvemock.api.handler import HandlerContext, Result, handles
+from pytest_pvemock.api.handlers.nodes import task_for
+from pytest_pvemock.api.handlers.shaping import ordered, subdirs
+
+
+@handles("GET", "/nodes/{node}/tasks/{upid}")
+def task_index(ctx: HandlerContext) -> list[dict[str, str]]:
+    task_for(ctx)
+    return subdirs(("log", "status"))
+
+
+@handles("GET", "/nodes/{node}/tasks/{upid}/status")
+def task_status(ctx: HandlerContext) -> dict[str, Any]:
+    """``status: running`` without ``exitstatus``, then ``stopped`` with it (QUIRKS §2.5)."""
+    task = task_for(ctx)
+    return ordered(ctx, task.info(), task.upid)
+
+
+@handles("GET", "/nodes/{node}/tasks/{upid}/log")
+def task_log(ctx: HandlerContext) -> Result:
+    """Numbered log lines from ``start`` (0-based), at most ``limit``; ``total`` counts them all."""
+    task = task_for(ctx)
+    lines = task.log_lines() or ["no content"]
+    start = int(ctx.params.get("start", 0))
+    limit = int(ctx.params.get("limit", 50))
+    rows = [{"n": index + 1, "t": text} for index, text in enumerate(lines)][start : start + limit]
+    return Result(rows, extra={"total": len(lines)})
+
+
+@handles("DELETE", "/nodes/{node}/tasks/{upid}")
+def stop_task(ctx: HandlerContext) -> None:
+    ctx.cluster.tasks.stop(task_for(ctx))
+    return None
