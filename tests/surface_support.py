@@ -10,6 +10,7 @@ Each method runs against its own copy of the prepared cluster, so a ``DELETE`` n
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -26,7 +27,10 @@ from pytest_pvemock.model.cluster import FakeCluster
 USER = "surface@pve"
 TOKEN = "surface"
 SNAPSHOT = "before"
-QEMU_VMID, LXC_VMID = 100, 110
+QEMU_VMID, LXC_VMID = 100, 110  # running, with a snapshot
+STOPPED_QEMU, STOPPED_LXC = 102, 111
+# Methods PVE refuses on a running guest (start, destroy, convert to template) get a stopped one.
+NEEDS_STOPPED = ("/status/start", "/template", "/nodes/{node}/qemu/{vmid}", "/nodes/{node}/lxc/{vmid}")
 
 # Names a create method is given, so that it does not collide with what the prepared cluster already has.
 FRESH = {
@@ -46,6 +50,13 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/access/acl"): {"users": USER},
     ("POST", "/access/ticket"): {"username": "root@pam", "password": "pvemock"},
     ("PUT", "/access/password"): {"confirmation-password": "pvemock"},
+    ("DELETE", "/pools"): {"poolid": "empty"},
+    ("POST", "/nodes/{node}/qemu/{vmid}/migrate"): {"online": 1},
+    ("POST", "/nodes/{node}/lxc/{vmid}/migrate"): {"restart": 1},
+}
+# Path values some methods need (PVE refuses to delete a pool that still has members).
+PATH_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
+    ("DELETE", "/pools/{poolid}"): {"poolid": "empty"},
 }
 
 
@@ -59,6 +70,7 @@ class SurfaceRig:
         cluster.access.add_token(USER, "automation", privsep=True)
         access_control(cluster).groups["admins"] = Group("admins", "surface test group")
         access_control(cluster).add_role("SurfaceRole", ["VM.Audit"])
+        cluster.add_pool("empty")
         self.prepared = cluster
         self.registry = PveApi(cluster).registry
         api = PveApi(cluster)
@@ -83,21 +95,27 @@ class SurfaceRig:
         headers = {**self.auth, **(headers or {})}
         if method in ("GET", "DELETE"):
             return ApiRequest(method, "/api2/json" + path, encoded, headers, b"")
+        if any(isinstance(value, list) for value in params.values()):  # arrays travel best as JSON
+            headers["Content-Type"] = "application/json"
+            return ApiRequest(method, "/api2/json" + path, "", headers, json.dumps(params).encode())
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         return ApiRequest(method, "/api2/json" + path, "", headers, encoded.encode())
 
     # -- parameters ---------------------------------------------------------------------------------------------
-    def facts(self, cluster: FakeCluster, template: str) -> Facts:
+    def facts(self, cluster: FakeCluster, template: str, method: str = "GET") -> Facts:
         facts = cluster_facts(cluster)
-        vmid = LXC_VMID if "/lxc/" in template else QEMU_VMID
+        lxc = "/lxc/" in template
+        vmid = LXC_VMID if lxc else QEMU_VMID
+        if method != "GET" and template.endswith(NEEDS_STOPPED):
+            vmid = STOPPED_LXC if lxc else STOPPED_QEMU
         guest = cluster.guest(vmid)
         facts.params = {"node": guest.node if guest else facts.nodes[0], "vmid": vmid}
         facts.userids = [USER]
         facts.upid = self.task_upid
         return facts
 
-    def path_values(self, cluster: FakeCluster, template: str) -> dict[str, Any]:
-        facts = self.facts(cluster, template)
+    def path_values(self, cluster: FakeCluster, template: str, method: str = "GET") -> dict[str, Any]:
+        facts = self.facts(cluster, template, method)
         values: dict[str, Any] = {"node": facts.node, "vmid": facts.vmid}
         if template.startswith("/nodes/{node}/tasks/{upid}"):
             values["node"] = self.task_upid.split(":")[1]
@@ -115,6 +133,7 @@ class SurfaceRig:
                 "pos": 0,
             }
         )
+        values.update(PATH_OVERRIDES.get((method, template), {}))
         return values
 
     def valid_params(
@@ -127,8 +146,8 @@ class SurfaceRig:
         """
         endpoint = self.registry.endpoint(method, template)
         schema = endpoint.parameters_schema
-        facts = self.facts(cluster, template)
-        fixed = self.path_values(cluster, template)
+        facts = self.facts(cluster, template, method)
+        fixed = self.path_values(cluster, template, method)
         path_names = re.findall(r"\{([^}]+)\}", template)
         creates = method == "POST" and (not path_names or not template.endswith("}")) and given is None
         required = set(schema.get("required") or ())
@@ -138,6 +157,8 @@ class SurfaceRig:
                 params[name] = given[name]
             elif creates and name in FRESH and name not in path_names and name in required:
                 params[name] = FRESH[name]
+            elif method == "POST" and given is None and template.endswith(f"{{{name}}}") and name in FRESH:
+                params[name] = FRESH[name]  # POST on the item's own path creates it
             elif name in path_names and name in fixed:
                 params[name] = fixed[name]
             elif name in required or name in path_names:
@@ -153,8 +174,8 @@ class SurfaceRig:
     def path_names_values(self, cluster: FakeCluster, method: str, template: str) -> dict[str, Any]:
         """The values ``valid_params`` puts into the path of ``template``, by parameter name."""
         schema = self.registry.endpoint(method, template).parameters_schema
-        facts = self.facts(cluster, template)
-        fixed = self.path_values(cluster, template)
+        facts = self.facts(cluster, template, method)
+        fixed = self.path_values(cluster, template, method)
         values = {}
         for name in re.findall(r"\{([^}]+)\}", template):
             sub = (schema.get("properties") or {}).get(name, {})

@@ -93,7 +93,7 @@ def _named_formats(facts: Facts) -> dict[str, Any]:
         "pve-sdn-subnet-id": "zone1-10.0.0.0-24",
         "pve-sdn-bgp-rt-list": "65000:100",
         "pve-sdn-isis-net": "49.0001.1921.6800.1002.00",
-        "pve-sdn-fabric-wireguard-interface": "name=wg0",
+        "pve-sdn-fabric-wireguard-interface": "wg0",
         "pve-vlan-id-or-range-list": "100",
         "pve-iface": "vmbr0",
         "pve-iface-list": "vmbr0",
@@ -129,7 +129,29 @@ def _named_formats(facts: Facts) -> dict[str, Any]:
         "pve-ct-timezone": "UTC",
         "pve-fw-conntrack-helper": "ftp",
         "pve-command-batch": "[]",
-        "lxc-ip-with-ll-iface-list": "eth0",
+        "lxc-ip-with-ll-iface-list": "192.0.2.10",
+        "mac-prefix": "BC:24:11",
+        "pve-acme-alias": "_acme-challenge.example.com",
+        "pve-acme-domain": "pve.example.com",
+        "pve-acme-domain-list": "pve.example.com",
+        "pve-day-of-week-list": "mon",
+        "pve-dir-override-list": "iso=templates/iso",
+        "pve-fw-dport-spec": "22",
+        "pve-fw-sport-spec": "1024",
+        "pve-fw-icmp-type-spec": "echo-request",
+        "pve-fw-protocol-spec": "tcp",
+        "pve-fw-addr-spec": "192.0.2.10",
+        "pve-ipv4-config": "dhcp",
+        "pve-ipv6-config": "auto",
+        "pve-lxc-dev-string": "/dev/null",
+        "pve-phys-bits": "host",
+        "pve-qm-bootdev-list": "scsi0",
+        "pve-storage-path-in-property-string": "/mnt/data",
+        "pve-task-status-type-list": "ok",
+        "pve-tokenid-list": "root@pam!automation",
+        "pve-volume-id-or-absolute-path": f"{facts.storage}:vm-{facts.vmid}-disk-0",
+        "pve-bridge-id": "vmbr0",
+        "pve-bridge-id-list": "vmbr0",
         "backup-fleecing": "enabled=0",
         "backup-performance": "max-workers=16",
         "prune-backups": "keep-last=3",
@@ -254,6 +276,11 @@ def synthesize(schema: Mapping[str, Any] | None, facts: Facts, name: str | None 
     """A value valid under ``schema`` (one of the generated JSON Schemas); ``name`` is the property it is for."""
     if not schema:
         return None
+    for combinator in ("anyOf", "oneOf"):
+        alternatives = schema.get(combinator)
+        if isinstance(alternatives, list) and alternatives and isinstance(alternatives[0], Mapping):
+            merged = {key: value for key, value in schema.items() if key != combinator}
+            return synthesize({**merged, **alternatives[0]}, facts, name)
     kind = schema_type(schema)
     if kind == "null":
         return None
@@ -381,11 +408,13 @@ def _integer(schema: Mapping[str, Any], facts: Facts, name: str | None) -> int:
 
 def _string(schema: Mapping[str, Any], facts: Facts, name: str | None) -> str:
     fmt = schema.get("format")
-    if isinstance(schema.get("x-pve-property-string"), Mapping):
+    if name == "target" and fmt in (None, "pve-node"):
+        value = next((node for node in facts.nodes if node != facts.node), facts.node)  # migrations go elsewhere
+    elif isinstance(schema.get("x-pve-property-string"), Mapping):
         value = property_string(schema["x-pve-property-string"], facts, schema.get("x-pve-default-key"))
     elif isinstance(fmt, str):
         value = str(_named_formats(facts).get(fmt, "example"))
-    elif name is not None and name in ("node", "target", "nodename"):
+    elif name is not None and name in ("node", "nodename"):
         value = facts.node
     elif name in ("storage", "storeid", "sid") and "pattern" not in schema:
         value = facts.storage
