@@ -111,6 +111,17 @@ class FakeCluster:
         return load_scenario(name_or_path, **overrides)
 
     @classmethod
+    def from_cassette(cls, path: str | Path, **overrides: Any) -> FakeCluster:
+        """A cluster built from the GET answers recorded in a cassette (see ``model/from_recording.py``).
+
+        The one place the model reaches into the transports, lazily: reading the cassette file is the recorder's.
+        """
+        from pytest_pvemock.model.from_recording import cluster_from_answers
+        from pytest_pvemock.transports.recording.answers import answers_by_request, read_answers
+
+        return cluster_from_answers(answers_by_request(read_answers(path)), **overrides)
+
+    @classmethod
     def default(cls, **overrides: Any) -> FakeCluster:
         """The built-in default scenario: 3 nodes, a few VMs and containers, local and shared storage, a pool."""
         return cls.from_scenario("default", **overrides)
