@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from types import SimpleNamespace
+
 import pytest
 from proxmoxer import ProxmoxAPI, ResourceException
+from proxmoxer.backends.command_base import JsonSimpleSerializer, Response
 
+from pytest_pvemock.api.messages import ApiRequest, ApiResponse
 from pytest_pvemock.transports import pvesh
 from pytest_pvemock.transports.routing import HOSTS, UnmatchedHostError
 
@@ -85,3 +90,29 @@ def test_install_is_counted_and_removed_cleanly():
     assert CommandBaseSession.__init__ is not original
     pvesh.uninstall()
     assert CommandBaseSession.__init__ is original
+
+
+def test_worker_calls_return_their_upid_and_can_be_waited_for(pve_cluster):
+    from proxmoxer.tools import Tasks
+
+    guest = next(g for g in pve_cluster.vms if g.status == "stopped" and not g.config.get("template"))
+    client = ProxmoxAPI(backend="local")
+    upid = client.nodes(guest.node).qemu(guest.vmid).status.start.post()
+    assert upid.startswith(f"UPID:{guest.node}:")
+    assert Tasks.blocking_status(client, upid)["exitstatus"] == "OK"
+    assert pve_cluster.guest(guest.vmid).status == "running"
+
+
+def test_a_worker_log_comes_before_the_upid_as_pvesh_waits_for_it():
+    upid = "UPID:pve1:0000A1B2:0000C3D4:6553F00D:qmstart:100:root@pam:"
+
+    class StandIn:
+        cluster = SimpleNamespace(tasks={upid: SimpleNamespace(log=["starting VM 100", "done"])})
+
+        def __call__(self, request: ApiRequest) -> ApiResponse:
+            return ApiResponse(200, json.dumps({"data": upid}).encode())
+
+    result = pvesh.run_pvesh(["pvesh", "create", "/nodes/pve1/qemu/100/status/start"], StandIn())
+    assert result.stdout == f'starting VM 100\ndone\n"{upid}"\n'
+    # proxmoxer parses such output by dropping leading lines until the rest is JSON
+    assert JsonSimpleSerializer().loads(Response(result.stdout, 200, 0)) == upid
