@@ -1,0 +1,158 @@
+"""Permissions as PVE enforces them for users and tokens that are not root@pam, seen through proxmoxer."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_pvemock.model.acl import BUILTIN_ROLES, AccessControl
+
+proxmoxer = pytest.importorskip("proxmoxer")
+from proxmoxer import ResourceException  # noqa: E402
+
+PASSWORD = "alice-password"
+
+
+def client(cluster, user="alice@pve", password=PASSWORD):
+    return proxmoxer.ProxmoxAPI(cluster.host, port=cluster.port, user=user, password=password, verify_ssl=False)
+
+
+def token_client(cluster, user, name, value):
+    return proxmoxer.ProxmoxAPI(
+        cluster.host, port=cluster.port, user=user, token_name=name, token_value=value, verify_ssl=False
+    )
+
+
+@pytest.fixture
+def alice(pve_cluster):
+    pve_cluster.access.add_user("alice@pve", password=PASSWORD)
+    return client(pve_cluster)
+
+
+def grant(pve_api, path, role, propagate=1, **who):
+    pve_api.access.acl.put(path=path, roles=role, propagate=propagate, **who)
+
+
+def denied(call):
+    with pytest.raises(ResourceException) as caught:
+        call()
+    assert caught.value.status_code == 403
+    return caught.value.content  # proxmoxer keeps the reason phrase, where pveproxy puts the message
+
+
+def test_role_on_one_vm_allows_that_vm_only(pve_api, alice):
+    grant(pve_api, "/vms/100", "PVEVMUser", users="alice@pve")
+    assert alice.nodes("pve1").qemu(100).status.current.get()["vmid"] == 100
+    alice.nodes("pve1").qemu(100).status.stop.post()
+    message = denied(lambda: alice.nodes("pve1").qemu(101).status.stop.post())
+    assert message == "Permission check failed (/vms/101, VM.PowerMgmt)"
+
+
+def test_user_without_any_acl_is_refused_with_the_path_and_privilege(alice):
+    assert denied(lambda: alice.nodes("pve1").status.get()) == "Permission check failed (/nodes/pve1, Sys.Audit)"
+    assert alice.version.get()["release"]  # user => 'all'
+
+
+def test_any_of_several_privileges_is_named_with_a_bar(alice):
+    message = denied(lambda: alice.nodes("pve1").storage("local").content.get())
+    assert message == "Permission check failed (/storage/local, Datastore.Audit|Datastore.AllocateSpace)"
+
+
+def test_acl_propagates_only_when_asked(pve_api, alice):
+    grant(pve_api, "/vms", "PVEAuditor", propagate=0, users="alice@pve")
+    denied(lambda: alice.nodes("pve1").qemu(100).status.current.get())
+    grant(pve_api, "/vms", "PVEAuditor", propagate=1, users="alice@pve")
+    assert alice.nodes("pve1").qemu(100).status.current.get()["vmid"] == 100
+
+
+def test_no_access_on_a_deeper_path_wins(pve_api, alice):
+    grant(pve_api, "/", "PVEVMAdmin", users="alice@pve")
+    grant(pve_api, "/vms/101", "NoAccess", users="alice@pve")
+    alice.nodes("pve1").qemu(100).status.current.get()
+    denied(lambda: alice.nodes("pve1").qemu(101).status.current.get())
+
+
+def test_group_acl_reaches_its_members(pve_api, pve_cluster, alice):
+    pve_api.access.groups.post(groupid="ops", comment="operators")
+    pve_cluster.access.users["alice@pve"].groups.append("ops")
+    grant(pve_api, "/nodes", "PVEAuditor", groups="ops")
+    assert alice.nodes("pve1").status.get()
+    assert pve_api.access.groups("ops").get()["members"] == ["alice@pve"]
+
+
+def test_pool_acl_reaches_the_pool_members(pve_api, alice):
+    grant(pve_api, "/pool/prod", "PVEVMUser", users="alice@pve")
+    alice.nodes("pve1").qemu(100).status.current.get()  # VM 100 is in pool prod
+    denied(lambda: alice.nodes("pve2").qemu(102).status.current.get())
+
+
+def test_privilege_separated_token_gets_the_intersection(pve_api, pve_cluster):
+    pve_cluster.access.add_user("bob@pve", password="bob-password")
+    secret = pve_cluster.access.add_token("bob@pve", "ci", privsep=True)
+    full = pve_cluster.access.add_token("bob@pve", "full", privsep=False)
+    grant(pve_api, "/", "PVEVMAdmin", users="bob@pve")
+    grant(pve_api, "/", "PVEAuditor", tokens="bob@pve!ci")
+    separated = token_client(pve_cluster, "bob@pve", "ci", secret)
+    assert separated.nodes("pve1").qemu(100).status.current.get()["vmid"] == 100  # VM.Audit: both have it
+    message = denied(lambda: separated.nodes("pve1").qemu(100).status.stop.post())
+    assert message == "Permission check failed (/vms/100, VM.PowerMgmt)"
+    token_client(pve_cluster, "bob@pve", "full", full).nodes("pve1").qemu(100).status.stop.post()
+
+
+def test_root_only_method_refuses_other_users(pve_api, alice):
+    grant(pve_api, "/", "Administrator", users="alice@pve")
+    message = denied(lambda: alice.cluster.config.post(clustername="other"))
+    assert message == "Permission check failed (user != root@pam)"
+
+
+def test_userid_param_self_lets_users_read_their_own_tokens(pve_cluster, alice):
+    pve_cluster.access.add_user("carol@pve", password="carol-password")
+    assert alice.access.users("alice@pve").token.get() == []
+    denied(lambda: alice.access.users("carol@pve").token.get())
+
+
+def test_custom_role_with_chosen_privileges(pve_api, alice):
+    pve_api.access.roles.post(roleid="Watcher", privs="Sys.Audit")
+    assert pve_api.access.roles("Watcher").get() == {"Sys.Audit": 1}
+    grant(pve_api, "/nodes/pve1", "Watcher", users="alice@pve")
+    assert alice.nodes("pve1").status.get()
+    denied(lambda: alice.nodes("pve2").status.get())
+
+
+def test_acl_listing_shows_what_was_granted(pve_api):
+    grant(pve_api, "/vms/100", "PVEVMUser", users="root@pam", propagate=0)
+    assert {"path": "/vms/100", "type": "user", "ugid": "root@pam", "roleid": "PVEVMUser", "propagate": 0} in (
+        pve_api.access.acl.get()
+    )
+    pve_api.access.acl.put(path="/vms/100", roles="PVEVMUser", users="root@pam", delete=1)
+    assert pve_api.access.acl.get() == []
+
+
+def test_built_in_roles_hold_pve_privileges():
+    assert BUILTIN_ROLES["PVEVMUser"] == {
+        "VM.Audit",
+        "VM.GuestAgent.Audit",
+        "VM.Config.CDROM",
+        "VM.Config.Cloudinit",
+        "VM.Console",
+        "VM.Backup",
+        "VM.GuestAgent.FileRead",
+        "VM.GuestAgent.FileSystemMgmt",
+        "VM.GuestAgent.FileWrite",
+        "VM.PowerMgmt",
+    }
+    assert "Mapping.Modify" not in BUILTIN_ROLES["PVEAdmin"]
+    assert "Permissions.Modify" in BUILTIN_ROLES["Administrator"]
+    assert BUILTIN_ROLES["NoAccess"] == frozenset()
+    assert BUILTIN_ROLES["PVETemplateUser"] == {"VM.Clone", "VM.Audit"}
+
+
+def test_user_entries_override_group_entries_on_the_same_level():
+    control = AccessControl()
+    control.grant("/", "PVEAdmin", group="admins")
+    control.grant("/", "PVEAuditor", user="dave@pve")
+
+    def groups_of(_userid):
+        return ["admins"]
+
+    assert "VM.PowerMgmt" not in control.privileges("dave@pve", "/vms/100", groups_of)
+    assert "VM.Audit" in control.privileges("dave@pve", "/vms/100", groups_of)
