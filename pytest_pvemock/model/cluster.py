@@ -23,13 +23,8 @@ from pytest_pvemock.model.errors import ParameterError, PVEError
 from pytest_pvemock.model.faults import FaultRule
 from pytest_pvemock.model.guest_config import (
     format_size,
-    lxc_volumes,
     new_lxc_config,
     new_qemu_config,
-    parse_size,
-    qemu_disks,
-    volume_id,
-    volume_storage,
 )
 from pytest_pvemock.model.guests import Container, Guest, QemuVM
 from pytest_pvemock.model.key_order import KeyOrder
@@ -99,6 +94,7 @@ class FakeCluster:
         self._storages: dict[str, Storage] = {}
         self._pools: dict[str, Pool] = {}
         self._quorum_override: bool | None = None
+        self._pool_index: tuple[tuple[tuple[str, int], ...], dict[int, str]] | None = None
         self.repoid = figures.hex_string(figures.seeded(seed, "repoid", version), 16)
 
     # ---- construction ------------------------------------------------------------------------------------------
@@ -498,16 +494,25 @@ class FakeCluster:
         for guest in self.guests:
             if node is not None and target is not None and not target.shared and guest.node != node:
                 continue
-            volumes = qemu_disks(guest.config) if guest.kind == "qemu" else lxc_volumes(guest.config)
-            for value in volumes.values():
-                if volume_storage(value) == storage:
-                    found.append((guest, volume_id(value), parse_size(value)))
+            found.extend((guest, volid, size) for where, volid, size in guest.volume_list() if where == storage)
         return found
 
-    def storage_usage(self, storage: str, node: str) -> tuple[int, int, int]:
+    def allocations(self) -> dict[tuple[str, str | None], int]:
+        """Bytes of guest volumes per (storage, node); shared storages count under (storage, None)."""
+        totals: dict[tuple[str, str | None], int] = {}
+        shared = {name for name, storage in self._storages.items() if storage.shared}
+        for guest in self._guests.values():
+            for storage, _volid, size in guest.volume_list():
+                key = (storage, None if storage in shared else guest.node)
+                totals[key] = totals.get(key, 0) + size
+        return totals
+
+    def storage_usage(
+        self, storage: str, node: str, allocations: dict[tuple[str, str | None], int] | None = None
+    ) -> tuple[int, int, int]:
         target = self._storages[storage]
-        allocated = sum(size for _guest, _volid, size in self.guest_volumes(storage, node))
-        return target.usage(allocated)
+        totals = self.allocations() if allocations is None else allocations
+        return target.usage(totals.get((storage, None if target.shared else node), 0))
 
     # ---- pools -------------------------------------------------------------------------------------------------
 
@@ -571,10 +576,11 @@ class FakeCluster:
         del self._pools[poolid]
 
     def pool_of(self, vmid: int) -> str | None:
-        for pool in self._pools.values():
-            if vmid in pool.vmids:
-                return pool.poolid
-        return None
+        signature = tuple((pool.poolid, len(pool.vmids)) for pool in self._pools.values())
+        if self._pool_index is None or self._pool_index[0] != signature:
+            index = {member: pool.poolid for pool in self._pools.values() for member in pool.vmids}
+            self._pool_index = (signature, index)
+        return self._pool_index[1].get(vmid)
 
     def _need_pool(self, poolid: str) -> Pool:
         pool = self._pools.get(poolid)
@@ -624,9 +630,9 @@ class FakeCluster:
         return guest.resource_entry()
 
     def node_resource(self, node: Node) -> dict[str, Any]:
-        running = [guest for guest in self.guests_on(node.name) if guest.running]
-        guests_mem = sum(guest.usage()["mem"] for guest in running)
-        guests_cpu = sum(float(guest.usage()["cpu"]) * guest.maxcpu for guest in running)
+        usages = [(guest.usage(), guest.maxcpu) for guest in self._guests.values() if guest.node == node.name]
+        guests_mem = sum(usage["mem"] for usage, _maxcpu in usages)
+        guests_cpu = sum(float(usage["cpu"]) * maxcpu for usage, maxcpu in usages)
         entry = node.resource_entry(self.clock.now(), guests_mem, guests_cpu)
         entry["cgroup-mode"] = 2
         if self.ha_provider is not None:
@@ -635,7 +641,9 @@ class FakeCluster:
                 entry["hastate"] = hastate
         return entry
 
-    def storage_resource(self, storage: Storage, node: Node) -> dict[str, Any]:
+    def storage_resource(
+        self, storage: Storage, node: Node, allocations: dict[tuple[str, str | None], int] | None = None
+    ) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "id": f"storage/{node.name}/{storage.storage}",
             "storage": storage.storage,
@@ -647,14 +655,15 @@ class FakeCluster:
             "content": storage.content_text,
         }
         if node.online:
-            total, used, _avail = self.storage_usage(storage.storage, node.name)
+            total, used, _avail = self.storage_usage(storage.storage, node.name, allocations)
             entry["disk"] = used
             entry["maxdisk"] = total
         return entry
 
     def _storage_entries(self) -> list[dict[str, Any]]:
+        allocations = self.allocations()
         return [
-            self.storage_resource(storage, node)
+            self.storage_resource(storage, node, allocations)
             for node in self._nodes.values()
             for storage in self.storages_on(node.name)
             if storage.enabled

@@ -84,12 +84,19 @@ def volume_id(volume: str) -> str:
     return volume.split(",")[0]
 
 
+_DISK_PREFIXES = ("scsi", "virtio", "sata", "ide", "efidisk", "tpmstate")
+
+
 def qemu_disks(config: dict[str, Any]) -> dict[str, str]:
     """Disk keys that hold an image (not CD-ROMs), in config order."""
     return {
         key: str(value)
         for key, value in config.items()
-        if QEMU_DISK_KEYS.match(key) and "media=cdrom" not in str(value) and volume_storage(str(value))
+        if key.startswith(_DISK_PREFIXES)
+        and key[-1].isdigit()
+        and QEMU_DISK_KEYS.match(key)
+        and "media=cdrom" not in str(value)
+        and volume_storage(str(value))
     }
 
 

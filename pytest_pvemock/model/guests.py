@@ -25,6 +25,8 @@ from pytest_pvemock.model.guest_config import (
     memory_mib,
     parse_size,
     qemu_disks,
+    volume_id,
+    volume_storage,
     with_new_identity,
 )
 from pytest_pvemock.model.tasks import Task
@@ -75,6 +77,8 @@ class Guest:
         self.pid: int | None = None
         self._runs = 0
         self._usage: dict[str, float] = {}
+        self._volume_cache: tuple[tuple[Any, ...], tuple[dict[str, str], list[tuple[str, str, int]]]] | None = None
+        self._entry_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
         if status != "stopped":
             self._boot(uptime=self._seeded_uptime())
             self.run_state = status
@@ -112,6 +116,26 @@ class Guest:
     @property
     def pool(self) -> str | None:
         return self._cluster.pool_of(self.vmid)
+
+    def volumes(self) -> dict[str, str]:
+        """Config keys that hold a volume (disks, rootfs, mount points), parsed once per config state."""
+        return self._parsed_volumes()[0]
+
+    def volume_list(self) -> list[tuple[str, str, int]]:
+        """(storage, volid, size in bytes) of each volume of the guest."""
+        return self._parsed_volumes()[1]
+
+    def _parsed_volumes(self) -> tuple[dict[str, str], list[tuple[str, str, int]]]:
+        key = tuple(self.config.items())
+        if self._volume_cache is None or self._volume_cache[0] != key:
+            found = qemu_disks(self.config) if self.kind == "qemu" else lxc_volumes(self.config)
+            listed = [
+                (storage, volume_id(value), parse_size(value))
+                for value in found.values()
+                if (storage := volume_storage(value)) is not None
+            ]
+            self._volume_cache = (key, (found, listed))
+        return self._volume_cache[1]
 
     @property
     def digest(self) -> str:
@@ -240,7 +264,23 @@ class Guest:
         return 0
 
     def resource_entry(self) -> dict[str, Any]:
-        """The guest as ``/cluster/resources`` lists it (QUIRKS §2.3)."""
+        """The guest as ``/cluster/resources`` lists it (QUIRKS §2.3); reused while nothing it shows changed."""
+        state = (
+            self._cluster.clock.now(),
+            self.node,
+            self.run_state,
+            self.started_at,
+            self._runs,
+            tuple(self.config.items()),
+            self.pool,
+            self.hastate,
+            self._cluster.version,
+        )
+        if self._entry_cache is None or self._entry_cache[0] != state:
+            self._entry_cache = (state, self._build_resource_entry())
+        return dict(self._entry_cache[1])
+
+    def _build_resource_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "id": self.id,
             "vmid": self.vmid,
@@ -611,7 +651,7 @@ class QemuVM(Guest):
 
     @property
     def maxdisk(self) -> int:
-        disks = qemu_disks(self.config)
+        disks = self.volumes()
         boot = str(self.config.get("boot", ""))
         for key in boot.removeprefix("order=").split(";"):
             if key in disks:
@@ -784,7 +824,7 @@ class QemuVM(Guest):
     def _blockstat(self, usage: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """QEMU's ``query-blockstats`` per drive: the boot disk carries the guest's I/O, CD-ROMs a few reads."""
         stats: dict[str, dict[str, Any]] = {}
-        disks = qemu_disks(self.config)
+        disks = self.volumes()
         drives = [key for key in self.config if QEMU_DISK_KEYS.match(key) and not key.startswith(("efi", "tpm"))]
         boot_disk = next(iter(disks), None)
         for index, key in enumerate(drives):
@@ -842,7 +882,7 @@ class Container(Guest):
 
     @property
     def maxdisk(self) -> int:
-        return parse_size(str(lxc_volumes(self.config).get("rootfs", "")))
+        return parse_size(self.volumes().get("rootfs", ""))
 
     @property
     def maxswap(self) -> int:
