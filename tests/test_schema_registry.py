@@ -78,5 +78,5 @@ def test_importing_the_package_loads_no_schema():
 
 
 def test_unsupported_version_is_a_clear_error():
-    with pytest.raises(LookupError, match="no schemas for PVE '7.0'"):
+    with pytest.raises(LookupError, match=r"no schemas for PVE '7\.0'"):
         get_registry("7.0")

@@ -107,6 +107,8 @@ def build_version(source: Path, out_dir: Path, pve_version: str) -> dict[str, in
     if len(set(file_names)) != len(file_names):
         raise ValueError("two templates map to the same file name")
     unknown = sorted(name for name in formats if not is_known_format(name) and name not in named)
+    if unknown:
+        raise ValueError(f"{source}: no checker for the format(s) {', '.join(unknown)} (see formats.py)")
     index = {
         "pve_version": pve_version,
         "source": {
@@ -116,8 +118,7 @@ def build_version(source: Path, out_dir: Path, pve_version: str) -> dict[str, in
             "license": "AGPL-3.0-or-later, (c) Proxmox Server Solutions GmbH; see ../LICENSE.md",
         },
         "formats": sorted(formats),
-        "unchecked_formats": unknown,
         "paths": index_paths,
     }
     (target / "index.json").write_text(dump_json(index), encoding="utf-8")
-    return {"paths": len(index_paths), "methods": methods, "unchecked_formats": len(unknown)}
+    return {"paths": len(index_paths), "methods": methods}

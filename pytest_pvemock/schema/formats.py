@@ -354,3 +354,7 @@ def _tfa_secret(value: str) -> None:
 @register("pve-task-status-type")
 def _task_status_type(value: str) -> None:
     _fail_unless(_fullmatch("ok|error|warning|unknown", value, re.I), f"invalid status '{value}'")
+
+
+# Formats owned by other PVE packages register themselves into FORMATS.
+from pytest_pvemock.schema import package_formats  # noqa: E402, F401

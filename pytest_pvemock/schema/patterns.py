@@ -6,7 +6,7 @@ The rewrite keeps the meaning:
 
 - ``(?^FLAGS:`` (Perl's "default flags, then FLAGS") becomes Python's scoped group ``(?FLAGS:``;
 - ``(?>...)`` (atomic group; Python only has it from 3.11) becomes the classic emulation
-  ``(?=(?P<aN>...))(?P=aN)``, which matches the same strings and backtracks the same way on every Python;
+  ``(?:(?=(?P<aN>...))(?P=aN))``, which matches the same strings and backtracks the same way on every Python;
 - the whole pattern is wrapped as ``^(?:...)$``. Python's ``$`` also matches before a final newline, as Perl's does.
 
 Everything else used in the schema (``\\d``, ``\\w``, ``\\s``, ``{,n}``, ``\\0``, ``\\x00``) means the same in both.
@@ -66,7 +66,7 @@ def perl_to_python(pattern: str) -> str:
             if pattern.startswith("(?>", i):
                 atomic_count += 1
                 name = f"a{atomic_count}"
-                out.append(f"(?=(?P<{name}>")
+                out.append(f"(?:(?=(?P<{name}>")
                 atomic_stack.append(name)
                 i += 3
                 continue
@@ -76,7 +76,7 @@ def perl_to_python(pattern: str) -> str:
             continue
         if char == ")":
             name = atomic_stack.pop() if atomic_stack else None
-            out.append(f"))(?P={name})" if name else ")")
+            out.append(f"))(?P={name}))" if name else ")")
             i += 1
             continue
         out.append(char)

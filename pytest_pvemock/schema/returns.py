@@ -24,6 +24,7 @@ from jsonschema.exceptions import ValidationError
 
 from pytest_pvemock.schema.convert import NUMBER_TEXT
 from pytest_pvemock.schema.formats import FormatError, check_format, is_known_format
+from pytest_pvemock.schema.named_property_formats import VALIDATORS
 from pytest_pvemock.schema.parameters import perl_text
 from pytest_pvemock.schema.property_string import PropertyStringError, parse_property_string
 
@@ -83,11 +84,16 @@ def _property_string(
     try:
         parsed = parse_property_string(text, key_schema)
     except PropertyStringError as error:
-        yield ValidationError(f"{text!r} is not a valid property string: {error}")
+        yield ValidationError(str(error))
         return
+    failed = False
     for error in validator.descend(parsed, key_schema):
-        error.message = f"in property string {text!r}: {error.message}"
+        failed = True
         yield error
+    check = VALIDATORS.get(key_schema.get("x-pve-validator", ""))
+    problem = None if failed or check is None else check(parsed)
+    if problem:
+        yield ValidationError(problem)
 
 
 def _properties(
@@ -129,47 +135,58 @@ def iter_errors(validator: Any, instance: object) -> list[ValidationError]:
     return sorted(validator.iter_errors(instance), key=lambda e: (list(e.absolute_path), e.message))
 
 
-def _pointer(error: ValidationError) -> str:
-    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in error.absolute_path]
-    return "/" + "/".join(parts) if parts else ""
+def _pointer(parts: list[object]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts) or "/"
 
 
 def describe_errors(validator: Any, instance: object) -> list[str]:
-    """One line per problem: ``<JSON pointer>: expected <what>, got <value>: <validator's message>``."""
+    """One line per problem: ``<JSON pointer>: expected <what>; actual <value>``."""
     lines = []
     for error in iter_errors(validator, instance):
-        for leaf in _leaves(error):
-            lines.append(f"{_pointer(leaf) or '/'}: expected {_expected(leaf)}, got {_actual(leaf.instance)}")
+        path = list(error.absolute_path)
+        if error.validator == "required":
+            missing = re.match(r"^'(.*)' is a required property$", error.message)
+            key = missing.group(1) if missing else "?"
+            lines.append(f"{_pointer([*path, key])}: expected a value (required key); actual: missing")
+        else:
+            lines.append(f"{_pointer(path)}: expected {_expected(error)}; actual {_actual(error.instance)}")
     return lines
 
 
-def _leaves(error: ValidationError) -> list[ValidationError]:
-    if error.validator in ("anyOf", "oneOf") and error.context:
-        best = min(error.context, key=lambda e: len(list(e.absolute_path)) * -1)
-        return [best]
-    return [error]
+def _type_text(schema: dict[str, Any]) -> str | None:
+    pve_type = schema.get("x-pve-type")
+    if pve_type == "boolean":
+        return "boolean (0 or 1, JSON true/false, or the text '0'/'1')"
+    if pve_type in ("integer", "number"):
+        return f"{pve_type} (a JSON number or its decimal text)"
+    return None
 
 
 def _expected(error: ValidationError) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
     keyword = error.validator
-    if keyword == "required":
-        missing = re.match(r"^'?(.*?)'? is a required property$", error.message)
-        return f"required property {missing.group(1) if missing else ''!r}"
-    if keyword == "type" or keyword == "enum":
-        pve_type = schema.get("x-pve-type")
-        if pve_type == "boolean":
-            return "boolean (0/1)"
-        if pve_type:
-            return f"{pve_type} (number or numeric text)"
-        return f"{keyword} {error.validator_value!r}"
-    if keyword == "pattern" and schema.get("x-pve-type"):
-        return f"{schema['x-pve-type']} (number or numeric text)"
+    type_text = _type_text(schema)
+    if type_text and keyword in ("type", "enum", "pattern"):
+        return type_text
     if keyword == "format":
-        return (
-            f"format {error.validator_value!r} ({error.cause})" if error.cause else f"format {error.validator_value!r}"
-        )
-    return f"{keyword} {error.validator_value!r} ({error.message})"
+        detail = f" ({error.cause})" if error.cause else ""
+        return f"format {error.validator_value!r}{detail}"
+    if keyword == "x-pve-property-string":
+        return f"a valid property string ({error.message})"
+    if keyword == "additionalProperties":
+        return f"no other keys ({error.message})"
+    if keyword in ("anyOf", "oneOf") and error.context:
+        options = sorted({_expected(sub) for sub in error.context})
+        return "one of: " + " | ".join(options)
+    if keyword == "type":
+        return f"type {error.validator_value!r}"
+    if keyword == "enum":
+        return f"one of {error.validator_value!r}"
+    if keyword == "pattern":
+        return f"text matching {error.validator_value!r}"
+    if keyword in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"):
+        return f"{keyword} {error.validator_value!r}"
+    return error.message
 
 
 def _actual(instance: object) -> str:
