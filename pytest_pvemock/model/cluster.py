@@ -30,6 +30,7 @@ from pytest_pvemock.model.guests import Container, Guest, QemuVM
 from pytest_pvemock.model.key_order import KeyOrder
 from pytest_pvemock.model.nodes import Node
 from pytest_pvemock.model.pools import Pool
+from pytest_pvemock.model.revision import Revision
 from pytest_pvemock.model.storage import Storage, Volume
 from pytest_pvemock.model.tasks import Task, TaskRegistry
 
@@ -79,6 +80,8 @@ class FakeCluster:
         self.host = host
         self.port = port
         self.seed = seed
+        self.revision = Revision()
+        self._views: dict[tuple[str | None, bool], tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
         self.clock = Clock(start_time, task_mode)
         self.access = AccessStore(seed, self.clock.now)
         self.tasks = TaskRegistry(self.clock, self._process_ids)
@@ -200,7 +203,9 @@ class FakeCluster:
             raise ValueError(f"node '{name}' already exists")
         nodeid = max((node.nodeid for node in self._nodes.values()), default=0) + 1
         node = Node.build(name, nodeid, self.seed, self.clock.now(), **options)
+        node._on_change = self.revision.touch
         self._nodes[name] = node
+        self.revision.touch()
         return node
 
     def remove_node(self, name: str) -> None:
@@ -208,6 +213,7 @@ class FakeCluster:
         if guests:
             raise PVEError(f"cannot remove node '{name}': guests {guests} are still on it")
         self._nodes.pop(name, None)
+        self.revision.touch()
 
     def set_node_online(self, name: str, online: bool = True) -> None:
         node = self._need_node(name)
@@ -353,12 +359,14 @@ class FakeCluster:
         self._guests[guest.vmid] = guest
         if pool:
             self._need_pool(pool).vmids.append(guest.vmid)
+        self.revision.touch()
 
     def unregister_guest(self, vmid: int) -> None:
         self._guests.pop(int(vmid), None)
         for pool in self._pools.values():
             if vmid in pool.vmids:
                 pool.vmids.remove(vmid)
+        self.revision.touch()
 
     def remove_guest(self, vmid: int) -> None:
         """Take a guest out of the cluster at once, whatever its state (no task, no checks)."""
@@ -474,7 +482,9 @@ class FakeCluster:
             path=path,
             enabled=enabled,
         )
+        entry._on_change = self.revision.touch
         self._storages[storage] = entry
+        self.revision.touch()
         return entry
 
     def add_volume(self, storage: str, name: str, content: str, size: int, format: str = "raw") -> Volume:
@@ -608,8 +618,35 @@ class FakeCluster:
 
     # ---- views shared by several endpoints ---------------------------------------------------------------------
 
-    def resources(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """``GET /cluster/resources`` (``kind``: vm, node, storage, pool, sdn): one list, every view consistent."""
+    def resources(self, kind: str | None = None, ordered: bool = False) -> list[dict[str, Any]]:
+        """``GET /cluster/resources`` (``kind``: vm, node, storage, pool, sdn): one list, every view consistent.
+
+        ``ordered=True`` gives each entry its per-object key order (see :mod:`.key_order`). The list is kept
+        until the cluster's revision, the clock, the pools or the HA state move; do not change the entries.
+        """
+        state = self._view_state(kind, ordered)
+        cached = self._views.get((kind, ordered))
+        if state is not None and cached is not None and cached[0] == state:
+            return list(cached[1])
+        entries = self._compute_resources(kind)
+        if ordered:
+            apply = self.key_order.apply
+            entries = [apply(entry, entry["id"]) for entry in entries]
+        if state is not None:
+            self._views[(kind, ordered)] = (state, entries)
+        return list(entries)
+
+    def _view_state(self, kind: str | None, ordered: bool) -> tuple[Any, ...] | None:
+        """What a cached view depends on, or ``None`` when it cannot be known (an HA provider without revision)."""
+        ha_revision = None
+        if self.ha_provider is not None:
+            ha_revision = getattr(self.ha_provider, "revision", None)
+            if ha_revision is None:
+                return None
+        pools = tuple((pool.poolid, tuple(pool.vmids), tuple(pool.storages)) for pool in self._pools.values())
+        return (self.revision.value, self.clock.now(), pools, ha_revision, self.key_order.enabled, self.version)
+
+    def _compute_resources(self, kind: str | None) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = []
         if kind in (None, "vm"):
             entries.extend(self._guest_entry(guest) for guest in self.guests)

@@ -29,6 +29,7 @@ from pytest_pvemock.model.guest_config import (
     volume_storage,
     with_new_identity,
 )
+from pytest_pvemock.model.revision import TrackedDict, Watched
 from pytest_pvemock.model.tasks import Task
 
 if TYPE_CHECKING:
@@ -47,8 +48,10 @@ def _qemu_option_is_live(key: str) -> bool:
     return key in QEMU_LIVE_OPTIONS or bool(NET_KEYS.match(key) or QEMU_DISK_KEYS.match(key)) or key.startswith("usb")
 
 
-class Guest:
+class Guest(Watched):
     """What QEMU VMs and LXC containers share. ``kind`` is ``qemu`` or ``lxc``."""
+
+    WATCHED = frozenset({"node", "run_state", "started_at", "pid", "config", "_runs", "_usage"})
 
     kind = ""
     task_prefix = ""
@@ -66,9 +69,10 @@ class Guest:
         if status not in RUN_STATES:
             raise ValueError(f"guest status must be one of {', '.join(RUN_STATES)}, not {status!r}")
         self._cluster = cluster
+        self._on_change = cluster.revision.touch
         self.vmid = int(vmid)
         self.node = node
-        self.config: dict[str, Any] = dict(config)
+        self.config = config
         self.pending: dict[str, Any] = {}
         self.pending_delete: list[str] = []
         self.snapshots: dict[str, dict[str, Any]] = {}
@@ -87,6 +91,11 @@ class Guest:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.vmid} {self.name!r} on {self.node}: {self.status}>"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "config":
+            value = TrackedDict(value, on_change=self._cluster.revision.touch)
+        super().__setattr__(name, value)
 
     @property
     def id(self) -> str:

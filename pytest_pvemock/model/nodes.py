@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_pvemock.model import figures
+from pytest_pvemock.model.revision import Watched
 
 GIB = 1024**3
 CLOCK_TICKS = 100  # USER_HZ: PVE's pstart counts these since boot
@@ -22,8 +23,11 @@ CPU_MODELS = {
 
 
 @dataclass
-class Node:
+class Node(Watched):
     """A cluster member. ``online=False`` makes it unreachable: calls routed to it fail with 595."""
+
+    WATCHED = frozenset({"online", "boot_time", "level", "maxcpu", "maxmem", "maxdisk", "mem_used", "disk_used",
+                         "cpu_load", "ip", "name"})  # fmt: skip
 
     name: str
     nodeid: int

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_pvemock.model import figures
+from pytest_pvemock.model.revision import Watched
 
 GIB = 1024**3
 
@@ -37,8 +38,10 @@ class Volume:
 
 
 @dataclass
-class Storage:
+class Storage(Watched):
     """A storage definition (``storage.cfg`` entry). ``nodes=None`` means every node can use it."""
+
+    WATCHED = frozenset({"plugintype", "content", "total", "base_used", "shared", "nodes", "enabled"})
 
     storage: str
     plugintype: str

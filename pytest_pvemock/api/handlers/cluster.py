@@ -57,7 +57,7 @@ def cluster_status(ctx: HandlerContext) -> list[dict[str, Any]]:
 
 @handles("GET", "/cluster/resources")
 def cluster_resources(ctx: HandlerContext) -> list[dict[str, Any]]:
-    return ordered_rows(ctx, ctx.cluster.resources(ctx.params.get("type")))
+    return ctx.cluster.resources(ctx.params.get("type"), ordered=True)
 
 
 @handles("GET", "/cluster/nextid")

@@ -1,0 +1,62 @@
+"""Views over the model: per-object key order, and cached /cluster/resources that never goes stale."""
+
+from __future__ import annotations
+
+from pytest_pvemock.model.cluster import FakeCluster
+
+
+def key_orders(cluster: FakeCluster) -> list[tuple[str, ...]]:
+    return [tuple(entry) for entry in cluster.resources("vm", ordered=True)]
+
+
+def test_key_order_differs_between_objects_and_repeats_between_runs():
+    orders = key_orders(FakeCluster.default())
+    assert len(set(orders)) > 1
+    assert orders == key_orders(FakeCluster.default())
+
+
+def test_key_order_can_be_switched_off():
+    cluster = FakeCluster.default(shuffle_keys=False)
+    orders = key_orders(cluster)
+    assert {order[:6] for order in orders} == {("id", "vmid", "node", "type", "status", "name")}
+
+
+def test_ordered_entries_hold_the_same_data():
+    cluster = FakeCluster.default()
+    assert cluster.resources(ordered=True) == cluster.resources()
+
+
+def entry(cluster: FakeCluster, ident: str) -> dict:
+    return next(row for row in cluster.resources(ordered=True) if row["id"] == ident)
+
+
+def test_cached_resources_follow_direct_changes():
+    cluster = FakeCluster.default()
+    assert "tags" not in entry(cluster, "qemu/102")
+    cluster.guest(102).config["tags"] = "edited"
+    assert entry(cluster, "qemu/102")["tags"] == "edited"
+    cluster.node("pve3").online = False
+    assert entry(cluster, "node/pve3")["status"] == "offline"
+    cluster.pool("prod").vmids.append(102)
+    assert entry(cluster, "qemu/102")["pool"] == "prod"
+    cluster.storage("nas").enabled = False
+    assert all(row.get("storage") != "nas" for row in cluster.resources(ordered=True))
+
+
+def test_cached_resources_follow_the_clock():
+    cluster = FakeCluster.default(task_mode="manual")
+    before = entry(cluster, "qemu/100")["uptime"]
+    cluster.clock.advance(30)
+    assert entry(cluster, "qemu/100")["uptime"] == before + 30
+
+
+def test_cached_resources_follow_actions_and_rollback():
+    cluster = FakeCluster.default()
+    vm = cluster.guest(102)
+    vm.snapshot("base")
+    vm.set_config({"name": "renamed"})
+    assert entry(cluster, "qemu/102")["name"] == "renamed"
+    vm.rollback("base")
+    assert entry(cluster, "qemu/102")["name"] == "build01"
+    vm.start()
+    assert entry(cluster, "qemu/102")["status"] == "running"
