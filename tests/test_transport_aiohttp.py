@@ -94,10 +94,11 @@ def test_other_hosts_pass_through_or_are_refused(fake_host):
 
 
 def test_install_is_counted_and_removed_cleanly():
-    original = aiohttp.ClientSession._request
+    before = aiohttp.ClientSession._request  # patched already while a session-scoped mock is active
     aiohttp_patch.install()
     aiohttp_patch.install()
+    patched = aiohttp.ClientSession._request
     aiohttp_patch.uninstall()
-    assert aiohttp.ClientSession._request is not original
+    assert aiohttp.ClientSession._request is patched
     aiohttp_patch.uninstall()
-    assert aiohttp.ClientSession._request is original
+    assert aiohttp.ClientSession._request is before

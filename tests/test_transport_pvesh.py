@@ -83,13 +83,14 @@ def test_other_commands_of_the_local_backend_still_run(pve_cluster):
 def test_install_is_counted_and_removed_cleanly():
     from proxmoxer.backends.command_base import CommandBaseSession
 
-    original = CommandBaseSession.__init__
+    before = CommandBaseSession.__init__  # patched already while a session-scoped mock is active
     pvesh.install()
     pvesh.install()
+    patched = CommandBaseSession.__init__
     pvesh.uninstall()
-    assert CommandBaseSession.__init__ is not original
+    assert CommandBaseSession.__init__ is patched
     pvesh.uninstall()
-    assert CommandBaseSession.__init__ is original
+    assert CommandBaseSession.__init__ is before
 
 
 def test_worker_calls_return_their_upid_and_can_be_waited_for(pve_cluster):

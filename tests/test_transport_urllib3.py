@@ -64,10 +64,11 @@ def test_other_hosts_pass_through_or_are_refused(fake_host):
 
 
 def test_install_is_counted_and_removed_cleanly():
-    original = urllib3.HTTPConnectionPool.urlopen
+    before = urllib3.HTTPConnectionPool.urlopen  # patched already while a session-scoped mock is active
     urllib3_patch.install()
     urllib3_patch.install()
+    patched = urllib3.HTTPConnectionPool.urlopen
     urllib3_patch.uninstall()
-    assert urllib3.HTTPConnectionPool.urlopen is not original
+    assert urllib3.HTTPConnectionPool.urlopen is patched
     urllib3_patch.uninstall()
-    assert urllib3.HTTPConnectionPool.urlopen is original
+    assert urllib3.HTTPConnectionPool.urlopen is before

@@ -273,6 +273,7 @@ def _server_class(host: str) -> type[_ThreadingApiServer]:
 
 class _ApiRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # a small answer must not wait for the client's delayed ACK
     server_version = "pve-api-daemon/3.0"
     server: _ThreadingApiServer
 
@@ -332,15 +333,16 @@ class _ApiRequestHandler(BaseHTTPRequestHandler):
     def _send(self, response: ApiResponse) -> None:
         reason = " ".join((response.reason or "").split()) or None
         self.send_response(response.status, reason)
-        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "connection")}
-        for name, value in headers.items():
-            self.send_header(name, value)
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        # Status line, headers and body in one write (end_headers would flush the headers on their own).
+        head = b"".join(self._headers_buffer) + b"\r\n"
+        self._headers_buffer = []
+        self.wfile.write(head if self.command == "HEAD" else head + response.body)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         self.server.pve.log_access(f'{self.client_address[0]} "{self.requestline}" {code}')

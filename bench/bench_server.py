@@ -1,0 +1,164 @@
+"""Benchmark: server mode, proxmoxer ``cluster.resources.get()`` with 10 and 1000 guests, requests per second.
+
+Each server runs in its own process on loopback (so the client does not share the server's interpreter), and
+one proxmoxer client (one keep-alive connection, TLS) calls ``cluster.resources.get()`` in a loop. When
+``fakepve`` can be installed into a throwaway virtualenv (never a dependency of this project) the same client
+measures it in the same run and the ratio is printed (goal: pytest-pvemock at least 1.5x).
+
+    python bench/bench_server.py                       # both, if fakepve can be installed
+    python bench/bench_server.py --no-fakepve          # pytest-pvemock only
+    python bench/bench_server.py --fakepve-venv DIR    # reuse a virtualenv that has fakepve
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+SIZES = (10, 1000)
+SECONDS_PER_RUN = 3.0
+PASSWORD = "bench-secret"
+
+
+# -- the servers -----------------------------------------------------------------------------------------------
+
+
+def serve_pvemock(guests: int) -> None:
+    """Child process: a cluster with ``guests`` guests behind PveServer; prints the port, serves until killed."""
+    from pytest_pvemock.model.cluster import FakeCluster
+    from pytest_pvemock.transports.server import PveServer
+
+    cluster = FakeCluster.default()
+    cluster.access.users["root@pam"].password = PASSWORD
+    nodes = [node.name for node in cluster.nodes]
+    vmid = 1000
+    while len(cluster.guests) < guests:
+        cluster.add_vm(vmid, node=nodes[vmid % len(nodes)], name=f"bench{vmid}", status="running")
+        vmid += 1
+    with PveServer(cluster, port=0, validate=False) as server:
+        print(server.port, flush=True)
+        while True:
+            time.sleep(3600)
+
+
+def start_pvemock(guests: int) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve-pvemock", str(guests)], stdout=subprocess.PIPE, text=True
+    )
+    return process, int(process.stdout.readline())
+
+
+def start_fakepve(venv: Path, guests: int, workdir: Path) -> tuple[subprocess.Popen[str], int]:
+    guest_file = workdir / f"guests-{guests}.json"
+    rows = [{"vmid": 1000 + i, "name": f"bench{i}", "node": "pve1", "status": "running"} for i in range(guests)]
+    guest_file.write_text(json.dumps({"guests": rows}))
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(venv / "bin" / "fakepve"),
+            str(guest_file),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            "--password",
+            PASSWORD,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = process.stdout.readline()
+    if "listening" not in line:
+        process.kill()
+        raise RuntimeError(f"fakepve did not start: {line!r}")
+    return process, port
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fakepve_venv(given: str | None, workdir: Path) -> Path | None:
+    """A virtualenv with fakepve: the one given, or a fresh one in ``workdir``; ``None`` if it cannot be had."""
+    if given:
+        return Path(given)
+    venv = workdir / "fakepve-venv"
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            # fakepve makes its certificate with cryptography without declaring it
+            [str(venv / "bin" / "pip"), "install", "--quiet", "fakepve", "cryptography"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    except (subprocess.SubprocessError, OSError) as error:
+        print(f"fakepve could not be installed ({error}); measuring pytest-pvemock alone", file=sys.stderr)
+        return None
+    return venv
+
+
+# -- the client ------------------------------------------------------------------------------------------------
+
+
+def requests_per_second(port: int, expected_guests: int) -> float:
+    from proxmoxer import ProxmoxAPI
+
+    warnings.filterwarnings("ignore", message="Unverified HTTPS request")
+    api = ProxmoxAPI("127.0.0.1", port=port, user="root@pam", password=PASSWORD, verify_ssl=False)
+    guests = [r for r in api.cluster.resources.get() if r.get("type") in ("qemu", "lxc")]
+    if len(guests) < expected_guests:
+        raise RuntimeError(f"the server lists {len(guests)} guests, expected {expected_guests}")
+    for _ in range(5):
+        api.cluster.resources.get()
+    calls = 0
+    started = time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < SECONDS_PER_RUN:
+        api.cluster.resources.get()
+        calls += 1
+    return calls / elapsed
+
+
+def measure(start: object, guests: int) -> float:
+    process, port = start(guests)  # type: ignore[operator]
+    try:
+        return requests_per_second(port, guests)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-fakepve", action="store_true", help="measure pytest-pvemock only")
+    parser.add_argument("--fakepve-venv", help="a virtualenv where fakepve is installed")
+    parser.add_argument("--serve-pvemock", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_pvemock is not None:
+        serve_pvemock(args.serve_pvemock)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="pvemock-bench-") as tmp:
+        workdir = Path(tmp)
+        venv = None if args.no_fakepve else fakepve_venv(args.fakepve_venv, workdir)
+        print(f"proxmoxer cluster.resources.get() over HTTPS, one keep-alive client, {SECONDS_PER_RUN:.0f} s per run")
+        print(f"{'guests':>7} {'pytest-pvemock req/s':>21} {'fakepve req/s':>14} {'ratio':>6}")
+        for guests in SIZES:
+            ours = measure(start_pvemock, guests)
+            theirs = measure(lambda n: start_fakepve(venv, n, workdir), guests) if venv else None
+            ratio = f"{ours / theirs:.2f}x" if theirs else "-"
+            theirs_text = f"{theirs:.0f}" if theirs else "-"
+            print(f"{guests:>7} {ours:>21.0f} {theirs_text:>14} {ratio:>6}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    sys.exit(main())
