@@ -154,7 +154,7 @@ def test_a_request_without_a_recording_fails_with_a_diff_and_the_command(server,
     path = tmp_path / "walk.yaml"
     monkeypatch.undo()
     record(server, path)
-    options = RecordingOptions(rerecord_command="pytest tests/test_x.py::test_y --pvemock-record-mode=new_episodes")
+    options = RecordingOptions(rerecord_command="pytest tests/test_x.py::test_y")
     monkeypatch.setattr(socket.socket, "connect", lambda self, address: pytest.fail(f"connected to {address}"))
 
     with open_cassette(path, options, environ={}) as session, pytest.raises(CassetteMismatchError) as raised:

@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from pytest_pvemock.transports.recording.recorder import RecordingOptions
+from pytest_pvemock.transports.recording.recorder import (
+    CassetteMissingError,
+    CassetteSession,
+    RecordingOptions,
+    RecordingSetupError,
+    open_cassette,
+)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=+-]+")
 _PATH_KEYS = ("cassette_library_dir", "serializer")
@@ -55,5 +62,39 @@ def recording_options(config: Mapping[str, Any], record_mode: str, rerecord_comm
     return RecordingOptions(**values)
 
 
-def rerecord_command(nodeid: str, record_mode: str = "new_episodes") -> str:
-    return f"pytest {shlex.quote(nodeid)} --pvemock-record-mode={record_mode}"
+def rerecord_command(nodeid: str) -> str:
+    """The command that runs just this test (the recorder adds the record mode that fits)."""
+    return f"pytest {shlex.quote(nodeid)}"
+
+
+@contextmanager
+def open_test_cassette(
+    path: Path, config: Mapping[str, Any], record_mode: str, nodeid: str
+) -> Iterator[tuple[CassetteSession | None, str | None]]:
+    """The test's open cassette, or ``(None, message)`` saying what to fix (the plugin fails the test with it)."""
+    problem = None
+    try:
+        options = recording_options(config, record_mode, rerecord_command(nodeid))
+        opened = open_cassette(path, options)
+        session = opened.__enter__()
+    except (RecordingSetupError, CassetteMissingError, ValueError) as error:
+        problem = str(error)
+    if problem is not None:  # reported outside the except block: no chained traceback in the test report
+        yield None, problem
+        return
+    try:
+        yield session, None
+    finally:
+        opened.__exit__(None, None, None)
+
+
+def validation_failure(path: Path) -> str | None:
+    """The schema report of a cassette the test used, when it has violations."""
+    from pytest_pvemock.transports.recording.validation import format_report, validate_cassette
+
+    if not path.is_file():
+        return None
+    report = validate_cassette(path)
+    if report.ok:
+        return None
+    return f"pytest-pvemock: the cassette does not match the PVE schema:\n{format_report(report)}"

@@ -54,7 +54,8 @@ class RecordingOptions:
     ``filters`` run after the built-in scrubbing (:data:`~.filters.DEFAULT_FILTERS`); ``anonymize_hosts`` also
     replaces host names, IPv4 addresses and SSL fingerprints by placeholders; ``match_on`` names vcrpy matchers
     or PVE's (:data:`~.matchers.PVE_MATCHERS`) or gives functions; ``vcr_options`` go to vcrpy's ``use_cassette``
-    unchanged; ``rerecord_command`` is shown when a request has no recorded answer.
+    unchanged; ``rerecord_command`` runs the test (``pytest tests/test_x.py::test_y``): messages that say how to
+    record add the ``--pvemock-record-mode`` that fits.
     """
 
     record_mode: str = "none"
@@ -169,8 +170,12 @@ def cassette_filters(options: RecordingOptions, target: RealCluster | None) -> l
     return filters
 
 
+def _command(options: RecordingOptions, record_mode: str) -> str:
+    return f"{options.rerecord_command or 'pytest ...'} --pvemock-record-mode={record_mode}"
+
+
 def _missing_cassette_message(path: Path, options: RecordingOptions) -> str:
-    command = options.rerecord_command or "pytest ... --pvemock-record-mode=once"
+    command = _command(options, "once")
     return (
         f"pytest-pvemock: the cassette {path} does not exist, and record mode 'none' only replays. "
         f"Record it against a real cluster: PVEMOCK_HOST=<host> PVEMOCK_USER=<user@realm> PVEMOCK_PASSWORD=<...> "
@@ -196,7 +201,6 @@ def open_cassette(
         cassette_path.unlink(missing_ok=True)
 
     vcr_instance = vcr.VCR()
-    hint = options.rerecord_command or "pytest ... --pvemock-record-mode=new_episodes"
     config = vcr_instance.get_merged_config(
         path=str(cassette_path),
         record_mode=_VCR_MODES[options.record_mode],
@@ -207,7 +211,8 @@ def open_cassette(
     )
     config["rerecord_hint"] = (
         f"To record it, run against a real cluster (PVEMOCK_HOST and PVEMOCK_USER/PVEMOCK_PASSWORD or "
-        f"PVEMOCK_TOKEN set): {hint}\n(or --pvemock-record-mode=rewrite to record the whole cassette anew)"
+        f"PVEMOCK_TOKEN set): {_command(options, 'new_episodes')}\n"
+        f"(or --pvemock-record-mode=rewrite to record the whole cassette anew)"
     )
     config["recording"] = recording
     with PveCassette.use(**config) as cassette:

@@ -10,6 +10,7 @@ Used by ``pvemock validate`` and by the pytest option ``--pvemock-validate-casse
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,9 @@ class Violation:
     actual: str
 
     def describe(self) -> str:
-        return f"{self.pointer}: expected {self.expected}, got {self.actual}  ({self.answer.path}, {self.answer.where})"
+        return (
+            f"{self.pointer}: expected {self.expected}; actual {self.actual}  ({self.answer.path}, {self.answer.where})"
+        )
 
 
 @dataclass
@@ -82,13 +85,15 @@ def schema_version_for(recorded: str) -> str:
     return newer[0] if newer else versions[-1]
 
 
+_PROBLEM = re.compile(r"^(?P<pointer>.*?): expected (?P<expected>.*?)(?:; actual:? |, got )(?P<actual>.*)$", re.DOTALL)
+
+
 def split_problem(problem: str) -> tuple[str, str, str]:
-    """``"/0/vmid: expected integer, got '103'"`` -> pointer, expected, actual."""
-    pointer, _, rest = problem.partition(": expected ")
-    if not rest:
+    """``"/0/vmid: expected integer; actual '103'"`` (the schema layer's line) -> pointer, expected, actual."""
+    match = _PROBLEM.match(problem)
+    if not match:
         return "/", problem, ""
-    expected, _, actual = rest.partition(", got ")
-    return pointer or "/", expected, actual
+    return match["pointer"] or "/", match["expected"], match["actual"]
 
 
 def _answer_data(answer: RecordedAnswer) -> Any:
