@@ -139,6 +139,7 @@ class ClusterFactory:
     def __init__(self, defaults: ClusterOptions | None = None) -> None:
         self.defaults = defaults or ClusterOptions()
         self.mocks: list[PveMock] = []
+        self._closed_violations: list[Exception] = []
 
     def __call__(
         self,
@@ -185,12 +186,15 @@ class ClusterFactory:
 
     @property
     def violations(self) -> list[Exception]:
-        return [violation for patched in self.mocks for violation in patched.api.violations]
+        """Every schema violation its clusters answered with, including those of clusters already closed."""
+        return self._closed_violations + [violation for patched in self.mocks for violation in patched.api.violations]
 
     def close(self) -> None:
         """Unpatch every cluster this factory made, newest first."""
         while self.mocks:
-            self.mocks.pop().stop()
+            patched = self.mocks.pop()
+            patched.stop()
+            self._closed_violations.extend(patched.api.violations)
 
 
 def build_cluster(options: ClusterOptions, **overrides: Any) -> FakeCluster:
