@@ -186,3 +186,43 @@ def test_type_property_selects_the_one_of_alternative(registry):
 def test_every_error_is_reported_at_once(registry):
     errors = create_vm_errors(registry, cores="x", ostype="foo", bogus="1")
     assert set(errors) == {"cores", "ostype", "bogus"}
+
+
+def test_min_length(registry):
+    errors = errors_of(registry, "PUT", "/access/password", {"userid": "u@pve", "password": "short"})
+    assert errors == {"password": "value must be at least 8 characters long"}
+
+
+CONSISTENCY_CASES = [
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "cores": "2", "onboot": "1"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "cores": "0"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "cores": "abc"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "onboot": "true"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "bogus": "1"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "42"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "net31": "virtio,bridge=vmbr0"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "net32": "virtio,bridge=vmbr0"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "net0": "virtio,bridge=vmbr0,foo=1"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "agent": "1,fstrim_cloned_disks=yes"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "ipconfig0": "gw=192.0.2.1"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "tags": "a;b c"}),
+    ("POST", "/nodes/pve1/qemu", {"node": "pve1", "vmid": "100", "tags": "a;-b"}),
+    ("POST", "/cluster/backup", {"all": "1", "fleecing": "enabled=1"}),
+    ("POST", "/cluster/backup", {"all": "1", "fleecing": "enabled=1,storage=local"}),
+    ("PUT", "/cluster/sdn/fabrics/fabric/f1", {"id": "f1", "protocol": "ospf", "delete": ["area"]}),
+    ("PUT", "/cluster/sdn/fabrics/fabric/f1", {"id": "f1", "protocol": "openfabric", "delete": ["area"]}),
+    ("GET", "/nodes/bad_node!/status", {"node": "bad_node!"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "raw"), CONSISTENCY_CASES)
+def test_verifier_and_json_schema_validator_agree(registry, method, path, raw):
+    from pytest_pvemock.schema.returns import compile_validator
+
+    endpoint = registry.resolve(method, path)
+    try:
+        endpoint.check_parameters(raw)
+        verifier_accepts = True
+    except ParameterError:
+        verifier_accepts = False
+    assert compile_validator(endpoint.parameters_schema).is_valid(raw) == verifier_accepts
