@@ -81,7 +81,7 @@ def _storage_options(value: str) -> None:
 
 @register("pve-volume-id")
 def _volume_id(value: str) -> None:
-    ok = re.match(r"^[a-z][a-z0-9\-\_\.]*[a-z0-9]:.+$", value, re.I | re.S) is not None
+    ok = re.match(r"^[a-z][a-z0-9\-\_\.]*[a-z0-9]:.+$", value, re.I) is not None
     _fail_unless(ok, f"unable to parse volume ID '{value}'")
 
 
@@ -247,7 +247,7 @@ def _mac_prefix(value: str) -> None:
 
 @register("lxc-ip-with-ll-iface")
 def _ip_with_ll_iface(value: str) -> None:
-    match = re.match(r"^(fe80:[^%]+)%(.*)$", value, re.S)
+    match = re.match(r"^(fe80:[^%]+)%(.*)$", value)
     if match and _ip_version(match.group(1)) and _fullmatch(r"[a-z][a-z0-9_]{1,20}(?:[:\.]\d+)?", match.group(2), re.I):
         return
     _fail_unless(_ip_version(value) != 0, "value does not look like a valid IP address")

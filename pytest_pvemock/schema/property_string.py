@@ -39,7 +39,7 @@ def parse_property_string(text: str, schema: dict[str, Any]) -> dict[str, Any]:
     for part in text.split(","):
         if re.match(r"^\s*$", part):
             continue
-        match = re.match(r"^([^=]+)=(.+)$", part, re.S)
+        match = re.match(r"^([^=]+)=(.+)$", part)
         if match:
             key, value = match.group(1), match.group(2)
             if key in result:
