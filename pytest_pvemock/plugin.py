@@ -71,6 +71,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="refuse requests to hosts that no fake cluster answers, instead of letting them reach the network "
         "(ini: pvemock_refuse_other_hosts)",
     )
+    group.addoption(
+        "--pvemock-record-mode",
+        dest="pvemock_record_mode",
+        default=None,
+        choices=("none", "once", "new_episodes", "all", "rewrite"),
+        help="tests marked pve_cassette: none replays (default); once, new_episodes, all and rewrite record from "
+        "the real cluster named by PVEMOCK_HOST and PVEMOCK_USER/PVEMOCK_PASSWORD or PVEMOCK_TOKEN",
+    )
+    group.addoption(
+        "--pvemock-validate-cassettes",
+        dest="pvemock_validate_cassettes",
+        action="store_true",
+        default=False,
+        help="check the answers in every cassette the run uses against the PVE schema; a violation fails the test",
+    )
+    parser.addini("pvemock_record_mode", "default record mode of pve_cassette tests", default="none")
     parser.addini("pvemock_scenario", "default scenario of pve_cluster", default="default")
     parser.addini("pvemock_pve_version", "default PVE version of pve_cluster (9.1 or 8.4)", default="")
     parser.addini("pvemock_task_mode", "default task mode of pve_cluster (instant or manual)", default="")
@@ -83,6 +99,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "pve_cluster(scenario=None, *, version=None, task_mode=None, validate=None, refuse_other_hosts=None): "
         "choose the scenario and options of the pve_cluster fixture for this test",
+    )
+    config.addinivalue_line(
+        "markers",
+        "pve_cassette(name=None): pve_api records from a real cluster or replays the cassette "
+        "(cassettes/<module>/<test or name>.yaml next to the test); see --pvemock-record-mode",
     )
 
 
@@ -165,19 +186,27 @@ def pve_cluster(request: pytest.FixtureRequest, pve_cluster_factory: ClusterFact
     try:
         changes = ClusterOptions.check(marker.args, marker.kwargs) if marker else {}
     except ValueError as error:
-        pytest.fail(str(error), pytrace=False)
-    try:
-        return pve_cluster_factory(**changes)
-    except (ValueError, LookupError, OSError) as error:
-        pytest.fail(f"pve_cluster: cannot build the cluster: {error}", pytrace=False)
+        problem = str(error)
+    else:
+        try:
+            return pve_cluster_factory(**changes)
+        except (ValueError, LookupError, OSError) as error:
+            problem = f"pve_cluster: cannot build the cluster: {error}"
+    pytest.fail(problem, pytrace=False)  # outside the except blocks: no chained traceback in the report
 
 
 @pytest.fixture
-def pve_api(pve_cluster: FakeCluster) -> Any:
-    """A ``proxmoxer.ProxmoxAPI`` logged in to ``pve_cluster`` as root@pam with its password."""
+def pve_api(request: pytest.FixtureRequest) -> Any:
+    """A ``proxmoxer.ProxmoxAPI`` logged in to ``pve_cluster`` as root@pam with its password.
+
+    On a test marked ``pve_cassette``, the client records from a real cluster or replays the cassette instead.
+    """
     proxmoxer = pytest.importorskip(
         "proxmoxer", reason="the pve_api fixture needs proxmoxer: pip install 'pytest-pvemock[proxmoxer]'"
     )
+    if request.node.get_closest_marker("pve_cassette"):
+        return request.getfixturevalue("pvemock_cassette").client()
+    pve_cluster: FakeCluster = request.getfixturevalue("pve_cluster")
     return proxmoxer.ProxmoxAPI(
         pve_cluster.host,
         port=pve_cluster.port,
@@ -210,3 +239,53 @@ def pve_server_session(pve_cluster_factory_session: ClusterFactory) -> Iterator[
     api = pve_cluster_factory_session.api_for(cluster)
     with PveServer(cluster, dispatcher=api.handle) as server:
         yield server
+
+
+@pytest.fixture
+def pvemock_vcr_config() -> dict[str, Any]:
+    """Override to change how ``pve_cassette`` tests record and replay, for a module or a folder.
+
+    Keys: ``cassette_library_dir``, ``serializer`` ("yaml" or "json"), ``record_mode``, ``filters`` (extra
+    scrubbing functions), ``anonymize_hosts``, ``match_on``, ``vcr_options`` (passed to vcrpy).
+    """
+    return {}
+
+
+def _cassette_file(request: pytest.FixtureRequest, config: dict[str, Any]) -> Any:
+    from pytest_pvemock.transports.recording.per_test import cassette_path
+
+    marker = request.node.get_closest_marker("pve_cassette")
+    name = (marker.args[0] if marker.args else marker.kwargs.get("name")) if marker else None
+    module = request.node.module.__name__.rpartition(".")[2] if request.node.module else "tests"
+    test_name = request.node.name if request.cls is None else f"{request.cls.__name__}.{request.node.name}"
+    return cassette_path(request.node.path, module, test_name, config, name)
+
+
+@pytest.fixture
+def pvemock_cassette(request: pytest.FixtureRequest, pvemock_vcr_config: dict[str, Any]) -> Iterator[Any]:
+    """The open cassette of a ``pve_cassette`` test (a ``CassetteSession``: ``.client()``, ``.path``, ``.cassette``)."""
+    from pytest_pvemock.transports.recording.per_test import open_test_cassette, validation_failure
+
+    mode = request.config.getoption("pvemock_record_mode") or request.config.getini("pvemock_record_mode")
+    path = _cassette_file(request, pvemock_vcr_config)
+    with open_test_cassette(path, pvemock_vcr_config, mode, request.node.nodeid) as (session, problem):
+        if problem:
+            pytest.fail(problem, pytrace=False)
+        yield session
+    if request.config.getoption("pvemock_validate_cassettes"):
+        failure = validation_failure(path)
+        if failure:
+            pytest.fail(failure, pytrace=False)
+
+
+@pytest.fixture
+def pve_cassette_cluster(
+    request: pytest.FixtureRequest, pvemock_vcr_config: dict[str, Any], pve_cluster_factory: ClusterFactory
+) -> FakeCluster:
+    """A patched-in fake cluster built from the ``pve_cassette`` test's cassette (``FakeCluster.from_cassette``)."""
+    from pytest_pvemock.model.cluster import FakeCluster
+
+    path = _cassette_file(request, pvemock_vcr_config)
+    if not path.is_file():
+        pytest.fail(f"pve_cassette_cluster: no cassette at {path}; record one first (--pvemock-record-mode)", False)
+    return pve_cluster_factory.patch(FakeCluster.from_cassette(path))
