@@ -80,3 +80,8 @@ def test_importing_the_package_loads_no_schema():
 def test_unsupported_version_is_a_clear_error():
     with pytest.raises(LookupError, match=r"no schemas for PVE '7\.0'"):
         get_registry("7.0")
+
+
+def test_registry_is_built_once_per_version():
+    assert get_registry() is get_registry("9.1")
+    assert get_registry("8.4") is not get_registry("9.1")

@@ -204,7 +204,11 @@ def _match(node: _Node, segments: list[str], depth: int, params: dict[str, str])
     return None
 
 
-@cache
 def get_registry(pve_version: str = "9.1") -> SchemaRegistry:
     """The registry of ``pve_version`` (``"9.1"`` or ``"8.4"``), built once per process."""
+    return _registry(str(pve_version))
+
+
+@cache
+def _registry(pve_version: str) -> SchemaRegistry:
     return SchemaRegistry(pve_version)
