@@ -132,7 +132,11 @@ def compile_validator(schema: dict[str, Any]) -> Any:
 
 
 def iter_errors(validator: Any, instance: object) -> list[ValidationError]:
-    return sorted(validator.iter_errors(instance), key=lambda e: (list(e.absolute_path), e.message))
+    def order(error: ValidationError) -> tuple[list[tuple[int, object]], str]:
+        path = [(0, p) if isinstance(p, int) else (1, str(p)) for p in error.absolute_path]
+        return path, error.message
+
+    return sorted(validator.iter_errors(instance), key=order)
 
 
 def _pointer(parts: list[object]) -> str:
