@@ -75,3 +75,11 @@ def test_guest_errors_keep_pve_wording(pve_api):
     assert (error.status_code, error.content) == (500, "CT 110 already running")
     error = failure(lambda: pve_api.nodes("pve1").qemu(4242).status.current.get())
     assert error.content == "Configuration file 'nodes/pve1/qemu-server/4242.conf' does not exist"
+
+
+def test_config_writes_need_quorum(pve_api, pve_cluster):
+    pve_cluster.set_quorum(False)
+    error = failure(lambda: pve_api.cluster.backup.post(all=1, schedule="daily"))
+    assert error.status_code == 500
+    assert "no quorum" in error.content
+    assert pve_api.cluster.backup.get() == []  # reading still works

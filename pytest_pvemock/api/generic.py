@@ -122,6 +122,8 @@ def generic_answer(ctx: HandlerContext) -> Any:
     endpoint = _endpoint(ctx)
     action = collection_action(ctx.method, ctx.template)
     if action is not None:
+        if ctx.method != "GET":
+            ctx.cluster.require_quorum()  # config files live in pmxcfs, read-only without quorum
         return action(ctx, endpoint)
     returns = _returns(endpoint)
     if ctx.method == "GET":
