@@ -64,6 +64,42 @@ def _snapshot(guest: Guest, snapname: str) -> dict[str, Any]:
     return snap
 
 
+def _preconditions(ctx: HandlerContext, guest: Guest) -> dict[str, Any]:
+    cluster = ctx.cluster
+    local = [
+        (volid, size)
+        for storage, volid, size in guest.volume_list()
+        if (definition := cluster.storage(storage)) is not None and not definition.shared
+    ]
+    allowed, blocked = [], {}
+    for node in cluster.nodes:
+        if node.name == guest.node or not node.online:
+            continue
+        missing = [
+            storage
+            for storage, _volid, _size in guest.volume_list()
+            if (definition := cluster.storage(storage)) is not None and not definition.available_on(node.name)
+        ]
+        if missing:
+            blocked[node.name] = {"unavailable_storages": missing}
+        else:
+            allowed.append(node.name)
+    if guest.kind == "lxc":
+        return {"running": int(guest.running), "allowed-nodes": allowed, "not-allowed-nodes": blocked}
+    data: dict[str, Any] = {
+        "running": int(guest.running),
+        "allowed_nodes": allowed,
+        "not_allowed_nodes": blocked,
+        "local_disks": [{"volid": volid, "size": size, "cdrom": 0, "is_unused": 0} for volid, size in local],
+        "local_resources": [],
+        "mapped-resources": [],
+        "mapped-resource-info": {},
+    }
+    if cluster.version_at_least(9):
+        data["has-dbus-vmstate"] = 1
+    return data
+
+
 def _register(kind: str) -> None:
     """Register every endpoint of ``kind``; one closure per endpoint keeps each endpoint's code in one place."""
     base = f"/nodes/{{node}}/{kind}"
@@ -188,6 +224,12 @@ def _register(kind: str) -> None:
             authid=ctx.principal.authid,
         )
         return task.upid
+
+    @route("GET", f"{one}/migrate")
+    def migration_preconditions(ctx: HandlerContext) -> dict[str, Any]:
+        """Which nodes the guest could move to, and what ties it to its node (local disks)."""
+        guest = _guest(ctx, kind)
+        return ordered(ctx, _preconditions(ctx, guest), guest.id)
 
     @route("GET", f"{one}/snapshot")
     def list_snapshots(ctx: HandlerContext) -> list[dict[str, Any]]:
