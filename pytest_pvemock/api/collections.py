@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.api.permissions import access_control, fill_template
 from pytest_pvemock.api.synthesis import Facts, synthesize, value_fits
 from pytest_pvemock.model.acl import BUILTIN_ROLES, check_privileges
-from pytest_pvemock.model.config_store import ConfigStore, digest_of
+from pytest_pvemock.model.config_store import ConfigStore, config_store_of, digest_of
 from pytest_pvemock.model.errors import ParameterError, PVEError
 
 if TYPE_CHECKING:
@@ -125,14 +125,7 @@ Action = Callable[["HandlerContext", Any], Any]
 
 def config_store(cluster: FakeCluster) -> ConfigStore:
     """The cluster's config store (created on first use)."""
-    store = getattr(cluster, "configs", None)
-    if isinstance(store, ConfigStore):
-        return store
-    store = cluster.__dict__.get("_pvemock_configs")
-    if store is None:
-        store = ConfigStore()
-        cluster.__dict__["_pvemock_configs"] = store
-    return store
+    return config_store_of(cluster)
 
 
 def _table() -> dict[tuple[str, str], tuple[str, Keyed | Rules | Options]]:

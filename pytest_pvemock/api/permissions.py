@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pytest_pvemock.model.acl import ROOT, AccessControl, normalize_path
+from pytest_pvemock.model.acl import ROOT, AccessControl, access_control_of, normalize_path
 from pytest_pvemock.model.errors import PermissionDenied, PVEError
 
 if TYPE_CHECKING:
@@ -31,14 +31,7 @@ _TEMPLATE_PARAM = re.compile(r"\{([^}]+)\}")
 
 def access_control(cluster: FakeCluster) -> AccessControl:
     """The cluster's roles, groups and ACL (created empty, with the built-in roles, on first use)."""
-    control = getattr(cluster, "acl", None)
-    if isinstance(control, AccessControl):
-        return control
-    control = cluster.__dict__.get("_pvemock_acl")
-    if control is None:
-        control = AccessControl()
-        cluster.__dict__["_pvemock_acl"] = control
-    return control
+    return access_control_of(cluster)
 
 
 class PermissionChecker:

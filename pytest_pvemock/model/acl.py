@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pytest_pvemock.model.errors import PVEError
 
@@ -244,6 +245,17 @@ class AccessControl:
             if path in members:
                 found |= set(self.roles_on(authid, f"/pool/{poolid}", groups_of))
         return found
+
+
+def access_control_of(cluster: Any) -> AccessControl:
+    """The roles, groups and ACL of ``cluster`` (``cluster.acl`` when it has one, else kept on it on first use)."""
+    control = getattr(cluster, "acl", None)
+    if isinstance(control, AccessControl):
+        return control
+    control = cluster.__dict__.get("_pvemock_acl")
+    if control is None:
+        control = cluster.__dict__["_pvemock_acl"] = AccessControl()
+    return control
 
 
 def normalize_path(path: str) -> str:

@@ -118,3 +118,14 @@ class ConfigStore:
         for table in (self.keyed, self.rule_lists, self.options):
             for name in [name for name in table if name == prefix or name.startswith(prefix + "/")]:
                 del table[name]
+
+
+def config_store_of(cluster: Any) -> ConfigStore:
+    """The config store of ``cluster`` (``cluster.configs`` when it has one, else kept on it on first use)."""
+    store = getattr(cluster, "configs", None)
+    if isinstance(store, ConfigStore):
+        return store
+    store = cluster.__dict__.get("_pvemock_configs")
+    if store is None:
+        store = cluster.__dict__["_pvemock_configs"] = ConfigStore()
+    return store
