@@ -138,13 +138,18 @@ def test_handler_bug_becomes_500_and_a_warning(pve_api, replace_handler):
     assert (raised.value.status_code, raised.value.content) == (500, "RuntimeError: boom")
 
 
-def test_answer_against_the_schema_fails_with_endpoint_and_pointer(pve_api, replace_handler):
+def test_answer_against_the_schema_fails_with_endpoint_and_pointer(
+    pve_cluster, pve_cluster_factory, pve_api, replace_handler
+):
     replace_handler("GET", "/access/domains", lambda ctx: [{"realm": 5, "type": "pam"}])
     with pytest.raises(SchemaValidationError) as raised:
         pve_api.access.domains.get()
     message = str(raised.value)
     assert "GET /access/domains" in message
     assert "/0/realm" in message
+    violations = pve_cluster_factory.api_for(pve_cluster).violations
+    assert violations == [raised.value]
+    violations.clear()  # expected here: the fixture would otherwise fail the test at teardown
 
 
 def test_validation_off_lets_a_wrong_answer_through(replace_handler):

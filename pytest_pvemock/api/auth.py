@@ -58,12 +58,19 @@ class AuthFailure(Exception):
         self.message = message
 
 
+_AUTH_VALUES = {key: re.compile(rf"(?:^|\s){key}(?:=| )([^;]*)") for key in (COOKIE_NAME, API_TOKEN_NAME)}
+
+
 def extract_auth_value(header: str | None, key: str) -> str | None:
     """The value of ``key`` in a Cookie or Authorization header (``key=value`` or ``key value``), unescaped."""
     if not header:
         return None
-    match = re.search(rf"(?:^|\s){re.escape(key)}(?:=| )([^;]*)", header)
-    return unquote(match.group(1)) if match and match.group(1) else None
+    pattern = _AUTH_VALUES.get(key) or re.compile(rf"(?:^|\s){re.escape(key)}(?:=| )([^;]*)")
+    match = pattern.search(header)
+    if not match or not match.group(1):
+        return None
+    value = match.group(1)
+    return unquote(value) if "%" in value else value
 
 
 def _hmac_base64(secret: bytes, text: str) -> str:

@@ -70,7 +70,7 @@ def to_api_request(request: PreparedRequest) -> ApiRequest:
         method=request.method or "GET",
         path=parts.path or "/",
         query=parts.query,
-        headers=request.headers,
+        headers=dict(request.headers.lower_items()),  # a plain dict: the API looks headers up several times
         body=request_body(request.body),
         host=parts.hostname or "",
     )
