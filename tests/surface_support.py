@@ -17,10 +17,9 @@ from urllib.parse import quote, urlencode
 
 from pytest_pvemock.api.app import PveApi
 from pytest_pvemock.api.collections import COLLECTIONS, Keyed, Rules
-from pytest_pvemock.api.generic import cluster_facts
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
 from pytest_pvemock.api.permissions import access_control
-from pytest_pvemock.api.synthesis import Facts, synthesize
+from pytest_pvemock.api.synthesis import Facts, cluster_facts, synthesize
 from pytest_pvemock.model.acl import Group
 from pytest_pvemock.model.cluster import FakeCluster
 

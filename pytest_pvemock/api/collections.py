@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.permissions import access_control, fill_template
-from pytest_pvemock.api.synthesis import Facts, synthesize, value_fits
+from pytest_pvemock.api.synthesis import Facts, cluster_facts, synthesize, value_fits
 from pytest_pvemock.model.acl import BUILTIN_ROLES, check_privileges
 from pytest_pvemock.model.config_store import ConfigStore, config_store_of, digest_of
 from pytest_pvemock.model.errors import ParameterError, PVEError
@@ -172,8 +172,6 @@ def collection_action(method: str, template: str) -> Callable[[HandlerContext, A
 
 # -- shaping answers to the returns schema --------------------------------------------------------------------------
 def facts_for(ctx: HandlerContext) -> Facts:
-    from pytest_pvemock.api.generic import cluster_facts
-
     return cluster_facts(ctx.cluster, ctx.params)
 
 
@@ -248,10 +246,7 @@ def _require_parent(ctx: HandlerContext, base_template: str) -> None:
 
 def _section(ctx: HandlerContext, spec: Keyed) -> Any:
     section = config_store(ctx.cluster).section(_section_name(ctx, spec))
-    for key, values in spec.builtin:
-        if key not in section.records and not section.__dict__.get("_seeded"):
-            section.records[key] = dict(values)
-    section.__dict__["_seeded"] = True
+    section.seed((key, dict(values)) for key, values in spec.builtin)
     return section
 
 

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.collections import collection_action
 from pytest_pvemock.api.index import index_children, index_key
-from pytest_pvemock.api.synthesis import Facts, schema_type, synthesize
+from pytest_pvemock.api.synthesis import cluster_facts, schema_type, synthesize
 
 if TYPE_CHECKING:
     from pytest_pvemock.api.handler import HandlerContext
     from pytest_pvemock.model.cluster import FakeCluster
 
-__all__ = ["cluster_facts", "generic_answer", "is_task_method", "task_type"]
+__all__ = ["generic_answer", "is_task_method", "start_task", "task_type"]
 
 # Writes whose string answer is not a UPID.
 _NOT_TASKS = {
@@ -191,26 +191,3 @@ def start_task(ctx: HandlerContext) -> Any:
 def _first_node(cluster: FakeCluster) -> str:
     nodes = [node for node in cluster.nodes if getattr(node, "online", True)] or list(cluster.nodes)
     return nodes[0].name if nodes else "localhost"
-
-
-def cluster_facts(cluster: FakeCluster, params: Mapping[str, Any] | None = None) -> Facts:
-    """The cluster's own names for synthesised answers, with the request's parameters taking precedence."""
-    facts = Facts(params=dict(params or {}))
-    names = [node.name for node in cluster.nodes]
-    if names:
-        facts.nodes = names
-    vmids = [guest.vmid for guest in cluster.guests]
-    if vmids:
-        facts.vmids = vmids
-    storages = [storage.storage for storage in cluster.storages]
-    if storages:
-        facts.storages = storages
-    pools = [pool.poolid for pool in cluster.pools]
-    if pools:
-        facts.pools = pools
-    facts.userids = list(cluster.access.users) or facts.userids
-    facts.now = cluster.clock.now()
-    latest = next(iter(reversed(list(cluster.tasks))), None)
-    if latest is not None:
-        facts.upid = latest.upid
-    return facts

@@ -13,9 +13,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.schema.patterns import perl_to_python
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
 
 try:  # Python 3.11+
     import re._parser as sre_parse  # type: ignore[import-not-found]
@@ -24,7 +27,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_constants  # type: ignore[no-redef]
     import sre_parse  # type: ignore[no-redef]
 
-__all__ = ["Facts", "format_value", "pattern_value", "schema_type", "synthesize", "value_fits"]
+__all__ = ["Facts", "cluster_facts", "format_value", "pattern_value", "schema_type", "synthesize", "value_fits"]
 
 UPID_EXAMPLE = "UPID:pve1:00001234:00005678:65A1B2C3:qmstart:100:root@pam:"
 
@@ -575,3 +578,26 @@ def _category_regex(category: Any) -> str:
         _C.CATEGORY_WORD: r"\w",
         _C.CATEGORY_NOT_WORD: r"\W",
     }.get(category, ".")
+
+
+def cluster_facts(cluster: FakeCluster, params: Mapping[str, Any] | None = None) -> Facts:
+    """The cluster's own names for synthesised answers, with the request's parameters taking precedence."""
+    facts = Facts(params=dict(params or {}))
+    names = [node.name for node in cluster.nodes]
+    if names:
+        facts.nodes = names
+    vmids = [guest.vmid for guest in cluster.guests]
+    if vmids:
+        facts.vmids = vmids
+    storages = [storage.storage for storage in cluster.storages]
+    if storages:
+        facts.storages = storages
+    pools = [pool.poolid for pool in cluster.pools]
+    if pools:
+        facts.pools = pools
+    facts.userids = list(cluster.access.users) or facts.userids
+    facts.now = cluster.clock.now()
+    latest = next(iter(reversed(list(cluster.tasks))), None)
+    if latest is not None:
+        facts.upid = latest.upid
+    return facts

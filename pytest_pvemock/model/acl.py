@@ -205,8 +205,6 @@ class AccessControl:
             if privsep is None:
                 return set()
             user_privs = self.privileges(user, path, groups_of, pools)
-            if user == ROOT and not privsep:
-                return user_privs
             if not privsep:
                 return user_privs
             return user_privs & self._own_privileges(authid, path, groups_of, pools)

@@ -27,10 +27,18 @@ class KeyedSection:
     """Records by id, in insertion order (``/cluster/backup``, ``/cluster/sdn/zones``, ...)."""
 
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seeded: bool = False  # built-in records (the ``pam`` and ``pve`` realms) were added
 
     @property
     def digest(self) -> str:
         return digest_of(self.records)
+
+    def seed(self, builtin: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Add the built-in records once; a client may delete them afterwards."""
+        if not self.seeded:
+            for key, values in builtin:
+                self.records.setdefault(key, dict(values))
+            self.seeded = True
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self.records.get(key)
