@@ -7,10 +7,11 @@ per-cluster key the API signs tickets with.
 from __future__ import annotations
 
 import hmac
-import random
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+from pytest_pvemock.model import figures
 
 DEFAULT_ROOT_PASSWORD = "pvemock"
 REALMS = ("pam", "pve")
@@ -50,9 +51,9 @@ class AccessStore:
     """Users, their passwords and tokens. ``root@pam`` exists from the start with the password ``pvemock``."""
 
     def __init__(self, seed: int | str = 0, now: Callable[[], int] = lambda: 0) -> None:
-        self._rng = random.Random(f"{seed}:access")
+        self._rng = figures.seeded(seed, "access")
         self._now = now
-        self.ticket_secret: bytes = bytes(self._rng.getrandbits(8) for _ in range(32))
+        self.ticket_secret: bytes = self._rng.getrandbits(256).to_bytes(32, "big")
         self.users: dict[str, User] = {}
         self.add_user("root@pam", password=DEFAULT_ROOT_PASSWORD, comment="")
 

@@ -7,7 +7,6 @@ everything else, including QEMU's ``memory`` which has been a property string si
 from __future__ import annotations
 
 import hashlib
-import random
 import re
 from typing import Any
 
@@ -107,7 +106,7 @@ def lxc_volumes(config: dict[str, Any]) -> dict[str, str]:
 def new_qemu_config(
     vmid: int,
     name: str,
-    rng: random.Random,
+    rng: figures.Draw,
     version: str,
     ctime: int,
     storage: str = "local-lvm",
@@ -141,7 +140,7 @@ def new_qemu_config(
 def new_lxc_config(
     hostname: str,
     vmid: int,
-    rng: random.Random,
+    rng: figures.Draw,
     storage: str = "local-lvm",
     cores: int = 1,
     memory: int = 512,
@@ -165,7 +164,7 @@ def new_lxc_config(
     }
 
 
-def with_new_identity(config: dict[str, Any], oldid: int, newid: int, rng: random.Random) -> dict[str, Any]:
+def with_new_identity(config: dict[str, Any], oldid: int, newid: int, rng: figures.Draw) -> dict[str, Any]:
     """A copy of ``config`` for a clone: new MACs, UUIDs and disk names; no lock, parent or template flag."""
     copy: dict[str, Any] = {}
     for key, value in config.items():

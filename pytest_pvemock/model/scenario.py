@@ -150,7 +150,9 @@ def builtin_scenarios() -> list[str]:
 
 
 def scenario_text(name_or_path: str | Path) -> tuple[str, str]:
-    """(source name, YAML text) of a built-in scenario or a file."""
+    """(source name, YAML text) of a built-in scenario or a file (files are read afresh every time)."""
+    if isinstance(name_or_path, str) and name_or_path in _BUILTIN_TEXTS:
+        return _BUILTIN_TEXTS[name_or_path]
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
         try:
@@ -161,7 +163,12 @@ def scenario_text(name_or_path: str | Path) -> tuple[str, str]:
     if not resource.is_file():
         known = ", ".join(builtin_scenarios())
         raise ScenarioError(str(name_or_path), None, f"no such built-in scenario (built-in: {known})")
-    return f"scenarios/{name_or_path}.yaml", resource.read_text(encoding="utf-8")
+    found = f"scenarios/{name_or_path}.yaml", resource.read_text(encoding="utf-8")
+    _BUILTIN_TEXTS[str(name_or_path)] = found
+    return found
+
+
+_BUILTIN_TEXTS: dict[str, tuple[str, str]] = {}
 
 
 def load_scenario(name_or_path: str | Path = "default", **overrides: Any) -> FakeCluster:
@@ -173,6 +180,24 @@ def load_scenario(name_or_path: str | Path = "default", **overrides: Any) -> Fak
 
 
 def build_from_text(text: str, source: str = "<scenario>", **overrides: Any) -> FakeCluster:
+    reader = _Reader(source)
+    top = reader.mapping(_parsed(text, source), "the scenario", TOP_KEYS)
+    return _build(reader, top, overrides)
+
+
+_PARSED: dict[tuple[str, str], Any] = {}
+
+
+def _parsed(text: str, source: str) -> Any:
+    """The YAML tree of ``text`` (with line marks), parsed once per text: fixtures build clusters often."""
+    key = (source, text)
+    tree = _PARSED.get(key)
+    if tree is None:
+        tree = _PARSED[key] = _parse(text, source)
+    return tree
+
+
+def _parse(text: str, source: str) -> Any:
     try:
         loader = yaml.SafeLoader(text)
         try:
@@ -186,9 +211,7 @@ def build_from_text(text: str, source: str = "<scenario>", **overrides: Any) -> 
         raise ScenarioError(source, line, f"invalid YAML: {error.problem or error.context}") from None
     except yaml.YAMLError as error:
         raise ScenarioError(source, None, f"invalid YAML: {error}") from None
-    reader = _Reader(source)
-    top = reader.mapping(data, "the scenario", TOP_KEYS)
-    return _build(reader, top, overrides)
+    return data
 
 
 def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster:
