@@ -54,3 +54,25 @@ def test_undocumented_path_and_method_get_501(rig):
     assert response.reason == "Method 'GET /nodes/pve1/foo' not implemented"
     response = api.handle(rig.request("PATCH", "/cluster/backup", {}))
     assert response.status == 501
+
+
+def test_every_method_rejects_an_unknown_parameter_with_pve_wording(rig):
+    failures = []
+    for method, template in rig.registry.endpoints():
+        endpoint = rig.registry.endpoint(method, template)
+        if endpoint.parameters_schema.get("additionalProperties", True) is not False:
+            continue  # the few methods PVE lets take any parameter
+        cluster, api = rig.fresh()
+        path, params = rig.valid_params(cluster, method, template)
+        response = api.handle(rig.request(method, path, {**params, "no-such-param": "1"}))
+        body = response.json()
+        expected = {
+            "no-such-param": "property is not defined in schema and the schema does not allow additional properties"
+        }
+        if (
+            response.status != 400
+            or body.get("errors") != expected
+            or response.reason != "Parameter verification failed."
+        ):
+            failures.append(f"{method} {template}: {response.status} {body}")
+    assert not failures, "\n".join(failures[:20])
