@@ -241,12 +241,22 @@ def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster
         _add_user(reader, cluster, entry)
     if "ha" in top:
         ha = reader.mapping(top["ha"], "'ha'", HA_KEYS, top)
-        cluster.ha_resources = [dict(item) for item in reader.sequence(ha.get("resources"), "resources", ha)]
-        cluster.ha_groups = [dict(item) for item in reader.sequence(ha.get("groups"), "groups", ha)]
-        cluster.ha_rules = [dict(item) for item in reader.sequence(ha.get("rules"), "rules", ha)]
+        # plain copies: the parsed tree is shared by every cluster built from the same text
+        cluster.ha_resources = [_plain(item) for item in reader.sequence(ha.get("resources"), "resources", ha)]
+        cluster.ha_groups = [_plain(item) for item in reader.sequence(ha.get("groups"), "groups", ha)]
+        cluster.ha_rules = [_plain(item) for item in reader.sequence(ha.get("rules"), "rules", ha)]
         for resource in reader.sequence(ha.get("resources"), "resources", ha):
             _check_ha_resource(reader, cluster, resource)
     return cluster
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as plain, unshared dicts and lists."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _attempt(reader: _Reader, where: _Map, action: Any) -> Any:
@@ -347,7 +357,7 @@ def _add_guest(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
         add = cluster.add_container
     for key in ("cores", "sockets", "memory", "swap", "disk_gib"):
         reader.typed(spec, key, what, int)
-    guest = _attempt(reader, spec, lambda: add(vmid=vmid, node=node, config=dict(config), **options))
+    guest = _attempt(reader, spec, lambda: add(vmid=vmid, node=node, config=_plain(config), **options))
     for item in reader.sequence(spec.get("snapshots"), "snapshots", spec):
         snap = reader.mapping(item, "a snapshot", SNAPSHOT_KEYS)
         name = reader.require(snap, "name", "a snapshot")
