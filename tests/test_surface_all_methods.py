@@ -56,6 +56,9 @@ def test_undocumented_path_and_method_get_501(rig):
     assert response.status == 501
 
 
+UNKNOWN = {"no-such-param": "property is not defined in schema and the schema does not allow additional properties"}
+
+
 def test_every_method_rejects_an_unknown_parameter_with_pve_wording(rig):
     failures = []
     for method, template in rig.registry.endpoints():
