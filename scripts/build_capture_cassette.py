@@ -10,7 +10,7 @@
 It starts the capture server of the test suite (tests/pve_capture_server.py: real TLS on 127.0.0.1, a real login,
 answers taken verbatim from the captures), records a proxmoxer client walking the cluster through the recorder,
 and writes the cassette with the same scrubbing users get. Two extra filters make the file reproducible: the
-random local address becomes ``pve8.example.invalid:8006`` and the ``Date`` header is left out.
+random local address becomes ``pve8.example.invalid:8006``; the ``Date`` and ``User-Agent`` headers are left out.
 
     python scripts/build_capture_cassette.py [FOLDER]
 """
@@ -40,6 +40,7 @@ def public_address(interaction: dict[str, Any]) -> dict[str, Any]:
 
 
 def without_date(interaction: dict[str, Any]) -> dict[str, Any]:
+    interaction["request"]["headers"].pop("User-Agent", None)  # names the requests version of whoever ran this
     headers = interaction["response"]["headers"]
     for name in [name for name in headers if name.lower() in ("date", "server")]:
         del headers[name]

@@ -10,6 +10,7 @@ import yaml
 
 from pytest_pvemock import FakeCluster
 from pytest_pvemock.mocking import mock
+from pytest_pvemock.transports.recording.cassette_file import response_document
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "cassettes"
 
@@ -38,7 +39,7 @@ def client(cluster: FakeCluster):
 def recorded_data(path: Path, uri_end: str):
     for item in yaml.safe_load(path.read_text())["interactions"]:
         if item["request"]["uri"].endswith(uri_end):
-            return item["response"]["body"]["json"]["data"]
+            return response_document(item["response"])["data"]
     raise LookupError(uri_end)
 
 

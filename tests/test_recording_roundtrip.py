@@ -10,6 +10,7 @@ import yaml
 from pve_capture_server import PASSWORD, TASK_UPID, capture_server
 
 from pytest_pvemock.transports.recording.cassette import CassetteMismatchError
+from pytest_pvemock.transports.recording.cassette_file import response_document
 from pytest_pvemock.transports.recording.recorder import (
     CassetteMissingError,
     RecordingOptions,
@@ -94,14 +95,14 @@ def test_scrubbed_placeholders_keep_their_shape(server, tmp_path):
     interactions = yaml.safe_load(path.read_text())["interactions"]
     login = interactions[0]
     assert login["request"]["body"] == "username=root%40pam&password=PVEMOCK-SCRUBBED"
-    data = login["response"]["body"]["json"]["data"]
+    data = response_document(login["response"])["data"]
     assert data["ticket"] == "PVE:root@pam:64E10CBA::PVEMOCK-SCRUBBED"
     assert data["CSRFPreventionToken"] == "64E10CBA:PVEMOCK-SCRUBBED"
     assert login["response"]["headers"]["Set-Cookie"] == [
         "PVEAuthCookie=PVE:root@pam:64E10CBA::PVEMOCK-SCRUBBED; path=/; secure"
     ]
     token = next(i for i in interactions if "/token/" in i["request"]["uri"])
-    assert token["response"]["body"]["json"]["data"]["value"] == "00000000-0000-0000-0000-000000000000"
+    assert response_document(token["response"])["data"]["value"] == "00000000-0000-0000-0000-000000000000"
 
 
 def test_token_recordings_keep_the_token_id_and_drop_the_secret(server, tmp_path):
@@ -118,7 +119,7 @@ def test_answers_are_stored_decoded_and_pretty(server, tmp_path):
 
     text = path.read_text()
     assert "gzip" not in text.split("headers")[0]
-    assert "\n        data:\n" in text  # the JSON answer is YAML data, not an escaped string
+    assert '      json_text: |-\n        {\n          "data": {\n' in text  # indented JSON, not an escaped string
     assert "Content-Length" not in text
 
 
