@@ -254,3 +254,42 @@ def test_hosts_cover_cluster_host_node_names_and_ips(cluster):
     assert cluster.url == "https://pve.test:8006"
     assert {"pve.test", "pve1", "192.168.100.11"} <= set(cluster.hosts)
     assert (cluster.user, cluster.password) == ("root@pam", "pvemock")
+
+
+class FakeHa:
+    """Stands in for the HA manager: vm:100 is an HA resource; start/stop go through HA."""
+
+    revision = 0
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+
+    def guest_hastate(self, guest):
+        return "started" if guest.vmid == 100 else None
+
+    def guest_ha_status(self, guest):
+        return {"managed": 1, "state": "started"} if guest.vmid == 100 else None
+
+    def node_hastate(self, node):
+        return "online"
+
+    def request_guest_state(self, guest, state, authid):
+        if guest.vmid != 100:
+            return None
+        return self.cluster.tasks.start(guest.node, "hastart" if state == "started" else "hastop", guest.vmid, authid)
+
+
+def test_ha_provider_adds_hastate_only_where_it_applies(cluster):
+    cluster.ha_provider = FakeHa(cluster)
+    entries = {entry["id"]: entry for entry in cluster.resources()}
+    assert entries["qemu/100"]["hastate"] == "started" and "hastate" not in entries["qemu/102"]
+    assert entries["node/pve1"]["hastate"] == "online"
+    assert cluster.guest(100).current_status()["ha"] == {"managed": 1, "state": "started"}
+    assert cluster.guest(102).current_status()["ha"] == {"managed": 0}
+    assert cluster.guest(100).stop().type == "hastop"
+    assert cluster.guest(102).start().type == "qmstart"
+
+
+def test_storage_can_be_removed(cluster):
+    cluster.remove_storage("nas")
+    assert all(entry.get("storage") != "nas" for entry in cluster.resources("storage"))

@@ -487,6 +487,14 @@ class FakeCluster:
         self.revision.touch()
         return entry
 
+    def remove_storage(self, storage: str) -> None:
+        """Drop a storage definition (guest disks that name it stay in their configs, as in PVE)."""
+        self._storages.pop(storage, None)
+        for pool in self._pools.values():
+            if storage in pool.storages:
+                pool.storages.remove(storage)
+        self.revision.touch()
+
     def add_volume(self, storage: str, name: str, content: str, size: int, format: str = "raw") -> Volume:
         """A static volume (ISO, container template, backup) on ``storage``: ``name`` like ``iso/debian.iso``."""
         target = self._storages[storage]
