@@ -156,3 +156,14 @@ def test_user_entries_override_group_entries_on_the_same_level():
 
     assert "VM.PowerMgmt" not in control.privileges("dave@pve", "/vms/100", groups_of)
     assert "VM.Audit" in control.privileges("dave@pve", "/vms/100", groups_of)
+
+
+def test_acl_and_group_lists_show_only_what_the_caller_may_manage(pve_api, alice):
+    grant(pve_api, "/vms/100", "PVEVMAdmin", users="alice@pve")
+    grant(pve_api, "/vms/101", "PVEVMUser", users="root@pam")
+    pve_api.access.groups.post(groupid="ops")
+    pve_api.access.groups.post(groupid="dev")
+    grant(pve_api, "/access/groups/dev", "PVEAuditor", users="alice@pve")
+    assert {entry["path"] for entry in alice.access.acl.get()} == {"/vms/100"}
+    assert [group["groupid"] for group in alice.access.groups.get()] == ["dev"]
+    assert len(pve_api.access.acl.get()) == 3

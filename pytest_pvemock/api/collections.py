@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_pvemock.api.permissions import access_control, fill_template
+from pytest_pvemock.api.permissions import PermissionChecker, access_control, fill_template
 from pytest_pvemock.api.synthesis import Facts, cluster_facts, synthesize, value_fits
 from pytest_pvemock.model.acl import BUILTIN_ROLES, check_privileges
 from pytest_pvemock.model.config_store import ConfigStore, config_store_of, digest_of
@@ -416,10 +416,17 @@ def _members(ctx: HandlerContext, groupid: str) -> list[str]:
     return sorted(userid for userid, user in _users(ctx).items() if groupid in (getattr(user, "groups", ()) or ()))
 
 
+def _may(ctx: HandlerContext, path: str, privs: list[str]) -> bool:
+    """Whether the caller has any of ``privs`` on ``path`` (for lists PVE filters in the method's code)."""
+    return PermissionChecker(ctx.cluster).check(ctx.principal.authid, path, privs, any_of=True, noerr=True)
+
+
 def _groups_list(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
     control = access_control(ctx.cluster)
     answer = []
     for groupid, group in sorted(control.groups.items()):
+        if not _may(ctx, f"/access/groups/{groupid}", ["User.Modify", "Sys.Audit", "Group.Allocate"]):
+            continue
         entry: dict[str, Any] = {"groupid": groupid}
         if group.comment:
             entry["comment"] = group.comment
@@ -517,6 +524,7 @@ def _role_delete(ctx: HandlerContext, endpoint: Any) -> None:
 
 
 def _acl_list(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
+    checker = PermissionChecker(ctx.cluster)
     return [
         {
             "path": entry.path,
@@ -526,6 +534,7 @@ def _acl_list(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
             "propagate": 1 if entry.propagate else 0,
         }
         for entry in access_control(ctx.cluster).acl
+        if checker.may_modify_permissions(ctx.principal.authid, entry.path)
     ]
 
 

@@ -181,7 +181,11 @@ class PermissionChecker:
         return True
 
     def _perm_modify(self, check: list[Any], authid: str, params: Mapping[str, Any], noerr: bool) -> bool:
-        path = normalize_path(fill_template(check[1], params))
+        return self.may_modify_permissions(authid, fill_template(check[1], params), noerr)
+
+    def may_modify_permissions(self, authid: str, path: str, noerr: bool = True) -> bool:
+        """PVE's ``check_perm_modify``: Permissions.Modify, or the allocate privilege of the path's kind."""
+        path = normalize_path(path)
         wanted = ["Permissions.Modify"]
         if re.match(r"^/storage/.+$", path):
             wanted.append("Datastore.Allocate")
