@@ -182,6 +182,18 @@ def test_methods_closed_to_api_tokens_answer_403(pve_cluster):
     )
 
 
+def test_login_with_an_api_token_header_is_refused(pve_cluster):
+    answer = requests.post(
+        f"{pve_cluster.url}/api2/json/access/ticket",
+        data={"username": "root@pam", "password": pve_cluster.password},
+        headers={"Authorization": "PVEAPIToken=root@pam!ci=whatever"},
+    )
+    assert answer.status_code == 403
+    assert answer.reason == (
+        "Permission check failed (URI '/access/ticket' not available with API token, need proper ticket."
+    )
+
+
 def test_disabled_user_cannot_log_in(pve_cluster):
     pve_cluster.access.add_user("dave@pve", password="dave-password", enable=False)
     with pytest.raises(AuthenticationError):

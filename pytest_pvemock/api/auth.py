@@ -151,9 +151,9 @@ class Authenticator:
 
     def authenticate(self, request: ApiRequest, method: str, rel_path: str) -> Principal:
         """The principal of an API call, or :class:`AuthFailure` with pveproxy's reason phrase."""
-        if (method, rel_path) in PUBLIC_CALLS:
-            return ANONYMOUS
         authorization = request.header("Authorization")
+        if (method, rel_path) in PUBLIC_CALLS:
+            return self._public_caller(request, authorization)
         ticket = extract_auth_value(request.header("Cookie"), COOKIE_NAME) or extract_auth_value(
             authorization, COOKIE_NAME
         )
@@ -163,6 +163,16 @@ class Authenticator:
         if api_token:
             return self._by_api_token(api_token)
         raise AuthFailure("No ticket")
+
+    def _public_caller(self, request: ApiRequest, authorization: str | None) -> Principal:
+        """Nobody, on calls open to the world; PVE still notes an API token (unchecked) to refuse it where
+        the method does not allow tokens (``POST /access/ticket``)."""
+        has_ticket = extract_auth_value(request.header("Cookie"), COOKIE_NAME) or extract_auth_value(
+            authorization, COOKIE_NAME
+        )
+        api_token = None if has_ticket else extract_auth_value(authorization, API_TOKEN_NAME)
+        parts = split_token_header(api_token) if api_token else None
+        return Principal(userid=parts[0], tokenid=parts[1]) if parts else ANONYMOUS
 
     def _by_ticket(self, ticket: str, method: str, csrf_token: str | None) -> Principal:
         userid = self.signer.verify_ticket(ticket)
