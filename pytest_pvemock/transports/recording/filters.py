@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
 
 Interaction = dict[str, Any]
 InteractionFilter = Callable[[Interaction], "Interaction | None"]
@@ -43,7 +43,7 @@ def scrubbed_ticket(ticket: str) -> str:
     """``PVE:root@pam:64E10CBA::<signature>`` -> ``PVE:root@pam:64E10CBA::PVEMOCK-SCRUBBED`` (user and time kept)."""
     if ticket.startswith(SCRUBBED) or ticket.endswith("::" + SCRUBBED):
         return ticket
-    match = _TICKET.match(ticket)
+    match = _TICKET.match(unquote(ticket))  # a cookie may carry it URL-encoded
     return f"{match['prefix']}{SCRUBBED}" if match else f"PVE:scrubbed@pve:00000000::{SCRUBBED}"
 
 

@@ -1,0 +1,147 @@
+"""Scrubbing: what PVE puts where, replaced by placeholders that keep their shape; filters users add."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote_plus
+
+from pytest_pvemock.transports.recording.cassette_file import CassetteFile, response_document
+from pytest_pvemock.transports.recording.filters import (
+    DEFAULT_FILTERS,
+    HostPlaceholders,
+    apply_filters,
+    replace_known_secrets,
+)
+
+TICKET = "PVE:alice@pve:64E10CBA::c2lnbmF0dXJl+c2VjcmV0/VGlja2V0=="
+CSRF = "64E10CBA:YDNz71IKnE0sWsm1SbV1PGwz3hAyprvygQ7SBkxHVtE"
+
+
+def interaction(method="GET", uri="https://pve1:8006/api2/json/nodes", body=None, headers=None, answer=None, **kw):
+    return {
+        "request": {"method": method, "uri": uri, "body": body, "headers": headers or {}},
+        "response": {
+            "status": {"code": 200, "message": "OK"},
+            "headers": kw.get("response_headers", {}),
+            "body": {"string": json.dumps({"data": answer}).encode()},
+        },
+    }
+
+
+def scrubbed(item):
+    return apply_filters(item, DEFAULT_FILTERS)
+
+
+def test_the_login_request_and_its_answer_are_scrubbed_and_keep_their_shape():
+    item = interaction(
+        "POST",
+        "https://pve1:8006/api2/json/access/ticket",
+        body="username=alice%40pve&password=hunter2%26more",
+        answer={"username": "alice@pve", "ticket": TICKET, "CSRFPreventionToken": CSRF, "cap": {}},
+        response_headers={"Set-Cookie": [f"PVEAuthCookie={TICKET}; path=/; secure; SameSite=Strict"]},
+    )
+
+    result = scrubbed(item)
+
+    assert result["request"]["body"] == "username=alice%40pve&password=PVEMOCK-SCRUBBED"
+    data = response_document(result["response"])["data"]
+    assert data["ticket"] == "PVE:alice@pve:64E10CBA::PVEMOCK-SCRUBBED"
+    assert data["CSRFPreventionToken"] == "64E10CBA:PVEMOCK-SCRUBBED"
+    assert result["response"]["headers"]["Set-Cookie"] == [
+        "PVEAuthCookie=PVE:alice@pve:64E10CBA::PVEMOCK-SCRUBBED; path=/; secure; SameSite=Strict"
+    ]
+
+
+def test_cookie_csrf_and_token_headers_are_scrubbed():
+    headers = {
+        "Cookie": [f"lang=en; PVEAuthCookie={quote_plus(TICKET)}"],
+        "CSRFPreventionToken": [CSRF],
+        "Authorization": ["PVEAPIToken=ci@pve!deploy=5f0c2a8e-1d3b-4c8e-9f1a-2b3c4d5e6f70"],
+    }
+
+    result = scrubbed(interaction("PUT", headers=headers, answer=None))["request"]["headers"]
+
+    assert result["Cookie"] == ["lang=en; PVEAuthCookie=PVE:alice@pve:64E10CBA::PVEMOCK-SCRUBBED"]
+    assert result["CSRFPreventionToken"] == ["64E10CBA:PVEMOCK-SCRUBBED"]
+    assert result["Authorization"] == ["PVEAPIToken=ci@pve!deploy=00000000-0000-0000-0000-000000000000"]
+
+
+def test_passwords_in_json_bodies_queries_and_guest_creation_are_scrubbed():
+    body = json.dumps({"vmid": 100, "cipassword": "s3cret", "nested": {"password": "x1"}})
+    item = interaction("POST", "https://pve1:8006/api2/json/access/password?password=abc&userid=a@pve", body=body)
+
+    result = scrubbed(item)["request"]
+
+    assert json.loads(result["body"]) == {
+        "vmid": 100,
+        "cipassword": "PVEMOCK-SCRUBBED",
+        "nested": {"password": "PVEMOCK-SCRUBBED"},
+    }
+    assert result["uri"].endswith("/access/password?password=PVEMOCK-SCRUBBED&userid=a%40pve")
+
+
+def test_a_new_api_token_secret_in_an_answer_is_scrubbed():
+    answer = {"full-tokenid": "ci@pve!deploy", "info": {"privsep": 1}, "value": "5f0c2a8e-1d3b-4c8e-9f1a-2b3c4d5e6f70"}
+    item = interaction("POST", "https://pve1:8006/api2/json/access/users/ci@pve/token/deploy", answer=answer)
+
+    data = response_document(scrubbed(item)["response"])["data"]
+
+    assert data == {**answer, "value": "00000000-0000-0000-0000-000000000000"}
+
+
+def test_known_secrets_are_replaced_everywhere_in_every_encoding():
+    secret = "p@ss word/&="
+    item = interaction(
+        uri=f"https://pve1:8006/api2/json/x?note={quote_plus(secret)}",
+        headers={"X-Debug": [f"pw={secret}"]},
+        answer={"echo": secret},
+    )
+
+    result = replace_known_secrets([secret])(item)
+
+    assert secret not in json.dumps(result, default=str)
+    assert quote_plus(secret) not in result["request"]["uri"]
+    assert response_document(result["response"])["data"] == {"echo": "PVEMOCK-SCRUBBED"}
+
+
+def test_host_placeholders_are_consistent_across_answers():
+    placeholders = HostPlaceholders()
+    fingerprint = ":".join(["AB"] * 32)
+    first = interaction(
+        uri="https://pve1.corp.example:8006/api2/json/cluster/status",
+        answer=[{"name": "pve1", "ip": "10.1.2.3"}, {"name": "pve2", "ip": "10.1.2.4"}],
+    )
+    second = interaction(
+        uri="https://pve1.corp.example:8006/api2/json/nodes",
+        answer=[{"node": "pve1", "ssl_fingerprint": fingerprint, "note": "see pve1.corp.example, 10.1.2.4"}],
+    )
+
+    one, two = placeholders(first), placeholders(second)
+
+    assert one["request"]["uri"] == "https://pve-host-1.invalid:8006/api2/json/cluster/status"
+    assert [row["ip"] for row in response_document(one["response"])["data"]] == ["192.0.2.1", "192.0.2.2"]
+    row = response_document(two["response"])["data"][0]
+    assert row["note"] == "see pve-host-1.invalid, 192.0.2.2"
+    assert row["ssl_fingerprint"] == ":".join(["00"] * 31 + ["01"])
+
+
+def test_a_users_filter_runs_after_the_scrubbing_and_may_drop_interactions(tmp_path):
+    seen_passwords = []
+
+    def drop_version_calls(item):
+        seen_passwords.append(item["request"]["body"])
+        return None if item["request"]["uri"].endswith("/version") else item
+
+    persister = CassetteFile([*DEFAULT_FILTERS, drop_version_calls])
+    login = interaction("POST", "https://pve1:8006/api2/json/access/ticket", body="username=a@pve&password=pw")
+    version = interaction(uri="https://pve1:8006/api2/json/version", answer={"version": "9.1.1"})
+    path = tmp_path / "c.yaml"
+
+    persister.save_cassette(
+        path,
+        {"requests": [login["request"], version["request"]], "responses": [login["response"], version["response"]]},
+    )
+
+    assert seen_passwords[0] == "username=a%40pve&password=PVEMOCK-SCRUBBED"
+    requests_, _responses = persister.load_cassette(path)
+    assert [request.uri for request in requests_] == ["https://pve1:8006/api2/json/access/ticket"]
