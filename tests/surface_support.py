@@ -43,6 +43,7 @@ FRESH = {
     "storage": "newstore",
     "vmid": 4242,
     "newid": 4243,
+    "iface": "vmbr1",
 }
 # Optional parameters some methods need to succeed (PVE checks them in the method's code).
 EXTRA: dict[tuple[str, str], dict[str, Any]] = {
@@ -130,6 +131,7 @@ class SurfaceRig:
                 "upid": self.task_upid,
                 "storage": "local",
                 "pos": 0,
+                "iface": "vmbr1",
             }
         )
         values.update(PATH_OVERRIDES.get((method, template), {}))

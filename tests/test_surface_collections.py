@@ -138,3 +138,35 @@ def test_synthesised_answers_use_the_clusters_own_names(pve_api, pve_cluster):
     vmids = {guest.vmid for guest in pve_cluster.guests}
     assert {entry["vmid"] for entry in pve_api.cluster("backup-info")("not-backed-up").get()} <= vmids
     assert pve_api.nodes("pve3").disks.zfs.get()[0]["name"]  # a list entry with every required field
+
+
+def test_node_network_starts_with_the_installers_bridge_and_remembers_new_ones(pve_api, pve_cluster):
+    interfaces = {entry["iface"]: entry for entry in pve_api.nodes("pve1").network.get()}
+    assert interfaces["vmbr0"]["address"] == pve_cluster.node("pve1").ip
+    assert interfaces["vmbr0"]["bridge_ports"] == "eno1"
+    pve_api.nodes("pve1").network.post(iface="vmbr1", type="bridge", autostart=1, comments="lab")
+    assert pve_api.nodes("pve1").network("vmbr1").get()["type"] == "bridge"
+    assert "vmbr1" not in {entry["iface"] for entry in pve_api.nodes("pve2").network.get()}
+
+
+def test_notification_targets_list_builtin_and_created_endpoints(pve_api):
+    pve_api.cluster.notifications.endpoints.gotify.post(name="phone", server="https://gotify.example", token="t0k")
+    targets = {target["name"]: target for target in pve_api.cluster.notifications.targets.get()}
+    assert targets["mail-to-root"]["origin"] == "builtin"
+    assert (targets["phone"]["type"], targets["phone"]["origin"]) == ("gotify", "user-created")
+    pve_api.cluster.notifications.matchers("default-matcher").put(comment="changed")
+    assert pve_api.cluster.notifications.matchers("default-matcher").get()["origin"] == "modified-builtin"
+
+
+def test_node_replication_lists_the_jobs_of_its_guests(pve_api):
+    pve_api.cluster.replication.post(id="100-0", target="pve2", type="local", schedule="*/15")
+    assert [job["id"] for job in pve_api.nodes("pve1").replication.get()] == ["100-0"]
+    assert pve_api.nodes("pve3").replication.get() == []
+
+
+def test_firewall_refs_name_aliases_and_ipsets(pve_api):
+    pve_api.cluster.firewall.aliases.post(name="office", cidr="192.0.2.0/24")
+    pve_api.cluster.firewall.ipset.post(name="trusted")
+    refs = {(ref["type"], ref["ref"]) for ref in pve_api.cluster.firewall.refs.get()}
+    assert refs == {("alias", "office"), ("ipset", "+dc/trusted")}
+    assert [ref["name"] for ref in pve_api.cluster.firewall.refs.get(type="ipset")] == ["trusted"]

@@ -46,7 +46,7 @@ class Keyed:
     key: str
     noun: str
     create_on_item: bool = False
-    builtin: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    builtin: Callable[[HandlerContext], list[tuple[str, dict[str, Any]]]] | None = None
 
     @property
     def item(self) -> str:
@@ -68,10 +68,58 @@ class Options:
 
 
 _GUESTS = ("/nodes/{node}/qemu/{vmid}", "/nodes/{node}/lxc/{vmid}")
-_REALMS = (
-    ("pam", (("realm", "pam"), ("type", "pam"), ("comment", "Linux PAM standard authentication"))),
-    ("pve", (("realm", "pve"), ("type", "pve"), ("comment", "Proxmox VE authentication server"))),
-)
+
+
+def _realms(ctx: HandlerContext) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        ("pam", {"realm": "pam", "type": "pam", "comment": "Linux PAM standard authentication"}),
+        ("pve", {"realm": "pve", "type": "pve", "comment": "Proxmox VE authentication server"}),
+    ]
+
+
+def _node_interfaces(ctx: HandlerContext) -> list[tuple[str, dict[str, Any]]]:
+    """A node's ``/etc/network/interfaces`` as the installer writes it: the NIC and the bridge with the node's IP."""
+    node = ctx.cluster.node(str(ctx.params.get("node", "")))
+    address = getattr(node, "ip", "192.0.2.11")
+    gateway = address.rsplit(".", 1)[0] + ".1"
+    common = {"families": ["inet"], "method6": "manual", "active": 1}
+    return [
+        ("eno1", {"iface": "eno1", "type": "eth", "method": "manual", "exists": 1, "priority": 1, **common}),
+        (
+            "vmbr0",
+            {
+                "iface": "vmbr0",
+                "type": "bridge",
+                "method": "static",
+                "address": address,
+                "netmask": "24",
+                "cidr": f"{address}/24",
+                "gateway": gateway,
+                "bridge_ports": "eno1",
+                "bridge_stp": "off",
+                "bridge_fd": "0",
+                "autostart": 1,
+                "priority": 2,
+                **common,
+            },
+        ),
+    ]
+
+
+def _notification_builtins(kind: str) -> Callable[[HandlerContext], list[tuple[str, dict[str, Any]]]]:
+    """PVE's built-in notification target and matcher (``mail-to-root``, ``default-matcher``)."""
+
+    def builtin(ctx: HandlerContext) -> list[tuple[str, dict[str, Any]]]:
+        if kind == "sendmail":
+            record = {"mailto-user": ["root@pam"], "comment": "Send mails to root@pam's email address"}
+            return [("mail-to-root", {"name": "mail-to-root", "origin": "builtin", **record})]
+        if kind == "matchers":
+            record = {"target": ["mail-to-root"], "comment": "Route all notifications to mail-to-root"}
+            return [("default-matcher", {"name": "default-matcher", "origin": "builtin", **record})]
+        return []
+
+    return builtin
+
 
 COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     # firewall: rule lists first, so that a security group's own path is its rule list
@@ -106,14 +154,16 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     Keyed("/cluster/mapping/pci", "id", "pci ID"),
     Keyed("/cluster/mapping/usb", "id", "usb ID"),
     *(
-        Keyed(f"/cluster/notifications/endpoints/{kind}", "name", "endpoint")
+        Keyed(f"/cluster/notifications/endpoints/{kind}", "name", "endpoint", builtin=_notification_builtins(kind))
         for kind in ("sendmail", "gotify", "smtp", "webhook")
     ),
-    Keyed("/cluster/notifications/matchers", "name", "matcher"),
+    Keyed("/cluster/notifications/matchers", "name", "matcher", builtin=_notification_builtins("matchers")),
     Keyed("/cluster/metrics/server", "id", "Metric server", create_on_item=True),
     Keyed("/cluster/acme/plugins", "id", "ACME plugin ID"),
-    # access (groups, roles and ACLs live in the model's AccessControl, see _ACCESS_ACTIONS)
-    Keyed("/access/domains", "realm", "realm", builtin=_REALMS),
+    # access (groups, roles and ACLs live in the model's AccessControl, see _SPECIAL_ACTIONS)
+    Keyed("/access/domains", "realm", "realm", builtin=_realms),
+    # node network interfaces
+    Keyed("/nodes/{node}/network", "iface", "interface", builtin=_node_interfaces),
     # options
     Options("/cluster/options"),
     Options("/nodes/{node}/dns"),
@@ -159,7 +209,7 @@ _PARENTS = {spec.item: spec for spec in COLLECTIONS if isinstance(spec, Keyed)}
 
 def collection_action(method: str, template: str) -> Callable[[HandlerContext, Any], Any] | None:
     """The stateful answer for ``method template``, or ``None`` when that method keeps no state here."""
-    access = _ACCESS_ACTIONS.get((method, template))
+    access = _SPECIAL_ACTIONS.get((method, template))
     if access is not None:
         return access
     found = _TABLE.get((method, template))
@@ -246,7 +296,8 @@ def _require_parent(ctx: HandlerContext, base_template: str) -> None:
 
 def _section(ctx: HandlerContext, spec: Keyed) -> Any:
     section = config_store(ctx.cluster).section(_section_name(ctx, spec))
-    section.seed((key, dict(values)) for key, values in spec.builtin)
+    if spec.builtin is not None and not section.seeded:
+        section.seed(spec.builtin(ctx))
     return section
 
 
@@ -272,6 +323,8 @@ def _keyed_create(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
         key = f"{prefix}-{digest_of([prefix, len(section.records), ctx.cluster.clock.now()])[:8]}-0000"
     key = str(key)
     values = {**_stored_values(ctx, spec.key), spec.key: key}
+    if spec.base.startswith("/cluster/notifications/"):
+        values["origin"] = "user-created"
     section.create(key, values, f"{spec.noun} '{key}' already exists")
     return _write_answer(ctx, endpoint)
 
@@ -295,6 +348,8 @@ def _keyed_update(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
     section, key, _record = _keyed_record(ctx, spec)
     _check_digest(ctx, section.digest)
     section.update(key, {k: v for k, v in _stored_values(ctx).items() if k != spec.key}, _deleted(ctx))
+    if section.records[key].get("origin") == "builtin":
+        section.records[key]["origin"] = "modified-builtin"
     return _write_answer(ctx, endpoint)
 
 
@@ -573,7 +628,55 @@ def _check_acl_target(ctx: HandlerContext, kind: str, ugid: str) -> None:
             raise PVEError(f"no such token '{name}' for user '{userid}'")
 
 
-_ACCESS_ACTIONS: dict[tuple[str, str], Callable[[HandlerContext, Any], Any]] = {
+# -- lists derived from stored collections --------------------------------------------------------------------------
+def _stored_records(ctx: HandlerContext, base: str) -> dict[str, dict[str, Any]]:
+    spec = next(spec for spec in COLLECTIONS if isinstance(spec, Keyed) and spec.base == base)
+    return _section(ctx, spec).records
+
+
+def _notification_targets(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
+    targets = []
+    for kind in ("sendmail", "gotify", "smtp", "webhook"):
+        for name, record in _stored_records(ctx, f"/cluster/notifications/endpoints/{kind}").items():
+            entry = {"name": name, "type": kind, "origin": record.get("origin", "user-created")}
+            entry.update({key: record[key] for key in ("comment", "disable") if key in record})
+            targets.append(entry)
+    return targets
+
+
+def _node_replication(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
+    """The replication jobs whose guest runs on the node (PVE lists a node's jobs with their state)."""
+    node = str(ctx.params.get("node", ""))
+    jobs = []
+    for jobid, record in _stored_records(ctx, "/cluster/replication").items():
+        guest = ctx.cluster.guest(jobid.split("-", 1)[0]) if jobid.split("-", 1)[0].isdigit() else None
+        if guest is not None and guest.node == node:
+            jobs.append({"id": jobid, "guest": guest.vmid, "source": node, "type": "local", **record})
+    if "guest" in ctx.params:
+        jobs = [job for job in jobs if str(job["guest"]) == str(ctx.params["guest"])]
+    return jobs
+
+
+def _firewall_refs(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
+    wanted = ctx.params.get("type")
+    refs = []
+    if wanted in (None, "alias"):
+        for name, record in _stored_records(ctx, "/cluster/firewall/aliases").items():
+            refs.append({"type": "alias", "name": name, "ref": name, "scope": "dc", **_comment(record)})
+    if wanted in (None, "ipset"):
+        for name, record in _stored_records(ctx, "/cluster/firewall/ipset").items():
+            refs.append({"type": "ipset", "name": name, "ref": f"+dc/{name}", "scope": "dc", **_comment(record)})
+    return refs
+
+
+def _comment(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {"comment": record["comment"]} if record.get("comment") else {}
+
+
+_SPECIAL_ACTIONS: dict[tuple[str, str], Callable[[HandlerContext, Any], Any]] = {
+    ("GET", "/cluster/notifications/targets"): _notification_targets,
+    ("GET", "/nodes/{node}/replication"): _node_replication,
+    ("GET", "/cluster/firewall/refs"): _firewall_refs,
     ("GET", "/access/groups"): _groups_list,
     ("POST", "/access/groups"): _groups_create,
     ("GET", "/access/groups/{groupid}"): _group_read,
