@@ -47,6 +47,8 @@ class Keyed:
     noun: str
     create_on_item: bool = False
     builtin: Callable[[HandlerContext], list[tuple[str, dict[str, Any]]]] | None = None
+    # PVE lists only the records the caller has any of these privileges on (path filled from the record)
+    visible_with: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def item(self) -> str:
@@ -68,6 +70,8 @@ class Options:
 
 
 _GUESTS = ("/nodes/{node}/qemu/{vmid}", "/nodes/{node}/lxc/{vmid}")
+_SDN_READ = ("SDN.Audit", "SDN.Allocate")
+_MAPPING_READ = ("Mapping.Modify", "Mapping.Use", "Mapping.Audit")
 
 
 def _realms(ctx: HandlerContext) -> list[tuple[str, dict[str, Any]]]:
@@ -141,18 +145,24 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     *(Options(f"{guest}/firewall/options") for guest in _GUESTS),
     # jobs
     Keyed("/cluster/backup", "id", "backup job"),
-    Keyed("/cluster/replication", "id", "replication job"),
+    Keyed("/cluster/replication", "id", "replication job", visible_with=("/vms/{guest}", ("VM.Audit",))),
     # SDN
-    Keyed("/cluster/sdn/zones", "zone", "sdn zone"),
+    Keyed("/cluster/sdn/zones", "zone", "sdn zone", visible_with=("/sdn/zones/{zone}", _SDN_READ)),
     Keyed("/cluster/sdn/vnets/{vnet}/subnets", "subnet", "sdn subnet"),
-    Keyed("/cluster/sdn/vnets", "vnet", "sdn vnet"),
-    Keyed("/cluster/sdn/controllers", "controller", "sdn controller"),
-    Keyed("/cluster/sdn/ipams", "ipam", "sdn ipam"),
-    Keyed("/cluster/sdn/dns", "dns", "sdn dns"),
+    Keyed("/cluster/sdn/vnets", "vnet", "sdn vnet", visible_with=("/sdn/zones/{zone}/{vnet}", _SDN_READ)),
+    Keyed(
+        "/cluster/sdn/controllers",
+        "controller",
+        "sdn controller",
+        visible_with=("/sdn/controllers/{controller}", _SDN_READ),
+    ),
+    Keyed("/cluster/sdn/ipams", "ipam", "sdn ipam", visible_with=("/sdn/ipams/{ipam}", _SDN_READ)),
+    Keyed("/cluster/sdn/dns", "dns", "sdn dns", visible_with=("/sdn/dns/{dns}", _SDN_READ)),
     # mappings, notifications, metrics, ACME plugins
-    Keyed("/cluster/mapping/dir", "id", "dir ID"),
-    Keyed("/cluster/mapping/pci", "id", "pci ID"),
-    Keyed("/cluster/mapping/usb", "id", "usb ID"),
+    *(
+        Keyed(f"/cluster/mapping/{kind}", "id", f"{kind} ID", visible_with=(f"/mapping/{kind}/{{id}}", _MAPPING_READ))
+        for kind in ("dir", "pci", "usb")
+    ),
     *(
         Keyed(f"/cluster/notifications/endpoints/{kind}", "name", "endpoint", builtin=_notification_builtins(kind))
         for kind in ("sendmail", "gotify", "smtp", "webhook")
@@ -309,9 +319,18 @@ def _keyed_list(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> list[dict[st
     digest = section.digest
     answer = []
     for key, record in section.records.items():
+        if spec.visible_with and not _record_visible(ctx, spec, key, record):
+            continue
         full = {spec.key: key, "digest": digest, **record}
         answer.append(shape(full, items, facts))
     return answer
+
+
+def _record_visible(ctx: HandlerContext, spec: Keyed, key: str, record: Mapping[str, Any]) -> bool:
+    assert spec.visible_with is not None
+    template, privs = spec.visible_with
+    values = {**record, spec.key: key, "guest": key.split("-", 1)[0]}
+    return _may(ctx, fill_template(template, values), list(privs))
 
 
 def _keyed_create(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
