@@ -241,3 +241,18 @@ def test_pve_84_login_reports_the_pve_8_privileges(pve_cluster_factory):
     cap = answer.json()["data"]["cap"]
     assert "VM.Monitor" in cap["vms"]
     assert "mapping" not in cap
+
+
+def test_password_change_takes_effect_at_the_next_login(pve_cluster, pve_api):
+    pve_api.access.users.post(userid="alice@pve", password="first-password")
+    pve_api.access.password.put(userid="alice@pve", password="second-password")
+    with pytest.raises(AuthenticationError):
+        login(pve_cluster, "alice@pve", "first-password")
+    alice = login(pve_cluster, "alice@pve", "second-password")
+    with pytest.raises(ResourceException) as raised:
+        alice.access.password.put(userid="alice@pve", password="third-password")
+    assert raised.value.errors == {"confirmation-password": "password is required to modify user"}
+    alice.access.password.put(
+        userid="alice@pve", password="third-password", **{"confirmation-password": "second-password"}
+    )
+    assert login(pve_cluster, "alice@pve", "third-password")

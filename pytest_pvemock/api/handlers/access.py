@@ -11,7 +11,7 @@ from typing import Any
 
 from pytest_pvemock.api.auth import TicketSigner, user_is_active
 from pytest_pvemock.api.handler import HandlerContext, handles
-from pytest_pvemock.model.errors import ParameterError, PVEError
+from pytest_pvemock.model.errors import ParameterError, PermissionDenied, PVEError
 
 # Subdirectories of /access in PVE's order: its subclasses, then the two methods listed by hand.
 ACCESS_INDEX = ("users", "groups", "roles", "acl", "domains", "openid", "tfa", "ticket", "password")
@@ -106,6 +106,25 @@ def _may_log_in(ctx: HandlerContext, signer: TicketSigner, username: str, passwo
         return False
     # With path and privs the call only verifies access; without ACLs only root@pam has every privilege.
     return not (ctx.params.get("path") and ctx.params.get("privs")) or username == "root@pam"
+
+
+@handles("PUT", "/access/password")
+def change_password(ctx: HandlerContext) -> None:
+    """Root changes anyone's password; other users confirm with their own password, and may not touch root's."""
+    userid, authuser = ctx.params["userid"], ctx.principal.userid
+    user = _user(ctx, userid)
+    if userid == "root@pam" and authuser != "root@pam":
+        raise PermissionDenied()
+    if authuser != "root@pam":
+        confirmation = ctx.params.get("confirmation-password")
+        if confirmation is None:
+            raise ParameterError({"confirmation-password": "password is required to modify user"})
+        if ctx.cluster.access.check_password(authuser, str(confirmation)) != authuser:
+            raise PVEError("invalid credentials\n")
+        if authuser != userid and user.realm == "pam":
+            raise PermissionDenied()
+    user.password = str(ctx.params["password"])
+    return None
 
 
 @handles("GET", "/access/domains")
