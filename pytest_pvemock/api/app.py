@@ -7,7 +7,8 @@ The steps follow pveproxy and PVE's RPC environment, in their order:
 3. injected faults (``cluster.inject_error``) -> their status and message;
 4. resolve the method and path against the version's schema -> 501 ``Method 'GET /x' not implemented``;
 5. collect the parameters (path, query, body), refuse API tokens where the method does not allow them (403),
-   answer 595 when the method runs on a node that is offline, check and convert the parameters -> 400;
+   check the schema's ``permissions`` for callers other than root@pam (403, ``api/permissions.py``), answer 595
+   when the method runs on a node that is offline, check and convert the parameters -> 400;
 6. run the handler; its :class:`~pytest_pvemock.model.errors.PVEError` becomes PVE's status and message;
 7. validate the answer against the method's ``returns`` schema when asked (a violation raises
    :class:`~pytest_pvemock.schema.validation.SchemaValidationError` out of the transport, failing the test);
