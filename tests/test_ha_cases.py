@@ -41,7 +41,6 @@ FAMILIES = (
 )
 
 _CRS_LOAD = "CRS static/dynamic load scheduling and auto-rebalance are not implemented (the basic scheduler is used)"
-_AFFINITY = "resource-affinity rule canonicalisation (Rules.pm transform/checks) is not implemented"
 
 #: Cases whose state-change lines do not match yet, with the reason. Shared by both comparisons unless listed
 #: in TIMES_ONLY below.
@@ -64,13 +63,6 @@ NOT_MATCHED: dict[str, str] = {
     "test-crs-static2": _CRS_LOAD,
     "test-crs-static4": _CRS_LOAD,
     "test-crs-static5": _CRS_LOAD,
-    "test-resource-affinity-strict-mixed1": _AFFINITY,
-    "test-resource-affinity-strict-mixed2": _AFFINITY,
-    "test-resource-affinity-strict-mixed3": _AFFINITY,
-    "test-resource-affinity-strict-mixed4": _AFFINITY,
-    "test-resource-affinity-strict-positive5": _AFFINITY,
-    "test-resource-affinity-with-node-affinity-strict-positive1": _AFFINITY,
-    "test-resource-affinity-with-node-affinity-strict-positive2": _AFFINITY,
 }
 
 #: Cases that match in order but not with their times.

@@ -11,6 +11,7 @@ from .node_status import NodeStatus
 from .rules import (
     CompiledRules,
     apply_group_failback,
+    canonicalize_rules,
     compile_rules,
     group_rules,
     node_affinity,
@@ -246,6 +247,9 @@ class Manager:
         rules = parse_rules(rules_text)
         if groups_text:
             rules += group_rules(parse_groups(groups_text), sc)
+        rules, messages = canonicalize_rules(rules, nodes)
+        for message in messages:
+            self.env.log("info", message)
         self.compiled_rules = compile_rules(rules, nodes)
         self._rules_key = key
 

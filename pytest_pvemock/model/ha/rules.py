@@ -196,3 +196,133 @@ def node_affinity(compiled: CompiledRules, sid: str, online: set[str]) -> tuple[
         return set(), set()
     top = max(nodes[node] for node in allowed)
     return allowed, {node for node in allowed if nodes[node] == top}
+
+
+def _disjoint_resource_sets(rules: list[Rule]) -> list[tuple[list[str], set[str]]]:
+    """Group rules whose resources overlap (one pass, rules ordered by their lowest resource id)."""
+    ordered = sorted(sorted(rules, key=lambda r: r.id), key=lambda r: min(r.resources))
+    groups: list[tuple[list[str], set[str]]] = []
+    for rule in ordered:
+        for ids, resources in groups:
+            if resources & rule.resources:
+                ids.append(rule.id)
+                resources.update(rule.resources)
+                break
+        else:
+            groups.append(([rule.id], set(rule.resources)))
+    return groups
+
+
+_IN_AFFINITY_WITH_PRIORITIES = (
+    "resources are in a resource affinity rule and cannot be in a node affinity rule with multiple priorities"
+)
+_POSITIVE_WITH_OTHER_NODE_RULES = (
+    "at least one resource is in a positive resource affinity rule and there are other resources in at least"
+    " one other node affinity rule already"
+)
+_NEGATIVE_TOO_FEW_NODES = (
+    "at least one resource is in a negative resource affinity rule and this rule would restrict these to less"
+    " nodes than available to the resources"
+)
+
+
+def _feasibility_errors(rules: list[Rule], nodes: list[str]) -> dict[str, list[str]]:
+    """Rules that cannot be satisfied together, with PVE's reasons (``Rules::check_feasibility``)."""
+    errors: dict[str, list[str]] = {}
+    active = [rule for rule in rules if not rule.disable]
+    node_rules = [r for r in active if r.type == "node-affinity"]
+    affinity_rules = [r for r in active if r.type == "resource-affinity"]
+    positive = [r for r in affinity_rules if r.affinity == "positive"]
+    negative = [r for r in affinity_rules if r.affinity == "negative"]
+
+    def add(rule_id: str, message: str) -> None:
+        errors.setdefault(rule_id, []).append(message)
+
+    users: dict[str, list[str]] = {}
+    for rule in node_rules:
+        for sid in rule.resources:
+            users.setdefault(sid, []).append(rule.id)
+    for sid in sorted(users):
+        if len(users[sid]) > 1:
+            for rule_id in users[sid]:
+                add(rule_id, f"resource '{sid}' is already used in another node affinity rule")
+    for rule in affinity_rules:
+        if len(rule.resources) < 2:
+            add(rule.id, "rule is ineffective as there are less than two resources")
+    for rule in negative:
+        if len(rule.resources) > len(nodes):
+            add(rule.id, "rule defines more resources than available nodes")
+    positive_sets = _disjoint_resource_sets(positive)
+    for ids, resources in positive_sets:
+        for rule in negative:
+            if len(resources & rule.resources) >= 2:
+                add(rule.id, "rule shares two or more resources with a positive resource affinity rule")
+                for rule_id in ids:
+                    add(rule_id, "rule shares two or more resources with a negative resource affinity rule")
+    for rule in affinity_rules:
+        paired = [n for n in node_rules if n.resources & rule.resources]
+        if any(len(set(n.nodes.values())) > 1 for n in paired):
+            add(rule.id, "resources are in node affinity rules with multiple priorities")
+            for n in paired:
+                add(n.id, _IN_AFFINITY_WITH_PRIORITIES)
+    for ids, resources in positive_sets:
+        paired = [n for n in node_rules if n.resources & resources]
+        if len(paired) > 1:
+            for rule_id in ids:
+                add(rule_id, "resources are in multiple node affinity rules")
+            for n in paired:
+                add(n.id, _POSITIVE_WITH_OTHER_NODE_RULES)
+    for rule in negative:
+        paired = [n for n in node_rules if n.resources & rule.resources]
+        located = set().union(*(n.resources & rule.resources for n in paired)) if paired else set()
+        allowed = set().union(*(set(n.nodes) for n in paired)) if paired else set()
+        if len(allowed) < len(located):
+            add(rule.id, "two or more resources are restricted to less nodes than available to the resources")
+            for n in paired:
+                add(n.id, _NEGATIVE_TOO_FEW_NODES)
+    return errors
+
+
+def canonicalize_rules(rules: list[Rule], nodes: list[str]) -> tuple[list[Rule], list[str]]:
+    """Drop infeasible rules and add the implied ones (``PVE::HA::Rules::transform``): merged positive
+    rules, implicit negative affinities of positive groups, node affinity shared by a positive group.
+    """
+    errors = _feasibility_errors(rules, nodes)
+    messages = [
+        f"Drop rule '{rule_id}', because {message}." for rule_id in sorted(errors) for message in errors[rule_id]
+    ]
+    kept = [Rule(**{**vars(rule), "resources": set(rule.resources)}) for rule in rules if rule.id not in errors]
+
+    positive = [r for r in kept if r.type == "resource-affinity" and r.affinity == "positive" and not r.disable]
+    for ids, resources in _disjoint_resource_sets(positive):
+        if len(ids) < 2:
+            continue
+        merged = Rule(id="_merged-" + "-".join(ids), type="resource-affinity", resources=resources, affinity="positive")
+        kept = [r for r in kept if r.id not in ids] + [merged]
+
+    positive = [r for r in kept if r.type == "resource-affinity" and r.affinity == "positive" and not r.disable]
+    negative = [r for r in kept if r.type == "resource-affinity" and r.affinity == "negative" and not r.disable]
+    for rule in positive:
+        separated: dict[str, set[str]] = {}
+        for neg in negative:
+            for sid in rule.resources & neg.resources:
+                for other in neg.resources - {sid}:
+                    separated.setdefault(other, set()).add(sid)
+        for other in sorted(separated):
+            for sid in sorted(rule.resources - separated[other]):
+                kept.append(
+                    Rule(
+                        id=f"_implicit-negative-{rule.id}-{sid}-{other}",
+                        type="resource-affinity",
+                        resources={sid, other},
+                        affinity="negative",
+                    )
+                )
+
+    node_rules = [r for r in kept if r.type == "node-affinity" and not r.disable]
+    for rule in positive:
+        for node_rule in node_rules:
+            if node_rule.resources & rule.resources:
+                node_rule.resources |= rule.resources
+                break
+    return kept, messages
