@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.api.collections import collection_action
 from pytest_pvemock.api.index import index_children, index_key
 from pytest_pvemock.api.synthesis import cluster_facts, schema_type, synthesize
+from pytest_pvemock.model.errors import PVEError
 
 if TYPE_CHECKING:
     from pytest_pvemock.api.handler import HandlerContext
@@ -120,6 +121,7 @@ _TASK_ID_PARAMS = ("vmid", "name", "storage", "service", "osdid", "monid", "id",
 def generic_answer(ctx: HandlerContext) -> Any:
     """The fallback handler: a stateful, index, task or synthesised answer (see the module docstring)."""
     endpoint = _endpoint(ctx)
+    require_what_the_path_names(ctx)
     action = collection_action(ctx.method, ctx.template)
     if action is not None:
         if ctx.method != "GET":
@@ -133,6 +135,18 @@ def generic_answer(ctx: HandlerContext) -> Any:
     if is_task_method(ctx.method, ctx.template, returns):
         return start_task(ctx).upid
     return synthesize(returns, cluster_facts(ctx.cluster, ctx.params))
+
+
+def require_what_the_path_names(ctx: HandlerContext) -> None:
+    """PVE's errors for a guest or storage in the path that does not exist (the config file or storage.cfg)."""
+    for kind in ("qemu", "lxc"):
+        prefix = f"/nodes/{{node}}/{kind}/{{vmid}}"
+        if ctx.template.startswith(prefix) and not ctx.template.startswith(f"{prefix}/firewall"):
+            ctx.cluster.guest_on(str(ctx.params.get("node")), str(ctx.params.get("vmid")), kind)
+    if ctx.template.startswith("/nodes/{node}/storage/{storage}"):
+        storage = str(ctx.params.get("storage"))
+        if ctx.cluster.storage(storage) is None:
+            raise PVEError(f"storage '{storage}' does not exist")
 
 
 def _registry(cluster: FakeCluster) -> Any:
