@@ -170,3 +170,10 @@ def test_firewall_refs_name_aliases_and_ipsets(pve_api):
     refs = {(ref["type"], ref["ref"]) for ref in pve_api.cluster.firewall.refs.get()}
     assert refs == {("alias", "office"), ("ipset", "+dc/trusted")}
     assert [ref["name"] for ref in pve_api.cluster.firewall.refs.get(type="ipset")] == ["trusted"]
+
+
+def test_guest_firewall_follows_the_guest_through_a_migration(pve_api, pve_cluster):
+    pve_api.nodes("pve2").qemu(102).firewall.rules.post(type="in", action="ACCEPT", dport="443", proto="tcp")
+    pve_api.nodes("pve2").qemu(102).migrate.post(target="pve3")
+    pve_cluster.clock.settle()
+    assert [rule["dport"] for rule in pve_api.nodes("pve3").qemu(102).firewall.rules.get()] == ["443"]

@@ -290,8 +290,20 @@ def _check_digest(ctx: HandlerContext, current: str) -> None:
 
 
 # -- keyed records ---------------------------------------------------------------------------------------------------
+_GUEST_PREFIX = re.compile(r"^/nodes/[^/]+/(?:qemu|lxc)/(\d+)(?=/|$)")
+
+
+def store_name(template: str, params: Mapping[str, Any]) -> str:
+    """Where a collection is stored: its concrete path, with a guest's path reduced to ``/guests/<vmid>``.
+
+    A guest's firewall lives in ``/etc/pve/firewall/<vmid>.fw``, whatever node the guest runs on, so its rules
+    follow it through a migration.
+    """
+    return _GUEST_PREFIX.sub(r"/guests/\1", fill_template(template, params))
+
+
 def _section_name(ctx: HandlerContext, spec: Keyed) -> str:
-    return fill_template(spec.base, ctx.params)
+    return store_name(spec.base, ctx.params)
 
 
 def _require_parent(ctx: HandlerContext, base_template: str) -> None:
@@ -375,14 +387,14 @@ def _keyed_update(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
 def _keyed_delete(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
     section, key, _record = _keyed_record(ctx, spec)
     section.remove(key)
-    config_store(ctx.cluster).drop(fill_template(spec.item, {**ctx.params, spec.key: key}))
+    config_store(ctx.cluster).drop(store_name(spec.item, {**ctx.params, spec.key: key}))
     return _write_answer(ctx, endpoint)
 
 
 # -- firewall rules ----------------------------------------------------------------------------------------------------
 def _rules(ctx: HandlerContext, spec: Rules) -> Any:
     _require_parent(ctx, spec.base)
-    return config_store(ctx.cluster).rules(fill_template(spec.base, ctx.params))
+    return config_store(ctx.cluster).rules(store_name(spec.base, ctx.params))
 
 
 def _pos(ctx: HandlerContext) -> int:
@@ -431,7 +443,7 @@ def _rules_delete(ctx: HandlerContext, endpoint: Any, spec: Rules) -> Any:
 
 # -- option sets ---------------------------------------------------------------------------------------------------
 def _options_name(ctx: HandlerContext, spec: Options) -> str:
-    return fill_template(spec.template, ctx.params)
+    return store_name(spec.template, ctx.params)
 
 
 def _options_read(ctx: HandlerContext, endpoint: Any, spec: Options) -> dict[str, Any]:
