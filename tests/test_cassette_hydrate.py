@@ -75,6 +75,19 @@ def test_the_hydrated_cluster_can_be_changed_and_stays_consistent():
         assert {row["vmid"]: row["status"] for row in api.cluster.resources.get(type="vm")}[102] == "running"
 
 
+def test_a_recording_of_the_fake_hydrates_into_the_same_cluster():
+    original = FakeCluster.default()
+
+    hydrated = FakeCluster.from_cassette(EXAMPLES / "fake-default.yaml")
+
+    assert [node.name for node in hydrated.nodes] == [node.name for node in original.nodes]
+    assert [(g.vmid, g.kind, g.node, g.config.get("name", g.config.get("hostname"))) for g in hydrated.guests] == [
+        (g.vmid, g.kind, g.node, g.config.get("name", g.config.get("hostname"))) for g in original.guests
+    ]
+    assert {s.storage for s in hydrated.storages} == {s.storage for s in original.storages}
+    assert {p.poolid: sorted(p.vmids) for p in hydrated.pools} == {p.poolid: sorted(p.vmids) for p in original.pools}
+
+
 def test_configs_pools_storage_and_ha_come_from_the_recording(tmp_path):
     config = {
         "cores": 3,

@@ -166,7 +166,7 @@ def test_no_cassette_found_is_a_usage_error(tmp_path):
     assert main(["validate", str(tmp_path)]) == 2
 
 
-@pytest.mark.parametrize("name", ["pve8-captures.yaml"])
+@pytest.mark.parametrize("name", ["pve8-captures.yaml", "fake-default.yaml"])
 def test_the_shipped_example_cassettes_validate(name, capsys):
     assert main(["validate", str(EXAMPLES / name)]) == 0
 
