@@ -56,13 +56,6 @@ NOT_MATCHED: dict[str, str] = {
     "test-crs-dynamic1": _CRS_LOAD,
     "test-crs-static-auto-rebalance2": _CRS_LOAD,
     "test-crs-static-auto-rebalance3": _CRS_LOAD,
-    "test-crs-static-rebalance-resource-affinity2": _CRS_LOAD,
-    "test-crs-static-rebalance-resource-affinity3": _CRS_LOAD,
-    "test-crs-static-rebalance1": _CRS_LOAD,
-    "test-crs-static1": _CRS_LOAD,
-    "test-crs-static2": _CRS_LOAD,
-    "test-crs-static4": _CRS_LOAD,
-    "test-crs-static5": _CRS_LOAD,
 }
 
 #: Cases that match in order but not with their times.

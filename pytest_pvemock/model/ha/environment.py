@@ -96,6 +96,14 @@ class HAHost(Protocol):
         """``{"ha": {...}, "crs": {...}}`` from ``datacenter.cfg``."""
         ...
 
+    def static_node_stats(self) -> dict[str, dict[str, Any]]:
+        """``{node: {maxcpu, maxmem}}`` for the ``static`` CRS scheduler."""
+        ...
+
+    def static_service_stats(self) -> dict[str, dict[str, Any]]:
+        """``{sid: {maxcpu, maxmem}}`` (configured CPUs and memory) for the ``static`` CRS scheduler."""
+        ...
+
     def node_version(self, node: str) -> str:
         """The pve-manager version of ``node``."""
         ...

@@ -26,7 +26,7 @@ from .states import (
     SERVICE_STATES,
     SUCCESS,
 )
-from .usage import BasicUsage, used_service_nodes
+from .usage import BasicUsage, StaticUsage, StaticUsageError, used_service_nodes
 
 if TYPE_CHECKING:
     from .environment import DaemonEnv
@@ -102,7 +102,7 @@ def _apply_positive_affinity(together: dict[str, int], nodes: set[str]) -> None:
 
 def select_service_node(
     rules: CompiledRules,
-    usage: BasicUsage,
+    usage: BasicUsage | StaticUsage,
     sid: str,
     cd: dict[str, Any],
     ss: dict[str, dict[str, Any]],
@@ -160,7 +160,7 @@ class Manager:
         self.compiled_rules = CompiledRules()
         self._rules_key: Any = None
         self.group_migration_round = 3
-        self.usage = BasicUsage()
+        self.usage: BasicUsage | StaticUsage = BasicUsage()
         self.all_lrms_disarmed = False
         self.update_crs_scheduler_mode()
 
@@ -209,17 +209,36 @@ class Manager:
         suffix = f"  ({text})" if text else ""
         self.env.log("info", f"service '{sid}': state changed from '{old_state}' to '{new_state}'{suffix}")
 
-    def recompute_online_node_usage(self, sc: dict[str, dict[str, Any]]) -> None:
+    def _new_usage(self) -> BasicUsage | StaticUsage:
+        mode = self.crs["scheduler"]
+        online = self.ns.list_online_nodes()
+        if mode == "static":
+            host = self.env.host
+            try:
+                static = StaticUsage(host.static_node_stats(), host.static_service_stats())
+                for node in online:
+                    static.add_node(node)
+                return static
+            except StaticUsageError as err:
+                self.env.log("warning", f"fallback to 'basic' scheduler mode, init for 'static' failed - {err}")
+        elif mode not in ("basic", None):
+            self.env.log("warning", f"got unknown scheduler mode '{mode}', using 'basic'")
         usage = BasicUsage()
-        for node in self.ns.list_online_nodes():
+        for node in online:
             usage.add_node(node)
+        return usage
+
+    def recompute_online_node_usage(self, sc: dict[str, dict[str, Any]]) -> None:
+        usage = self._new_usage()
         for sid in sorted(self.ss):
             usage.add_service_usage(sid, self.ss[sid])
         for sid in sorted(sc):
             if sid in self.ss:
                 continue
             cfg = sc[sid]
-            usage.add_service_usage(sid, {"node": cfg["node"], "state": cfg["state"]})
+            usage.add_service_usage(
+                sid, {"node": cfg["node"], "state": cfg["state"], "running": cfg["state"] == "started"}
+            )
         self.usage = usage
 
     def read_lrm_status(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:

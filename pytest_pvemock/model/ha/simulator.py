@@ -20,6 +20,8 @@ from .stack import HAStack, HAStackError
 
 MAX_SIM_TIME = 10000
 DEFAULT_NODE_VERSION = "9.0.0~2"
+DEFAULT_SERVICE_MAXCPU = 4.0
+DEFAULT_SERVICE_MAXMEM = 4096 * 1024**2
 
 
 class SimulationError(Exception):
@@ -50,6 +52,9 @@ class SimHardware:
         self.groups = case.groups
         self.datacenter = copy.deepcopy(case.datacenter)
         self.crm_commands: list[str] = []
+        self.static_stats: dict[str, dict[str, Any]] = copy.deepcopy(case.static_service_stats) or {
+            sid: {"maxcpu": DEFAULT_SERVICE_MAXCPU, "maxmem": DEFAULT_SERVICE_MAXMEM} for sid in case.service_config
+        }
         self.running: dict[str, dict[str, bool]] = {
             node: {sid: bool(v) for sid, v in case.running.get(node, {}).items()} for node in self.hardware
         }
@@ -144,6 +149,12 @@ class SimHardware:
 
     def datacenter_settings(self) -> dict[str, Any]:
         return {"ha": self.datacenter.get("ha") or {}, "crs": self.datacenter.get("crs") or {}}
+
+    def static_node_stats(self) -> dict[str, dict[str, Any]]:
+        return {node: {k: d.get(k) for k in ("maxcpu", "maxmem")} for node, d in self.hardware.items()}
+
+    def static_service_stats(self) -> dict[str, dict[str, Any]]:
+        return self.static_stats
 
     def node_version(self, node: str) -> str:
         return self.hardware[node].get("pve-manager-version") or DEFAULT_NODE_VERSION
