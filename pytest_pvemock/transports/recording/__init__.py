@@ -5,5 +5,7 @@
 - :mod:`.matchers`: how a request finds its recorded answer (vcrpy matchers);
 - :mod:`.cassette`: playback rules (task polling, no-match diffs); :mod:`.cassette_file`: the readable format;
 - :mod:`.environment`: the real cluster's address and credentials, from ``PVEMOCK_*`` variables;
-- :mod:`.answers`: the recorded answers of a cassette as plain data, for validation and for building a fake.
+- :mod:`.answers`: the recorded answers of a cassette as plain data, for validation and for building a fake;
+- :mod:`.validation`: recorded answers checked against PVE's schemas (``pvemock validate``);
+- :mod:`.per_test`: a cassette per pytest test (paths, options from ``pvemock_vcr_config``), for the plugin.
 """

@@ -103,7 +103,7 @@ class ReplayLogin:
                 user, _, rest = authorization.partition("=")[2].partition("!")
                 token_name = rest.partition("=")[0].partition(":")[0]
                 return cls(host, port, user, token_name)
-        return cls(host, port, user)
+        return cls(host, port, user, token_name="replay")  # no login recorded: a token sends no extra request
 
     def proxmoxer_arguments(self) -> dict[str, Any]:
         arguments: dict[str, Any] = {"host": self.host, "port": self.port, "user": self.user, "verify_ssl": False}
