@@ -232,3 +232,14 @@ def test_credentials_never_appear_in_reprs_or_the_cassette_path(server):
     target = RealCluster.from_environ(server.environment("token"))
     assert server.cluster.token_secret not in repr(target)
     assert PASSWORD not in repr(RealCluster.from_environ(server.environment()))
+
+
+def test_once_replays_an_existing_cassette_without_needing_the_cluster(server, tmp_path, no_network, monkeypatch):
+    path = tmp_path / "walk.yaml"
+    monkeypatch.undo()
+    recorded = record(server, path)
+    monkeypatch.setattr(socket.socket, "connect", lambda self, address: pytest.fail(f"connected to {address}"))
+
+    with open_cassette(path, RecordingOptions(record_mode="once"), environ={}) as session:
+        assert not session.recording
+        assert walk(session.client()) == recorded
