@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from proxmoxer import ProxmoxAPI, ResourceException
 
 CLIENTS = 16
-ROUNDS = 3
+ROUNDS = 2
 MAX_ATTEMPTS = 400
 
 

@@ -38,6 +38,8 @@ Dispatcher = Callable[[ApiRequest], ApiResponse]
 #: Seconds an idle keep-alive connection (or an unfinished TLS handshake) may hold its thread.
 IDLE_TIMEOUT = 60.0
 MAX_BODY = 64 * 1024 * 1024
+#: How often the accept loop looks for a stop request: stopping takes at most this long.
+SHUTDOWN_POLL = 0.05
 
 
 class PveServer:
@@ -132,7 +134,9 @@ class PveServer:
             httpd.server_close()
             raise
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name=f"pvemock-server-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, args=(SHUTDOWN_POLL,), name=f"pvemock-server-{self.port}", daemon=True
+        )
         self._thread.start()
         return self
 
