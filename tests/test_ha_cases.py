@@ -40,7 +40,10 @@ FAMILIES = (
     "group-migrate",
 )
 
-_CRS_LOAD = "CRS static/dynamic load scheduling and auto-rebalance are not implemented (the basic scheduler is used)"
+_CRS_LOAD = (
+    "CRS 'dynamic' scheduling and auto-rebalance are not implemented (their scoring lives in a newer"
+    " proxmox-resource-scheduling than the one read); the static scheduler is"
+)
 
 #: Cases whose state-change lines do not match yet, with the reason. Shared by both comparisons unless listed
 #: in TIMES_ONLY below.
