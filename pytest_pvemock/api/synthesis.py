@@ -232,6 +232,30 @@ _STRING_BY_NAME = {
     "fingerprint": ":".join(["AB"] * 32),
     "schedule": "daily",
     "timezone": "UTC",
+    "devpath": "/dev/sda",
+    "dev": "/dev/sda",
+    "device": "/dev/sda",
+    "parent": "/dev/sda",
+    "vendor": "ATA",
+    "model": "QEMU HARDDISK",
+    "serial": "QM00001",
+    "wwn": "unknown",
+    "health": "PASSED",
+    "domain": "example.com",
+    "search": "example.com",
+    "arch": "x86_64",
+    "kernel": "6.14.8-2-pve",
+    "message": "",
+    "msg": "",
+    "text": "",
+    "description": "",
+    "title": "",
+    "url": "https://example.com/",
+    "email": "admin@example.com",
+    "mountpoint": "/mnt/data",
+    "filesystem": "ext4",
+    "level": "",
+    "state_msg": "",
     "type": "example",
     "name": "example",
     "id": "example",
@@ -417,7 +441,7 @@ def _string(schema: Mapping[str, Any], facts: Facts, name: str | None) -> str:
         value = property_string(schema["x-pve-property-string"], facts, schema.get("x-pve-default-key"))
     elif isinstance(fmt, str):
         value = str(_named_formats(facts).get(fmt, "example"))
-    elif name is not None and name in ("node", "nodename"):
+    elif name is not None and name in ("node", "nodename", "hostname"):
         value = facts.node
     elif name in ("storage", "storeid", "sid") and "pattern" not in schema:
         value = facts.storage
