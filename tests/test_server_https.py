@@ -80,3 +80,16 @@ def test_plain_http_on_a_free_port_and_a_clean_stop(pve_cluster):
 def test_session_scoped_server_is_shared(pve_server_session):
     assert pve_server_session.url.startswith("https://127.0.0.1:")
     assert proxmoxer_client(pve_server_session).access.users.get()
+
+
+def test_ipv6_loopback(pve_cluster):
+    try:
+        server = PveServer(pve_cluster, host="::1", tls=False).start()
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    with server:
+        assert server.url.startswith("http://[::1]:")
+        response = requests.post(
+            f"{server.url}/api2/json/access/ticket", data={"username": "root@pam", "password": "pvemock"}, timeout=30
+        )
+        assert response.status_code == 200

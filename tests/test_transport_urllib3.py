@@ -72,3 +72,14 @@ def test_install_is_counted_and_removed_cleanly():
     assert urllib3.HTTPConnectionPool.urlopen is patched
     urllib3_patch.uninstall()
     assert urllib3.HTTPConnectionPool.urlopen is before
+
+
+def test_requests_to_a_fake_host_are_answered_once_by_the_requests_patch(fake_host):
+    import requests
+
+    from pytest_pvemock.transports.install import installed
+
+    with installed():  # every transport patch, requests' included, as mock() installs them
+        response = requests.get("https://pve.test:8006/api2/json/once", timeout=5)
+    assert response.json() == {"data": {"path": "/api2/json/once"}}
+    assert [request.path for request in seen] == ["/api2/json/once"]

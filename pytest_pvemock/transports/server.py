@@ -177,6 +177,7 @@ class PveServer:
         except Exception as error:  # e.g. SchemaValidationError: the client gets a 500, the test gets the error
             self.errors.append(error)
             message = " ".join(f"{type(error).__name__}: {error}".split())
+            self.log_access(f"error answering {request.method} {request.path}: {message}")
             body = b'{"data":null,"message":' + _json_string(message) + b"}"
             return ApiResponse(500, body, reason=message[:200])
 
