@@ -177,3 +177,16 @@ def test_the_drift_example_reports_what_pve_8_added_and_cidr_netmasks(capsys):
     out = capsys.readouterr().out
     assert "GET /nodes/{node}/status: 2 violation(s)" in out
     assert "boot-info" in out and "current-kernel" in out  # added after PVE 7.4, required by the 8.4 schema
+
+
+def test_a_stored_json_body_that_is_not_json_names_file_and_line(tmp_path, capsys):
+    cassette = tmp_path / "edited.yaml"
+    good = yaml.safe_dump({"version": 1, "interactions": [VERSION_91]}, sort_keys=False)
+    edited = interaction("/nodes", None)
+    edited["response"]["body"] = {"json_text": '{"data": [ {"node": "pve1",, } ]}'}
+    cassette.write_text(good + yaml.safe_dump([edited], sort_keys=False))
+    line = len(good.splitlines()) + 1
+
+    assert main(["validate", str(cassette)]) == 1
+
+    assert f"ERROR {cassette}:{line}: interaction 2: invalid JSON body" in capsys.readouterr().out

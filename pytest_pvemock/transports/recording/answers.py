@@ -14,8 +14,10 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pytest_pvemock.transports.recording.cassette_file import (
+    CassetteFormatError,
     checked_interactions,
     interaction_lines,
+    line_of,
     parse_document,
     response_document,
 )
@@ -70,11 +72,15 @@ def read_answers(path: str | Path) -> list[RecordedAnswer]:
     for index, interaction in enumerate(interactions):
         request, response = interaction["request"], interaction["response"]
         api, query = api_path(str(request["uri"]))
+        line = line_of(lines, index)
         try:
             decoded, error = response_document(response), None
         except (ValueError, UnicodeDecodeError) as exc:
+            if {"json_text", "json"} & set(response["body"]):  # stored as JSON: it must be JSON
+                raise CassetteFormatError(
+                    cassette, line, f"interaction {index + 1}: invalid JSON body: {exc}"
+                ) from None
             decoded, error = None, f"the answer is not JSON: {exc}"
-        line = lines[index] if index < len(lines) else None
         method = str(request["method"]).upper()
         answers.append(
             RecordedAnswer(cassette, index, line, method, api, query, int(response["status"]["code"]), decoded, error)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Hashable
-from pathlib import Path
 from typing import Any
 
 from vcr.cassette import Cassette
@@ -139,7 +138,3 @@ class PveCassette(Cassette):
 
     def __contains__(self, request: Any) -> bool:
         return bool(self.matching_indices(request))
-
-    @property
-    def file(self) -> Path:
-        return Path(self._path)

@@ -99,7 +99,7 @@ def interaction_lines(text: str, path: str | Path) -> list[int | None]:
     return []
 
 
-def _line_of(lines: Sequence[int | None], index: int) -> int | None:
+def line_of(lines: Sequence[int | None], index: int) -> int | None:
     return lines[index] if index < len(lines) else None
 
 
@@ -128,7 +128,7 @@ def checked_interactions(document: Any, path: str | Path, text: str) -> list[dic
     for index, item in enumerate(interactions):
         problem = _check_interaction(item)
         if problem:
-            line = _line_of(interaction_lines(text, path), index)
+            line = line_of(interaction_lines(text, path), index)
             raise CassetteFormatError(path, line, f"interaction {index + 1}: {problem}")
     return interactions
 
@@ -310,8 +310,14 @@ class CassetteFile:
             raise CassetteNotFoundError()
         document = parse_document(text, path)
         interactions = checked_interactions(document, path, text)
-        requests = [_replayable_request(item["request"]) for item in interactions]
-        responses = [_replayable_response(item["response"]) for item in interactions]
+        requests, responses = [], []
+        for index, item in enumerate(interactions):
+            try:
+                requests.append(_replayable_request(item["request"]))
+                responses.append(_replayable_response(item["response"]))
+            except ValueError as error:
+                line = line_of(interaction_lines(text, path), index)
+                raise CassetteFormatError(path, line, f"interaction {index + 1}: unreadable body: {error}") from None
         metadata = document.get("metadata")
         return (requests, responses, metadata) if metadata else (requests, responses)
 
