@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.api.permissions import PermissionChecker, access_control, fill_template
 from pytest_pvemock.api.synthesis import Facts, cluster_facts, synthesize, value_fits
 from pytest_pvemock.model.acl import BUILTIN_ROLES, check_privileges
-from pytest_pvemock.model.config_store import ConfigStore, config_store_of, digest_of
+from pytest_pvemock.model.config_store import ConfigStore, KeyedSection, RuleList, config_store_of, digest_of
 from pytest_pvemock.model.errors import ParameterError, PVEError
 
 if TYPE_CHECKING:
@@ -180,8 +180,6 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     Options("/nodes/{node}/config"),
 )
 
-Action = Callable[["HandlerContext", Any], Any]
-
 
 def config_store(cluster: FakeCluster) -> ConfigStore:
     """The cluster's config store (created on first use)."""
@@ -219,9 +217,9 @@ _PARENTS = {spec.item: spec for spec in COLLECTIONS if isinstance(spec, Keyed)}
 
 def collection_action(method: str, template: str) -> Callable[[HandlerContext, Any], Any] | None:
     """The stateful answer for ``method template``, or ``None`` when that method keeps no state here."""
-    access = _SPECIAL_ACTIONS.get((method, template))
-    if access is not None:
-        return access
+    special = _SPECIAL_ACTIONS.get((method, template))
+    if special is not None:
+        return special
     found = _TABLE.get((method, template))
     if found is None:
         return None
@@ -277,10 +275,9 @@ def _stored_values(ctx: HandlerContext, key: str | None = None) -> dict[str, Any
 
 
 def _deleted(ctx: HandlerContext) -> list[str]:
+    """The settings named by ``delete`` (a ``pve-configid-list``)."""
     value = ctx.params.get("delete")
-    if value in (None, "", 0, 1) and not isinstance(value, str):
-        return []
-    return [name for name in _LIST_SPLIT.split(str(value)) if name]
+    return [name for name in _LIST_SPLIT.split(value) if name] if isinstance(value, str) else []
 
 
 def _check_digest(ctx: HandlerContext, current: str) -> None:
@@ -316,7 +313,7 @@ def _require_parent(ctx: HandlerContext, base_template: str) -> None:
         raise PVEError(f"{parent.noun} '{key}' does not exist")
 
 
-def _section(ctx: HandlerContext, spec: Keyed) -> Any:
+def _section(ctx: HandlerContext, spec: Keyed) -> KeyedSection:
     section = config_store(ctx.cluster).section(_section_name(ctx, spec))
     if spec.builtin is not None and not section.seeded:
         section.seed(spec.builtin(ctx))
@@ -360,7 +357,7 @@ def _keyed_create(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
     return _write_answer(ctx, endpoint)
 
 
-def _keyed_record(ctx: HandlerContext, spec: Keyed) -> tuple[Any, str, dict[str, Any]]:
+def _keyed_record(ctx: HandlerContext, spec: Keyed) -> tuple[KeyedSection, str, dict[str, Any]]:
     _require_parent(ctx, spec.base)
     section = _section(ctx, spec)
     key = str(ctx.params.get(spec.key, ""))
@@ -392,7 +389,7 @@ def _keyed_delete(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
 
 
 # -- firewall rules ----------------------------------------------------------------------------------------------------
-def _rules(ctx: HandlerContext, spec: Rules) -> Any:
+def _rules(ctx: HandlerContext, spec: Rules) -> RuleList:
     _require_parent(ctx, spec.base)
     return config_store(ctx.cluster).rules(store_name(spec.base, ctx.params))
 
