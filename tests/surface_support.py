@@ -206,10 +206,10 @@ def _text(value: Any) -> Any:
     return str(value)
 
 
-def call(rig: SurfaceRig, method: str, template: str) -> tuple[ApiResponse, Any]:
+def call(rig: SurfaceRig, method: str, template: str) -> tuple[ApiResponse, Any, FakeCluster]:
     """Send one valid request for ``method template`` to a fresh copy of the prepared cluster."""
     cluster, api = rig.fresh()
     rig.create_parents(cluster, api, method, template)
     path, params = rig.valid_params(cluster, method, template)
     response = api.handle(rig.request(method, path, params))
-    return response, rig.registry.endpoint(method, template)
+    return response, rig.registry.endpoint(method, template), cluster

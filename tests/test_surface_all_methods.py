@@ -3,7 +3,7 @@
 Each method gets the parameters a real client sends (required ones, path values naming things that exist),
 on its own copy of a prepared cluster, through the real API path (``PveApi.handle``: auth, routing, parameter
 checks, permissions, handler or generic answer). Every answer must be 2xx and valid under the method's
-``returns`` schema.
+``returns`` schema, and every UPID answered must name a task on the cluster that ends OK.
 """
 
 from __future__ import annotations
@@ -22,20 +22,29 @@ def rig(request):
 def test_every_method_answers_with_a_schema_valid_body(rig, record_property):
     endpoints = rig.registry.endpoints()
     assert len(endpoints) == EXPECTED_METHODS[rig.prepared.version]
-    failures, valid = [], 0
+    failures, valid, tasks = [], 0, 0
     for method, template in endpoints:
-        response, endpoint = call(rig, method, template)
+        response, endpoint, cluster = call(rig, method, template)
         if response.status >= 300:
             failures.append(f"{method} {template}: HTTP {response.status} {response.reason}")
             continue
-        problems = endpoint.validate_returns(response.json()["data"])
+        data = response.json()["data"]
+        problems = endpoint.validate_returns(data)
         if problems:
             failures.append(f"{method} {template}: {problems[:3]}")
         else:
             valid += 1
+        if isinstance(data, str) and data.startswith("UPID:"):
+            tasks += 1
+            cluster.clock.settle()
+            task = cluster.tasks.get(data)
+            if task is None or task.exitstatus != "OK":
+                failures.append(f"{method} {template}: task {data} {'missing' if task is None else task.exitstatus}")
     record_property("methods_with_valid_answers", valid)
+    record_property("methods_answering_a_task", tasks)
     assert not failures, "\n".join(failures)
     assert valid == len(endpoints)
+    assert tasks > 80  # vzdump, services, disks, Ceph, guests: every worker PVE starts
 
 
 def test_extjs_envelope_wraps_generic_answers(rig):

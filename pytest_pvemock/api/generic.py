@@ -1,6 +1,7 @@
 """The answer for every documented method that has no hand-written handler.
 
-:func:`generic_answer` is installed as the app's fallback handler. In order, it gives:
+:func:`generic_answer` is installed as the app's fallback handler. A guest or storage named in the path must
+exist (PVE's own errors otherwise) and config writes need quorum; then, in order, it gives:
 
 1. the stateful answer of a config-like collection (:mod:`pytest_pvemock.api.collections`);
 2. the listing of a directory index method (:mod:`pytest_pvemock.api.index`);
