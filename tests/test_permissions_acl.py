@@ -167,3 +167,15 @@ def test_acl_and_group_lists_show_only_what_the_caller_may_manage(pve_api, alice
     assert {entry["path"] for entry in alice.access.acl.get()} == {"/vms/100"}
     assert [group["groupid"] for group in alice.access.groups.get()] == ["dev"]
     assert len(pve_api.access.acl.get()) == 3
+
+
+def test_effective_permissions_of_the_caller(pve_api, alice):
+    grant(pve_api, "/vms/100", "PVEVMUser", users="alice@pve")
+    mine = alice.access.permissions.get()
+    assert set(mine) == {"/vms/100"}
+    assert mine["/vms/100"]["VM.PowerMgmt"] == 1
+    assert alice.access.permissions.get(path="/vms/101") == {}
+    assert denied(lambda: alice.access.permissions.get(userid="root@pam")) == (
+        "Permission check failed (/access, Sys.Audit)"
+    )
+    assert "Sys.Modify" in pve_api.access.permissions.get()["/"]

@@ -25,7 +25,7 @@ from pytest_pvemock.api.permissions import PermissionChecker, access_control, fi
 from pytest_pvemock.api.synthesis import Facts, cluster_facts, synthesize, value_fits
 from pytest_pvemock.model.acl import BUILTIN_ROLES, check_privileges
 from pytest_pvemock.model.config_store import ConfigStore, KeyedSection, RuleList, config_store_of, digest_of
-from pytest_pvemock.model.errors import ParameterError, PVEError
+from pytest_pvemock.model.errors import ParameterError, PermissionDenied, PVEError
 
 if TYPE_CHECKING:
     from pytest_pvemock.api.handler import HandlerContext
@@ -621,6 +621,29 @@ def _acl_list(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
     ]
 
 
+_TOP_PATHS = ("/", "/access", "/access/groups", "/mapping", "/nodes", "/pool", "/sdn", "/storage", "/vms")
+
+
+def _effective_permissions(ctx: HandlerContext, endpoint: Any) -> dict[str, dict[str, int]]:
+    """``GET /access/permissions``: privileges by path, for the caller or (with Sys.Audit on /access) anyone."""
+    caller = ctx.principal.authid
+    wanted = str(ctx.params.get("userid") or caller)
+    own = wanted == caller or wanted.partition("!")[0] == caller
+    if not own and not _may(ctx, "/access", ["Sys.Audit"]):
+        raise PermissionDenied("Permission check failed (/access, Sys.Audit)")
+    checker = PermissionChecker(ctx.cluster)
+    if ctx.params.get("path"):
+        paths = [str(ctx.params["path"])]
+    else:
+        paths = sorted(set(_TOP_PATHS) | {entry.path for entry in access_control(ctx.cluster).acl})
+    answer = {}
+    for path in paths:
+        privileges = checker.privileges(wanted, path)
+        if privileges:
+            answer[path] = dict.fromkeys(sorted(privileges), 1)
+    return answer
+
+
 def _acl_update(ctx: HandlerContext, endpoint: Any) -> None:
     control = access_control(ctx.cluster)
     path = str(ctx.params.get("path", "/"))
@@ -716,5 +739,6 @@ _SPECIAL_ACTIONS: dict[tuple[str, str], Callable[[HandlerContext, Any], Any]] = 
     ("PUT", "/access/roles/{roleid}"): _role_update,
     ("DELETE", "/access/roles/{roleid}"): _role_delete,
     ("GET", "/access/acl"): _acl_list,
+    ("GET", "/access/permissions"): _effective_permissions,
     ("PUT", "/access/acl"): _acl_update,
 }
