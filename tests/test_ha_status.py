@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 
+from pytest_pvemock.model.ha.ha_files import HAFiles
+from pytest_pvemock.model.ha.provider import HAStatusProvider
 from pytest_pvemock.model.ha.status import (
+    guest_ha_status,
     guest_hastate,
     ha_manager_status,
     ha_status_current,
+    is_ha_managed,
     is_primary,
     node_hastate,
     perl_localtime,
@@ -201,3 +206,29 @@ def test_is_primary_for_guests_ha_does_not_manage() -> None:
     ignored = {"vm:200": {"state": "ignored", "node": "node1"}}
     assert is_primary("vm:200", "node1", manager_status=ms, resources=ignored, running_on="node1")
     assert not is_primary("vm:200", "node1", manager_status=ms, resources={}, running_on=None)
+
+
+def test_guest_ha_object_and_ha_management() -> None:
+    ms = manager_status(**{"vm:100": {"state": "migrate", "node": "node1", "target": "node2"}})
+    resources = {"vm:100": {"node": "node1"}, "ct:200": {"node": "node1", "state": "ignored"}}
+    assert guest_ha_status("vm:100", ms, resources) == {"managed": 1, "state": "migrate"}
+    assert guest_ha_status("ct:200", ms, resources) == {"managed": 0}
+    assert guest_ha_status("vm:999", ms, resources) == {"managed": 0}
+    assert is_ha_managed("vm:100", ms, resources)
+    assert not is_ha_managed("vm:100", {**ms, "disarm": {"mode": "ignore", "state": "disarmed"}}, resources)
+
+
+def test_provider_answers_the_cluster_protocol() -> None:
+    files = HAFiles(service_config={"vm:100": {"node": "node1"}, "vm:101": {"node": "node2", "state": "started"}})
+    provider = HAStatusProvider(files)
+    vm100, vm101, ct300 = (SimpleNamespace(kind=k, vmid=i) for k, i in (("qemu", 100), ("qemu", 101), ("lxc", 300)))
+    # before the CRM has seen them: the raw request state, null without one, no key for non-HA guests
+    assert provider.guest_hastate(vm100) is None
+    assert provider.guest_hastate(vm101) == "started"
+    assert provider.guest_hastate(ct300) is None and provider.guest_ha_status(ct300) == {"managed": 0}
+    before = provider.revision
+    files.write_manager_status(manager_status(**{"vm:100": {"state": "stopped", "node": "node1"}}))
+    assert provider.revision > before
+    assert provider.guest_hastate(vm100) == "stopped"
+    assert provider.guest_ha_status(vm101) == {"managed": 1, "state": None}
+    assert provider.node_hastate(SimpleNamespace(name="node2")) == "online"

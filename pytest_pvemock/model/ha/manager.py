@@ -221,7 +221,7 @@ class Manager:
                 return static
             except StaticUsageError as err:
                 self.env.log("warning", f"fallback to 'basic' scheduler mode, init for 'static' failed - {err}")
-        elif mode not in ("basic", None):
+        elif mode not in ("basic", "dynamic", None):  # dynamic: not implemented, scored as basic
             self.env.log("warning", f"got unknown scheduler mode '{mode}', using 'basic'")
         usage = BasicUsage()
         for node in online:

@@ -326,3 +326,23 @@ def canonicalize_rules(rules: list[Rule], nodes: list[str]) -> tuple[list[Rule],
                 node_rule.resources |= rule.resources
                 break
     return kept, messages
+
+
+def section_config_text(entries: list[dict[str, Any]], id_key: str) -> str:
+    """API-shaped entries (``{"rule": "r1", "type": "node-affinity", "resources": "vm:100", ...}``) as the
+    section config text a host returns from ``read_rules_config`` / ``read_groups_config``.
+
+    ``id_key`` is ``rule`` for rules and ``group`` for groups (whose type is always ``group``).
+    """
+    blocks = []
+    for entry in entries:
+        kind = entry.get("type") or "group"
+        lines = [f"{kind}: {entry[id_key]}"]
+        for key, value in entry.items():
+            if key in (id_key, "type", "digest", "order") or value is None:
+                continue
+            if isinstance(value, (list, tuple, set)):
+                value = ",".join(str(v) for v in value)
+            lines.append(f"\t{key} {value}")
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)

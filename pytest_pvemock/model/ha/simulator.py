@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .case_files import CaseFileError, HACase, load_case
-from .environment import HAConfigError
-from .locks import ClusterLocks, Watchdogs
+from .ha_files import HAFiles
 from .stack import HAStack, HAStackError
 
 MAX_SIM_TIME = 10000
 DEFAULT_NODE_VERSION = "9.0.0~2"
-DEFAULT_SERVICE_MAXCPU = 4.0
-DEFAULT_SERVICE_MAXMEM = 4096 * 1024**2
 
 
 class SimulationError(Exception):
@@ -32,33 +28,27 @@ def format_log_line(level: str, time: int, origin: str, message: str) -> str:
     return f"{level:<5} {time:5d} {origin:>12}: {message}"
 
 
-@dataclass
-class SimHardware:
+class SimHardware(HAFiles):
     """The fake cluster of a regression case. Implements :class:`.environment.HAHost`."""
 
-    case: HACase
-    cur_time: int = 0
-    lines: list[str] = field(default_factory=list)
-    cluster_locks: ClusterLocks = field(default_factory=ClusterLocks)
-    watchdogs: Watchdogs = field(default_factory=Watchdogs)
+    default_request_state = "disabled"  # the simulator's quirk (PVE defaults to started)
 
-    def __post_init__(self) -> None:
-        case = self.case
+    def __init__(self, case: HACase) -> None:
+        super().__init__(
+            service_config=case.service_config,
+            manager_status=case.manager_status,
+            rules_config=case.rules_config,
+            groups_config=case.groups,
+            datacenter=case.datacenter,
+            static_service_stats=case.static_service_stats,
+        )
+        self.case = case
+        self.cur_time = 0
+        self.lines: list[str] = []
         self.hardware = copy.deepcopy(case.hardware_status)
-        self.manager_status: dict[str, Any] = copy.deepcopy(case.manager_status)
-        self.lrm_status: dict[str, dict[str, Any]] = {}
-        self.service_config: dict[str, dict[str, Any]] = copy.deepcopy(case.service_config)
-        self.rules_config = case.rules_config
-        self.groups = case.groups
-        self.datacenter = copy.deepcopy(case.datacenter)
-        self.crm_commands: list[str] = []
-        self.static_stats: dict[str, dict[str, Any]] = copy.deepcopy(case.static_service_stats) or {
-            sid: {"maxcpu": DEFAULT_SERVICE_MAXCPU, "maxmem": DEFAULT_SERVICE_MAXMEM} for sid in case.service_config
-        }
         self.running: dict[str, dict[str, bool]] = {
             node: {sid: bool(v) for sid, v in case.running.get(node, {}).items()} for node in self.hardware
         }
-        self._config_cache: tuple[dict[str, Any], dict[str, dict[str, Any]]] | None = None
         self.skip_rounds = {"crm": 0, "lrm": 0}
         self.stack = HAStack(self, sorted(self.hardware), self.hardware_command)
         self.nodes = self.stack.nodes
@@ -90,71 +80,8 @@ class SimHardware:
         target = self.hardware[node].get("shutdown")
         return bool(target), target == "reboot"
 
-    def read_manager_status(self) -> dict[str, Any]:
-        return self.manager_status
-
-    def write_manager_status(self, status: dict[str, Any]) -> None:
-        self.manager_status = _snapshot(status)
-
-    def read_lrm_status(self, node: str) -> dict[str, Any]:
-        return self.lrm_status.get(node, {})
-
-    def write_lrm_status(self, node: str, status: dict[str, Any]) -> None:
-        self.lrm_status[node] = status
-
-    def read_service_config(self) -> dict[str, dict[str, Any]]:
-        # Rebuilt only when the raw config changed; the raw config is small dicts compared by value.
-        if self._config_cache is None or self._config_cache[0] != self.service_config:
-            parsed = {sid: _with_defaults(sid, cfg) for sid, cfg in self.service_config.items()}
-            self._config_cache = (copy.deepcopy(self.service_config), parsed)
-        return self._config_cache[1]
-
-    def update_service_config(self, changes: dict[str, dict[str, Any]]) -> None:
-        for sid in sorted(changes):
-            cfg = self.service_config.get(sid)
-            if cfg is None:
-                raise HAConfigError(f"no such resource '{sid}'")
-            for key, value in changes[sid].items():
-                if value is None:
-                    cfg.pop(key, None)
-                else:
-                    cfg[key] = value
-
-    def change_service_location(self, sid: str, current_node: str, new_node: str) -> None:
-        cfg = self.service_config.get(sid)
-        if cfg is None:
-            raise HAConfigError(f"no such service '{sid}'")
-        if cfg["node"] != current_node:
-            raise HAConfigError(f"current_node for '{sid}' does not match ({current_node} != {cfg['node']})")
-        cfg["node"] = new_node
-
-    def pop_crm_commands(self) -> list[str]:
-        commands, self.crm_commands = self.crm_commands, []
-        return commands
-
-    def any_pending_crm_command(self) -> bool:
-        return bool(self.crm_commands)
-
-    def read_rules_config(self) -> str:
-        return self.rules_config
-
-    def write_rules_config(self, text: str) -> None:
-        self.rules_config = text
-
-    def read_groups_config(self) -> str | None:
-        return self.groups
-
-    def delete_groups_config(self) -> None:
-        self.groups = None
-
-    def datacenter_settings(self) -> dict[str, Any]:
-        return {"ha": self.datacenter.get("ha") or {}, "crs": self.datacenter.get("crs") or {}}
-
     def static_node_stats(self) -> dict[str, dict[str, Any]]:
         return {node: {k: d.get(k) for k in ("maxcpu", "maxmem")} for node, d in self.hardware.items()}
-
-    def static_service_stats(self) -> dict[str, dict[str, Any]]:
-        return self.static_stats
 
     def node_version(self, node: str) -> str:
         return self.hardware[node].get("pve-manager-version") or DEFAULT_NODE_VERSION
@@ -236,12 +163,12 @@ class SimHardware:
         elif action == "start":
             self.stack.start_crm(name)
         elif action in ("enable-node-maintenance", "disable-node-maintenance"):
-            self.crm_commands.append(f"{action} {name}")
+            self.queue_crm_command(f"{action} {name}")
         elif action == "disarm-ha":
             self._expect(bool(params) and params[0] in ("freeze", "ignore"), command)
-            self.crm_commands.append(f"disarm-ha {params[0]}")
+            self.queue_crm_command(f"disarm-ha {params[0]}")
         elif action == "arm-ha":
-            self.crm_commands.append("arm-ha")
+            self.queue_crm_command("arm-ha")
         else:
             raise SimulationError(f"unknown crm action '{action}' in '{command}'")
 
@@ -253,7 +180,7 @@ class SimHardware:
             self.service_config[sid]["state"] = action
         elif action in ("migrate", "relocate", "stop"):
             self._expect(param is not None, command)
-            self.crm_commands.append(f"{action} {sid} {param}")
+            self.queue_crm_command(f"{action} {sid} {param}")
         elif action == "add":
             self._expect(param is not None and param in self.nodes, command)
             if known:
@@ -348,44 +275,6 @@ class SimHardware:
                 (n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if command in text), None
             )
             raise CaseFileError(path, str(err), line) from None
-
-
-def _with_defaults(sid: str, raw: dict[str, Any]) -> dict[str, Any]:
-    cfg = dict(raw)
-    kind, _, name = sid.partition(":")
-    cfg["type"], cfg["name"] = kind, name
-    state = cfg.get("state") or "disabled"
-    cfg["state"] = "started" if state == "enabled" else state
-    cfg["failback"] = _as_int(cfg.get("failback", 1))
-    cfg["max_restart"] = _as_int(cfg.get("max_restart", 1))
-    cfg["max_relocate"] = _as_int(cfg.get("max_relocate", 1))
-    return cfg
-
-
-def _as_int(value: Any) -> Any:
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    return value
-
-
-def _snapshot(status: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a manager status that later changes to the live one cannot reach."""
-    snap = dict(status)
-    snap["service_status"] = {sid: _copy_sd(sd) for sid, sd in (status.get("service_status") or {}).items()}
-    snap["node_status"] = dict(status.get("node_status") or {})
-    if "node_request" in status:
-        snap["node_request"] = copy.deepcopy(status["node_request"])
-    if "disarm" in status:
-        snap["disarm"] = dict(status["disarm"])
-    return snap
-
-
-def _copy_sd(sd: dict[str, Any]) -> dict[str, Any]:
-    copied = dict(sd)
-    for key in ("cmd", "failed_nodes"):
-        if key in copied and isinstance(copied[key], list):
-            copied[key] = list(copied[key])
-    return copied
 
 
 def simulate_case(directory: str | Path) -> list[str]:

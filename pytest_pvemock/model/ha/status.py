@@ -41,6 +41,25 @@ def guest_hastate(sid: str, manager_status: dict[str, Any], resources: dict[str,
     return None
 
 
+def is_ha_managed(sid: str, manager_status: dict[str, Any], resources: dict[str, dict[str, Any]]) -> bool:
+    """``vm_is_ha_managed``: configured, not ``ignored``, and HA not disarmed in ``ignore`` mode.
+
+    Guest actions (start, stop, shutdown, migrate) on such guests go through HA.
+    """
+    cfg = resources.get(sid)
+    if cfg is None or cfg.get("state") == "ignored":
+        return False
+    return (manager_status.get("disarm") or {}).get("mode") != "ignore"
+
+
+def guest_ha_status(sid: str, manager_status: dict[str, Any], resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The ``ha`` object of a guest's ``status/current``: ``{managed: 0}`` or ``{managed: 1, state}``."""
+    if not is_ha_managed(sid, manager_status, resources):
+        return {"managed": 0}
+    sd = (manager_status.get("service_status") or {}).get(sid) or {}
+    return {"managed": 1, "state": sd.get("state")}
+
+
 def node_hastate(node: str, manager_status: dict[str, Any]) -> str | None:
     """The node's ``hastate`` (pve-manager >= 8.2.9): its state in ``node_status``, if any."""
     return (manager_status.get("node_status") or {}).get(node)
