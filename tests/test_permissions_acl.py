@@ -179,3 +179,31 @@ def test_effective_permissions_of_the_caller(pve_api, alice):
         "Permission check failed (/access, Sys.Audit)"
     )
     assert "Sys.Modify" in pve_api.access.permissions.get()["/"]
+
+
+def failure(call):
+    with pytest.raises(ResourceException) as caught:
+        call()
+    return caught.value
+
+
+def test_acl_updates_are_checked_as_pve_checks_them(pve_api, alice):
+    error = failure(lambda: pve_api.access.acl.put(path="/vms/100", roles="PVEVMUser"))
+    assert error.status_code == 400
+    assert error.errors["users"] == "either 'users', 'groups' or 'tokens' is required."
+    error = failure(lambda: pve_api.access.acl.put(path="/nope", roles="PVEAuditor", users="alice@pve"))
+    assert error.errors == {"path": "invalid ACL path '/nope'"}
+    error = failure(lambda: pve_api.access.acl.put(path="/", roles="Nope", users="alice@pve"))
+    assert error.content == "ACL update failed: role 'Nope' does not exist"
+    assert pve_api.access.acl.get() == []  # nothing was written
+
+
+def test_without_permissions_modify_only_a_subset_of_ones_own_privileges_can_be_granted(pve_api, pve_cluster, alice):
+    pve_cluster.access.add_user("bob@pve", password="bob-password")
+    grant(pve_api, "/vms/100", "PVEVMAdmin", users="alice@pve")  # VM.Allocate: may manage ACLs on /vms/100
+    alice.access.acl.put(path="/vms/100", roles="PVEVMUser", users="bob@pve")
+    error = failure(lambda: alice.access.acl.put(path="/vms/100", roles="Administrator", users="bob@pve"))
+    assert error.content == "ACL update failed: 400 Parameter verification failed."
+    assert denied(lambda: alice.access.acl.put(path="/vms/101", roles="PVEVMUser", users="bob@pve")) == (
+        "Permission check failed (/vms/101, Permissions.Modify|VM.Allocate)"
+    )

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.permissions import PermissionChecker, access_control, fill_template
 from pytest_pvemock.api.synthesis import Facts, cluster_facts, synthesize, value_fits
-from pytest_pvemock.model.acl import BUILTIN_ROLES, check_privileges
+from pytest_pvemock.model.acl import BUILTIN_ROLES, check_privileges, normalize_path
 from pytest_pvemock.model.config_store import ConfigStore, KeyedSection, RuleList, config_store_of, digest_of
 from pytest_pvemock.model.errors import ParameterError, PermissionDenied, PVEError
 
@@ -644,10 +644,24 @@ def _effective_permissions(ctx: HandlerContext, endpoint: Any) -> dict[str, dict
     return answer
 
 
+_ACL_PATH = re.compile(
+    r"^(?:/|/access|/access/groups|/access/groups/[\w.\-]+|/access/realm|/access/realm/[\w.\-]+"
+    r"|/nodes|/nodes/[\w.\-]+|/pool|/pool/[A-Za-z0-9.\-_]+(?:/[A-Za-z0-9.\-_]+){0,2}"
+    r"|/sdn|/sdn/controllers|/sdn/controllers/[\w\-]+|/sdn/dns|/sdn/dns/[A-Za-z0-9]+"
+    r"|/sdn/fabrics|/sdn/fabrics/[A-Za-z0-9]+|/sdn/ipams|/sdn/ipams/[A-Za-z0-9]+"
+    r"|/sdn/prefix-lists|/sdn/prefix-lists/[A-Za-z0-9]+|/sdn/route-maps|/sdn/route-maps/[A-Za-z0-9]+"
+    r"|/sdn/zones|/sdn/zones/[\w.\-]+|/sdn/zones/[\w.\-]+/[\w.\-]+|/sdn/zones/[\w.\-]+/[\w.\-]+/[1-9][0-9]{0,3}"
+    r"|/storage|/storage/[\w.\-]+|/vms|/vms/[1-9][0-9]{2,}|/mapping|/mapping/[\w.\-]+|/mapping/[\w.\-]+/[\w.\-]+)$",
+    re.ASCII,
+)
+_ACL_PATH_TEXT = re.compile(r"^[A-Za-z0-9.\-_/]+$")
+
+
 def _acl_update(ctx: HandlerContext, endpoint: Any) -> None:
+    """``PUT /access/acl`` as PVE's ``update_acl``: checks first, then every entry written at once."""
     control = access_control(ctx.cluster)
-    path = str(ctx.params.get("path", "/"))
-    roles = _split(ctx.params.get("roles"))
+    raw_path = str(ctx.params.get("path", ""))
+    delete = bool(ctx.params.get("delete"))
     propagate = bool(ctx.params.get("propagate", 1))
     targets = [
         (kind, ugid)
@@ -655,16 +669,42 @@ def _acl_update(ctx: HandlerContext, endpoint: Any) -> None:
         for ugid in _split(ctx.params.get(name))
     ]
     if not targets:
-        raise PVEError("either 'users', 'groups' or 'tokens' is required")
-    for roleid in roles:
-        if roleid not in control.roles:
-            raise PVEError(f"role '{roleid}' does not exist")
+        required = "either 'users', 'groups' or 'tokens' is required."
+        raise ParameterError({"users": required, "groups": required, "tokens": required})
+    path = normalize_path(raw_path)
+    if not raw_path or not _ACL_PATH_TEXT.match(path) or (not delete and not _ACL_PATH.match(path)):
+        raise ParameterError({"path": f"invalid ACL path '{raw_path}'"})
+    try:
+        roles = [_checked_role(ctx, roleid, path, delete) for roleid in _split(ctx.params.get("roles"))]
         for kind, ugid in targets:
             _check_acl_target(ctx, kind, ugid)
-            if ctx.params.get("delete"):
+    except PVEError as error:
+        detail = f"{error.code} {error.message}" if error.code == 400 else error.message
+        extra = "".join(f"\n{key}: {text}" for key, text in (error.errors or {}).items())
+        raise PVEError(f"ACL update failed: {detail}{extra}") from None
+    for roleid in roles:
+        for kind, ugid in targets:
+            if delete:
                 control.revoke(path, roleid, **{kind: ugid})
             else:
                 control.grant(path, roleid, propagate=propagate, **{kind: ugid})
+
+
+def _checked_role(ctx: HandlerContext, roleid: str, path: str, delete: bool) -> str:
+    """A role the caller may hand out on ``path``: with Permissions.Modify any, else a subset of their own."""
+    control = access_control(ctx.cluster)
+    if roleid not in control.roles:
+        raise PVEError(f"role '{roleid}' does not exist")
+    have = PermissionChecker(ctx.cluster).privileges(ctx.principal.authid, path)
+    if "Permissions.Modify" in have:
+        return roleid
+    verb = "remove" if delete else "add"
+    if not control.roles[roleid] <= have:
+        message = f"Cannot {verb} role '{roleid}' - requires 'Permissions.Modify' or superset of privileges."
+        raise ParameterError({"role": message})
+    if roleid == "NoAccess":
+        raise ParameterError({"role": f"Cannot {verb} role '{roleid}' - requires 'Permissions.Modify'"})
+    return roleid
 
 
 def _check_acl_target(ctx: HandlerContext, kind: str, ugid: str) -> None:
