@@ -23,6 +23,7 @@ from surface_support import SurfaceRig
 
 from pytest_pvemock.api.app import PveApi, split_api_path
 from pytest_pvemock.api.messages import ApiRequest
+from pytest_pvemock.api.permissions import access_control
 
 BATCH = 10
 EXAMPLES = 1000  # x BATCH requests: 10,000 for PVE 9.1
@@ -102,6 +103,7 @@ class Fuzzer:
         cluster = rig.prepared
         cluster.access.add_user("fuzz@pve", password="fuzz-password")
         self.user_secret = cluster.access.add_token("fuzz@pve", "fuzz", privsep=False)
+        access_control(cluster).grant("/", "PVEAuditor", user="fuzz@pve")  # reads pass, most writes get 403
 
     def request_for(self, rng: random.Random, cluster, mutation: str) -> ApiRequest:
         method, template = self.endpoints[rng.randrange(len(self.endpoints))]
