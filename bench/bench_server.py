@@ -24,7 +24,8 @@ import warnings
 from pathlib import Path
 
 SIZES = (10, 1000)
-SECONDS_PER_RUN = 3.0
+SECONDS_PER_RUN = 2.0
+REPEATS = 3  # best of, against the noise of a shared machine
 PASSWORD = "bench-secret"
 
 
@@ -119,12 +120,15 @@ def requests_per_second(port: int, expected_guests: int) -> float:
         raise RuntimeError(f"the server lists {len(guests)} guests, expected {expected_guests}")
     for _ in range(5):
         api.cluster.resources.get()
-    calls = 0
-    started = time.perf_counter()
-    while (elapsed := time.perf_counter() - started) < SECONDS_PER_RUN:
-        api.cluster.resources.get()
-        calls += 1
-    return calls / elapsed
+    best = 0.0
+    for _ in range(REPEATS):
+        calls = 0
+        started = time.perf_counter()
+        while (elapsed := time.perf_counter() - started) < SECONDS_PER_RUN:
+            api.cluster.resources.get()
+            calls += 1
+        best = max(best, calls / elapsed)
+    return best
 
 
 def measure(start: object, guests: int) -> float:
@@ -148,7 +152,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pvemock-bench-") as tmp:
         workdir = Path(tmp)
         venv = None if args.no_fakepve else fakepve_venv(args.fakepve_venv, workdir)
-        print(f"proxmoxer cluster.resources.get() over HTTPS, one keep-alive client, {SECONDS_PER_RUN:.0f} s per run")
+        print(
+            f"proxmoxer cluster.resources.get() over HTTPS, one keep-alive client, "
+            f"best of {REPEATS} runs of {SECONDS_PER_RUN:.0f} s"
+        )
         print(f"{'guests':>7} {'pytest-pvemock req/s':>21} {'fakepve req/s':>14} {'ratio':>6}")
         for guests in SIZES:
             ours = measure(start_pvemock, guests)

@@ -50,6 +50,7 @@ def test_unknown_paths_commands_and_programs(run):
     assert run("qm", "list").exit_status == 127
 
 
+@pytest.mark.filterwarnings("ignore:'pipes' is deprecated:DeprecationWarning")  # openssh_wrapper imports it
 @pytest.mark.parametrize("backend", ["local", "ssh_paramiko", "openssh"])
 def test_proxmoxer_command_backends_read_and_write_the_same_cluster(backend, pve_cluster):
     options = {} if backend == "local" else {"host": pve_cluster.nodes[0].name, "user": "root"}

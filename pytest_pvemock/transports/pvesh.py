@@ -3,9 +3,10 @@
 proxmoxer's command backends turn each call into a command line (``pvesh get /nodes --output-format json``,
 ``pvesh create /nodes/pve1/qemu -vmid 100 -name web ...``) and hand it to ``_exec`` of their session, which
 runs it locally (``subprocess.Popen``) or on the node over SSH, and parses stdout, stderr and the exit
-status. The patch replaces ``_exec`` (and, for the SSH backends, ``_connect``) so that the command is
-answered by :func:`run_pvesh` from the same API app as every other transport, as ``root@pam`` (pvesh runs
-as root on the node), with pvesh's output:
+status. The patch hooks each command session as it is made, so that its ``_exec`` (and, for the SSH
+backends, ``_connect``) has the command answered by :func:`run_pvesh` from the same API app as every other
+transport, as ``root@pam`` (pvesh runs as root on the node), with pvesh's output for ``--output-format
+json`` (what proxmoxer asks for; other formats are answered as JSON too):
 
 - success: the result as canonical JSON (sorted keys, compact) and a newline on stdout, exit status 0;
   nothing when the result is null. A worker's task log comes first, followed by the UPID, as pvesh prints it
