@@ -28,6 +28,24 @@ class ResourceAgents:
 
     start_tries: dict[str, int] = field(default_factory=dict)
     migrate_tries: dict[str, int] = field(default_factory=dict)
+    #: Injected faults for any guest: how many of its next starts / migrations fail.
+    failing_starts: dict[str, int] = field(default_factory=dict)
+    failing_migrations: dict[str, int] = field(default_factory=dict)
+
+    def fail_starts(self, sid: str, count: int) -> None:
+        """Make the next ``count`` starts of ``sid`` fail (on any node)."""
+        self.failing_starts[sid] = count
+
+    def fail_migrations(self, sid: str, count: int) -> None:
+        """Make the next ``count`` migrations or relocations of ``sid`` fail."""
+        self.failing_migrations[sid] = count
+
+    @staticmethod
+    def _take_fault(faults: dict[str, int], sid: str) -> bool:
+        if faults.get(sid, 0) > 0:
+            faults[sid] -= 1
+            return True
+        return False
 
     @staticmethod
     def known_type(kind: str) -> bool:
@@ -38,6 +56,8 @@ class ResourceAgents:
 
     def start(self, env: DaemonEnv, sid: str) -> None:
         kind, name = sid.split(":", 1)
+        if self._take_fault(self.failing_starts, sid):
+            return
         if kind == "fa":
             fails, _migrate, _stop, limit = _fault_digits(name)
             if limit == 0 or env.node == f"node{limit}":
@@ -68,6 +88,8 @@ class ResourceAgents:
         if kind == "ct" and online and self.check_running(env, sid):
             env.log("warn", "unable to live migrate running container, fallback to relocate")
             online = False
+        if self._take_fault(self.failing_migrations, sid):
+            return False
         if kind == "fa":
             _start, fails, _stop, limit = _fault_digits(name)
             if limit == 0 or env.node == f"node{limit}":

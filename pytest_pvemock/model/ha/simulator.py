@@ -200,6 +200,11 @@ class SimHardware(HAFiles):
                 del cfg["lock"]
         elif action in ("set-static-stats", "set-dynamic-stats"):
             self._require(known, sid)
+        elif action in ("fail-start", "fail-migrate"):  # pvemock extension: inject faults into any guest
+            self._require(known, sid)
+            self._expect(param is not None and param.isdigit(), command)
+            agents = self.stack.shared.agents
+            (agents.fail_starts if action == "fail-start" else agents.fail_migrations)(sid, int(param))
         elif action == "manual-migrate":
             self._require(known, sid)
             self._expect(param is not None, command)
