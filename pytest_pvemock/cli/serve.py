@@ -97,7 +97,7 @@ def _announce(server: PveServer, cluster: Any, scenario: str, user: str, passwor
     guests = len(getattr(cluster, "guests", ()) or ())
     print(
         f"pvemock serve: fake Proxmox VE {cluster.version} cluster from scenario {scenario!r} "
-        f"({nodes} nodes, {guests} guests)"
+        f"({_count(nodes, 'node')}, {_count(guests, 'guest')})"
     )
     print(f"  URL:      {server.url}/api2/json")
     if server.ca_file is not None:
@@ -113,6 +113,10 @@ def _announce(server: PveServer, cluster: Any, scenario: str, user: str, passwor
             f"and log in with the password above.",
         )
     print("Press Ctrl-C to stop.", flush=True)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _wait_for_stop_signal() -> None:
