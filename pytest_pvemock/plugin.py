@@ -231,13 +231,16 @@ def pve_server(pve_cluster: FakeCluster, pve_cluster_factory: ClusterFactory) ->
 
 
 @pytest.fixture(scope="session")
-def pve_server_session(pve_cluster_factory_session: ClusterFactory) -> Iterator[PveServer]:
-    """Like ``pve_server``, but one server and one cluster (default options) for the whole session."""
+def pve_server_session(request: pytest.FixtureRequest) -> Iterator[PveServer]:
+    """Like ``pve_server``, but one server and one cluster (the default options) for the whole session.
+
+    Only the server answers this cluster: nothing is patched in-process for the session.
+    """
+    from pytest_pvemock.mocking import build_cluster
     from pytest_pvemock.transports.server import PveServer
 
-    cluster = pve_cluster_factory_session()
-    api = pve_cluster_factory_session.api_for(cluster)
-    with PveServer(cluster, dispatcher=api.handle) as server:
+    options = _defaults(request.config)
+    with PveServer(build_cluster(options), validate=options.validate) as server:
         yield server
 
 
