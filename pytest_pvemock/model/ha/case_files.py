@@ -31,6 +31,7 @@ class HACase:
     groups: str | None = None
     datacenter: dict[str, Any] = field(default_factory=dict)
     static_service_stats: dict[str, Any] = field(default_factory=dict)
+    dynamic_service_stats: dict[str, Any] = field(default_factory=dict)
     running: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -116,6 +117,7 @@ def load_case(directory: str | Path) -> HACase:
             raise CaseFileError(groups_path, str(err), err.line) from None
     case.datacenter = _read_json(base / "datacenter.cfg", default={}) or {}
     case.static_service_stats = _read_json(base / "static_service_stats", default={}) or {}
+    case.dynamic_service_stats = _read_json(base / "dynamic_service_stats", default={}) or {}
     for node in hardware:
         running = _read_json(base / f"service_status_{node}", default={}) or {}
         case.running[node] = running

@@ -104,6 +104,14 @@ class HAHost(Protocol):
         """``{sid: {maxcpu, maxmem}}`` (configured CPUs and memory) for the ``static`` CRS scheduler."""
         ...
 
+    def dynamic_node_stats(self) -> dict[str, dict[str, Any]]:
+        """``{node: {maxcpu, maxmem}}`` for the ``dynamic`` CRS scheduler."""
+        ...
+
+    def dynamic_service_stats(self) -> dict[str, dict[str, Any]]:
+        """``{sid: {cpu, mem, maxcpu, maxmem}}`` (current use) for the ``dynamic`` CRS scheduler."""
+        ...
+
     def node_version(self, node: str) -> str:
         """The pve-manager version of ``node``."""
         ...

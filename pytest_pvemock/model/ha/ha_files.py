@@ -14,6 +14,8 @@ from typing import Any
 from .environment import HAConfigError
 from .locks import ClusterLocks, Watchdogs
 
+DEFAULT_SERVICE_CPU = 2.0
+DEFAULT_SERVICE_MEM = 2048 * 1024**2
 DEFAULT_SERVICE_MAXCPU = 4.0
 DEFAULT_SERVICE_MAXMEM = 4096 * 1024**2
 
@@ -30,6 +32,7 @@ class HAFiles:
         groups_config: str | None = None,
         datacenter: dict[str, Any] | None = None,
         static_service_stats: dict[str, dict[str, Any]] | None = None,
+        dynamic_service_stats: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.cluster_locks = ClusterLocks()
         self.watchdogs = Watchdogs()
@@ -42,6 +45,9 @@ class HAFiles:
         self.crm_commands: list[str] = []
         self.static_stats: dict[str, dict[str, Any]] = copy.deepcopy(static_service_stats or {}) or {
             sid: {"maxcpu": DEFAULT_SERVICE_MAXCPU, "maxmem": DEFAULT_SERVICE_MAXMEM} for sid in self.service_config
+        }
+        self.dynamic_stats: dict[str, dict[str, Any]] = copy.deepcopy(dynamic_service_stats or {}) or {
+            sid: {"cpu": DEFAULT_SERVICE_CPU, "mem": DEFAULT_SERVICE_MEM} for sid in self.static_stats
         }
         self._config_cache: tuple[dict[str, Any], dict[str, dict[str, Any]]] | None = None
         #: Bumped whenever something the API shows may have changed (for cached views).
@@ -128,6 +134,15 @@ class HAFiles:
 
     def static_service_stats(self) -> dict[str, dict[str, Any]]:
         return self.static_stats
+
+    def dynamic_service_stats(self) -> dict[str, dict[str, Any]]:
+        sids = set(self.service_config) | set(self.static_stats) | set(self.dynamic_stats)
+        return {sid: {**self.static_stats.get(sid, {}), **self.dynamic_stats.get(sid, {})} for sid in sids}
+
+    def set_service_stats(self, sid: str, kind: str, values: dict[str, float]) -> None:
+        """Change ``static`` (maxcpu, maxmem) or ``dynamic`` (cpu, mem) figures of a service."""
+        target = self.static_stats if kind == "static" else self.dynamic_stats
+        target.setdefault(sid, {}).update(values)
 
 
 def _as_int(value: Any) -> Any:

@@ -160,6 +160,7 @@ class Manager:
         self.compiled_rules = CompiledRules()
         self._rules_key: Any = None
         self.group_migration_round = 3
+        self.sustained_imbalance_round = 0
         self.usage: BasicUsage | StaticUsage = BasicUsage()
         self.all_lrms_disarmed = False
         self.update_crs_scheduler_mode()
@@ -171,6 +172,13 @@ class Manager:
     def update_crs_scheduler_mode(self) -> None:
         crs = self.env.host.datacenter_settings().get("crs") or {}
         self.crs["rebalance_on_request_start"] = bool(int(crs.get("ha-rebalance-on-start", 0) or 0))
+        self.crs["auto_rebalance"] = {
+            "enable": bool(int(crs.get("ha-auto-rebalance", 0) or 0)),
+            "threshold": float(crs.get("ha-auto-rebalance-threshold", 0.3)),
+            "method": crs.get("ha-auto-rebalance-method", "bruteforce"),
+            "hold_duration": int(crs.get("ha-auto-rebalance-hold-duration", 3)),
+            "margin": float(crs.get("ha-auto-rebalance-margin", 0.1)),
+        }
         new_mode = crs.get("ha") or "basic"
         old_mode = self.crs["scheduler"]
         if old_mode is None:
@@ -212,16 +220,19 @@ class Manager:
     def _new_usage(self) -> BasicUsage | StaticUsage:
         mode = self.crs["scheduler"]
         online = self.ns.list_online_nodes()
-        if mode == "static":
+        if mode in ("static", "dynamic"):
             host = self.env.host
             try:
-                static = StaticUsage(host.static_node_stats(), host.static_service_stats())
+                if mode == "static":
+                    usage = StaticUsage(host.static_node_stats(), host.static_service_stats(), mode)
+                else:
+                    usage = StaticUsage(host.dynamic_node_stats(), host.dynamic_service_stats(), mode)
                 for node in online:
-                    static.add_node(node)
-                return static
+                    usage.add_node(node)
+                return usage
             except StaticUsageError as err:
-                self.env.log("warning", f"fallback to 'basic' scheduler mode, init for 'static' failed - {err}")
-        elif mode not in ("basic", "dynamic", None):  # dynamic: not implemented, scored as basic
+                self.env.log("warning", f"fallback to 'basic' scheduler mode, init for '{mode}' failed - {err}")
+        elif mode not in ("basic", None):
             self.env.log("warning", f"got unknown scheduler mode '{mode}', using 'basic'")
         usage = BasicUsage()
         for node in online:
@@ -442,6 +453,77 @@ class Manager:
             else:
                 env.log("err", f"unable to parse crm command: {cmd}")
 
+    # -- automatic rebalancing (CRS ha-auto-rebalance) ------------------------------------------------------
+    def any_resource_motion_queued_or_running(self) -> bool:
+        for sd in self.ss.values():
+            if sd["state"] in ("migrate", "relocate"):
+                return True
+            cmd = sd.get("cmd")
+            if cmd and cmd[0] in ("migrate", "relocate"):
+                return True
+        return False
+
+    def resource_migration_candidates(self) -> list[dict[str, Any]]:
+        """Bundles of started services that stay together (positive affinity), and where each could go."""
+        ss, rules = self.ss, self.compiled_rules
+        online = set(self.usage.list_nodes())
+        candidates = []
+        for sid in sorted(ss):
+            if ss[sid]["state"] != "started":
+                continue
+            resources, nodes, moving = [sid], {ss[sid]["node"]}, False
+            for other in rules.positive.get(sid, ()):
+                od = ss.get(other)
+                if od is None:
+                    continue
+                if od["state"] in ("migrate", "relocate"):
+                    moving = True
+                    break
+                if od["state"] == "started":
+                    nodes.add(od["node"])
+                    resources.append(other)
+            if moving or len(nodes) > 1:
+                continue
+            resources.sort()
+            if resources[0] != sid:
+                continue  # the bundle is led by its lowest sid
+            _allowed, targets = node_affinity(rules, sid, online)
+            _together, separate = resource_affinity(rules, sid, ss, online)
+            targets -= separate
+            targets.discard(ss[sid]["node"])
+            if targets:
+                candidates.append({"leader": sid, "nodes": sorted(targets), "resources": resources})
+        return candidates
+
+    def load_balance(self) -> None:
+        options = self.crs["auto_rebalance"]
+        usage = self.usage
+        if not options["enable"] or not isinstance(usage, StaticUsage):
+            return
+        if self.any_resource_motion_queued_or_running():
+            return
+        imbalance = usage.calculate_node_imbalance()
+        if imbalance <= options["threshold"]:
+            self.sustained_imbalance_round = 0
+            return
+        self.sustained_imbalance_round += 1
+        if self.sustained_imbalance_round < options["hold_duration"]:
+            return
+        self.sustained_imbalance_round = 0
+        best = usage.best_balancing_migration(self.resource_migration_candidates())
+        if best is None:
+            return
+        sid, _source, target, target_imbalance = best
+        if (imbalance - target_imbalance) / imbalance < options["margin"]:
+            return
+        task = "migrate" if sid.startswith("vm:") else "relocate"
+        self.env.log(
+            "info",
+            f"auto rebalance - {task} {sid} to {target} (expected change for imbalance from"
+            f" {imbalance:.2f} to {target_imbalance:.2f})",
+        )
+        self.queue_resource_motion(f"{task} {sid} {target}", task, sid, target)
+
     # -- disarm ----------------------------------------------------------------------------------------------
     def handle_disarm(self, disarm: dict[str, Any], lrm_modes: dict[str, str]) -> set[str] | None:
         env, ss = self.env, self.ss
@@ -526,6 +608,8 @@ class Manager:
             deferred = self.handle_disarm(ms["disarm"], lrm_modes)
             if not deferred:
                 return
+        else:
+            self.load_balance()
         self.all_lrms_disarmed = False
 
         while True:

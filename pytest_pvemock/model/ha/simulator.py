@@ -41,6 +41,7 @@ class SimHardware(HAFiles):
             groups_config=case.groups,
             datacenter=case.datacenter,
             static_service_stats=case.static_service_stats,
+            dynamic_service_stats=case.dynamic_service_stats,
         )
         self.case = case
         self.cur_time = 0
@@ -200,6 +201,7 @@ class SimHardware(HAFiles):
                 del cfg["lock"]
         elif action in ("set-static-stats", "set-dynamic-stats"):
             self._require(known, sid)
+            self._set_stats(sid, action, params, command)
         elif action in ("fail-start", "fail-migrate"):  # pvemock extension: inject faults into any guest
             self._require(known, sid)
             self._expect(param is not None and param.isdigit(), command)
@@ -214,6 +216,26 @@ class SimHardware(HAFiles):
             self.service_config[sid]["node"] = param
         else:
             raise SimulationError(f"unknown service action '{action}' in '{command}'")
+
+    def _set_stats(self, sid: str, action: str, params: list[str], command: str) -> None:
+        static = action == "set-static-stats"
+        allowed = ("maxcpu", "maxmem") if static else ("cpu", "mem")
+        self._expect(bool(params) and len(params) % 2 == 0, command)
+        values: dict[str, float] = {}
+        for key, raw in zip(params[::2], params[1::2], strict=True):
+            self._expect(key in allowed, command)
+            try:
+                number = float(raw)
+            except ValueError:
+                raise SimulationError(f"invalid value '{raw}' in '{command}'") from None
+            values[key] = number * 1024**2 if key.endswith("mem") else number
+        self.set_service_stats(sid, "static" if static else "dynamic", values)
+
+    def dynamic_node_stats(self) -> dict[str, dict[str, Any]]:
+        return {
+            node: {"maxcpu": d.get("maxcpu", 24.0), "maxmem": d.get("maxmem", 131072 * 1024**2)}
+            for node, d in self.hardware.items()
+        }
 
     @staticmethod
     def _require(known: bool, sid: str) -> None:

@@ -85,38 +85,53 @@ def _topsis_scores(matrix: list[list[float]], criteria: tuple[tuple[float, bool]
 
 
 class StaticUsageError(Exception):
-    """The static scheduler lacks node or service figures."""
+    """The load scheduler lacks node or service figures."""
 
 
 class StaticUsage:
-    """PVE's ``static`` CRS: scores nodes by configured CPU and memory of the services they would hold."""
+    """PVE's ``static`` and ``dynamic`` CRS: nodes are scored by the CPU and memory they would carry.
 
-    def __init__(self, node_stats: dict[str, dict[str, Any]], service_stats: dict[str, dict[str, Any]]) -> None:
+    ``static`` counts each service's configured CPUs and memory (``maxcpu``/``maxmem``; 0 CPUs = the whole
+    node); ``dynamic`` counts what it really uses (``cpu``/``mem``). A node's load is the mean of its CPU and
+    memory shares; the cluster's imbalance is the coefficient of variation of the node loads.
+    """
+
+    def __init__(
+        self,
+        node_stats: dict[str, dict[str, Any]],
+        service_stats: dict[str, dict[str, Any]],
+        mode: str = "static",
+    ) -> None:
+        self.mode = mode
         self.node_stats = node_stats
         self.service_stats = service_stats
         self.nodes: dict[str, dict[str, float]] = {}
-        self.services: dict[str, list[tuple[str, dict[str, float]]]] = {}
+        self.services: dict[str, list[tuple[str, tuple[float, float]]]] = {}
         self.node_services: dict[str, set[str]] = {}
 
     def add_node(self, node: str) -> None:
         stats = self.node_stats.get(node)
         if stats is None:
-            raise StaticUsageError(f"did not get static node usage information for '{node}'")
+            raise StaticUsageError(f"did not get {self.mode} node usage information for '{node}'")
         if stats.get("maxcpu") is None:
-            raise StaticUsageError(f"static node usage information for '{node}' missing cpu count")
+            raise StaticUsageError(f"{self.mode} node usage information for '{node}' missing cpu count")
         if stats.get("maxmem") is None:
-            raise StaticUsageError(f"static node usage information for '{node}' missing memory")
+            raise StaticUsageError(f"{self.mode} node usage information for '{node}' missing memory")
         self.nodes[node] = {"cpu": 0.0, "maxcpu": int(stats["maxcpu"]), "mem": 0, "maxmem": int(stats["maxmem"])}
         self.node_services[node] = set()
 
     def list_nodes(self) -> list[str]:
         return list(self.nodes)
 
-    def _service_usage(self, sid: str) -> dict[str, float]:
-        usage = self.service_stats.get(sid)
-        if not usage or usage.get("maxcpu") is None or usage.get("maxmem") is None:
-            raise StaticUsageError(f"did not get static service usage information for '{sid}'")
-        return {"maxcpu": float(usage["maxcpu"]), "maxmem": int(usage["maxmem"])}
+    def _service_usage(self, sid: str) -> tuple[float, float]:
+        usage = self.service_stats.get(sid) or {}
+        cpu_key, mem_key = ("maxcpu", "maxmem") if self.mode == "static" else ("cpu", "mem")
+        if usage.get(cpu_key) is None or usage.get(mem_key) is None:
+            raise StaticUsageError(f"did not get {self.mode} service usage information for '{sid}'")
+        return float(usage[cpu_key]), int(usage[mem_key])
+
+    def _cpu_of(self, node: dict[str, float], cpu: float) -> float:
+        return node["maxcpu"] if cpu == 0.0 and self.mode == "static" else cpu
 
     def add_service_usage(self, sid: str, sd: dict[str, Any]) -> None:
         current, target = used_service_nodes(self.nodes, sd)
@@ -126,27 +141,27 @@ class StaticUsage:
         for node in placed:
             self.node_services[node].add(sid)
         try:
-            usage = self._service_usage(sid)
+            cpu, mem = self._service_usage(sid)
         except StaticUsageError:
             return
-        for node in placed:
-            stats = self.nodes[node]
-            stats["cpu"] = _add_cpu(stats["cpu"], stats["maxcpu"], usage["maxcpu"])
-            stats["mem"] += usage["maxmem"]
-        self.services[sid] = [(node, usage) for node in placed]
+        for name in placed:
+            node = self.nodes[name]
+            node["cpu"] += self._cpu_of(node, cpu)
+            node["mem"] += mem
+        self.services[sid] = [(name, (cpu, mem)) for name in placed]
 
     def remove_service_usage(self, sid: str) -> None:
         for sids in self.node_services.values():
             sids.discard(sid)
-        for node, usage in self.services.pop(sid, ()):
-            stats = self.nodes[node]
-            stats["cpu"] = stats["cpu"] - (usage["maxcpu"] or stats["maxcpu"])
-            stats["mem"] -= usage["maxmem"]
+        for name, (cpu, mem) in self.services.pop(sid, ()):
+            node = self.nodes[name]
+            node["cpu"] -= self._cpu_of(node, cpu)
+            node["mem"] -= mem
 
     def score_nodes_to_start_service(self, sid: str) -> dict[str, float]:
         """Negated TOPSIS scores, so that lower is better as for the basic scheduler."""
         try:
-            usage = self._service_usage(sid)
+            cpu, mem = self._service_usage(sid)
         except StaticUsageError:
             return {node: len(sids) for node, sids in self.node_services.items()}
         names = sorted(self.nodes)
@@ -155,13 +170,12 @@ class StaticUsage:
             highest_cpu = squares_cpu = highest_mem = squares_mem = 0.0
             for name in names:
                 node = self.nodes[name]
-                cpu = node["cpu"]
-                mem = node["mem"]
+                node_cpu, node_mem = node["cpu"], node["mem"]
                 if name == target:
-                    cpu = _add_cpu(cpu, node["maxcpu"], usage["maxcpu"])
-                    mem = mem + usage["maxmem"]
-                cpu_share = cpu / node["maxcpu"]
-                mem_share = mem / node["maxmem"]
+                    node_cpu += self._cpu_of(node, cpu)
+                    node_mem += mem
+                cpu_share = node_cpu / node["maxcpu"]
+                mem_share = node_mem / node["maxmem"]
                 highest_cpu = max(highest_cpu, cpu_share)
                 squares_cpu += cpu_share**2
                 highest_mem = max(highest_mem, mem_share)
@@ -177,6 +191,47 @@ class StaticUsage:
             )
         scores = _topsis_scores(matrix, _STATIC_CRITERIA)
         return {name: -score for name, score in zip(names, scores, strict=True)}
+
+    def _loads(self, moves: dict[str, tuple[float, float]] | None = None) -> list[float]:
+        loads = []
+        for name in sorted(self.nodes):
+            node = self.nodes[name]
+            cpu, mem = node["cpu"], node["mem"]
+            if moves and name in moves:
+                cpu, mem = cpu + moves[name][0], mem + moves[name][1]
+            loads.append((cpu / node["maxcpu"] + mem / node["maxmem"]) / 2)
+        return loads
+
+    def calculate_node_imbalance(self, moves: dict[str, tuple[float, float]] | None = None) -> float:
+        loads = self._loads(moves)
+        mean = sum(loads) / len(loads) if loads else 0.0
+        if mean <= 0.0:
+            return 0.0
+        return (sum((load - mean) ** 2 for load in loads) / len(loads)) ** 0.5 / mean
+
+    def best_balancing_migration(self, candidates: list[dict[str, Any]]) -> tuple[str, str, str, float] | None:
+        """``(sid, source, target, imbalance_after)`` of the move that balances best (first one on ties)."""
+        best: tuple[str, str, str, float] | None = None
+        for candidate in candidates:
+            leader = candidate["leader"]
+            placements = self.services.get(leader)
+            if not placements:
+                continue
+            source = placements[0][0]
+            for target in candidate["nodes"]:
+                moves: dict[str, tuple[float, float]] = {}
+                for sid in candidate["resources"]:
+                    for name, (cpu, mem) in self.services.get(sid, ()):
+                        node_cpu = self._cpu_of(self.nodes[name], cpu)
+                        out = moves.setdefault(name, (0.0, 0))
+                        moves[name] = (out[0] - node_cpu, out[1] - mem)
+                        into = moves.setdefault(target, (0.0, 0))
+                        moves[target] = (into[0] + self._cpu_of(self.nodes[target], cpu), into[1] + mem)
+                imbalance = self.calculate_node_imbalance(moves)
+                # ties (up to float noise from the summation order) keep the first candidate
+                if best is None or imbalance < best[3] - 1e-9:
+                    best = (leader, source, target, imbalance)
+        return best
 
 
 def _add_cpu(old: float, maximum: float, add: float) -> float:
