@@ -40,16 +40,9 @@ FAMILIES = (
     "group-migrate",
 )
 
-_TOPSIS = (
-    "the 'topsis' auto-rebalance method is not implemented (its scoring lives in a newer"
-    " proxmox-resource-scheduling than the one read); the 'bruteforce' selection is used instead"
-)
-
 #: Cases whose state-change lines do not match yet, with the reason. Shared by both comparisons unless listed
 #: in TIMES_ONLY below.
-NOT_MATCHED: dict[str, str] = {
-    "test-crs-dynamic-auto-rebalance-topsis3": _TOPSIS,
-}
+NOT_MATCHED: dict[str, str] = {}
 
 #: Cases that match in order but not with their times.
 TIMES_ONLY: dict[str, str] = {}

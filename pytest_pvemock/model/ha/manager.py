@@ -510,7 +510,11 @@ class Manager:
         if self.sustained_imbalance_round < options["hold_duration"]:
             return
         self.sustained_imbalance_round = 0
-        best = usage.best_balancing_migration(self.resource_migration_candidates())
+        candidates = self.resource_migration_candidates()
+        if options["method"] == "topsis":
+            best = usage.best_balancing_migration_topsis(candidates)
+        else:
+            best = usage.best_balancing_migration(candidates)
         if best is None:
             return
         sid, _source, target, target_imbalance = best

@@ -209,6 +209,51 @@ class StaticUsage:
             return 0.0
         return (sum((load - mean) ** 2 for load in loads) / len(loads)) ** 0.5 / mean
 
+    def _migration_moves(self, resources: list[str], target: str) -> dict[str, tuple[float, float]]:
+        """The change in (cpu, mem) per node if ``resources`` moved to ``target``."""
+        moves: dict[str, tuple[float, float]] = {}
+        for sid in resources:
+            for name, (cpu, mem) in self.services.get(sid, ()):
+                out = moves.get(name, (0.0, 0))
+                moves[name] = (out[0] - self._cpu_of(self.nodes[name], cpu), out[1] - mem)
+                into = moves.get(target, (0.0, 0))
+                moves[target] = (into[0] + self._cpu_of(self.nodes[target], cpu), into[1] + mem)
+        return moves
+
+    def best_balancing_migration_topsis(self, candidates: list[dict[str, Any]]) -> tuple[str, str, str, float] | None:
+        """Like :meth:`best_balancing_migration`, choosing by TOPSIS over the resulting node usage."""
+        options: list[tuple[str, str, str, float]] = []
+        matrix: list[list[float]] = []
+        names = sorted(self.nodes)
+        for candidate in candidates:
+            leader = candidate["leader"]
+            placements = self.services.get(leader)
+            if not placements:
+                continue
+            for target in candidate["nodes"]:
+                moves = self._migration_moves(candidate["resources"], target)
+                cpu_shares, mem_shares = [], []
+                for name in names:
+                    node = self.nodes[name]
+                    delta = moves.get(name, (0.0, 0))
+                    cpu_shares.append((node["cpu"] + delta[0]) / node["maxcpu"])
+                    mem_shares.append((node["mem"] + delta[1]) / node["maxmem"])
+                count = len(names)
+                matrix.append(
+                    [
+                        1.0 + (sum(c * c for c in cpu_shares) / count) ** 0.5,
+                        1.0 + max(cpu_shares),
+                        1.0 + (sum(m * m for m in mem_shares) / count) ** 0.5,
+                        1.0 + max(mem_shares),
+                    ]
+                )
+                options.append((leader, placements[0][0], target, self.calculate_node_imbalance(moves)))
+        if not options:
+            return None
+        scores = _topsis_scores(matrix, _STATIC_CRITERIA)
+        best = max(range(len(options)), key=lambda i: (scores[i], -i))
+        return options[best]
+
     def best_balancing_migration(self, candidates: list[dict[str, Any]]) -> tuple[str, str, str, float] | None:
         """``(sid, source, target, imbalance_after)`` of the move that balances best (first one on ties)."""
         best: tuple[str, str, str, float] | None = None
