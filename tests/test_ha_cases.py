@@ -136,6 +136,12 @@ def test_state_changes_in_order_with_times(case: str) -> None:
     assert got == want
 
 
+@pytest.mark.parametrize("case", _params(times=True))
+def test_whole_log_matches(case: str) -> None:
+    """Beyond the state changes: every line of ``log.expect`` (LRM actions, locks, commands, errors)."""
+    assert list(simulated(case)) == expected(case)
+
+
 def test_required_families_match_in_order() -> None:
     """At least 90% of the cases of the core families match in order."""
     core = FAMILIES[: FAMILIES.index("crs")]
