@@ -121,6 +121,8 @@ class HAStack:
             node.crm_env.loop_start_hook()
 
     def _advance_host_time(self, env: DaemonEnv) -> None:
+        """In the simulator each daemon round takes a virtual second and the hardware clock follows the
+        daemons (a host with ``advance_to``); a host whose clock moves on its own has no such method."""
         advance = getattr(self.host, "advance_to", None)
         if advance is not None:
             advance(env.cur_time)
