@@ -131,6 +131,21 @@ def test_status_current_rows_and_texts() -> None:
     assert queued["state"] == "queued" and "crm_state" not in queued and queued["max_restart"] == 3
 
 
+def test_status_current_of_pve8_has_no_failback() -> None:
+    rows = ha_status_current(
+        node="node1",
+        quorate=True,
+        manager_status=manager_status(),
+        lrm_status={},
+        resources={"vm:100": {"node": "node1", "group": "g1"}},
+        now=T0,
+        fencing_row=False,
+        failback_field=False,
+    )
+    service = rows[-1]
+    assert "failback" not in service and service["group"] == "g1" and service["state"] == "queued"
+
+
 def test_status_current_without_quorum_master_or_lrm_file() -> None:
     rows = ha_status_current(
         node="node2",

@@ -119,10 +119,12 @@ def ha_status_current(
     crs_mode: str = "basic",
     tz: dt.tzinfo = dt.timezone.utc,
     fencing_row: bool = True,
+    failback_field: bool = True,
 ) -> list[dict[str, Any]]:
     """The rows of ``/cluster/ha/status/current`` as answered by ``node``.
 
     ``fencing_row`` selects ha-manager >= 5.1.3 (PVE 9.1): the ``fencing`` row and watchdog text in LRM rows.
+    ``failback_field`` selects ha-manager >= 5.0.2 (PVE 9.0): service rows carry ``failback``.
     """
     ms = manager_status
     rows: list[dict[str, Any]] = [
@@ -161,10 +163,10 @@ def ha_status_current(
         rows.append(_lrm_row(lrm_node, lrm_status.get(lrm_node) or {}, service_status, now, tz, fencing_row))
     ignore_mode = bool(disarm) and disarm.get("mode") == "ignore"
     for sid in sorted(service_status):
-        rows.append(_service_row(sid, resources.get(sid), service_status[sid], ignore_mode))
+        rows.append(_service_row(sid, resources.get(sid), service_status[sid], ignore_mode, failback_field))
     for sid in sorted(resources):
         if sid not in service_status:
-            rows.append(_service_row(sid, resources[sid], None, ignore_mode))
+            rows.append(_service_row(sid, resources[sid], None, ignore_mode, failback_field))
     return rows
 
 
@@ -233,7 +235,9 @@ def _lrm_row(
     return row
 
 
-def _service_row(sid: str, cfg: dict[str, Any] | None, sd: dict[str, Any] | None, ignore_mode: bool) -> dict[str, Any]:
+def _service_row(
+    sid: str, cfg: dict[str, Any] | None, sd: dict[str, Any] | None, ignore_mode: bool, failback_field: bool
+) -> dict[str, Any]:
     row: dict[str, Any] = {"id": f"service:{sid}", "type": "service", "sid": sid}
     if sd is not None:
         row["node"] = sd.get("node")
@@ -246,6 +250,8 @@ def _service_row(sid: str, cfg: dict[str, Any] | None, sd: dict[str, Any] | None
     if full_cfg is not None:
         row["request_state"] = "started" if full_cfg["state"] == "enabled" else full_cfg["state"]
         for key in _OPTION_KEYS:
+            if key == "failback" and not failback_field:
+                continue
             if full_cfg.get(key) is not None:
                 row[key] = full_cfg[key]
     return row
