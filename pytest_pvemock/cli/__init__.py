@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module, one-line help)
+    "demo": ("pytest_pvemock.cli.demo", "run a built-in cluster through a real proxmoxer client and show what happens"),
     "ha-sim": ("pytest_pvemock.cli.ha_sim", "run a pve-ha-manager regression case and print its log"),
     "serve": ("pytest_pvemock.cli.serve", "serve a fake cluster over HTTPS for clients in any language"),
     "schemas": ("pytest_pvemock.cli.schemas", "build the JSON Schemas from PVE's API schema, or check an answer"),
