@@ -19,7 +19,7 @@ import requests
 import vcr
 from vcr.request import Request
 
-from pytest_pvemock.transports.recording.cassette_file import CassetteFile
+from pytest_pvemock.cassette.file_format import CassetteFile
 from pytest_pvemock.transports.recording.recorder import RecordingOptions, open_cassette
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from pytest_pvemock import FakeCluster
+from pytest_pvemock.cassette.file_format import response_document
 from pytest_pvemock.mocking import mock
-from pytest_pvemock.transports.recording.cassette_file import response_document
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "cassettes"
 

@@ -7,8 +7,8 @@ import socket
 import pytest
 
 from pytest_pvemock import FakeCluster
+from pytest_pvemock.cassette.validation import validate_cassette
 from pytest_pvemock.transports.recording.recorder import RecordingOptions, open_cassette
-from pytest_pvemock.transports.recording.validation import validate_cassette
 
 pytest.importorskip("proxmoxer")
 pytest.importorskip("trustme")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from urllib.parse import quote_plus
 
-from pytest_pvemock.transports.recording.cassette_file import CassetteFile, response_document
-from pytest_pvemock.transports.recording.filters import (
+from pytest_pvemock.cassette.file_format import CassetteFile, response_document
+from pytest_pvemock.cassette.filters import (
     DEFAULT_FILTERS,
     HostPlaceholders,
     apply_filters,

@@ -8,7 +8,7 @@ import pytest
 import requests
 from vcr.request import Request
 
-from pytest_pvemock.transports.recording.cassette_file import CassetteFile
+from pytest_pvemock.cassette.file_format import CassetteFile
 from pytest_pvemock.transports.recording.matchers import pve_body, pve_path, pve_query, request_key
 from pytest_pvemock.transports.recording.recorder import RecordingOptions, open_cassette
 

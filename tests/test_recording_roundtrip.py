@@ -9,15 +9,15 @@ import pytest
 import yaml
 from pve_capture_server import PASSWORD, TASK_UPID, capture_server
 
+from pytest_pvemock.cassette.file_format import response_document
+from pytest_pvemock.cassette.validation import validate_cassette
 from pytest_pvemock.transports.recording.cassette import CassetteMismatchError
-from pytest_pvemock.transports.recording.cassette_file import response_document
 from pytest_pvemock.transports.recording.recorder import (
     CassetteMissingError,
     RecordingOptions,
     RecordingSetupError,
     open_cassette,
 )
-from pytest_pvemock.transports.recording.validation import validate_cassette
 
 
 @pytest.fixture(scope="module")

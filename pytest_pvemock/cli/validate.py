@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_pvemock.transports.recording.validation import (
+from pytest_pvemock.cassette.validation import (
     CassetteReport,
     cassette_paths,
     format_report,

@@ -113,10 +113,10 @@ class FakeCluster:
     def from_cassette(cls, path: str | Path, **overrides: Any) -> FakeCluster:
         """A cluster built from the GET answers recorded in a cassette (see ``model/from_recording.py``).
 
-        The one place the model reaches into the transports, lazily: reading the cassette file is the recorder's.
+        Cassette files are data (:mod:`pytest_pvemock.cassette`), read here as the model reads scenario files.
         """
+        from pytest_pvemock.cassette.answers import answers_by_request, read_answers
         from pytest_pvemock.model.from_recording import cluster_from_answers
-        from pytest_pvemock.transports.recording.answers import answers_by_request, read_answers
 
         return cluster_from_answers(answers_by_request(read_answers(path)), **overrides)
 

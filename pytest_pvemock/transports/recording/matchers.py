@@ -20,7 +20,7 @@ from collections.abc import Hashable
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pytest_pvemock.transports.recording.filters import SECRET_PARAMETERS
+from pytest_pvemock.cassette.filters import SECRET_PARAMETERS
 
 # Parameters that only authenticate the caller: not compared, so that replay may use other credentials.
 AUTH_PARAMETERS = SECRET_PARAMETERS | {"username", "realm"}

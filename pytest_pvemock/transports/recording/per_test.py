@@ -90,7 +90,7 @@ def open_test_cassette(
 
 def validation_failure(path: Path) -> str | None:
     """The schema report of a cassette the test used, when it has violations."""
-    from pytest_pvemock.transports.recording.validation import format_report, validate_cassette
+    from pytest_pvemock.cassette.validation import format_report, validate_cassette
 
     if not path.is_file():
         return None

@@ -24,11 +24,8 @@ from urllib.parse import parse_qsl, urlsplit
 import vcr
 from vcr.record_mode import RecordMode
 
-from pytest_pvemock.transports.recording import matchers as pve_matchers
-from pytest_pvemock.transports.recording.cassette import PveCassette, is_login
-from pytest_pvemock.transports.recording.cassette_file import CassetteFile
-from pytest_pvemock.transports.recording.environment import RealCluster, RecordingSetupError
-from pytest_pvemock.transports.recording.filters import (
+from pytest_pvemock.cassette.file_format import CassetteFile
+from pytest_pvemock.cassette.filters import (
     DEFAULT_FILTERS,
     SCRUBBED,
     TOKEN_SECRET_PLACEHOLDER,
@@ -36,6 +33,9 @@ from pytest_pvemock.transports.recording.filters import (
     InteractionFilter,
     replace_known_secrets,
 )
+from pytest_pvemock.transports.recording import matchers as pve_matchers
+from pytest_pvemock.transports.recording.cassette import PveCassette, is_login
+from pytest_pvemock.transports.recording.environment import RealCluster, RecordingSetupError
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 _VCR_MODES = {

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pytest_pvemock.transports.recording.cassette_file import (
+from pytest_pvemock.cassette.file_format import (
     CassetteFormatError,
     checked_interactions,
     interaction_lines,

@@ -28,7 +28,7 @@ import yaml
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 
-from pytest_pvemock.transports.recording.filters import DEFAULT_FILTERS, InteractionFilter, apply_filters
+from pytest_pvemock.cassette.filters import DEFAULT_FILTERS, InteractionFilter, apply_filters
 
 try:  # libyaml makes loading a large cassette several times faster
     from yaml import CSafeDumper as _SafeDumper

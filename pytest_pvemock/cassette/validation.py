@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_pvemock.transports.recording.answers import RecordedAnswer, read_answers, recorded_pve_version
-from pytest_pvemock.transports.recording.cassette_file import CassetteFormatError
+from pytest_pvemock.cassette.answers import RecordedAnswer, read_answers, recorded_pve_version
+from pytest_pvemock.cassette.file_format import CassetteFormatError
 
 DEFAULT_PVE_VERSION = "9.1"
 
