@@ -15,6 +15,11 @@ import requests  # noqa: F401
 import vcr.patch
 import vcr.stubs.requests_stubs  # noqa: F401
 
+import pytest_pvemock.cassette.validation
+import pytest_pvemock.mocking
+import pytest_pvemock.model.from_recording
+import pytest_pvemock.transports.recording.per_test
+import pytest_pvemock.transports.recording.recorder  # noqa: F401
 from pytest_pvemock.api import handlers
 from pytest_pvemock.schema.registry import get_registry
 from pytest_pvemock.transports.install import installed
