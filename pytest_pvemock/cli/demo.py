@@ -231,11 +231,17 @@ class Demo:
         if not managed:
             self.say("  (no running HA-managed guest in this scenario)")
             return
-        guest = sorted(managed, key=lambda row: row["vmid"])[0]
+        master = crm_master(api)
+        # a guest away from the CRM master: when the master itself is lost, a new master is elected only after
+        # its lock expires and then fences and recovers in its first round, so 'fence' would not be seen.
+        # Without an answer from the API, the first node is the likely master (its CRM took the lock first).
+        avoid = master or min(row["node"] for row in managed)
+        guest = sorted(managed, key=lambda row: (row["node"] == avoid, row["vmid"]))[0]
         vmid, node = guest["vmid"], guest["node"]
+        where = f" (the CRM master is {master})" if master else ""
         self.say(
             f"  {cluster.name}: {guest['type']} {vmid} ({guest.get('name', '')}) is HA-managed, "
-            f"started on {node}. {node} loses power."
+            f"started on {node}{where}. {node} loses power."
         )
         self.call(f'cluster.set_node_online("{node}", False)   # then cluster.clock.advance({HA_STEP}), again')
 
@@ -258,7 +264,11 @@ class Demo:
         self.say(table(("CLOCK", "HASTATE", "NODE", "STATUS"), seen))
         _clock, hastate, now_on, status = seen[-1]
         if hastate == "started" and now_on != node and status == "running":
-            self.say(f"  {node} was fenced and {vmid} recovered: it runs on {now_on} again.")
+            self.say(
+                f"  The CRM master marks the lost node's services 'fence'. Once {node}'s HA lock has expired (its\n"
+                f"  watchdog has reset it by then) the master takes the lock, so {node} counts as fenced, and\n"
+                f"  recovers {vmid} on {now_on}: recovery, then started, within one round of the CRM."
+            )
         else:
             self.say(f"  {vmid} did not recover within {HA_LIMIT} s of cluster time.")
 
@@ -312,6 +322,14 @@ def ha_cluster_for(scenario: str, version: str | None) -> FakeCluster | None:
     if not cluster.ha_resources:
         cluster = build_cluster(HA_SCENARIO, version)
     return cluster if cluster.ha_provider is not None else None
+
+
+def crm_master(api: Api) -> str | None:
+    """The node whose CRM is the HA master (``/cluster/ha/status/manager_status``), or ``None`` when unknown."""
+    status = api.cluster.ha.status.manager_status.get()
+    manager = status.get("manager_status") if isinstance(status, dict) else None
+    master = manager.get("master_node") if isinstance(manager, dict) else None
+    return master if isinstance(master, str) else None
 
 
 def pick_guest(api: Api, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
