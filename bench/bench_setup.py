@@ -9,7 +9,7 @@
   (goal: <= 100 ms); with ``-X importtime``'s own figure, and for information what pytest loads at start-up
   (``pytest_pvemock.plugin``) and the first cluster of a session (schemas and scenario loaded cold).
 
-    python bench/bench_setup.py [--runs 15] [--setups 2000]
+    python bench/bench_setup.py [--runs 15] [--setups 2000] [--profile]
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="fresh processes per import figure (best of)")
     parser.add_argument("--setups", type=int, default=2000, help="fixture setups per figure")
+    parser.add_argument("--profile", action="store_true", help="then print a cProfile of the 10-guest fixture setup")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -147,6 +148,24 @@ def main() -> None:
     for name, value, unit, goal, met in rows:
         verdict = "" if met is None else (": met" if met else ": MISSED")
         print(f"{name:<56}  {value:>6.3f} {unit}  {goal}{verdict}")
+    if args.profile:
+        profile_setup(args.setups)
+
+
+def profile_setup(count: int) -> None:
+    import cProfile
+    import pstats
+
+    with tempfile.TemporaryDirectory() as folder:
+        ten = ten_guest_scenario(Path(folder))
+        fixture_setup(ten)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(count):
+            fixture_setup(ten)
+        profiler.disable()
+    print(f"\nprofile: {count} fixture setups, 3 nodes / 10 guests")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":
