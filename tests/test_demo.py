@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -50,11 +51,9 @@ def section(text, title):
 
 @pytest.fixture(scope="module")
 def default_output():
-    from io import StringIO
-
     from pytest_pvemock.cli.demo import Demo, build_cluster
 
-    out = StringIO()
+    out = io.StringIO()
     Demo(out).run(build_cluster("default", None), "default", None)
     return out.getvalue()
 
@@ -157,3 +156,21 @@ def test_the_pvemock_console_script_runs_the_demo():
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert UPID.search(done.stdout) and "TASK OK" in done.stdout
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_demo_headings_are_bold_on_a_terminal_unless_no_color(monkeypatch):
+    from pytest_pvemock.cli.demo import Demo
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    terminal = Terminal()
+    Demo(terminal).section("The cluster")
+    assert "\033[1m== The cluster ==\033[0m" in terminal.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = Terminal()
+    Demo(plain).section("The cluster")
+    assert plain.getvalue().strip() == "== The cluster =="
