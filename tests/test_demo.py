@@ -127,6 +127,19 @@ def test_demo_shows_ha_failover_when_the_cluster_runs_the_ha_manager(default_out
         assert last[1] == "started" and last[2] != first[2] and last[3] == "running"
 
 
+def test_demo_follows_an_ha_managed_guest_until_the_ha_manager_has_moved_it(capsys):
+    code, out, err = run_demo(capsys, "--scenario", "ha-three-node")
+    assert code == 0, err
+    part = section(out, "A migration, step by step")
+    target = re.search(r"move it to (\w+)\.", part).group(1)
+    rows = table_after(part, "CLOCK")
+    header = re.split(r"\s{2,}", next(line for line in part.splitlines() if "CLOCK" in line).strip())
+    last = dict(zip(header, rows[-1], strict=True))
+    assert last["TASK STATUS"] == "stopped" and last["EXITSTATUS"] == "OK"
+    assert last["NODE"] == target and last["LOCK"] == "-" and last["STATUS"] == "running"
+    assert last.get("HASTATE", "started") == "started"  # an HA request task ends before the guest moves
+
+
 def test_demo_on_another_scenario_and_version(capsys):
     code, out, _ = run_demo(capsys, "--scenario", "single-node", "--pve-version", "8.4")
     assert code == 0

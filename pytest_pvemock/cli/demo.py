@@ -178,6 +178,7 @@ class Demo:
             self.say("  (no stopped guest to start in this scenario)")
             return
         kind, vmid, node = guest["type"], guest["vmid"], guest["node"]
+        ha = "hastate" in guest
         self.say(f"  {kind} {vmid} ({guest.get('name', '')}) is stopped on {node}; start it.")
         self.call(f'upid = api.nodes("{node}").{kind}({vmid}).status.start.post()')
         upid = getattr(api.nodes(node), kind)(vmid).status.start.post()
@@ -185,8 +186,16 @@ class Demo:
         self.say(describe_upid(upid))
         self.say("  It runs until the clock moves: cluster.clock.advance(seconds), or cluster.clock.settle().")
         self.call(f'api.nodes("{node}").tasks(upid).status.get()   # then cluster.clock.advance(1), again')
-        rows = follow_task(api, cluster, node, upid, step=1, watch=lambda: (guest_row(api, vmid)["status"],))
-        self.say(table(("CLOCK", "TASK STATUS", "EXITSTATUS", f"{kind.upper()} {vmid}"), rows))
+
+        def state() -> tuple[Any, ...]:
+            row = guest_row(api, vmid)
+            return (row["status"], row.get("hastate")) if ha else (row["status"],)
+
+        rows = follow_task(api, cluster, node, upid, 1, state, done=lambda: state()[0] == "running")
+        headers = ("CLOCK", "TASK STATUS", "EXITSTATUS", f"{kind.upper()} {vmid}") + (("HASTATE",) if ha else ())
+        self.say(table(headers, rows))
+        if ha:
+            self.say("  HA manages this guest: the hastart task only asks the HA manager, which starts it.")
         self.call(f'api.nodes("{node}").tasks(upid).log.get()')
         self.say(log_lines(api, node, upid))
 
@@ -203,6 +212,7 @@ class Demo:
             self.say("  (needs a running guest and a second online node; this scenario has none)")
             return
         kind, vmid, source = guest["type"], guest["vmid"], guest["node"]
+        ha = "hastate" in guest
         target = targets[0]
         option = "online=1" if kind == "qemu" else "restart=1"
         self.say(f"  {kind} {vmid} ({guest.get('name', '')}) is running on {source}; move it to {target}.")
@@ -214,11 +224,25 @@ class Demo:
 
         def where() -> tuple[Any, ...]:
             row = guest_row(api, vmid)
-            return row["node"], row.get("lock"), row["status"]
+            found = (row["node"], row.get("lock"), row["status"])
+            return (*found, row.get("hastate")) if ha else found
 
-        rows = follow_task(api, cluster, source, upid, step=MIGRATION_STEP, watch=where)
-        self.say(table(("CLOCK", "TASK STATUS", "EXITSTATUS", "NODE", "LOCK", "STATUS"), rows))
-        self.say(f"  The guest holds the 'migrate' lock while the task runs; its node is {target} once it ends.")
+        def arrived() -> bool:
+            node, lock, _status, *hastate = where()
+            return node == target and not lock and hastate in ([], ["started"])
+
+        rows = follow_task(api, cluster, source, upid, MIGRATION_STEP, where, done=arrived)
+        headers = ("CLOCK", "TASK STATUS", "EXITSTATUS", "NODE", "LOCK", "STATUS") + (("HASTATE",) if ha else ())
+        self.say(table(headers, rows))
+        if not arrived():
+            self.say(f"  {vmid} did not reach {target} within {TASK_LIMIT} s of cluster time.")
+        elif ha:
+            self.say(
+                "  HA manages this guest: the hamigrate task only asks the HA manager; its CRM and LRM migrate it\n"
+                f"  in their next rounds (hastate migrate, then started on {target})."
+            )
+        else:
+            self.say(f"  The guest holds the 'migrate' lock while the task runs; its node is {target} once it ends.")
         self.call(f'api.nodes("{source}").tasks(upid).log.get()')
         self.say(log_lines(api, source, upid))
 
@@ -333,7 +357,8 @@ def crm_master(api: Api) -> str | None:
 
 
 def pick_guest(api: Api, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
-    rows = sorted(api.cluster.resources.get(type="vm"), key=lambda row: row["vmid"])
+    """The first guest (by vmid) that is ``wanted``, one that HA does not manage if there is such a one."""
+    rows = sorted(api.cluster.resources.get(type="vm"), key=lambda row: ("hastate" in row, row["vmid"]))
     return next((row for row in rows if wanted(row)), None)
 
 
@@ -342,15 +367,26 @@ def guest_row(api: Api, vmid: int) -> dict[str, Any]:
 
 
 def follow_task(
-    api: Api, cluster: FakeCluster, node: str, upid: str, step: int, watch: Callable[[], tuple[Any, ...]]
+    api: Api,
+    cluster: FakeCluster,
+    node: str,
+    upid: str,
+    step: int,
+    watch: Callable[[], tuple[Any, ...]],
+    done: Callable[[], bool],
 ) -> list[tuple[Any, ...]]:
-    """A row per look at the task (its status, exit status and ``watch()``), moving the clock ``step`` s each time."""
+    """A row per look at the task (its status, exit status and ``watch()``), moving the clock ``step`` s each time,
+    until the task has ended and ``done()`` (an HA request task ends before the HA manager acts on it; after the
+    task, only the looks where something changed get a row)."""
     start = cluster.clock.now()
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     while True:
         status = api.nodes(node).tasks(upid).status.get()
-        rows.append((f"t+{cluster.clock.now() - start}s", status["status"], status.get("exitstatus"), *watch()))
-        if status["status"] != "running" or cluster.clock.now() - start >= TASK_LIMIT:
+        row = (f"t+{cluster.clock.now() - start}s", status["status"], status.get("exitstatus"), *watch())
+        if status["status"] == "running" or not rows or rows[-1][1:] != row[1:]:
+            rows.append(row)
+        finished = status["status"] != "running" and done()
+        if finished or cluster.clock.now() - start >= TASK_LIMIT:
             return rows
         cluster.clock.advance(step)
 
