@@ -10,6 +10,9 @@ What the extension adds to the standard vocabulary (the generated schemas only u
 - ``x-pve-type``, ``x-pve-alias``, ``x-pve-key-alias``, ``x-pve-default-key``, ``x-pve-format``,
   ``x-pve-instance-types``, ``x-pve-format-description``: annotations used by the keywords above and by the
   parameter verifier; they assert nothing on their own.
+
+This validator is the reference and writes the reports; ``compiled_check.py`` compiles the same rules into a fast
+yes/no check that runs first (``Endpoint.validate_returns``), so a valid answer never reaches ``jsonschema``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,14 @@ from pytest_pvemock.schema.named_property_formats import VALIDATORS
 from pytest_pvemock.schema.parameters import perl_text
 from pytest_pvemock.schema.property_string import PropertyStringError, parse_property_string
 
-__all__ = ["PVEFormatChecker", "PVEValidator", "compile_validator", "describe_errors", "iter_errors"]
+__all__ = [
+    "PVEFormatChecker",
+    "PVEValidator",
+    "compile_validator",
+    "describe_errors",
+    "iter_errors",
+    "numeric_value",
+]
 
 
 class PVEFormatChecker(FormatChecker):
@@ -53,7 +63,8 @@ class PVEFormatChecker(FormatChecker):
         return True
 
 
-def _numeric(instance: object) -> float | None:
+def numeric_value(instance: object) -> float | None:
+    """The number ``minimum``/``maximum`` compare: a JSON number or numeric text as a float; ``None`` otherwise."""
     if isinstance(instance, bool):
         return None
     if isinstance(instance, (int, float)):
@@ -64,13 +75,13 @@ def _numeric(instance: object) -> float | None:
 
 
 def _minimum(validator: Any, minimum: float, instance: object, schema: dict[str, Any]) -> Iterator[ValidationError]:
-    value = _numeric(instance)
+    value = numeric_value(instance)
     if value is not None and value < minimum:
         yield ValidationError(f"{instance!r} is less than the minimum of {minimum!r}")
 
 
 def _maximum(validator: Any, maximum: float, instance: object, schema: dict[str, Any]) -> Iterator[ValidationError]:
-    value = _numeric(instance)
+    value = numeric_value(instance)
     if value is not None and value > maximum:
         yield ValidationError(f"{instance!r} is greater than the maximum of {maximum!r}")
 
