@@ -57,7 +57,20 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
 # Path values some methods need (PVE refuses to delete a pool that still has members).
 PATH_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/pools/{poolid}"): {"poolid": "empty"},
+    **{(method, "/cluster/ha/groups/{group}"): {"group": "surface-group"} for method in ("GET", "PUT", "DELETE")},
+    **{(method, "/cluster/ha/rules/{rule}"): {"rule": "surface-rule"} for method in ("GET", "PUT", "DELETE")},
 }
+# HA: vm:100 is an HA resource; PVE 8 has a group; PVE 9 has a rule, and a group only where groups are used
+# (PVE 9 refuses group methods once no group is left, and rule changes while one is).
+HA_GROUP = {"group": "surface-group", "nodes": "pve1,pve2"}
+HA_RULE = {"rule": "surface-rule", "type": "node-affinity", "resources": f"vm:{QEMU_VMID}", "nodes": "pve1"}
+EXTRA[("POST", "/cluster/ha/resources")] = {"sid": f"vm:{STOPPED_QEMU}"}
+EXTRA[("POST", "/cluster/ha/rules")] = {"nodes": "pve1", "resources": f"vm:{QEMU_VMID}"}
+
+
+def prepare_ha(cluster: FakeCluster, template: str) -> None:
+    if template.startswith("/cluster/ha/groups") and cluster.version_at_least(9):
+        cluster.ha.set_groups([dict(HA_GROUP)])
 
 
 class SurfaceRig:
@@ -71,6 +84,11 @@ class SurfaceRig:
         access_control(cluster).groups["admins"] = Group("admins", "surface test group")
         access_control(cluster).add_role("SurfaceRole", ["VM.Audit"])
         cluster.add_pool("empty")
+        cluster.ha.add_resource(f"vm:{QEMU_VMID}")
+        if cluster.version_at_least(9):
+            cluster.ha.set_rules([dict(HA_RULE)])
+        else:
+            cluster.ha.set_groups([dict(HA_GROUP)])
         self.prepared = cluster
         self.registry = PveApi(cluster).registry
         api = PveApi(cluster)
@@ -209,6 +227,7 @@ def _text(value: Any) -> Any:
 def call(rig: SurfaceRig, method: str, template: str) -> tuple[ApiResponse, Any, FakeCluster]:
     """Send one valid request for ``method template`` to a fresh copy of the prepared cluster."""
     cluster, api = rig.fresh()
+    prepare_ha(cluster, template)
     rig.create_parents(cluster, api, method, template)
     path, params = rig.valid_params(cluster, method, template)
     response = api.handle(rig.request(method, path, params))

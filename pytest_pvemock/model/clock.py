@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 DEFAULT_EPOCH = 1789378073
 
 TASK_MODES = ("instant", "manual")
+#: Ticks :meth:`Clock.settle` may add while a ticker is busy (60 HA rounds: 10 minutes).
+SETTLE_TICKS = 60
 
 
 @dataclass(order=True)
@@ -24,6 +26,16 @@ class _Scheduled:
     seq: int
     action: Callable[[], None] = field(compare=False)
     cancelled: bool = field(default=False, compare=False)
+
+
+@dataclass
+class _Ticker:
+    """An action run at every multiple of ``period`` the clock passes (PVE's daemon rounds)."""
+
+    period: int
+    action: Callable[[int], None]
+    busy: Callable[[], bool] | None
+    next: int
 
 
 class Clock:
@@ -36,6 +48,7 @@ class Clock:
         self.task_mode = task_mode
         self._queue: list[_Scheduled] = []
         self._seq = itertools.count()
+        self._tickers: list[_Ticker] = []
 
     @property
     def instant(self) -> bool:
@@ -49,6 +62,14 @@ class Clock:
         entry = _Scheduled(max(int(when), self._now), next(self._seq), action)
         heapq.heappush(self._queue, entry)
         return entry
+
+    def every(self, period: int, action: Callable[[int], None], busy: Callable[[], bool] | None = None) -> None:
+        """Run ``action(moment)`` at every multiple of ``period`` seconds that the clock passes.
+
+        Tickers are not pending work: :meth:`settle` runs them as time passes, and goes on from tick to tick
+        (at most ``SETTLE_TICKS``) while one's ``busy()`` says it still has work to do.
+        """
+        self._tickers.append(_Ticker(int(period), action, busy, (self._now // period + 1) * period))
 
     def pending(self) -> int:
         return sum(1 for entry in self._queue if not entry.cancelled)
@@ -64,10 +85,16 @@ class Clock:
 
     def settle(self, limit: int = 10_000) -> int:
         """Move time forward until nothing is pending (actions may schedule more; ``limit`` stops runaways)."""
+        busy_ticks = 0
         for _ in range(limit):
             entry = self._next_live()
             if entry is None:
-                return self._now
+                busy = [t for t in self._tickers if t.busy is not None and t.busy()]
+                if not busy or busy_ticks >= SETTLE_TICKS:
+                    return self._now
+                busy_ticks += 1
+                self._run_until(min(t.next for t in busy))
+                continue
             self._run_until(entry.when)
         raise RuntimeError(f"clock did not settle after {limit} scheduled actions")
 
@@ -79,8 +106,16 @@ class Clock:
     def _run_until(self, target: int) -> None:
         while True:
             entry = self._next_live()
-            if entry is None or entry.when > target:
+            tick = min((t.next for t in self._tickers), default=None)
+            if entry is not None and entry.when <= target and (tick is None or entry.when <= tick):
+                heapq.heappop(self._queue)
+                self._now = max(self._now, entry.when)
+                entry.action()
+                continue
+            if tick is None or tick > target:
                 return
-            heapq.heappop(self._queue)
-            self._now = max(self._now, entry.when)
-            entry.action()
+            self._now = max(self._now, tick)
+            for ticker in self._tickers:
+                if ticker.next <= tick:
+                    ticker.next += ticker.period
+                    ticker.action(tick)

@@ -27,6 +27,7 @@ from pytest_pvemock.model.guest_config import (
     new_qemu_config,
 )
 from pytest_pvemock.model.guests import Container, Guest, QemuVM
+from pytest_pvemock.model.ha.cluster_host import ClusterHA
 from pytest_pvemock.model.key_order import KeyOrder
 from pytest_pvemock.model.nodes import Node
 from pytest_pvemock.model.pools import Pool
@@ -87,10 +88,9 @@ class FakeCluster:
         self.tasks = TaskRegistry(self.clock, self._process_ids)
         self.faults: list[FaultRule] = []
         self.key_order = KeyOrder(seed, shuffle_keys)
-        self.ha_provider: HaStatusProvider | None = None
-        self.ha_resources: list[dict[str, Any]] = []
-        self.ha_groups: list[dict[str, Any]] = []
-        self.ha_rules: list[dict[str, Any]] = []
+        #: The HA manager (``pve-ha-manager`` on the cluster clock); see :class:`~.ha.cluster_host.ClusterHA`.
+        self.ha = ClusterHA(self)
+        self.ha_provider: HaStatusProvider | None = self.ha
         self.scenario_name: str | None = None
         self._nodes: dict[str, Node] = {}
         self._guests: dict[int, Guest] = {}
@@ -159,6 +159,52 @@ class FakeCluster:
     def version_at_least(self, major: int) -> bool:
         return int(self.version.split(".")[0]) >= major
 
+    # ---- high availability -------------------------------------------------------------------------------------
+
+    @property
+    def ha_resources(self) -> list[dict[str, Any]]:
+        """The HA resources as scenarios write them: ``[{"sid": "vm:100", "state": "started", ...}]``."""
+        return [{"sid": sid, **(self.ha.resource(sid) or {})} for sid in self.ha.service_config]
+
+    @ha_resources.setter
+    def ha_resources(self, resources: list[dict[str, Any]]) -> None:
+        self.ha.load(resources, self.ha.groups, self.ha.rules)
+
+    @property
+    def ha_groups(self) -> list[dict[str, Any]]:
+        """HA groups (PVE 8): ``[{"group": "g1", "nodes": "pve1,pve2:2", "restricted": 1}]``."""
+        return [{k: v for k, v in entry.items() if k != "type"} for entry in self.ha.group_entries()]
+
+    @ha_groups.setter
+    def ha_groups(self, groups: list[dict[str, Any]]) -> None:
+        self.ha.set_groups([dict(group) for group in groups])
+
+    @property
+    def ha_rules(self) -> list[dict[str, Any]]:
+        """HA rules (PVE 9): ``[{"rule": "r1", "type": "node-affinity", "resources": "vm:100", "nodes": "pve1"}]``."""
+        return self.ha.rule_entries()
+
+    @ha_rules.setter
+    def ha_rules(self, rules: list[dict[str, Any]]) -> None:
+        self.ha.set_rules([dict(rule) for rule in rules])
+
+    def is_primary(self, vmid: int | str, node: str) -> bool:
+        """Is guest ``vmid`` primary on ``node``: running there and, if HA manages it, HA state ``started``
+        there? False in every transitional HA state (migrate, relocate, fence, recovery, freeze, request_*,
+        error) and for a guest on a node that lost power or network. A guest HA does not manage is primary
+        wherever it runs."""
+        guest = self.guest(vmid)
+        if guest is None:
+            return False
+        return self.ha.is_primary(guest, node)
+
+    def primary_node(self, vmid: int | str) -> str | None:
+        """The node on which guest ``vmid`` is primary (see :meth:`is_primary`), or ``None``."""
+        guest = self.guest(vmid)
+        if guest is None:
+            return None
+        return guest.node if self.ha.is_primary(guest, guest.node) else None
+
     # ---- quorum and reachability -------------------------------------------------------------------------------
 
     @property
@@ -204,6 +250,7 @@ class FakeCluster:
         nodeid = max((node.nodeid for node in self._nodes.values()), default=0) + 1
         node = Node.build(name, nodeid, self.seed, self.clock.now(), **options)
         node._on_change = self.revision.touch
+        node._cluster = self
         self._nodes[name] = node
         self.revision.touch()
         return node
@@ -216,14 +263,9 @@ class FakeCluster:
         self.revision.touch()
 
     def set_node_online(self, name: str, online: bool = True) -> None:
-        node = self._need_node(name)
-        if online:
-            node.go_online(self.clock.now())
-        else:
-            node.go_offline()
-            for guest in self.guests_on(name):
-                if guest.running:
-                    guest._halt()
+        """Power ``name`` on or off (off: its guests stop at once; HA fences and recovers them)."""
+        self._need_node(name)
+        self.ha.set_power(name, online)
 
     def _need_node(self, name: str) -> Node:
         node = self._nodes.get(name)

@@ -364,11 +364,14 @@ class Guest(Watched):
             return ha_task
         return self._start_task("start", authid, work=lambda task: self._do_start(task, skiplock))
 
-    def _ha_request(self, state: str, authid: str) -> Task | None:
-        """An HA-managed guest's start/stop goes through the HA manager (an ``hastart``/``hastop`` task)."""
+    def _ha_request(self, state: str, authid: str, timeout: int | None = None) -> Task | None:
+        """An HA-managed guest's start/stop goes through the HA manager (an ``hastart``/``hastop`` task);
+        ``timeout`` is a shutdown's (PVE asks HA to ``stop <sid> <timeout>``; a stop is ``stop <sid> 0``)."""
         provider = self._cluster.ha_provider
         request = getattr(provider, "request_guest_state", None)
-        return request(self, state, authid) if request is not None else None
+        if request is None:
+            return None
+        return request(self, state, authid) if timeout is None else request(self, state, authid, timeout=timeout)
 
     def _do_start(self, task: Task, skiplock: bool) -> None:
         raise NotImplementedError
@@ -387,9 +390,11 @@ class Guest(Watched):
             self.check_lock()
         self._halt()
 
-    def shutdown(self, authid: str = "root@pam", skiplock: bool = False, force_stop: bool = False) -> Task:
+    def shutdown(
+        self, authid: str = "root@pam", skiplock: bool = False, force_stop: bool = False, timeout: int | None = None
+    ) -> Task:
         self._prepare_write()
-        ha_task = self._ha_request("stopped", authid)
+        ha_task = self._ha_request("stopped", authid, timeout=60 if timeout is None else timeout)
         if ha_task is not None:
             return ha_task
         return self._start_task("shutdown", authid, work=lambda task: self._do_stop(skiplock))
@@ -440,6 +445,10 @@ class Guest(Watched):
         self.check_lock()
         if self.running and not (online or restart):
             raise PVEError(self._offline_migration_error())
+        request = getattr(self._cluster.ha_provider, "request_guest_migration", None)
+        ha_task = request(self, target, authid) if request is not None else None
+        if ha_task is not None:
+            return ha_task
         if not self._cluster.node(target).online:
             raise PVEError(f"target node '{target}' is not online")
         source = self.node
@@ -683,10 +692,12 @@ class QemuVM(Guest):
             raise PVEError(f"VM {self.vmid} already running")
         self._boot()
 
-    def shutdown(self, authid: str = "root@pam", skiplock: bool = False, force_stop: bool = False) -> Task:
-        if self.run_state == "paused":
+    def shutdown(
+        self, authid: str = "root@pam", skiplock: bool = False, force_stop: bool = False, timeout: int | None = None
+    ) -> Task:
+        if self.run_state == "paused" and not force_stop:
             raise PVEError("VM is paused - cannot shutdown")
-        return super().shutdown(authid, skiplock, force_stop)
+        return super().shutdown(authid, skiplock, force_stop, timeout)
 
     def reboot(self, authid: str = "root@pam") -> Task:
         if self.run_state == "paused":
@@ -925,11 +936,13 @@ class Container(Guest):
             raise self._not_running_error()
         return super().stop(authid, skiplock)
 
-    def shutdown(self, authid: str = "root@pam", skiplock: bool = False, force_stop: bool = False) -> Task:
+    def shutdown(
+        self, authid: str = "root@pam", skiplock: bool = False, force_stop: bool = False, timeout: int | None = None
+    ) -> Task:
         self._prepare_write()
         if not self.running:
             raise self._not_running_error()
-        return super().shutdown(authid, skiplock, force_stop)
+        return super().shutdown(authid, skiplock, force_stop, timeout)
 
     def _offline_migration_error(self) -> str:
         return "can't migrate running container without --online or --restart"

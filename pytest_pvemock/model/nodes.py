@@ -97,6 +97,47 @@ class Node(Watched):
     def cpu_model(self) -> str:
         return CPU_MODELS.get(self.maxcpu, "AMD EPYC 7302P 16-Core Processor")
 
+    # ---- events a test makes happen (they go through the cluster, so HA sees them) --------------------------
+
+    def _ha(self) -> Any:
+        cluster = self.__dict__.get("_cluster")
+        if cluster is None:
+            raise RuntimeError(f"node '{self.name}' is not part of a cluster")
+        return cluster.ha
+
+    def power_off(self) -> None:
+        """Pull the plug: guests die at once; HA fences the node (~60 s) and recovers its services."""
+        self._ha().set_power(self.name, False)
+
+    def power_on(self) -> None:
+        self._ha().set_power(self.name, True)
+
+    def cut_network(self) -> None:
+        """The node leaves the cluster network but keeps running until its HA watchdog fences it."""
+        self._ha().set_network(self.name, False)
+
+    def restore_network(self) -> None:
+        self._ha().set_network(self.name, True)
+
+    def reboot(self) -> None:
+        """A clean reboot: HA applies the datacenter's ``shutdown_policy`` first (``cluster.ha.shutdown_policy``)."""
+        self._ha().shutdown_node(self.name, reboot=True)
+
+    def shutdown(self) -> None:
+        """A clean shutdown (the node stays off until :meth:`power_on`), after the HA ``shutdown_policy``."""
+        self._ha().shutdown_node(self.name)
+
+    def restart_lrm(self) -> None:
+        """``systemctl restart pve-ha-lrm``."""
+        self._ha().restart_lrm(self.name)
+
+    def enable_maintenance(self) -> None:
+        """``ha-manager crm-command node-maintenance enable``: HA services move away, the node stays up."""
+        self._ha().enable_maintenance(self.name)
+
+    def disable_maintenance(self) -> None:
+        self._ha().disable_maintenance(self.name)
+
     def go_offline(self) -> None:
         self.online = False
 

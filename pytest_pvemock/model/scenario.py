@@ -242,11 +242,13 @@ def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster
     if "ha" in top:
         ha = reader.mapping(top["ha"], "'ha'", HA_KEYS, top)
         # plain copies: the parsed tree is shared by every cluster built from the same text
-        cluster.ha_resources = [_plain(item) for item in reader.sequence(ha.get("resources"), "resources", ha)]
-        cluster.ha_groups = [_plain(item) for item in reader.sequence(ha.get("groups"), "groups", ha)]
-        cluster.ha_rules = [_plain(item) for item in reader.sequence(ha.get("rules"), "rules", ha)]
         for resource in reader.sequence(ha.get("resources"), "resources", ha):
             _check_ha_resource(reader, cluster, resource)
+        cluster.ha.load(
+            [_plain(item) for item in reader.sequence(ha.get("resources"), "resources", ha)],
+            [_plain(item) for item in reader.sequence(ha.get("groups"), "groups", ha)],
+            [_plain(item) for item in reader.sequence(ha.get("rules"), "rules", ha)],
+        )
     return cluster
 
 

@@ -191,7 +191,9 @@ def _register(kind: str) -> None:
     action("stop", lambda guest, ctx: guest.stop(ctx.principal.authid, skiplock=_flag(ctx, "skiplock")))
     action(
         "shutdown",
-        lambda guest, ctx: guest.shutdown(ctx.principal.authid, force_stop=_flag(ctx, "forceStop")),
+        lambda guest, ctx: guest.shutdown(
+            ctx.principal.authid, force_stop=_flag(ctx, "forceStop"), timeout=ctx.params.get("timeout")
+        ),
     )
     action("reboot", lambda guest, ctx: guest.reboot(ctx.principal.authid))
     action("suspend", lambda guest, ctx: guest.suspend(ctx.principal.authid, skiplock=_flag(ctx, "skiplock")))
