@@ -452,6 +452,8 @@ class ClusterHA(HAFiles):
                 return True
             if state == "started" and cfg.get("state") in ("stopped", "disabled"):
                 return True
+            if state == "started" and self._node_up(sd.get("node")) and not self.guest_running(sd.get("node"), sid):
+                return True  # the LRM is still starting it (or retrying a failed start)
             if state == "stopped" and cfg.get("state") == "started":
                 return True
         return False
