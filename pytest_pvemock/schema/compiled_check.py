@@ -24,6 +24,7 @@ bounded set per schema): node names, storage ids and guest configs repeat from o
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -52,6 +53,24 @@ _HANDLED = {
 
 class Unsupported(Exception):
     """The schema uses something this module does not reproduce exactly."""
+
+
+class _Range:
+    """returns.py's minimum/maximum for a JSON number (``int`` or ``float``): ``float(value)`` within bounds.
+
+    Callable like any check; the object and array loops read the bounds themselves, saving a call per number.
+    Missing bounds are infinite (no number, not even NaN, compares beyond them, as with no bound at all).
+    """
+
+    __slots__ = ("high", "low")
+
+    def __init__(self, low: float = -math.inf, high: float = math.inf) -> None:
+        self.low = low
+        self.high = high
+
+    def __call__(self, value: Any) -> bool:
+        number = float(value)
+        return not (number < self.low or number > self.high)
 
 
 class _Node:
@@ -117,6 +136,10 @@ def _all_of(verdicts: list[Any]) -> Any:
     if any(v is False for v in verdicts):
         return False
     checks = [v for v in verdicts if v is not True]
+    ranges = [v for v in checks if type(v) is _Range]
+    if len(ranges) > 1:  # both bounds must hold: the stricter of each
+        merged = _Range(max(r.low for r in ranges), min(r.high for r in ranges))
+        checks = [v for v in checks if type(v) is not _Range] + [merged]
     if not checks:
         return True
     if len(checks) == 1:
@@ -206,14 +229,14 @@ class _Compiler:
     def _minimum(self, minimum: Any, schema: dict[str, Any]) -> dict[type, Any]:
         _check_bound(minimum)
         return _bound(
-            lambda value: not float(value) < minimum,
+            _Range(low=minimum),
             lambda value: (number := numeric_value(value)) is None or not number < minimum,
         )
 
     def _maximum(self, maximum: Any, schema: dict[str, Any]) -> dict[type, Any]:
         _check_bound(maximum)
         return _bound(
-            lambda value: not float(value) > maximum,
+            _Range(high=maximum),
             lambda value: (number := numeric_value(value)) is None or not number > maximum,
         )
 
@@ -309,7 +332,11 @@ class _Compiler:
                 verdict = table.get(type(item))
                 if verdict is True:
                     continue
-                if verdict is None:
+                if type(verdict) is _Range:
+                    number = float(item)
+                    if number < verdict.low or number > verdict.high:
+                        return False
+                elif verdict is None:
                     if not generics[key](item):
                         return False
                 elif verdict is False or not verdict(item):
