@@ -207,3 +207,12 @@ def test_pve8_groups_and_null_answers(pve_cluster, pve_api):
     assert rows[2]["status"].startswith("pve1 (active, Mon Sep 14")  # no watchdog text before ha-manager 5.1.3
     assert "failback" not in next(row for row in rows if row["id"] == "service:vm:101")
     assert error_of(lambda: pve_api.cluster.ha.rules.get()).status_code == 501
+
+
+def test_destroying_an_ha_guest_needs_purge_and_removes_the_resource(pve_api):
+    refused = error_of(lambda: pve_api.nodes("pve3").qemu(103).delete())
+    assert "unable to remove VM 103 - used in HA resources and purge parameter not set." in str(refused)
+    upid = pve_api.nodes("pve3").qemu(103).delete(purge=1)
+    log = [line["t"] for line in pve_api.nodes("pve3").tasks(upid).log.get()]
+    assert "NOTE: removed VM 103 from HA resource configuration." in log
+    assert "vm:103" not in [row["sid"] for row in pve_api.cluster.ha.resources.get()]

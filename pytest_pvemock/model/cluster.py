@@ -6,6 +6,20 @@
     cluster.node("pve2").go_offline()
     cluster.inject_error("POST", "/nodes/{node}/qemu/{vmid}/status/start", 500, "boom")
 
+High availability (``cluster.ha``, :class:`~pytest_pvemock.model.ha.cluster_host.ClusterHA`) runs PVE's HA
+manager on the clock, one round every 10 s of cluster time; dormant until a resource exists:
+
+    cluster.ha.add_resource("vm:100", state="started", max_restart=1, max_relocate=1)  # or ha_resources=[...]
+    cluster.node("pve1").power_off()           # also power_on, cut_network, restore_network, reboot,
+    cluster.clock.advance(70)                  # shutdown, restart_lrm, enable/disable_maintenance
+    cluster.guest(100).hastate                 # 'fence'; after ~120 s 'started' on another node
+    cluster.is_primary(100, "pve2")            # running there with HA state 'started'
+    cluster.primary_node(100)                  # the node where it is primary, or None
+    cluster.ha.migrate("vm:100", "pve3")       # relocate, stop, set_state, fail_starts, fail_migrations,
+    cluster.ha.shutdown_policy = "migrate"     # set_error, enable_chaos(seed), log, manager_status
+
+In task mode ``instant`` HA requests settle at once (no clock movement); node failures need ``clock.advance``.
+
 Everything the API answers is computed from this object, so every view agrees with every other one.
 """
 

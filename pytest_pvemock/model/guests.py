@@ -512,9 +512,22 @@ class Guest(Watched):
         self._prepare_write()
         if not skiplock:
             self.check_lock()
+        ha = self._cluster.ha
+        sid = ha.sid(self)
+        if sid in ha.service_config and not purge:
+            raise PVEError(
+                f"unable to remove {self.noun} {self.vmid} - used in HA resources and purge parameter not set."
+            )
         if self.running:
             raise PVEError(self._running_destroy_error())
-        return self._start_task("destroy", authid, work=lambda task: self._cluster.unregister_guest(self.vmid))
+
+        def destroy(task: Task) -> None:
+            self._cluster.unregister_guest(self.vmid)
+            if sid in ha.service_config:
+                ha.remove_resource(sid)
+                task.log.append(f"NOTE: removed {self.noun} {self.vmid} from HA resource configuration.")
+
+        return self._start_task("destroy", authid, work=destroy)
 
     def _running_destroy_error(self) -> str:
         raise NotImplementedError
