@@ -266,6 +266,7 @@ class FakeCluster:
         node._on_change = self.revision.touch
         node._cluster = self
         self._nodes[name] = node
+        self.ha.node_added(name)
         self.revision.touch()
         return node
 
@@ -274,6 +275,7 @@ class FakeCluster:
         if guests:
             raise PVEError(f"cannot remove node '{name}': guests {guests} are still on it")
         self._nodes.pop(name, None)
+        self.ha.node_removed(name)
         self.revision.touch()
 
     def set_node_online(self, name: str, online: bool = True) -> None:

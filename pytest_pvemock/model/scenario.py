@@ -62,7 +62,7 @@ GUEST_KEYS = {
 SNAPSHOT_KEYS = {"name", "description", "vmstate"}
 USER_KEYS = {"userid", "password", "enable", "expire", "groups", "comment", "email", "firstname", "lastname", "tokens"}
 TOKEN_KEYS = {"tokenid", "secret", "privsep", "expire", "comment"}
-HA_KEYS = {"resources", "groups", "rules"}
+HA_KEYS = {"resources", "groups", "rules", "shutdown_policy"}
 TOP_KEYS = {"cluster", "nodes", "storage", "pools", "guests", "users", "ha", "description"}
 
 
@@ -244,6 +244,8 @@ def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster
         # plain copies: the parsed tree is shared by every cluster built from the same text
         for resource in reader.sequence(ha.get("resources"), "resources", ha):
             _check_ha_resource(reader, cluster, resource)
+        if "shutdown_policy" in ha:
+            _attempt(reader, ha, lambda: setattr(cluster.ha, "shutdown_policy", str(ha["shutdown_policy"])))
         cluster.ha.load(
             [_plain(item) for item in reader.sequence(ha.get("resources"), "resources", ha)],
             [_plain(item) for item in reader.sequence(ha.get("groups"), "groups", ha)],

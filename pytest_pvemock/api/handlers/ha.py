@@ -388,7 +388,7 @@ def _resources_for_status(ha: ClusterHA) -> dict[str, dict[str, Any]]:
 def status_current(ctx: HandlerContext) -> list[dict[str, Any]]:
     ha = _ha(ctx)
     crs = (ha.datacenter.get("crs") or {}).get("ha", "basic")
-    return ha_status_current(
+    rows = ha_status_current(
         node=_answering_node(ctx),
         quorate=ctx.cluster.quorate,
         manager_status=ha.manager_status,
@@ -399,6 +399,10 @@ def status_current(ctx: HandlerContext) -> list[dict[str, Any]]:
         fencing_row=ctx.cluster.version_at_least(9),
         failback_field=ctx.cluster.version_at_least(9),
     )
+    for row in rows:
+        if row.get("node") is None:  # a resource whose guest is gone
+            row["node"] = ""
+    return rows
 
 
 @handles("GET", "/cluster/ha/status/manager_status")

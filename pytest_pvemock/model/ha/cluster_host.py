@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import PVEError
 from .chaos import HAChaos
-from .environment import HAConfigError
+from .environment import DaemonEnv, HAConfigError
 from .ha_files import HAFiles
 from .rules import parse_section_config, section_config_text
 from .service_requests import check_service_state, request_move, request_state, request_stop
 from .simulator import format_log_line
-from .stack import HAStack
+from .stack import HAStack, NodeDaemons
 from .status import guest_ha_status, guest_hastate, is_ha_managed, is_primary, node_hastate, sid_of
 
 if TYPE_CHECKING:
@@ -93,6 +93,24 @@ class ClusterHA(HAFiles):
         if not self._ticking:
             self._ticking = True
             self.cluster.clock.every(ROUND_SECONDS, self._tick, busy=self.busy)
+
+    def node_added(self, name: str) -> None:
+        """A node joined: it runs a CRM and an LRM like the others (once HA runs)."""
+        node = self.cluster.node(name)
+        self.power[name] = bool(node and node.online)
+        self.network[name] = True
+        if self.stack is not None and name not in self.stack.nodes:
+            self.stack.nodes[name] = NodeDaemons(name, DaemonEnv(self, name, "crm", 0), DaemonEnv(self, name, "lrm", 0))
+            self.stack.sync_clocks()
+            if self.power[name]:
+                self.stack.start_daemons(name)
+
+    def node_removed(self, name: str) -> None:
+        if self.stack is not None and name in self.stack.nodes:
+            self.stack.kill_daemons(name)
+            del self.stack.nodes[name]
+        self.power.pop(name, None)
+        self.network.pop(name, None)
 
     def _touch(self) -> None:
         self.revision += 1
