@@ -22,13 +22,13 @@ really connects, unless other hosts are refused. Sessions made before the patch 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
+from pytest_pvemock.transports.patching import MethodPatch
 from pytest_pvemock.transports.routing import HOSTS, Dispatcher, dispatcher_for
 
 PVESH_USER = "root@pam"
@@ -38,10 +38,6 @@ COMMANDS = {"get": "GET", "create": "POST", "set": "PUT", "delete": "DELETE"}
 # pvesh's own options, consumed by its formatter and never sent to the API (value-taking ones first).
 _OUTPUT_OPTIONS_WITH_VALUE = {"output-format"}
 _OUTPUT_FLAGS = {"noborder", "noheader", "human-readable", "quiet"}
-
-_lock = threading.Lock()
-_installs = 0
-_originals: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -252,6 +248,14 @@ def _is_pvesh(cmd: Sequence[str]) -> bool:
 # -- installing --------------------------------------------------------------------------------------------
 
 
+def _init_and_hook(self: Any, *args: Any, **kwargs: Any) -> None:
+    _INIT.original(self, *args, **kwargs)
+    _hook_session(self)
+
+
+_INIT = MethodPatch("proxmoxer.backends.command_base.CommandBaseSession.__init__", _init_and_hook)
+
+
 def install() -> None:
     """Hook every proxmoxer command session made from now on (once; match each call with :func:`uninstall`).
 
@@ -259,35 +263,13 @@ def install() -> None:
     sessions, so no backend module (nor paramiko) has to be imported to patch it. Sessions made while the hook
     is in place keep answering fake hosts; for any other host they run the real command.
     """
-    global _installs
-    from proxmoxer.backends.command_base import CommandBaseSession
-
-    with _lock:
-        _installs += 1
-        if _installs > 1:
-            return
-        original = CommandBaseSession.__dict__["__init__"]
-        _originals["__init__"] = original
-
-        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-            original(self, *args, **kwargs)
-            _hook_session(self)
-
-        CommandBaseSession.__init__ = __init__
+    _INIT.install()
 
 
 def uninstall() -> None:
     """Undo one :func:`install`; the last one puts proxmoxer's own ``__init__`` back."""
-    global _installs
-    from proxmoxer.backends.command_base import CommandBaseSession
-
-    with _lock:
-        if _installs == 0:
-            return
-        _installs -= 1
-        if _installs == 0:
-            CommandBaseSession.__init__ = _originals.pop("__init__")
+    _INIT.uninstall()
 
 
 def is_installed() -> bool:
-    return _installs > 0
+    return _INIT.installed
