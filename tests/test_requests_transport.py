@@ -13,7 +13,7 @@ from requests.adapters import HTTPAdapter
 from pytest_pvemock import mock
 from pytest_pvemock.api.messages import ApiResponse
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.transports import requests_patch
+from pytest_pvemock.transports.in_process import request_body
 from pytest_pvemock.transports.install import installed
 from pytest_pvemock.transports.routing import UnmatchedHostError, routed
 
@@ -133,9 +133,9 @@ def test_set_cookie_reaches_the_session_jar():
 
 
 def test_request_bodies_of_every_kind_arrive_as_bytes():
-    assert requests_patch.request_body(None) == b""
-    assert requests_patch.request_body("a=1") == b"a=1"
-    assert requests_patch.request_body(iter([b"a=", "1"])) == b"a=1"
+    assert request_body(None) == b""
+    assert request_body("a=1") == b"a=1"
+    assert request_body(iter([b"a=", "1"])) == b"a=1"
 
 
 def _root_session(cluster) -> requests.Session:

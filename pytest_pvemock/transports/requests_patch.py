@@ -22,10 +22,8 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
-from pytest_pvemock.transports.routing import dispatcher_for
-
-_DEFAULT_PORTS = {"https": 443, "http": 80}
-_original_send: Any = None
+from pytest_pvemock.transports.in_process import api_request, dispatcher_at
+from pytest_pvemock.transports.patching import MethodPatch
 
 
 class _OriginalResponse:
@@ -50,30 +48,10 @@ class InProcessBody(io.BytesIO):
             yield chunk
 
 
-def request_body(body: Any) -> bytes:
-    """The bytes of a prepared request's body (bytes, text, a file or an iterable of chunks)."""
-    if body is None:
-        return b""
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode()
-    if hasattr(body, "read"):
-        data = body.read()
-        return data.encode() if isinstance(data, str) else data
-    return b"".join(chunk.encode() if isinstance(chunk, str) else bytes(chunk) for chunk in body)
-
-
 def to_api_request(request: PreparedRequest) -> ApiRequest:
-    parts = urlsplit(request.url or "")
-    return ApiRequest(
-        method=request.method or "GET",
-        path=parts.path or "/",
-        query=parts.query,
-        headers=dict(request.headers.lower_items()),  # a plain dict: the API looks headers up several times
-        body=request_body(request.body),
-        host=parts.hostname or "",
-    )
+    url = request.url or ""
+    headers = dict(request.headers.lower_items())
+    return api_request(request.method or "GET", url, headers, request.body, urlsplit(url).hostname or "")
 
 
 def to_response(adapter: HTTPAdapter, request: PreparedRequest, answer: ApiResponse) -> Response:
@@ -105,25 +83,25 @@ def _send(
     proxies: Any = None,
 ) -> Response:
     parts = urlsplit(request.url or "")
-    dispatcher = dispatcher_for(parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme))
+    dispatcher = dispatcher_at(parts.scheme, parts.hostname or "", parts.port)
     if dispatcher is None:
-        original = _original_send or HTTPAdapter.send
-        return original(self, request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+        return _SEND.original(self, request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
     return to_response(self, request, dispatcher(to_api_request(request)))
+
+
+_SEND = MethodPatch("requests.adapters.HTTPAdapter.send", _send)
 
 
 def install() -> None:
     """Patch ``HTTPAdapter.send`` (once; installing twice is a no-op)."""
-    global _original_send
-    if _original_send is None:
-        _original_send = HTTPAdapter.send
-        HTTPAdapter.send = _send  # type: ignore[method-assign]
+    if not _SEND.installed:
+        _SEND.install()
 
 
 def uninstall() -> None:
     """Restore the original ``HTTPAdapter.send``."""
-    global _original_send
-    if _original_send is not None:
-        if HTTPAdapter.send is _send:
-            HTTPAdapter.send = _original_send  # type: ignore[method-assign]
-        _original_send = None
+    _SEND.uninstall()
+
+
+def is_installed() -> bool:
+    return _SEND.installed
