@@ -13,61 +13,41 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import threading
 from types import SimpleNamespace
 from typing import Any
 
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
-from pytest_pvemock.transports.routing import UnmatchedHostError, dispatcher_for
-
-_lock = threading.Lock()
-_installs = 0
-_originals: dict[str, Any] = {}
-
-
-def install() -> None:
-    """Patch ``ClientSession._request`` (once; each call must be matched by :func:`uninstall`)."""
-    global _installs
-    import aiohttp
-
-    with _lock:
-        _installs += 1
-        if _installs == 1:
-            _originals["_request"] = aiohttp.ClientSession._request
-            aiohttp.ClientSession._request = _request  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    """Undo one :func:`install`; the last one puts aiohttp's own method back."""
-    global _installs
-    import aiohttp
-
-    with _lock:
-        if _installs == 0:
-            return
-        _installs -= 1
-        if _installs == 0:
-            aiohttp.ClientSession._request = _originals.pop("_request")  # type: ignore[method-assign]
-
-
-def is_installed() -> bool:
-    return _installs > 0
+from pytest_pvemock.transports.in_process import dispatcher_at
+from pytest_pvemock.transports.patching import MethodPatch
 
 
 async def _request(self: Any, method: str, str_or_url: Any, **kwargs: Any) -> Any:
     import aiohttp
 
     url = self._build_url(str_or_url)
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        dispatcher = dispatcher_for(url.host or "", port)
-    except UnmatchedHostError as refused:
-        raise aiohttp.ClientConnectionError(str(refused)) from refused
+    dispatcher = dispatcher_at(url.scheme, url.host or "", url.port, aiohttp.ClientConnectionError)
     if dispatcher is None:
-        return await _originals["_request"](self, method, str_or_url, **kwargs)
+        return await _REQUEST.original(self, method, str_or_url, **kwargs)
     if self.closed:
         raise RuntimeError("Session is closed")
     return await _answer(self, dispatcher, method.upper(), url, kwargs)
+
+
+_REQUEST = MethodPatch("aiohttp.ClientSession._request", _request)
+
+
+def install() -> None:
+    """Patch ``ClientSession._request`` (once; each call must be matched by :func:`uninstall`)."""
+    _REQUEST.install()
+
+
+def uninstall() -> None:
+    """Undo one :func:`install`; the last one puts aiohttp's own method back."""
+    _REQUEST.uninstall()
+
+
+def is_installed() -> bool:
+    return _REQUEST.installed
 
 
 async def _answer(session: Any, dispatcher: Any, method: str, url: Any, kwargs: dict[str, Any]) -> Any:

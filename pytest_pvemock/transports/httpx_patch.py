@@ -9,74 +9,52 @@ transport unless other hosts are refused.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
-from pytest_pvemock.transports.routing import UnmatchedHostError, dispatcher_for
-
-_lock = threading.Lock()
-_installs = 0
-_originals: dict[str, Any] = {}
-
-
-def install() -> None:
-    """Patch httpx's transports (once; each call must be matched by :func:`uninstall`)."""
-    global _installs
-    import httpx
-
-    with _lock:
-        _installs += 1
-        if _installs > 1:
-            return
-        _originals["sync"] = httpx.HTTPTransport.handle_request
-        _originals["async"] = httpx.AsyncHTTPTransport.handle_async_request
-        httpx.HTTPTransport.handle_request = _handle_request
-        httpx.AsyncHTTPTransport.handle_async_request = _handle_async_request
-
-
-def uninstall() -> None:
-    """Undo one :func:`install`; the last one puts httpx's own methods back."""
-    global _installs
-    import httpx
-
-    with _lock:
-        if _installs == 0:
-            return
-        _installs -= 1
-        if _installs > 0:
-            return
-        httpx.HTTPTransport.handle_request = _originals.pop("sync")
-        httpx.AsyncHTTPTransport.handle_async_request = _originals.pop("async")
-
-
-def is_installed() -> bool:
-    return _installs > 0
+from pytest_pvemock.transports.in_process import dispatcher_at
+from pytest_pvemock.transports.patching import MethodPatch
 
 
 def _handle_request(self: Any, request: Any) -> Any:
     dispatcher = _dispatcher(request)
     if dispatcher is None:
-        return _originals["sync"](self, request)
+        return _SYNC.original(self, request)
     return _to_httpx(dispatcher(_to_api_request(request, request.read())), request)
 
 
 async def _handle_async_request(self: Any, request: Any) -> Any:
     dispatcher = _dispatcher(request)
     if dispatcher is None:
-        return await _originals["async"](self, request)
+        return await _ASYNC.original(self, request)
     return _to_httpx(dispatcher(_to_api_request(request, await request.aread())), request)
+
+
+_SYNC = MethodPatch("httpx.HTTPTransport.handle_request", _handle_request)
+_ASYNC = MethodPatch("httpx.AsyncHTTPTransport.handle_async_request", _handle_async_request)
+
+
+def install() -> None:
+    """Patch httpx's transports (once; each call must be matched by :func:`uninstall`)."""
+    _SYNC.install()
+    _ASYNC.install()
+
+
+def uninstall() -> None:
+    """Undo one :func:`install`; the last one puts httpx's own methods back."""
+    _SYNC.uninstall()
+    _ASYNC.uninstall()
+
+
+def is_installed() -> bool:
+    return _SYNC.installed
 
 
 def _dispatcher(request: Any) -> Any:
     import httpx
 
     url = request.url
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        return dispatcher_for(url.host, port)
-    except UnmatchedHostError as refused:
-        raise httpx.ConnectError(str(refused), request=request) from refused
+    return dispatcher_at(url.scheme, url.host, url.port, lambda refused: httpx.ConnectError(refused, request=request))
 
 
 def _to_api_request(request: Any, body: bytes) -> ApiRequest:

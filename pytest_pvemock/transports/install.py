@@ -1,9 +1,10 @@
 """The transport patches that :func:`pytest_pvemock.mock` installs, one per HTTP client library.
 
-Each patch is a module with ``install()`` and ``uninstall()`` that hooks one library (``requests``: its
-``HTTPAdapter.send``) so that requests to routed hosts reach the fake in-process. A patch is installed while at
-least one :func:`installed` block is open, and only when its library can be imported. Patches for other
-libraries register themselves here with :func:`register_transport`::
+Each patch is a module with ``install()``, ``uninstall()`` and ``is_installed()`` that hooks one library
+(``requests``: its ``HTTPAdapter.send``) so that requests to routed hosts reach the fake in-process; the hook
+itself is a :class:`~pytest_pvemock.transports.patching.MethodPatch`. A patch is installed while at least one
+:func:`installed` block is open, and only when its library can be imported. Patches for other libraries
+register themselves here with :func:`register_transport`::
 
     register_transport("httpx", library="httpx", module="pytest_pvemock.transports.httpx_patch")
 """
