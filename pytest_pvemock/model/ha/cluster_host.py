@@ -292,6 +292,7 @@ class ClusterHA(HAFiles):
         self._need_node(node)
         if self.stack is not None:
             self.stack.restart_lrm(node)
+            self.after_request()
 
     def fail_starts(self, sid: Any, count: int) -> None:
         """Make the next ``count`` starts of the guest fail (on any node): see max_restart/max_relocate."""
@@ -349,8 +350,13 @@ class ClusterHA(HAFiles):
         node = self.cluster.node(name)
         if node is None:
             raise KeyError(f"no such node '{name}'")
+        was_on = self.power.get(name, node.online)
         self.power[name] = on
         self.network.setdefault(name, True)
+        if on and was_on:
+            if not self.network[name]:
+                self.set_network(name, True)
+            return
         self.shutting_down.pop(name, None)
         if on:
             self.network[name] = True
@@ -375,11 +381,7 @@ class ClusterHA(HAFiles):
             raise KeyError(f"no such node '{name}'")
         self.power.setdefault(name, node.online)
         self.network[name] = up
-        if up and self.power.get(name):
-            node.go_online(self.cluster.clock.now()) if not node.online else None
-            node.online = True
-        elif not up:
-            node.online = False
+        node.online = bool(up and self.power.get(name))
         self._touch()
 
     def shutdown_node(self, name: str, reboot: bool = False) -> None:
