@@ -216,3 +216,8 @@ def test_destroying_an_ha_guest_needs_purge_and_removes_the_resource(pve_api):
     log = [line["t"] for line in pve_api.nodes("pve3").tasks(upid).log.get()]
     assert "NOTE: removed VM 103 from HA resource configuration." in log
     assert "vm:103" not in [row["sid"] for row in pve_api.cluster.ha.resources.get()]
+
+
+def test_overrule_shutdown_is_refused_for_ha_guests(pve_api):
+    refused = error_of(lambda: pve_api.nodes("pve1").qemu(100).status.stop.post(**{"overrule-shutdown": 1}))
+    assert refused.status_code == 400 and "Not applicable for HA resources." in str(refused)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows, subdirs
-from pytest_pvemock.model.errors import PVEError
+from pytest_pvemock.model.errors import ParameterError, PVEError
 from pytest_pvemock.model.guests import Guest
 
 KINDS = ("qemu", "lxc")
@@ -43,6 +43,12 @@ _LIST_SEPARATORS = re.compile(r"[,; ]+")
 def _guest(ctx: HandlerContext, kind: str) -> Guest:
     ctx.cluster.require_node_reachable(ctx.params["node"])
     return ctx.cluster.guest_on(ctx.params["node"], ctx.params["vmid"], kind)
+
+
+def _stop(guest: Guest, ctx: HandlerContext) -> Any:
+    if _flag(ctx, "overrule-shutdown") and ctx.cluster.ha.is_ha_managed(guest):
+        raise ParameterError({"overrule-shutdown": "Not applicable for HA resources."})
+    return guest.stop(ctx.principal.authid, skiplock=_flag(ctx, "skiplock"))
 
 
 def _flag(ctx: HandlerContext, name: str) -> bool:
@@ -188,7 +194,7 @@ def _register(kind: str) -> None:
         guest_action.__name__ = guest_action.__qualname__ = f"{kind}_{name}"
 
     action("start", lambda guest, ctx: guest.start(ctx.principal.authid, skiplock=_flag(ctx, "skiplock")))
-    action("stop", lambda guest, ctx: guest.stop(ctx.principal.authid, skiplock=_flag(ctx, "skiplock")))
+    action("stop", _stop)
     action(
         "shutdown",
         lambda guest, ctx: guest.shutdown(
