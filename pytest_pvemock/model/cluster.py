@@ -70,8 +70,9 @@ class HaStatusProvider(Protocol):
 
     def node_hastate(self, node: Node) -> str | None: ...
 
-    # Optional: ``request_guest_state(guest, "started" | "stopped", authid) -> Task | None``; when present and it
-    # returns a task, start/stop/shutdown of that guest go through HA (``hastart``/``hastop``) instead.
+    # Optional: ``request_guest_state(guest, "started" | "stopped", authid[, timeout=]) -> Task | None``; when
+    # present and it returns a task, start/stop/shutdown of that guest go through HA (``hastart``/``hastop``)
+    # instead; likewise ``request_guest_migration(guest, target, authid)`` for ``migrate`` (``hamigrate``).
 
 
 class FakeCluster:
