@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from pytest_pvemock.model.cluster import FakeCluster
@@ -87,3 +90,16 @@ def test_users_and_tokens_from_a_scenario(tmp_path):
     cluster = FakeCluster.from_scenario(path)
     assert cluster.access.check_password("ci@pve", "pw") == "ci@pve"
     assert cluster.access.check_token("ci@pve", "deploy", "11111111-2222-4333-8444-555555555555")
+
+
+def test_a_scenario_file_changed_between_builds_is_read_again(tmp_path):
+    path = write(tmp_path, "nodes:\n  - {name: pve1}\nguests:\n  - {vmid: 100, status: running}\n")
+    an_hour_ago = time.time() - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))
+    assert FakeCluster.from_scenario(path).guest(100).running  # an old file: its text is kept
+    path.write_text("nodes:\n  - {name: pve1}\nguests:\n  - {vmid: 100, status: stopped}\n")
+    assert not FakeCluster.from_scenario(path).guest(100).running
+    stamp = path.stat().st_mtime_ns
+    path.write_text("nodes:\n  - {name: pve1}\nguests:\n  - {vmid: 101, status: stopped}\n")  # same size
+    os.utime(path, ns=(stamp, stamp))  # and the same time stamp, as a coarse file system gives within one tick
+    assert FakeCluster.from_scenario(path).guest(101) is not None

@@ -60,3 +60,16 @@ def test_cached_resources_follow_actions_and_rollback():
     assert entry(cluster, "qemu/102")["name"] == "build01"
     vm.start()
     assert entry(cluster, "qemu/102")["status"] == "running"
+
+
+def test_usage_figures_do_not_depend_on_what_was_read_first():
+    listed_first = FakeCluster.default()
+    listed_first.resources()
+    one_by_one = FakeCluster.default()
+    for guest in reversed(one_by_one.guests):
+        guest.usage()
+    for cluster in (listed_first, one_by_one):
+        cluster.clock.advance(45)
+        cluster.guest(102).start()
+    assert [guest.usage() for guest in one_by_one.guests] == [guest.usage() for guest in listed_first.guests]
+    assert one_by_one.resources() == listed_first.resources()

@@ -8,7 +8,6 @@ same scenario gives the same numbers in every run, and they are not the round nu
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -82,8 +81,14 @@ def mac_address(rng: Draw) -> str:
     return f"{PROXMOX_OUI}:{low >> 16:02X}:{(low >> 8) & 0xFF:02X}:{low & 0xFF:02X}"
 
 
+_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
+
+
 def uuid4(rng: Draw) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """``str(uuid.UUID(int=..., version=4))`` of 128 drawn bits, without building the UUID object."""
+    digits = f"{(rng.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def hex_string(rng: Draw, length: int) -> str:

@@ -68,24 +68,33 @@ class Guest(Watched):
     ) -> None:
         if status not in RUN_STATES:
             raise ValueError(f"guest status must be one of {', '.join(RUN_STATES)}, not {status!r}")
-        self._cluster = cluster
-        self._on_change = cluster.revision.touch
-        self.vmid = int(vmid)
-        self.node = node
-        self.config = config
-        self.pending: dict[str, Any] = {}
-        self.pending_delete: list[str] = []
-        self.snapshots: dict[str, dict[str, Any]] = {}
-        self.run_state = "stopped"
-        self.started_at = 0
-        self.pid: int | None = None
-        self._runs = 0
-        self._usage: dict[str, float] = {}
-        self._volume_cache: tuple[tuple[Any, ...], tuple[dict[str, str], list[tuple[str, str, int]]]] | None = None
-        self._entry_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        # Set through __dict__: a guest being built is no change to report (registering it moves the revision).
+        self.__dict__.update(
+            _cluster=cluster,
+            _on_change=cluster.revision.touch,
+            vmid=int(vmid),
+            node=node,
+            config=TrackedDict(config, on_change=cluster.revision.touch),
+            pending={},
+            pending_delete=[],
+            snapshots={},
+            run_state="stopped",
+            started_at=0,
+            pid=None,
+            _runs=0,
+            _usage={},
+            _volume_cache=None,
+            _entry_cache=None,
+        )
+        self.pending: dict[str, Any]
+        self.pending_delete: list[str]
+        self.snapshots: dict[str, dict[str, Any]]
+        self.pid: int | None
+        self._usage: dict[str, float] | None
+        self._volume_cache: tuple[tuple[Any, ...], tuple[dict[str, str], list[tuple[str, str, int]]]] | None
+        self._entry_cache: tuple[tuple[Any, ...], dict[str, Any]] | None
         if status != "stopped":
-            self._boot(uptime=self._seeded_uptime())
-            self.run_state = status
+            self._start_running(self._seeded_uptime(), status)
 
     # ---- identity and configuration -------------------------------------------------------------------------
 
@@ -217,14 +226,33 @@ class Guest(Watched):
         return figures.seeded(self._cluster.seed, "uptime", self.vmid).randrange(3_000, 2_500_000)
 
     def _boot(self, uptime: int = 0) -> None:
+        self.__dict__.update(self._run_fields(uptime, "running"))
+        self._cluster.revision.touch()
+
+    def _start_running(self, uptime: int, run_state: str) -> None:
+        """A guest that was already running (or paused) when the scenario begins."""
+        self.__dict__.update(self._run_fields(uptime, run_state))
+
+    def _run_fields(self, uptime: int, run_state: str) -> dict[str, Any]:
+        """What a boot sets: the usage figures are drawn when first read (:meth:`_usage_figures`)."""
         now = self._cluster.clock.now()
-        self.run_state = "running"
-        self.started_at = now - uptime
         node = self._cluster.node(self.node)
-        self.pid = node.next_process(now)[0] if node is not None else 4242
-        self._runs += 1
-        rng = figures.seeded(self._cluster.seed, "run", self.vmid, self._runs)
-        self._usage = self._draw_usage(rng)
+        return {
+            "run_state": run_state,
+            "started_at": now - uptime,
+            "pid": node.next_process(now)[0] if node is not None else 4242,
+            "_runs": self._runs + 1,
+            "_usage": None,
+        }
+
+    def _usage_figures(self) -> dict[str, float]:
+        """This run's usage figures, drawn from a generator seeded by the guest and its run number, so they do
+        not depend on when or in which order they are first read."""
+        use = self._usage
+        if use is None:
+            use = self._draw_usage(figures.seeded(self._cluster.seed, "run", self.vmid, self._runs))
+            self.__dict__["_usage"] = use  # filling in figures fixed at boot: no change to report
+        return use
 
     def _halt(self) -> None:
         self.run_state = "stopped"
@@ -257,7 +285,7 @@ class Guest(Watched):
         if not self.running:
             return {"cpu": 0, "mem": 0, "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0}
         uptime = self.uptime()
-        use = self._usage
+        use = self._usage_figures()
         base = int(use["base"])
         return {
             "cpu": use["cpu"] if self.run_state == "running" else 0,
@@ -694,7 +722,7 @@ class QemuVM(Guest):
         return self.run_state
 
     def _memhost(self, mem: int) -> int:
-        return mem + int(self._usage.get("base", 0)) % 50_000_000 if self.running else 0
+        return mem + int(self._usage_figures().get("base", 0)) % 50_000_000 if self.running else 0
 
     def _do_start(self, task: Task, skiplock: bool) -> None:
         if self.template:
@@ -922,7 +950,8 @@ class Container(Guest):
         return int(self.config.get("swap", 512)) * MIB
 
     def _disk_used(self) -> int:
-        return int(self.maxdisk * self._usage.get("disk", 0.1)) + int(self._usage.get("base", 0)) % 65_521
+        use = self._usage_figures()
+        return int(self.maxdisk * use.get("disk", 0.1)) + int(use.get("base", 0)) % 65_521
 
     def _draw_usage(self, rng: Any) -> dict[str, float]:
         usage = super()._draw_usage(rng)
@@ -1002,7 +1031,7 @@ class Container(Guest):
         return entry
 
     def _pressure(self) -> dict[str, str]:
-        level = "0.00" if not self.running else f"{self._usage.get('cpu', 0) * 10:.2f}"
+        level = "0.00" if not self.running else f"{self._usage_figures().get('cpu', 0) * 10:.2f}"
         return {
             "pressurecpusome": level,
             "pressureiosome": "0.00",

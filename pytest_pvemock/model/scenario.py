@@ -14,6 +14,7 @@ Built-in scenarios live in ``pytest_pvemock/scenarios/<name>.yaml``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -150,13 +151,13 @@ def builtin_scenarios() -> list[str]:
 
 
 def scenario_text(name_or_path: str | Path) -> tuple[str, str]:
-    """(source name, YAML text) of a built-in scenario or a file (files are read afresh every time)."""
+    """(source name, YAML text) of a built-in scenario or a file (a file is read again when it changes)."""
     if isinstance(name_or_path, str) and name_or_path in _BUILTIN_TEXTS:
         return _BUILTIN_TEXTS[name_or_path]
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
         try:
-            return str(candidate), candidate.read_text(encoding="utf-8")
+            return str(candidate), _file_text(candidate)
         except OSError as error:
             raise ScenarioError(str(candidate), None, f"cannot read the scenario file: {error.strerror}") from None
     resource = resources.files("pytest_pvemock") / "scenarios" / f"{name_or_path}.yaml"
@@ -169,6 +170,28 @@ def scenario_text(name_or_path: str | Path) -> tuple[str, str]:
 
 
 _BUILTIN_TEXTS: dict[str, tuple[str, str]] = {}
+_FILE_TEXTS: dict[str, tuple[tuple[int, int, int], str]] = {}
+
+
+_SETTLED_NS = 2_000_000_000
+
+
+def _file_text(path: Path) -> str:
+    """The text of a scenario file, kept while its modification time, size and inode stay the same.
+
+    A file changed in the last two seconds is read afresh every time: file systems stamp times coarsely (a clock
+    tick, or a whole second), so a rewrite of the same size that soon could keep the same stamp.
+    """
+    status = path.stat()
+    stamp = (status.st_mtime_ns, status.st_size, status.st_ino)
+    key = str(path)
+    cached = _FILE_TEXTS.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    text = path.read_text(encoding="utf-8")
+    if time.time_ns() - status.st_mtime_ns > _SETTLED_NS:
+        _FILE_TEXTS[key] = (stamp, text)
+    return text
 
 
 def load_scenario(name_or_path: str | Path = "default", **overrides: Any) -> FakeCluster:
