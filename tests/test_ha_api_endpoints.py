@@ -221,3 +221,15 @@ def test_destroying_an_ha_guest_needs_purge_and_removes_the_resource(pve_api):
 def test_overrule_shutdown_is_refused_for_ha_guests(pve_api):
     refused = error_of(lambda: pve_api.nodes("pve1").qemu(100).status.stop.post(**{"overrule-shutdown": 1}))
     assert refused.status_code == 400 and "Not applicable for HA resources." in str(refused)
+
+
+def test_disarm_and_arm_ha(pve_api):
+    pve_api.cluster.ha.status("disarm-ha").post(**{"resource-mode": "freeze"})
+    rows = {row["id"]: row for row in pve_api.cluster.ha.status.current.get()}
+    assert rows["fencing"]["status"] == "disarmed, resource mode: freeze (CRM watchdog released)"
+    assert vm_row(pve_api, 100)["hastate"] == "freeze"
+    pve_api.cluster.ha.status("arm-ha").post()
+    assert vm_row(pve_api, 100)["hastate"] == "started"
+    pve_api.cluster.ha.status("disarm-ha").post(**{"resource-mode": "ignore"})
+    assert pve_api.nodes("pve1").qemu(100).status.current.get()["ha"] == {"managed": 0}
+    assert ":qmstop:100:" in pve_api.nodes("pve1").qemu(100).status.stop.post()  # HA no longer in the way
