@@ -73,3 +73,16 @@ def test_usage_figures_do_not_depend_on_what_was_read_first():
         cluster.guest(102).start()
     assert [guest.usage() for guest in one_by_one.guests] == [guest.usage() for guest in listed_first.guests]
     assert one_by_one.resources() == listed_first.resources()
+
+
+def test_a_stopped_guests_entry_follows_changes_while_the_clock_moves():
+    cluster = FakeCluster.default()
+    ct = cluster.add_container(300, node="pve2", name="idle")
+    ct.config.pop("cores")
+    cluster.clock.advance(60)
+    assert entry(cluster, "lxc/300")["maxcpu"] == cluster.node("pve2").maxcpu
+    cluster.node("pve2").maxcpu = 4
+    assert entry(cluster, "lxc/300")["maxcpu"] == 4
+    ct.config["hostname"] = "renamed"
+    cluster.clock.advance(60)
+    assert entry(cluster, "lxc/300")["name"] == "renamed"

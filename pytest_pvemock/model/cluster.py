@@ -718,7 +718,8 @@ class FakeCluster:
         if kind in (None, "vm"):
             entries.extend(self._guest_entry(guest) for guest in self.guests)
         if kind in (None, "node"):
-            entries.extend(self.node_resource(node) for node in self._nodes.values())
+            loads = self._guest_loads()
+            entries.extend(self.node_resource(node, loads.get(node.name, [])) for node in self._nodes.values())
         if kind in (None, "storage"):
             entries.extend(self._storage_entries())
         if kind in (None, "pool"):
@@ -733,8 +734,18 @@ class FakeCluster:
             return guest.unknown_resource_entry()
         return guest.resource_entry()
 
-    def node_resource(self, node: Node) -> dict[str, Any]:
-        usages = [(guest.usage(), guest.maxcpu) for guest in self._guests.values() if guest.node == node.name]
+    def _guest_loads(self, node_name: str | None = None) -> dict[str, list[tuple[dict[str, Any], int]]]:
+        """(usage, maxcpu) of each guest (of ``node_name``, or of all), grouped by node in the guests' order."""
+        loads: dict[str, list[tuple[dict[str, Any], int]]] = {}
+        for guest in self._guests.values():
+            if node_name is None or guest.node == node_name:
+                loads.setdefault(guest.node, []).append((guest.usage(), guest.maxcpu))
+        return loads
+
+    def node_resource(self, node: Node, usages: list[tuple[dict[str, Any], int]] | None = None) -> dict[str, Any]:
+        """The node's ``/cluster/resources`` entry; ``usages``: its guests' (usage, maxcpu), when already known."""
+        if usages is None:
+            usages = self._guest_loads(node.name).get(node.name, [])
         guests_mem = sum(usage["mem"] for usage, _maxcpu in usages)
         guests_cpu = sum(float(usage["cpu"]) * maxcpu for usage, maxcpu in usages)
         entry = node.resource_entry(self.clock.now(), guests_mem, guests_cpu)

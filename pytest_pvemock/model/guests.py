@@ -74,7 +74,8 @@ class Guest(Watched):
             _on_change=cluster.revision.touch,
             vmid=int(vmid),
             node=node,
-            config=TrackedDict(config, on_change=cluster.revision.touch),
+            config=TrackedDict(config, on_change=self._config_changed),
+            _config_serial=0,
             pending={},
             pending_delete=[],
             snapshots={},
@@ -85,14 +86,18 @@ class Guest(Watched):
             _usage={},
             _volume_cache=None,
             _entry_cache=None,
+            _usage_cache=None,
+            _figures_cache=None,
         )
         self.pending: dict[str, Any]
         self.pending_delete: list[str]
         self.snapshots: dict[str, dict[str, Any]]
         self.pid: int | None
         self._usage: dict[str, float] | None
-        self._volume_cache: tuple[tuple[Any, ...], tuple[dict[str, str], list[tuple[str, str, int]]]] | None
+        self._volume_cache: tuple[int, tuple[dict[str, str], list[tuple[str, str, int]]]] | None
         self._entry_cache: tuple[tuple[Any, ...], dict[str, Any]] | None
+        self._usage_cache: tuple[tuple[Any, ...], dict[str, Any]] | None
+        self._figures_cache: tuple[int, tuple[str, int, int, int]] | None
         if status != "stopped":
             self._start_running(self._seeded_uptime(), status)
 
@@ -103,8 +108,20 @@ class Guest(Watched):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "config":
-            value = TrackedDict(value, on_change=self._cluster.revision.touch)
+            value = TrackedDict(value, on_change=self._config_changed)
+            self.__dict__["_config_serial"] = self.__dict__.get("_config_serial", 0) + 1
         super().__setattr__(name, value)
+
+    def _config_changed(self) -> None:
+        """Every change of the config: it moves the guest's config serial (its caches' key) and the revision.
+
+        Also called while ``copy.deepcopy`` rebuilds the config, before the copy has the rest of its state.
+        """
+        state = self.__dict__
+        state["_config_serial"] = state.get("_config_serial", 0) + 1
+        cluster = state.get("_cluster")
+        if cluster is not None:
+            cluster.revision.touch()
 
     @property
     def id(self) -> str:
@@ -144,16 +161,16 @@ class Guest(Watched):
         return self._parsed_volumes()[1]
 
     def _parsed_volumes(self) -> tuple[dict[str, str], list[tuple[str, str, int]]]:
-        key = tuple(self.config.items())
-        if self._volume_cache is None or self._volume_cache[0] != key:
+        cached = self._volume_cache
+        if cached is None or cached[0] != self._config_serial:
             found = qemu_disks(self.config) if self.kind == "qemu" else lxc_volumes(self.config)
             listed = [
                 (storage, volume_id(value), parse_size(value))
                 for value in found.values()
                 if (storage := volume_storage(value)) is not None
             ]
-            self._volume_cache = (key, (found, listed))
-        return self._volume_cache[1]
+            cached = self.__dict__["_volume_cache"] = (self._config_serial, (found, listed))
+        return cached[1]
 
     @property
     def digest(self) -> str:
@@ -281,15 +298,25 @@ class Guest(Watched):
         }
 
     def usage(self) -> dict[str, Any]:
-        """The counters that follow the status: zeros while stopped, growing with uptime while running."""
+        """The counters that follow the status: zeros while stopped, growing with uptime while running.
+
+        Kept until the clock, the run or the config moves: several views read them for the same moment.
+        """
         if not self.running:
             return {"cpu": 0, "mem": 0, "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0}
-        uptime = self.uptime()
         use = self._usage_figures()
+        key = (self._cluster.clock.now(), self.run_state, self.started_at, self._runs, self._config_serial, use)
+        cached = self._usage_cache
+        if cached is None or cached[0] != key:
+            cached = self.__dict__["_usage_cache"] = (key, self._running_usage(use))
+        return dict(cached[1])
+
+    def _running_usage(self, use: dict[str, float]) -> dict[str, Any]:
+        uptime = self.uptime()
         base = int(use["base"])
         return {
             "cpu": use["cpu"] if self.run_state == "running" else 0,
-            "mem": int(self.maxmem * use["mem"]) + base % 4093,
+            "mem": int(self._config_figures()[2] * use["mem"]) + base % 4093,
             "disk": self._disk_used(),
             "netin": base // 7 + int(use["netin"] * uptime),
             "netout": base // 31 + int(use["netout"] * uptime),
@@ -300,62 +327,76 @@ class Guest(Watched):
     def _disk_used(self) -> int:
         return 0
 
+    def _config_figures(self) -> tuple[str, int, int, int]:
+        """(name, template as 0/1, maxmem, maxdisk): what the config alone decides, kept per config state."""
+        cached = self._figures_cache
+        if cached is None or cached[0] != self._config_serial:
+            figures_now = (self.name, int(self.template), self.maxmem, self.maxdisk)
+            cached = self.__dict__["_figures_cache"] = (self._config_serial, figures_now)
+        return cached[1]
+
     def resource_entry(self) -> dict[str, Any]:
-        """The guest as ``/cluster/resources`` lists it (QUIRKS §2.3); reused while nothing it shows changed."""
+        """The guest as ``/cluster/resources`` lists it (QUIRKS §2.3); reused while nothing it shows changed
+        (a stopped guest's entry does not depend on the time)."""
+        pool = self.pool
+        hastate = self.hastate
+        running = self.running
         state = (
-            self._cluster.clock.now(),
+            self._cluster.clock.now() if running else None,
+            self._usage_figures() if running else None,
             self.node,
             self.run_state,
             self.started_at,
             self._runs,
-            tuple(self.config.items()),
-            self.pool,
-            self.hastate,
+            self._config_serial,
+            self.maxcpu,  # a container without ``cores`` shows its node's
+            pool,
+            hastate,
             self._cluster.version,
         )
-        if self._entry_cache is None or self._entry_cache[0] != state:
-            self._entry_cache = (state, self._build_resource_entry())
-        return dict(self._entry_cache[1])
+        cached = self._entry_cache
+        if cached is None or cached[0] != state:
+            cached = self.__dict__["_entry_cache"] = (state, self._build_resource_entry(hastate, pool))
+        return dict(cached[1])
 
-    def _build_resource_entry(self) -> dict[str, Any]:
+    def _build_resource_entry(self, hastate: str | None, pool: str | None) -> dict[str, Any]:
+        name, template, maxmem, maxdisk = self._config_figures()
         entry: dict[str, Any] = {
             "id": self.id,
             "vmid": self.vmid,
             "node": self.node,
             "type": self.kind,
             "status": self.status,
-            "name": self.name,
+            "name": name,
             "uptime": self.uptime(),
-            "template": int(self.template),
+            "template": template,
             "maxcpu": self.maxcpu,
-            "maxmem": self.maxmem,
-            "maxdisk": self.maxdisk,
+            "maxmem": maxmem,
+            "maxdisk": maxdisk,
             **self.usage(),
         }
         if self._cluster.version_at_least(9):
             entry["memhost"] = self._memhost(entry["mem"])
-        self._add_optional(entry)
+        self._add_optional(entry, hastate, pool)
         return entry
 
     def unknown_resource_entry(self) -> dict[str, Any]:
         """The entry of a guest whose node has no fresh figures (offline): only its identity."""
         entry: dict[str, Any] = {"id": self.id, "vmid": self.vmid, "node": self.node, "type": self.kind}
         entry["status"] = "unknown"
-        self._add_optional(entry)
+        self._add_optional(entry, self.hastate, self.pool)
         return entry
 
     def _memhost(self, mem: int) -> int:
         return 0
 
-    def _add_optional(self, entry: dict[str, Any]) -> None:
-        hastate = self.hastate
+    def _add_optional(self, entry: dict[str, Any], hastate: str | None, pool: str | None) -> None:
         if hastate:
             entry["hastate"] = hastate
         if self.lock:
             entry["lock"] = self.lock
         if self.config.get("tags"):
             entry["tags"] = ";".join(self.tags)
-        pool = self.pool
         if pool:
             entry["pool"] = pool
 

@@ -2,7 +2,8 @@
 
 A fake that always emits one order lets clients come to depend on it, so objects are reordered by a permutation
 chosen from the cluster's seed and the object's identity: deterministic across runs, different between objects.
-Permutations are cached per key set, so reordering a thousand entries costs little more than copying them.
+Permutations are cached per key set (and the last one per object), so reordering a thousand entries costs little
+more than copying them.
 """
 
 from __future__ import annotations
@@ -21,15 +22,25 @@ class KeyOrder:
         self.seed = seed
         self.enabled = enabled
         self._permutations: dict[tuple[tuple[str, ...], int], tuple[str, ...]] = {}
+        self._last_order: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     def apply(self, obj: dict[str, Any], identity: str = "") -> dict[str, Any]:
         if not self.enabled or len(obj) < 2:
             return obj
         keys = tuple(obj)
+        last = self._last_order.get(identity)
+        if last is not None and last[0] == keys:
+            order = last[1]
+        else:
+            order = self._order(keys, identity)
+            self._last_order[identity] = (keys, order)
+        return {key: obj[key] for key in order}
+
+    def _order(self, keys: tuple[str, ...], identity: str) -> tuple[str, ...]:
         variant = zlib.crc32(identity.encode()) % VARIANTS
         order = self._permutations.get((keys, variant))
         if order is None:
             shuffled = list(keys)
             random.Random(f"{self.seed}:{variant}:{len(keys)}").shuffle(shuffled)
             order = self._permutations[(keys, variant)] = tuple(shuffled)
-        return {key: obj[key] for key in order}
+        return order
