@@ -406,6 +406,15 @@ class Guest(Watched):
     def current_status(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def _add_flags(self, data: dict[str, Any]) -> None:
+        """``template``, ``lock`` and ``tags`` as the node's guest lists and ``status/current`` show them."""
+        if self.template:
+            data["template"] = 1
+        if self.lock:
+            data["lock"] = self.lock
+        if self.config.get("tags"):
+            data["tags"] = ";".join(self.tags)
+
     # ---- checks ------------------------------------------------------------------------------------------------
 
     def _not_running_error(self) -> PVEError:
@@ -480,28 +489,23 @@ class Guest(Watched):
         self._boot()
 
     def suspend(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
-        self._prepare_write()
-        if not self.running:
-            raise self._not_running_error()
-        return self._start_task("suspend", authid, work=lambda task: self._do_suspend(skiplock))
-
-    def _do_suspend(self, skiplock: bool) -> None:
-        if not skiplock:
-            self.check_lock()
-        if self.running:
-            self.run_state = "paused"
+        return self._pause_task("suspend", "paused", authid, skiplock)
 
     def resume(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
+        return self._pause_task("resume", "running", authid, skiplock)
+
+    def _pause_task(self, action: str, run_state: str, authid: str, skiplock: bool) -> Task:
+        """``suspend`` (to ``paused``) or ``resume`` (to ``running``) of a running guest, in a task."""
         self._prepare_write()
         if not self.running:
             raise self._not_running_error()
-        return self._start_task("resume", authid, work=lambda task: self._do_resume(skiplock))
+        return self._start_task(action, authid, work=lambda task: self._set_paused_state(run_state, skiplock))
 
-    def _do_resume(self, skiplock: bool) -> None:
+    def _set_paused_state(self, run_state: str, skiplock: bool) -> None:
         if not skiplock:
             self.check_lock()
         if self.running:
-            self.run_state = "running"
+            self.run_state = run_state
 
     def migrate(self, target: str, online: bool = False, authid: str = "root@pam", restart: bool = False) -> Task:
         """Move to ``target``: the guest holds the ``migrate`` lock while the task runs, and moves when it ends."""
@@ -842,12 +846,7 @@ class QemuVM(Guest):
             entry["memhost"] = self._memhost(usage["mem"])
         if self.pid is not None:
             entry["pid"] = self.pid
-        if self.template:
-            entry["template"] = 1
-        if self.lock:
-            entry["lock"] = self.lock
-        if self.config.get("tags"):
-            entry["tags"] = ";".join(self.tags)
+        self._add_flags(entry)
         return entry
 
     def current_status(self) -> dict[str, Any]:
@@ -873,12 +872,7 @@ class QemuVM(Guest):
             data["memhost"] = self._memhost(usage["mem"])
         if self.running:
             data.update(self._runtime_details(usage))
-        if self.template:
-            data["template"] = 1
-        if self.lock:
-            data["lock"] = self.lock
-        if self.config.get("tags"):
-            data["tags"] = ";".join(self.tags)
+        self._add_flags(data)
         return data
 
     def _runtime_details(self, usage: dict[str, Any]) -> dict[str, Any]:
@@ -1044,9 +1038,12 @@ class Container(Guest):
 
     def list_entry(self) -> dict[str, Any]:
         """A row of ``GET /nodes/{node}/lxc``: ``type: lxc``, swap figures, ``pid`` only when running."""
-        usage = self.usage()
         vmid: int | str = self.vmid if self._cluster.version_at_least(9) else str(self.vmid)
-        entry: dict[str, Any] = {
+        return self._status_fields(vmid, {})
+
+    def _status_fields(self, vmid: int | str, before_usage: dict[str, Any]) -> dict[str, Any]:
+        """What the list row and ``status/current`` share; ``before_usage`` goes before the usage figures."""
+        data: dict[str, Any] = {
             "vmid": vmid,
             "name": self.name,
             "type": "lxc",
@@ -1057,19 +1054,15 @@ class Container(Guest):
             "maxswap": self.maxswap,
             "maxdisk": self.maxdisk,
             "swap": self._swap_used(),
-            **usage,
+            **before_usage,
+            **self.usage(),
         }
         if self._cluster.version_at_least(9):
-            entry.update(self._pressure())
+            data.update(self._pressure())
         if self.pid is not None:
-            entry["pid"] = self.pid
-        if self.template:
-            entry["template"] = 1
-        if self.lock:
-            entry["lock"] = self.lock
-        if self.config.get("tags"):
-            entry["tags"] = ";".join(self.tags)
-        return entry
+            data["pid"] = self.pid
+        self._add_flags(data)
+        return data
 
     def _pressure(self) -> dict[str, str]:
         level = "0.00" if not self.running else f"{self._usage_figures().get('cpu', 0) * 10:.2f}"
@@ -1082,29 +1075,4 @@ class Container(Guest):
         }
 
     def current_status(self) -> dict[str, Any]:
-        usage = self.usage()
-        data: dict[str, Any] = {
-            "vmid": self.vmid,
-            "name": self.name,
-            "type": "lxc",
-            "status": self.status,
-            "uptime": self.uptime(),
-            "cpus": self.maxcpu,
-            "maxmem": self.maxmem,
-            "maxswap": self.maxswap,
-            "maxdisk": self.maxdisk,
-            "swap": self._swap_used(),
-            "ha": self.ha_status(),
-            **usage,
-        }
-        if self._cluster.version_at_least(9):
-            data.update(self._pressure())
-        if self.pid is not None:
-            data["pid"] = self.pid
-        if self.template:
-            data["template"] = 1
-        if self.lock:
-            data["lock"] = self.lock
-        if self.config.get("tags"):
-            data["tags"] = ";".join(self.tags)
-        return data
+        return self._status_fields(self.vmid, {"ha": self.ha_status()})

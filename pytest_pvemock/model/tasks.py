@@ -80,9 +80,9 @@ class Task:
     def ok(self) -> bool:
         return self.exitstatus == "OK"
 
-    def info(self) -> dict[str, Any]:
-        """The task's fields as ``GET /nodes/{node}/tasks/{upid}/status`` reports them."""
-        data: dict[str, Any] = {
+    def _identity(self) -> dict[str, Any]:
+        """The fields that name the task (what its UPID encodes), first in both views."""
+        return {
             "upid": self.upid,
             "node": self.node,
             "pid": self.pid,
@@ -91,8 +91,12 @@ class Task:
             "type": self.type,
             "id": self.id,
             "user": self.user,
-            "status": self.status,
         }
+
+    def info(self) -> dict[str, Any]:
+        """The task's fields as ``GET /nodes/{node}/tasks/{upid}/status`` reports them."""
+        data = self._identity()
+        data["status"] = self.status
         if self.tokenid:
             data["tokenid"] = self.tokenid
         if not self.running:
@@ -101,16 +105,7 @@ class Task:
 
     def list_entry(self) -> dict[str, Any]:
         """The task as a row of ``GET /nodes/{node}/tasks``: ``status`` holds the exit text once it ended."""
-        data: dict[str, Any] = {
-            "upid": self.upid,
-            "node": self.node,
-            "pid": self.pid,
-            "pstart": self.pstart,
-            "starttime": self.starttime,
-            "type": self.type,
-            "id": self.id,
-            "user": self.user,
-        }
+        data = self._identity()
         if self.tokenid:
             data["tokenid"] = self.tokenid
         if not self.running:
