@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 import re
 import sys
 import traceback
@@ -42,6 +43,10 @@ _API_PATH = re.compile(r"^/api2/+([a-z][a-z0-9]+)(/.*)?$")
 _SLASHES = re.compile(r"/{2,}")
 _VALID_ANSWERS: set[tuple[str, str, str, bytes]] = set()
 _VALID_ANSWERS_LIMIT = 100_000
+#: Methods whose answer is a list of entries the model keeps unchanged until its view state moves
+#: (``FakeCluster.resources``: "do not change the entries"), and makes anew when it does. The same entry
+#: objects in the same order make the same body, so its encoding (4 ms for 1000 guests) is reused.
+_SNAPSHOT_ANSWERS = frozenset({("GET", "/cluster/resources")})
 
 
 class InternalErrorWarning(UserWarning):
@@ -88,6 +93,8 @@ class PveApi:
         self.fallback: Handler | None = _generic_fallback()
         self._registry: Any = None
         self._handlers: dict[tuple[str, str], Handler] | None = None
+        # (format, method, template) -> (the last snapshot answer, its body, whether it was found valid)
+        self._snapshots: dict[tuple[str, str, str], tuple[list[Any], bytes, bool]] = {}
 
     @property
     def registry(self) -> Any:
@@ -182,9 +189,23 @@ class PveApi:
             data, extra, status = result.data, result.extra, result.status
         else:
             data, extra, status = result, None, 200
+        if extra is None and status == 200 and type(data) is list and (method, template) in _SNAPSHOT_ANSWERS:
+            return self._snapshot_success(fmt, endpoint, rel, data)
         response = envelope.success(fmt, data, extra, status)
         if self.validate:
             self._check_returns(endpoint, rel, data, response.body)
+        return response
+
+    def _snapshot_success(self, fmt: str, endpoint: Any, rel: str, data: list[Any]) -> ApiResponse:
+        """The answer's envelope, encoded once for as long as the model hands out the same entries."""
+        key = (fmt, endpoint.method, endpoint.template)
+        last = self._snapshots.get(key)
+        if last is not None and (last[2] or not self.validate) and _same_entries(last[0], data):
+            return envelope.encoded_success(last[1])
+        response = envelope.success(fmt, data)
+        if self.validate:
+            self._check_returns(endpoint, rel, data, response.body)
+        self._snapshots[key] = (data, response.body, self.validate)
         return response
 
     def _check_permissions(self, info: dict[str, Any], principal: Principal, raw: dict[str, Any]) -> None:
@@ -233,6 +254,11 @@ class PveApi:
         split = split_api_path(request.path)
         fmt = split[0] if split and split[0] in envelope.FORMATS else "json"
         return envelope.method_error(fmt, 500, f"{type(exc).__name__}: {exc}")
+
+
+def _same_entries(kept: list[Any], data: list[Any]) -> bool:
+    """The very same objects in the same order (``kept`` holds its entries, so no id can be taken over)."""
+    return len(kept) == len(data) and all(map(operator.is_, kept, data))
 
 
 def _generic_fallback() -> Handler | None:

@@ -54,9 +54,14 @@ def success(fmt: str, data: Any, extra: dict[str, Any] | None = None, status: in
                 body[key] = value
     if fmt == "extjs":
         body["success"] = 1
+    return encoded_success(_encode(body).encode(), status)
+
+
+def encoded_success(body: bytes, status: int = 200) -> ApiResponse:
+    """A successful answer whose body is already encoded (by :func:`success`, for an answer given before)."""
     headers = _base_headers()
     headers["Content-Type"] = JSON_CONTENT_TYPE
-    return ApiResponse(status=status, body=_encode(body).encode(), headers=headers, reason=status_text(status) or "OK")
+    return ApiResponse(status=status, body=body, headers=headers, reason=status_text(status) or "OK")
 
 
 def method_error(fmt: str, status: int, message: str, errors: dict[str, Any] | None = None) -> ApiResponse:

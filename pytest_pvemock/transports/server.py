@@ -14,15 +14,20 @@ cluster while clients are talking to it).
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import functools
 import ipaddress
 import shutil
 import socket
+import socketserver
 import ssl
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -38,6 +43,9 @@ Dispatcher = Callable[[ApiRequest], ApiResponse]
 #: Seconds an idle keep-alive connection (or an unfinished TLS handshake) may hold its thread.
 IDLE_TIMEOUT = 60.0
 MAX_BODY = 64 * 1024 * 1024
+#: Longest request line or header line, and most header fields, a request may have (as http.server).
+MAX_LINE = 65536
+MAX_HEADERS = 100
 #: How often the accept loop looks for a stop request: stopping takes at most this long.
 SHUTDOWN_POLL = 0.05
 
@@ -123,7 +131,7 @@ class PveServer:
         if self._httpd is not None:
             return self
         dispatch = self._dispatcher or self._api_dispatcher()
-        httpd = _server_class(self.host)((self.host, self._requested_port), _ApiRequestHandler)
+        httpd = _server_class(self.host)((self.host, self._requested_port), _ApiConnection)
         try:
             if self.tls:
                 self._tls_files = self._issue_tls()
@@ -180,6 +188,10 @@ class PveServer:
             self.log_access(f"error answering {request.method} {request.path}: {message}")
             body = b'{"data":null,"message":' + _json_string(message) + b"}"
             return ApiResponse(500, body, reason=message[:200])
+
+    @property
+    def access_logged(self) -> bool:
+        return self._access_log is not None
 
     def log_access(self, line: str) -> None:
         if self._access_log is not None:
@@ -276,84 +288,192 @@ def _server_class(host: str) -> type[_ThreadingApiServer]:
     return _ThreadingApiServer6 if ":" in host else _ThreadingApiServer
 
 
-class _ApiRequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _BadRequest(Exception):
+    """A request that cannot be read: answered with ``status`` and ``reason``, then the connection closes."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class _ApiConnection(socketserver.StreamRequestHandler):
+    """One client connection: reads HTTP/1.x requests one after the other (keep-alive) and answers each.
+
+    A lean reader rather than :class:`http.server.BaseHTTPRequestHandler`, which parses every header block
+    with :mod:`email.parser` and writes in pieces: request line and headers are split on CRLF with bounded
+    sizes, the body is read by ``Content-Length`` or chunked, and each answer goes out in one write.
+    """
+
     disable_nagle_algorithm = True  # a small answer must not wait for the client's delayed ACK
-    server_version = "pve-api-daemon/3.0"
     server: _ThreadingApiServer
 
-    def version_string(self) -> str:
-        return self.server_version
+    def handle(self) -> None:
+        while self._answer_one():
+            pass
 
-    def do_GET(self) -> None:
-        self._answer()
-
-    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
-
-    def do_OPTIONS(self) -> None:
-        self._send(ApiResponse(501, b"", headers={}, reason="Method not implemented"))
-
-    def _answer(self) -> None:
+    def _answer_one(self) -> bool:
+        """Read and answer one request; ``False`` when the connection is to be closed."""
         try:
-            body = self._read_body()
-        except ValueError as error:
-            self._send(ApiResponse(400, b"", headers={}, reason=str(error)))
-            self.close_connection = True
-            return
-        path, _, query = self.path.partition("?")
+            request_line = self._read_request_line()
+            if request_line is None:
+                return False
+            method, target, http11 = _parse_request_line(request_line)
+            headers, names = self._read_headers()
+            keep_alive = _keeps_alive(headers, http11)
+            if method not in _ANSWERED_METHODS:
+                self._send_bare(501, f"Unsupported method ({method!r})", method, request_line, keep_alive=False)
+                return False
+            if http11 and headers.get("expect", "").lower() == "100-continue":
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            body = self._read_body(headers)
+        except _BadRequest as error:
+            self._send_bare(error.status, error.reason, "", "", keep_alive=False)
+            return False
+        path, _, query = target.partition("?")
         request = ApiRequest(
-            method=self.command,
+            method=method,
             path=path,
             query=query,
-            headers=dict(self.headers.items()),
+            headers={names[key]: value for key, value in headers.items()},
             body=body,
-            host=_host_name(self.headers.get("Host", "")),
+            host=_host_name(headers.get("host", "")),
         )
         response = self.server.pve.dispatch(request, self.server.dispatch)
-        self._send(response)
+        self._send(response, method, request_line, keep_alive)
+        return keep_alive
 
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+    # -- reading -----------------------------------------------------------------------------------------
+
+    def _read_request_line(self) -> str | None:
+        for _ in range(_MAX_EMPTY_LINES):  # RFC 9112 2.2: ignore empty lines before a request line
+            line = self.rfile.readline(MAX_LINE + 1)
+            if not line:
+                return None
+            if len(line) > MAX_LINE:
+                raise _BadRequest(414, "Request-URI Too Long")
+            if line not in (b"\r\n", b"\n"):
+                return line.decode("latin-1").rstrip("\r\n")
+        return None
+
+    def _read_headers(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Header fields by lower-case name (the last one wins), and each lower-case name as it was sent."""
+        headers: dict[str, str] = {}
+        names: dict[str, str] = {}
+        readline = self.rfile.readline
+        for _ in range(MAX_HEADERS + 1):
+            line = readline(MAX_LINE + 1)
+            if len(line) > MAX_LINE:
+                raise _BadRequest(431, "Request Header Fields Too Large")
+            if line in (b"\r\n", b"\n", b""):
+                return headers, names
+            name, colon, value = line.decode("latin-1").partition(":")
+            if not colon or not name or name != name.strip() or line[0] in b" \t":
+                raise _BadRequest(400, "Bad header line")
+            key = name.lower()
+            headers[key] = value.strip()
+            names[key] = name
+        raise _BadRequest(431, "Too many headers")
+
+    def _read_body(self, headers: dict[str, str]) -> bytes:
+        if "chunked" in headers.get("transfer-encoding", "").lower():
             return self._read_chunked_body()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length < 0 or length > MAX_BODY:
-            raise ValueError("invalid Content-Length")
-        return self.rfile.read(length) if length else b""
+        length_text = headers.get("content-length", "")
+        if not length_text:
+            return b""
+        if not length_text.isdigit() or not length_text.isascii():
+            raise _BadRequest(400, "invalid Content-Length")
+        length = int(length_text)
+        if length > MAX_BODY:
+            raise _BadRequest(413, "Request Entity Too Large")
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            raise _BadRequest(400, "incomplete request body")
+        return body
 
     def _read_chunked_body(self) -> bytes:
         parts: list[bytes] = []
         total = 0
         while True:
-            size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+            try:
+                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                raise _BadRequest(400, "invalid chunk size") from None
             if size == 0:
-                while self.rfile.readline(1024).strip():  # trailers, then the final empty line
-                    pass
+                for _ in range(MAX_HEADERS + 1):  # trailers, then the final empty line
+                    if not self.rfile.readline(MAX_LINE).strip():
+                        break
                 return b"".join(parts)
             total += size
-            if total > MAX_BODY:
-                raise ValueError("request body too large")
+            if size < 0 or total > MAX_BODY:
+                raise _BadRequest(413, "Request Entity Too Large")
             parts.append(self.rfile.read(size))
             self.rfile.readline(16)  # the CRLF after each chunk
 
-    def _send(self, response: ApiResponse) -> None:
-        reason = " ".join((response.reason or "").split()) or None
-        self.send_response(response.status, reason)
+    # -- writing -----------------------------------------------------------------------------------------
+
+    def _send(self, response: ApiResponse, method: str, request_line: str, keep_alive: bool) -> None:
+        status = response.status
+        reason = " ".join((response.reason or "").split()) or _STANDARD_REASONS.get(status, "")
+        lines = [f"HTTP/1.1 {status} {reason}"]
+        if "Server" not in response.headers:
+            lines.append(_SERVER_HEADER)
+        lines.append(_date_header())
         for name, value in response.headers.items():
             if name.lower() not in ("content-length", "connection"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        # Status line, headers and body in one write (end_headers would flush the headers on their own).
-        head = b"".join(self._headers_buffer) + b"\r\n"
-        self._headers_buffer = []
-        self.wfile.write(head if self.command == "HEAD" else head + response.body)
+                lines.append(f"{name}: {value}")
+        lines.append(f"Content-Length: {len(response.body)}")
+        if not keep_alive:
+            lines.append("Connection: close")
+        lines.append("\r\n")
+        head = "\r\n".join(lines).encode("latin-1", "replace")
+        # Status line, headers and body in one write: one TLS record train, no waiting on delayed ACKs.
+        self.wfile.write(head if method == "HEAD" else head + response.body)
+        if self.server.pve.access_logged:
+            self.server.pve.log_access(f'{self.client_address[0]} "{request_line}" {status}')
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        self.server.pve.log_access(f'{self.client_address[0]} "{self.requestline}" {code}')
+    def _send_bare(self, status: int, reason: str, method: str, request_line: str, keep_alive: bool) -> None:
+        with contextlib.suppress(OSError):
+            self._send(ApiResponse(status, b"", headers={}, reason=reason), method, request_line, keep_alive)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+
+_ANSWERED_METHODS = frozenset(("GET", "POST", "PUT", "DELETE", "HEAD"))
+_MAX_EMPTY_LINES = 4
+_SERVER_HEADER = "Server: pve-api-daemon/3.0"
+_STANDARD_REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
+def _parse_request_line(line: str) -> tuple[str, str, bool]:
+    """``GET /x HTTP/1.1`` -> method, target and whether it is HTTP/1.1 (``False``: HTTP/1.0)."""
+    words = line.split()
+    if len(words) != 3:
+        raise _BadRequest(400, f"Bad request syntax ({line[:100]!r})")
+    method, target, version = words
+    if version == "HTTP/1.1":
+        return method, target, True
+    if version == "HTTP/1.0":
+        return method, target, False
+    major = version[5:].split(".", 1)[0]
+    if version.startswith("HTTP/") and major.isdigit() and int(major) >= 2:
+        raise _BadRequest(505, f"Invalid HTTP version ({version[:20]})")
+    raise _BadRequest(400, f"Bad request version ({version[:20]!r})")
+
+
+def _keeps_alive(headers: dict[str, str], http11: bool) -> bool:
+    """HTTP/1.1 keeps the connection unless ``Connection: close``; HTTP/1.0 only with ``keep-alive``."""
+    connection = headers.get("connection", "").lower()
+    if "close" in connection:
+        return False
+    return http11 or "keep-alive" in connection
+
+
+@functools.lru_cache(maxsize=4)
+def _date_header_at(second: int) -> str:
+    return "Date: " + email.utils.formatdate(second, usegmt=True)
+
+
+def _date_header() -> str:
+    return _date_header_at(int(time.time()))
 
 
 def _host_name(host_header: str) -> str:
