@@ -97,5 +97,4 @@ def hex_string(rng: Draw, length: int) -> str:
 
 def ssl_fingerprint(rng: Draw) -> str:
     """A SHA-256 certificate fingerprint as ``/nodes`` shows it (32 upper-case hex pairs)."""
-    digits = f"{rng.getrandbits(256):064X}"
-    return ":".join(digits[index : index + 2] for index in range(0, 64, 2))
+    return rng.getrandbits(256).to_bytes(32, "big").hex(":").upper()
