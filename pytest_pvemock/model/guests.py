@@ -58,6 +58,24 @@ class Guest(Watched):
     noun = ""  # "VM" or "CT", as PVE's messages call them
     config_dir = ""
 
+    # instance fields (set in __init__)
+    vmid: int
+    node: str
+    config: TrackedDict
+    pending: dict[str, Any]
+    pending_delete: list[str]
+    snapshots: dict[str, dict[str, Any]]
+    run_state: str
+    started_at: int
+    pid: int | None
+    _runs: int
+    _usage: dict[str, float] | None  # None: drawn when first read (see _usage_figures)
+    _config_serial: int
+    _volume_cache: tuple[int, tuple[dict[str, str], list[tuple[str, str, int]]]] | None
+    _entry_cache: tuple[tuple[Any, ...], dict[str, Any]] | None
+    _usage_cache: tuple[tuple[Any, ...], dict[str, Any]] | None
+    _figures_cache: tuple[int, tuple[str, int, int, int]] | None
+
     def __init__(
         self,
         cluster: FakeCluster,
@@ -89,15 +107,6 @@ class Guest(Watched):
             _usage_cache=None,
             _figures_cache=None,
         )
-        self.pending: dict[str, Any]
-        self.pending_delete: list[str]
-        self.snapshots: dict[str, dict[str, Any]]
-        self.pid: int | None
-        self._usage: dict[str, float] | None
-        self._volume_cache: tuple[int, tuple[dict[str, str], list[tuple[str, str, int]]]] | None
-        self._entry_cache: tuple[tuple[Any, ...], dict[str, Any]] | None
-        self._usage_cache: tuple[tuple[Any, ...], dict[str, Any]] | None
-        self._figures_cache: tuple[int, tuple[str, int, int, int]] | None
         if status != "stopped":
             self._start_running(self._seeded_uptime(), status)
 
