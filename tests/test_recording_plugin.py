@@ -68,7 +68,7 @@ def offline(monkeypatch):
 
 
 def record(pytester, *args):
-    return pytester.runpytest("-p", "no:cacheprovider", "--pvemock-record-mode=once", *args)
+    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio", "--pvemock-record-mode=once", *args)
 
 
 def test_record_then_replay_with_the_same_test_code(pytester, server, real_cluster_env, monkeypatch):
@@ -87,7 +87,7 @@ def test_record_then_replay_with_the_same_test_code(pytester, server, real_clust
         monkeypatch.delenv(name)
     monkeypatch.setattr(socket.socket, "connect", lambda self, address: pytest.fail(f"connected to {address}"))
 
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+    pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio").assert_outcomes(passed=3)
 
 
 def test_a_recording_mode_without_the_environment_says_what_to_set(pytester, offline):
@@ -102,7 +102,7 @@ def test_a_recording_mode_without_the_environment_says_what_to_set(pytester, off
 def test_replay_of_a_missing_cassette_says_how_to_record_it(pytester, offline):
     pytester.makepyfile(test_recorded=WALK)
 
-    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "test_walk")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio", "-k", "test_walk")
 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*cassettes/test_recorded/test_walk.yaml does not exist*--pvemock-record-mode=once*"])
@@ -123,7 +123,7 @@ def test_walk(pve_api):
     )
     monkeypatch.delenv("PVEMOCK_HOST")
 
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio")
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -185,8 +185,8 @@ def test_nodes(pve_api):
 """
     )
 
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
-    result = pytester.runpytest("-p", "no:cacheprovider", "--pvemock-validate-cassettes")
+    pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio").assert_outcomes(passed=1)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio", "--pvemock-validate-cassettes")
 
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*does not match the PVE schema*", "*/0/status: expected*actual 'sleeping'*"])
@@ -211,4 +211,4 @@ def test_fake(pve_cassette_cluster):
 """
     )
 
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio").assert_outcomes(passed=1)
