@@ -47,6 +47,35 @@ def _entry(ha: ClusterHA, sid: str, digest: str, strip_group: bool) -> dict[str,
     return entry
 
 
+def _require_unchanged_digest(ctx: HandlerContext, config: str, failure: str) -> None:
+    """A ``digest`` the client sent must still be the config's (PVE's ``assert_if_modified``)."""
+    digest = ctx.params.get("digest")
+    if digest and digest != _ha(ctx).config_digest(config):
+        raise PVEError(f"{failure}: {DIGEST_MISMATCH}")
+
+
+def _deleted_keys(ctx: HandlerContext) -> list[str]:
+    """The option names of the ``delete`` parameter (a list split at commas, semicolons or spaces)."""
+    return list(filter(None, re.split(r"[,;\s]+", ctx.params.get("delete") or "")))
+
+
+def _section_entry(ctx: HandlerContext, kind: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The HA group or rule (``kind``) that the path names, or PVE's error when there is none."""
+    name = ctx.params[kind]
+    for entry in entries:
+        if entry[kind] == name:
+            return entry
+    raise PVEError(f"no such ha {kind} '{name}'")
+
+
+def _edited(entry: dict[str, Any], ctx: HandlerContext, keys: tuple[str, ...]) -> dict[str, Any]:
+    """``entry`` with the options among ``keys`` that the request sets, less the ones it deletes."""
+    entry.update({k: ctx.params[k] for k in keys if k in ctx.params})
+    for key in _deleted_keys(ctx):
+        entry.pop(key, None)
+    return entry
+
+
 # ---- index ---------------------------------------------------------------------------------------------------
 
 
@@ -138,11 +167,9 @@ def update_resource(ctx: HandlerContext) -> None:
     check_service_state(ha, sid, ctx.params.get("state"))
     if sid not in ha.service_config:
         raise PVEError(f"update resources config failed: no such resource '{sid}'")
-    digest = ctx.params.get("digest")
-    if digest and digest != ha.config_digest():
-        raise PVEError(f"update resources config failed: {DIGEST_MISMATCH}")
+    _require_unchanged_digest(ctx, "resources", "update resources config failed")
     changes: dict[str, Any] = {key: ctx.params[key] for key in RESOURCE_KEYS if key in ctx.params}
-    for key in filter(None, re.split(r"[,;\s]+", ctx.params.get("delete") or "")):
+    for key in _deleted_keys(ctx):
         if key not in RESOURCE_KEYS:
             raise PVEError(f"update resources config failed: no such option '{key}'")
         changes[key] = None
@@ -206,11 +233,7 @@ def list_groups(ctx: HandlerContext) -> list[dict[str, Any]]:
 
 
 def _group(ctx: HandlerContext) -> dict[str, Any]:
-    name = ctx.params["group"]
-    for entry in _ha(ctx).group_entries():
-        if entry["group"] == name:
-            return entry
-    raise PVEError(f"no such ha group '{name}'")
+    return _section_entry(ctx, "group", _ha(ctx).group_entries())
 
 
 @handles("GET", "/cluster/ha/groups/{group}")
@@ -237,13 +260,8 @@ def update_group(ctx: HandlerContext) -> None:
     _groups_usable(ctx, "update group")
     ha = _ha(ctx)
     current = _group(ctx)
-    digest = ctx.params.get("digest")
-    if digest and digest != ha.config_digest("groups"):
-        raise PVEError(f"update ha group failed: {DIGEST_MISMATCH}")
-    changed = _without_type(current)
-    changed.update({k: ctx.params[k] for k in GROUP_KEYS if k in ctx.params})
-    for key in filter(None, re.split(r"[,;\s]+", ctx.params.get("delete") or "")):
-        changed.pop(key, None)
+    _require_unchanged_digest(ctx, "groups", "update ha group failed")
+    changed = _edited(_without_type(current), ctx, GROUP_KEYS)
     ha.set_groups([changed if e["group"] == current["group"] else _without_type(e) for e in ha.group_entries()])
     return None
 
@@ -287,11 +305,7 @@ def list_rules(ctx: HandlerContext) -> list[dict[str, Any]]:
 
 
 def _rule(ctx: HandlerContext) -> dict[str, Any]:
-    name = ctx.params["rule"]
-    for entry in _ha(ctx).rule_entries():
-        if entry["rule"] == name:
-            return entry
-    raise PVEError(f"no such ha rule '{name}'")
+    return _section_entry(ctx, "rule", _ha(ctx).rule_entries())
 
 
 @handles("GET", "/cluster/ha/rules/{rule}")
@@ -343,13 +357,8 @@ def update_rule(ctx: HandlerContext) -> None:
         raise PVEError(f"update ha rule failed: HA rule '{name}' does not exist")
     if ctx.params.get("type") and ctx.params["type"] != current["type"]:
         raise PVEError("update ha rule failed: types does not match")
-    digest = ctx.params.get("digest")
-    if digest and digest != ha.config_digest("rules"):
-        raise PVEError(f"update ha rule failed: {DIGEST_MISMATCH}")
-    changed = dict(current)
-    changed.update({k: ctx.params[k] for k in RULE_KEYS if k in ctx.params})
-    for key in filter(None, re.split(r"[,;\s]+", ctx.params.get("delete") or "")):
-        changed.pop(key, None)
+    _require_unchanged_digest(ctx, "rules", "update ha rule failed")
+    changed = _edited(dict(current), ctx, RULE_KEYS)
     _check_rule(ctx, changed)
     ha.set_rules([changed if e["rule"] == name else e for e in entries])
     return None
