@@ -727,11 +727,7 @@ class Manager:
             task = cmd[0]
             if task in ("migrate", "relocate"):
                 target = cmd[1]
-                if not ns.node_is_online(target):
-                    env.log("err", f"ignore service '{sid}' {task} request - node '{target}' not online")
-                elif sd["node"] == target:
-                    env.log("info", f"ignore service '{sid}' {task} request - service already on node '{target}'")
-                else:
+                if not self._move_request_ignored(sid, task, target, sd["node"]):
                     self.change_service_state(sid, task, node=sd["node"], target=target)
                     return
             elif task == "stop":
@@ -844,17 +840,24 @@ class Manager:
         if lrm_res is not None:
             sd["uid"] = new_uid(sd["state"])
 
+    def _move_request_ignored(self, sid: str, task: str, target: str, node: str) -> bool:
+        """A migrate/relocate request to a node that is not online, or to the one the service is on, is
+        ignored (and logged as such), whether the service is stopped or started."""
+        if not self.ns.node_is_online(target):
+            self.env.log("err", f"ignore service '{sid}' {task} request - node '{target}' not online")
+            return True
+        if node == target:
+            self.env.log("info", f"ignore service '{sid}' {task} request - service already on node '{target}'")
+            return True
+        return False
+
     def _run_started_command(self, sid: str, sd: dict[str, Any]) -> None:
-        env, ns = self.env, self.ns
+        env = self.env
         cmd = sd["cmd"]
         task = cmd[0]
         if task in ("migrate", "relocate"):
             target = cmd[1]
-            if not ns.node_is_online(target):
-                env.log("err", f"ignore service '{sid}' {task} request - node '{target}' not online")
-            elif sd["node"] == target:
-                env.log("info", f"ignore service '{sid}' {task} request - service already on node '{target}'")
-            else:
+            if not self._move_request_ignored(sid, task, target, sd["node"]):
                 env.log("info", f"{task} service '{sid}' to node '{target}'")
                 self.change_service_state(sid, task, node=sd["node"], target=target)
         elif task == "stop":
