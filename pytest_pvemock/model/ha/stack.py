@@ -127,43 +127,42 @@ class HAStack:
         if advance is not None:
             advance(env.cur_time)
 
+    def _daemon_round(
+        self, daemon: CRM | LRM, env: DaemonEnv, name: str, skip: bool, on_skip: Callable[[str], None] | None
+    ) -> bool:
+        """One round of a node's CRM or LRM (or a note that it was skipped), then the clock moves on.
+        True when the daemon ended in that round; it has then logged its exit."""
+        exited = False
+        if not skip:
+            exited = not daemon.do_one_iteration()
+        elif on_skip:
+            on_skip(f"skipping {name} round")
+        self._advance_host_time(env)
+        if exited:
+            env.log("info", "exit (loop end)")
+        return exited
+
     def _run_node(
         self, node: NodeDaemons, skip_crm: bool, skip_lrm: bool, on_skip: Callable[[str], None] | None
     ) -> None:
-        if node.crm is not None:
-            exit_crm = False
-            if not skip_crm:
-                exit_crm = not node.crm.do_one_iteration()
-            elif on_skip:
-                on_skip("skipping CRM round")
-            self._advance_host_time(node.crm_env)
-            if exit_crm:
-                node.crm_env.log("info", "exit (loop end)")
-                node.crm = None
-                shutdown, reboot = self.host.node_shutdown_request(node.name)
-                if reboot:
-                    self.node_command(f"power {node.name} off", "reboot")
-                    self.node_command(f"power {node.name} on", "reboot")
-                elif shutdown:
-                    self.node_command(f"power {node.name} off", "shutdown")
-                elif not node.crm_stop:
-                    raise HAStackError("unexpected CRM exit - not implemented")
-                node.crm_stop = False
-        if node.lrm is not None:
-            exit_lrm = False
-            if not skip_lrm:
-                exit_lrm = not node.lrm.do_one_iteration()
-            elif on_skip:
-                on_skip("skipping LRM round")
-            self._advance_host_time(node.lrm_env)
-            if exit_lrm:
-                node.lrm_env.log("info", "exit (loop end)")
-                node.lrm = None
-                shutdown, reboot = self.host.node_shutdown_request(node.name)
-                if node.lrm_restart:
-                    node.lrm_restart = False
-                    node.lrm = LRM(node.lrm_env, self.shared)
-                elif shutdown:
-                    self.node_command(f"crm {node.name} stop", "reboot" if reboot else "shutdown")
-                else:
-                    raise HAStackError("unexpected LRM exit - not implemented")
+        if node.crm is not None and self._daemon_round(node.crm, node.crm_env, "CRM", skip_crm, on_skip):
+            node.crm = None
+            shutdown, reboot = self.host.node_shutdown_request(node.name)
+            if reboot:
+                self.node_command(f"power {node.name} off", "reboot")
+                self.node_command(f"power {node.name} on", "reboot")
+            elif shutdown:
+                self.node_command(f"power {node.name} off", "shutdown")
+            elif not node.crm_stop:
+                raise HAStackError("unexpected CRM exit - not implemented")
+            node.crm_stop = False
+        if node.lrm is not None and self._daemon_round(node.lrm, node.lrm_env, "LRM", skip_lrm, on_skip):
+            node.lrm = None
+            shutdown, reboot = self.host.node_shutdown_request(node.name)
+            if node.lrm_restart:
+                node.lrm_restart = False
+                node.lrm = LRM(node.lrm_env, self.shared)
+            elif shutdown:
+                self.node_command(f"crm {node.name} stop", "reboot" if reboot else "shutdown")
+            else:
+                raise HAStackError("unexpected LRM exit - not implemented")
