@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_pvemock.model.cluster_parts import cluster_part
 from pytest_pvemock.model.errors import PVEError
 
 ROOT = "root@pam"
@@ -247,13 +248,7 @@ class AccessControl:
 
 def access_control_of(cluster: Any) -> AccessControl:
     """The roles, groups and ACL of ``cluster`` (``cluster.acl`` when it has one, else kept on it on first use)."""
-    control = getattr(cluster, "acl", None)
-    if isinstance(control, AccessControl):
-        return control
-    control = cluster.__dict__.get("_pvemock_acl")
-    if control is None:
-        control = cluster.__dict__["_pvemock_acl"] = AccessControl()
-    return control
+    return cluster_part(cluster, "acl", AccessControl)
 
 
 def normalize_path(path: str) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_pvemock.model.cluster_parts import cluster_part
 from pytest_pvemock.model.errors import PVEError
 
 
@@ -130,10 +131,4 @@ class ConfigStore:
 
 def config_store_of(cluster: Any) -> ConfigStore:
     """The config store of ``cluster`` (``cluster.configs`` when it has one, else kept on it on first use)."""
-    store = getattr(cluster, "configs", None)
-    if isinstance(store, ConfigStore):
-        return store
-    store = cluster.__dict__.get("_pvemock_configs")
-    if store is None:
-        store = cluster.__dict__["_pvemock_configs"] = ConfigStore()
-    return store
+    return cluster_part(cluster, "configs", ConfigStore)
