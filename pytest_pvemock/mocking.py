@@ -23,6 +23,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.app import PveApi
+from pytest_pvemock.model.ha.chaos import chaos_settings
+from pytest_pvemock.model.time_zone import zone_info
 from pytest_pvemock.transports.install import installed
 from pytest_pvemock.transports.routing import HOSTS, routed
 
@@ -84,7 +86,7 @@ def mock(cluster: FakeCluster, *, validate: bool = False, refuse_other_hosts: bo
     return PveMock(cluster, validate=validate, refuse_other_hosts=refuse_other_hosts)
 
 
-MARKER_KEYS = ("scenario", "version", "task_mode", "validate", "refuse_other_hosts")
+MARKER_KEYS = ("scenario", "version", "task_mode", "validate", "refuse_other_hosts", "ha_chaos", "timezone")
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,10 @@ class ClusterOptions:
     task_mode: str | None = None
     validate: bool = False
     refuse_other_hosts: bool = False
+    #: Seeded HA faults from the start: a seed, or ``{"seed": 7, "rate": 0.3, "max_down": 1}``.
+    ha_chaos: Any = None
+    #: The servers' time zone (an IANA name), for the texts PVE writes in local time.
+    timezone: str | None = None
 
     def updated(self, **changes: Any) -> ClusterOptions:
         """These options with every change that is not ``None`` applied."""
@@ -125,7 +131,17 @@ class ClusterOptions:
             value = changes.get(key)
             if value is not None and not isinstance(value, bool):
                 raise ValueError(f"{where}: {key} must be True or False, not {value!r}")
+        _check_model_option(changes, "ha_chaos", chaos_settings, where)
+        _check_model_option(changes, "timezone", zone_info, where)
         return changes
+
+
+def _check_model_option(changes: Mapping[str, Any], key: str, check: Any, where: str) -> None:
+    if changes.get(key) is not None:
+        try:
+            check(changes[key])
+        except ValueError as error:
+            raise ValueError(f"{where}: {key}: {error}") from None
 
 
 class ClusterFactory:
@@ -149,6 +165,8 @@ class ClusterFactory:
         task_mode: str | None = None,
         validate: bool | None = None,
         refuse_other_hosts: bool | None = None,
+        ha_chaos: Any = None,
+        timezone: str | None = None,
         **overrides: Any,
     ) -> FakeCluster:
         options = self.defaults.updated(
@@ -157,6 +175,8 @@ class ClusterFactory:
             task_mode=task_mode,
             validate=validate,
             refuse_other_hosts=refuse_other_hosts,
+            ha_chaos=ha_chaos,
+            timezone=timezone,
         )
         return self.patch(
             build_cluster(options, **overrides),
@@ -198,11 +218,13 @@ class ClusterFactory:
 
 
 def build_cluster(options: ClusterOptions, **overrides: Any) -> FakeCluster:
-    """A cluster from ``options.scenario`` with the version and task mode the options name."""
+    """A cluster from ``options.scenario`` with the version, task mode, time zone and HA chaos the options name."""
     from pytest_pvemock.model.cluster import FakeCluster
 
-    if options.version is not None:
-        overrides.setdefault("version", options.version)
-    if options.task_mode is not None:
-        overrides.setdefault("task_mode", options.task_mode)
-    return FakeCluster.from_scenario(options.scenario, **overrides)
+    for key in ("version", "task_mode", "timezone"):
+        if getattr(options, key) is not None:
+            overrides.setdefault(key, getattr(options, key))
+    cluster = FakeCluster.from_scenario(options.scenario, **overrides)
+    if options.ha_chaos is not None:
+        cluster.ha.enable_chaos(**chaos_settings(options.ha_chaos))
+    return cluster

@@ -4,8 +4,9 @@ Fixtures: ``pve_cluster`` (a fresh cluster per test, patched in), ``pve_cluster_
 in a test), ``pve_cluster_factory_session`` (clusters that live for the whole session) and ``pve_api`` (a
 proxmoxer client logged in to ``pve_cluster``); ``pve_server`` and ``pve_server_session`` put a cluster behind a
 real HTTPS server for clients that need a socket. The marker ``@pytest.mark.pve_cluster(scenario, version=...,
-task_mode=..., validate=..., refuse_other_hosts=...)`` chooses per test; ini and command-line options set the
-defaults. Answers are checked against the PVE schema by default: a violation fails the test.
+task_mode=..., validate=..., refuse_other_hosts=..., ha_chaos=..., timezone=...)`` chooses per test; ini and
+command-line options set the defaults. Answers are checked against the PVE schema by default: a violation fails
+the test.
 """
 
 from __future__ import annotations
@@ -97,8 +98,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "pve_cluster(scenario=None, *, version=None, task_mode=None, validate=None, refuse_other_hosts=None): "
-        "choose the scenario and options of the pve_cluster fixture for this test",
+        "pve_cluster(scenario=None, *, version=None, task_mode=None, validate=None, refuse_other_hosts=None, "
+        "ha_chaos=None, timezone=None): choose the scenario and options of the pve_cluster fixture for this test "
+        "(ha_chaos: a seed or {seed, rate, max_down} for seeded HA faults; timezone: an IANA zone name)",
     )
     config.addinivalue_line(
         "markers",

@@ -48,6 +48,7 @@ from pytest_pvemock.model.pools import Pool
 from pytest_pvemock.model.revision import Revision
 from pytest_pvemock.model.storage import Storage, Volume
 from pytest_pvemock.model.tasks import Task, TaskRegistry
+from pytest_pvemock.model.time_zone import zone_info
 
 SUPPORTED_VERSIONS = {
     # release: (full version, kernel)
@@ -88,6 +89,7 @@ class FakeCluster:
         seed: int | str = 0,
         shuffle_keys: bool = True,
         start_time: int = DEFAULT_EPOCH,
+        timezone: str = "UTC",
     ) -> None:
         if version not in SUPPORTED_VERSIONS:
             raise ValueError(f"PVE version must be one of {', '.join(SUPPORTED_VERSIONS)}, not {version!r}")
@@ -96,6 +98,7 @@ class FakeCluster:
         self.host = host
         self.port = port
         self.seed = seed
+        self.timezone = timezone
         self.revision = Revision()
         self._views: dict[tuple[str | None, bool], tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
         self.clock = Clock(start_time, task_mode)
@@ -173,6 +176,16 @@ class FakeCluster:
 
     def version_at_least(self, major: int) -> bool:
         return int(self.version.split(".")[0]) >= major
+
+    @property
+    def timezone(self) -> str:
+        """The servers' time zone (an IANA name, default ``UTC``): PVE writes the HA status texts in local time."""
+        return self._timezone
+
+    @timezone.setter
+    def timezone(self, name: str) -> None:
+        self.tzinfo = zone_info(name)
+        self._timezone = name
 
     # ---- high availability -------------------------------------------------------------------------------------
 

@@ -1,12 +1,12 @@
 """YAML scenarios: a whole cluster (nodes, storage, pools, guests, users and tokens, HA resources) in one file.
 
-    cluster:  {name: lab, version: "9.1"}
+    cluster:  {name: lab, version: "9.1", timezone: Europe/Vienna}
     nodes:    [{name: pve1, cpus: 16, memory_gib: 64}, {name: pve2}]
     storage:  [{storage: local-lvm, type: lvmthin, content: [images, rootdir]}]
     pools:    [{poolid: prod, comment: Production}]
     guests:   [{vmid: 100, type: qemu, node: pve1, name: web01, status: running, pool: prod}]
     users:    [{userid: ci@pve, password: secret, tokens: [{tokenid: deploy, secret: "..."}]}]
-    ha:       {resources: [{sid: "vm:100", state: started}], groups: [], rules: []}
+    ha:       {resources: [{sid: "vm:100", state: started}], groups: [], rules: [], chaos: {seed: 7, rate: 0.3}}
 
 A mistake in a file is reported with the file, the line and what is wrong (:class:`ScenarioError`).
 Built-in scenarios live in ``pytest_pvemock/scenarios/<name>.yaml``.
@@ -24,8 +24,10 @@ import yaml
 
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.model.errors import PVEError
+from pytest_pvemock.model.ha.chaos import ChaosSettingsError, chaos_settings
+from pytest_pvemock.model.time_zone import zone_info
 
-CLUSTER_KEYS = {"name", "version", "host", "port", "task_mode", "seed", "shuffle_keys", "start_time"}
+CLUSTER_KEYS = {"name", "version", "host", "port", "task_mode", "seed", "shuffle_keys", "start_time", "timezone"}
 NODE_KEYS = {"name", "ip", "cpus", "memory_gib", "disk_gib", "level", "online"}
 STORAGE_KEYS = {
     "storage",
@@ -63,7 +65,7 @@ GUEST_KEYS = {
 SNAPSHOT_KEYS = {"name", "description", "vmstate"}
 USER_KEYS = {"userid", "password", "enable", "expire", "groups", "comment", "email", "firstname", "lastname", "tokens"}
 TOKEN_KEYS = {"tokenid", "secret", "privsep", "expire", "comment"}
-HA_KEYS = {"resources", "groups", "rules", "shutdown_policy"}
+HA_KEYS = {"resources", "groups", "rules", "shutdown_policy", "chaos"}
 TOP_KEYS = {"cluster", "nodes", "storage", "pools", "guests", "users", "ha", "description"}
 
 
@@ -242,6 +244,8 @@ def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster
     options = {key: value for key, value in settings.items()}
     if "version" in options:
         options["version"] = str(options["version"])
+    if "timezone" in settings:
+        _attempt(reader, settings, lambda: zone_info(settings["timezone"]), "timezone")
     options.update({key: value for key, value in overrides.items() if value is not None})
     try:
         cluster = FakeCluster(**options)
@@ -274,7 +278,21 @@ def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster
             [_plain(item) for item in reader.sequence(ha.get("groups"), "groups", ha)],
             [_plain(item) for item in reader.sequence(ha.get("rules"), "rules", ha)],
         )
+        if "chaos" in ha:
+            _enable_chaos(reader, cluster, ha)
     return cluster
+
+
+def _enable_chaos(reader: _Reader, cluster: FakeCluster, ha: _Map) -> None:
+    """``ha: {chaos: 7}`` or ``ha: {chaos: {seed: 7, rate: 0.3, max_down: 1}}``: seeded HA faults from the start."""
+    spec = ha["chaos"]
+    try:
+        settings = chaos_settings(_plain(spec))
+    except ChaosSettingsError as error:
+        if isinstance(spec, _Map) and error.key is not None:
+            raise reader.fail(spec, f"'ha: chaos': {error}", error.key) from None
+        raise reader.fail(ha, f"'ha: chaos': {error}", "chaos") from None
+    cluster.ha.enable_chaos(**settings)
 
 
 def _plain(value: Any) -> Any:
@@ -286,14 +304,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _attempt(reader: _Reader, where: _Map, action: Any) -> Any:
+def _attempt(reader: _Reader, where: _Map, action: Any, key: str | None = None) -> Any:
     try:
         return action()
     except ScenarioError:
         raise
     except (PVEError, ValueError, KeyError, TypeError) as error:
         message = error.message if isinstance(error, PVEError) else str(error).strip("'\"")
-        raise reader.fail(where, message) from None
+        raise reader.fail(where, message, key) from None
 
 
 def _add_node(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:

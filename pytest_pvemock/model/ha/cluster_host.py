@@ -413,6 +413,10 @@ class ClusterHA(HAFiles):
         if self.stack is None:
             return
         if self.chaos is not None:
+            # resources and nodes added since chaos began are fair game too
+            self.chaos.nodes = [node.name for node in self.cluster.nodes]
+            self.chaos.down = {name: kind for name, kind in self.chaos.down.items() if name in self.chaos.nodes}
+            self.chaos.sids = sorted(self.service_config)
             for command in self.chaos.next_batch():
                 self._chaos_command(command)
         self.run_round()
