@@ -221,6 +221,8 @@ def build_cluster(options: ClusterOptions, **overrides: Any) -> FakeCluster:
     """A cluster from ``options.scenario`` with the version, task mode, time zone and HA chaos the options name."""
     from pytest_pvemock.model.cluster import FakeCluster
 
+    if options.timezone is not None:
+        zone_info(options.timezone)  # a bad default zone is the option's fault, not the scenario file's
     for key in ("version", "task_mode", "timezone"):
         if getattr(options, key) is not None:
             overrides.setdefault(key, getattr(options, key))

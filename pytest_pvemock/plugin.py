@@ -87,12 +87,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="check the answers in every cassette the run uses against the PVE schema; a violation fails the test",
     )
+    group.addoption(
+        "--pvemock-timezone",
+        dest="pvemock_timezone",
+        default=None,
+        metavar="ZONE",
+        help="time zone of pve_cluster's servers, an IANA name such as Europe/Vienna: PVE writes the HA status "
+        "texts in local time (ini: pvemock_timezone; default: the scenario's, else UTC)",
+    )
     parser.addini("pvemock_record_mode", "default record mode of pve_cassette tests", default="none")
     parser.addini("pvemock_scenario", "default scenario of pve_cluster", default="default")
     parser.addini("pvemock_pve_version", "default PVE version of pve_cluster (9.1 or 8.4)", default="")
     parser.addini("pvemock_task_mode", "default task mode of pve_cluster (instant or manual)", default="")
     parser.addini("pvemock_validate", "check answers against the PVE schema", type="bool", default=True)
     parser.addini("pvemock_refuse_other_hosts", "refuse requests to hosts no fake answers", type="bool", default=False)
+    parser.addini("pvemock_timezone", "default time zone of pve_cluster's servers (an IANA name)", default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -126,6 +135,7 @@ def _defaults(config: pytest.Config) -> ClusterOptions:
         task_mode=pick("pvemock_task_mode") or None,
         validate=bool(pick("pvemock_validate")),
         refuse_other_hosts=bool(pick("pvemock_refuse_other_hosts")),
+        timezone=pick("pvemock_timezone") or None,
     )
     config.stash[_DEFAULTS_KEY] = defaults
     return defaults
