@@ -132,7 +132,7 @@ def generic_answer(ctx: HandlerContext) -> Any:
     if ctx.method == "GET":
         key = index_key(returns, _children(ctx))
         if key is not None:
-            return index_children(ctx.template, _children(ctx), key)
+            return index_children(ctx.template, _children(ctx), key, ctx.cluster.version)
     if is_task_method(ctx.method, ctx.template, returns):
         return start_task(ctx).upid
     return synthesize(returns, cluster_facts(ctx.cluster, ctx.params))

@@ -2,8 +2,9 @@
 
 An index method is a ``GET`` whose answer is a list of one-key objects naming the children (the key is
 ``name``, ``subdir``, ``id``, ...: the ``href`` of the ``links`` in PVE's schema).
-PVE writes most of these lists by hand in each API module; they match the schema's static children, except
-where noted in :data:`_PVE_LISTS`, which holds the lists as pve-manager writes them (same entries, PVE's order).
+PVE writes these lists by hand in each API module; :data:`~pytest_pvemock.api.index_listings.INDEX_LISTINGS`
+holds the ones read from PVE's sources (PVE's order and contents, per major version). An index without one there
+lists the schema's static children.
 """
 
 from __future__ import annotations
@@ -11,77 +12,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["index_children", "index_key"]
+from pytest_pvemock.api.index_listings import INDEX_LISTINGS
 
-# The hand-written lists of PVE's index methods whose content or order differs from the schema tree.
-_PVE_LISTS: dict[str, tuple[str, ...]] = {
-    "/cluster": (
-        "acme",
-        "backup",
-        "backup-info",
-        "bulk-action",
-        "ceph",
-        "config",
-        "firewall",
-        "ha",
-        "jobs",
-        "log",
-        "mapping",
-        "metrics",
-        "notifications",
-        "nextid",
-        "options",
-        "qemu",
-        "replication",
-        "resources",
-        "status",
-        "tasks",
-        "sdn",
-    ),
-    "/nodes/{node}": (
-        "aplinfo",
-        "apt",
-        "capabilities",
-        "ceph",
-        "certificates",
-        "config",
-        "disks",
-        "dns",
-        "firewall",
-        "hardware",
-        "hosts",
-        "journal",
-        "lxc",
-        "migrateall",
-        "netstat",
-        "network",
-        "qemu",
-        "query-oci-repo-tags",
-        "query-url-metadata",
-        "replication",
-        "report",
-        "rrd",
-        "rrddata",
-        "scan",
-        "sdn",
-        "services",
-        "spiceshell",
-        "startall",
-        "status",
-        "stopall",
-        "storage",
-        "subscription",
-        "suspendall",
-        "syslog",
-        "tasks",
-        "termproxy",
-        "time",
-        "version",
-        "vncshell",
-        "vzdump",
-        "wakeonlan",
-    ),
-}
+__all__ = ["index_children", "index_key", "pve_index_listing"]
+
+
+def pve_index_listing(template: str, version: str) -> list[dict[str, str]] | None:
+    """PVE's own answer for the index at ``template`` on PVE ``version`` ("8.4", "9.1"), or ``None`` if unknown."""
+    listings = INDEX_LISTINGS.get(template)
+    if not listings:
+        return None
+    major = int(version.split(".", 1)[0])
+    known = [listed for listed in sorted(listings) if listed <= major]
+    if not known:
+        return None
+    key, names = listings[known[-1]]
+    return [{key: name} for name in names]
 
 
 def index_key(returns: Mapping[str, Any], child_templates: list[str]) -> str | None:
@@ -103,11 +49,10 @@ def index_key(returns: Mapping[str, Any], child_templates: list[str]) -> str | N
     return properties[0] if properties else "name"
 
 
-def index_children(template: str, child_templates: list[str], key: str) -> list[dict[str, str]]:
-    """The listing of an index method: one ``{key: child}`` per child, in PVE's order where it has one.
-
-    PVE's hand-written lists are cut to the children this schema version has (``bulk-action`` is new in 9.x).
-    """
+def index_children(template: str, child_templates: list[str], key: str, version: str = "9.1") -> list[dict[str, str]]:
+    """The listing of an index method: PVE's own list where it is known, else one ``{key: child}`` per child."""
+    listing = pve_index_listing(template, version)
+    if listing is not None:
+        return listing
     static = [child.rsplit("/", 1)[1] for child in child_templates if not child.rsplit("/", 1)[1].startswith("{")]
-    names = [name for name in _PVE_LISTS.get(template, ()) if name in static] or static
-    return [{key: name} for name in names]
+    return [{key: name} for name in static]

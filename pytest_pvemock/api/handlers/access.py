@@ -11,10 +11,10 @@ from typing import Any
 
 from pytest_pvemock.api.auth import TicketSigner, user_is_active
 from pytest_pvemock.api.handler import HandlerContext, handles
+from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.model.errors import ParameterError, PermissionDenied, PVEError
 
 # Subdirectories of /access in PVE's order: its subclasses, then the two methods listed by hand.
-ACCESS_INDEX = ("users", "groups", "roles", "acl", "domains", "openid", "tfa", "ticket", "password")
 
 REALMS = (
     {"realm": "pam", "type": "pam", "comment": "Linux PAM standard authentication"},
@@ -66,7 +66,7 @@ def api_permissions(version: str, userid: str) -> dict[str, dict[str, int]]:
 
 @handles("GET", "/access")
 def access_index(ctx: HandlerContext) -> list[dict[str, str]]:
-    return [{"subdir": name} for name in ACCESS_INDEX]
+    return pve_index_listing(ctx.template, ctx.cluster.version) or []
 
 
 @handles("GET", "/access/ticket")

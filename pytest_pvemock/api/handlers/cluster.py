@@ -5,13 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
-from pytest_pvemock.api.handlers.shaping import ordered_rows, subdirs
+from pytest_pvemock.api.handlers.shaping import ordered_rows
+from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.model.errors import ParameterError
-
-CLUSTER_SUBDIRS = (
-    "log", "options", "resources", "replication", "tasks", "backup", "ha", "status", "nextid", "firewall", "mapping",
-    "config", "sdn", "metrics", "notifications", "acme", "ceph", "jobs", "backup-info", "bulk-action",
-)  # fmt: skip
 
 # PVE's /cluster/status config version: bumped on every corosync.conf change; a plausible constant here.
 COROSYNC_CONFIG_VERSION = 3
@@ -19,7 +15,7 @@ COROSYNC_CONFIG_VERSION = 3
 
 @handles("GET", "/cluster")
 def cluster_index(ctx: HandlerContext) -> list[dict[str, str]]:
-    return subdirs(CLUSTER_SUBDIRS)
+    return pve_index_listing(ctx.template, ctx.cluster.version) or []
 
 
 @handles("GET", "/cluster/status")

@@ -13,24 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
-from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows, subdirs
+from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
+from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.model.errors import ParameterError, PVEError
 from pytest_pvemock.model.guests import Guest
 
 KINDS = ("qemu", "lxc")
-
-QEMU_DIR = (
-    "config", "pending", "status", "unlink", "vncproxy", "termproxy", "migrate", "resize", "move", "rrd", "rrddata",
-    "monitor", "agent", "snapshot", "spiceproxy", "sendkey", "firewall", "mtunnel", "remote_migrate",
-)  # fmt: skip
-LXC_DIR = (
-    "config", "pending", "status", "vncproxy", "termproxy", "vncwebsocket", "spiceproxy", "migrate", "clone",
-    "rrd", "rrddata", "firewall", "snapshot", "resize", "interfaces", "mtunnel", "remote_migrate",
-)  # fmt: skip
-STATUS_DIR = {
-    "qemu": ("current", "start", "stop", "reset", "shutdown", "suspend", "reboot", "resume"),
-    "lxc": ("current", "start", "stop", "shutdown", "suspend", "resume", "reboot"),
-}
 
 # Parameters of the create/update calls that steer the call rather than being config options.
 CREATE_CONTROL = {"node", "vmid", "archive", "force", "live-restore", "bwlimit", "unique", "ignore-unpack-errors",
@@ -131,7 +119,7 @@ def _register(kind: str) -> None:
     @route("GET", one)
     def guest_index(ctx: HandlerContext) -> list[dict[str, str]]:
         _guest(ctx, kind)
-        return subdirs(QEMU_DIR if kind == "qemu" else LXC_DIR, key="subdir")
+        return pve_index_listing(ctx.template, ctx.cluster.version) or []
 
     @route("DELETE", one)
     def destroy_guest(ctx: HandlerContext) -> str:
@@ -179,7 +167,7 @@ def _register(kind: str) -> None:
     @route("GET", f"{one}/status")
     def status_index(ctx: HandlerContext) -> list[dict[str, str]]:
         _guest(ctx, kind)
-        return subdirs(STATUS_DIR[kind], key="subdir")
+        return pve_index_listing(ctx.template, ctx.cluster.version) or []
 
     @route("GET", f"{one}/status/current")
     def current_status(ctx: HandlerContext) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
+from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.model.errors import ParameterError, PVEError
 from pytest_pvemock.model.ha.cluster_host import ClusterHA
 from pytest_pvemock.model.ha.service_requests import check_service_state, require_ha_managed
@@ -81,7 +82,7 @@ def _edited(entry: dict[str, Any], ctx: HandlerContext, keys: tuple[str, ...]) -
 
 @handles("GET", "/cluster/ha")
 def ha_index(ctx: HandlerContext) -> list[dict[str, str]]:
-    return [{"id": "status"}, {"id": "resources"}, {"id": "groups"}, {"id": "rules"}]
+    return pve_index_listing(ctx.template, ctx.cluster.version) or []
 
 
 # ---- resources -----------------------------------------------------------------------------------------------
@@ -377,10 +378,7 @@ def delete_rule(ctx: HandlerContext) -> None:
 
 @handles("GET", "/cluster/ha/status")
 def status_index(ctx: HandlerContext) -> list[dict[str, str]]:
-    names = ["current", "manager_status"]
-    if ctx.cluster.version_at_least(9):
-        names += ["disarm-ha", "arm-ha"]
-    return [{"name": name} for name in names]
+    return pve_index_listing(ctx.template, ctx.cluster.version) or []
 
 
 def _answering_node(ctx: HandlerContext) -> str:

@@ -5,18 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
-from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows, subdirs
+from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
+from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.errors import PVEError
 from pytest_pvemock.model.nodes import Node
-
-NODE_SUBDIRS = (
-    "ceph", "disks", "apt", "version", "syslog", "journal", "status", "wakeonlan", "subscription", "report", "tasks",
-    "rrd", "rrddata", "replication", "services", "scan", "storage", "network", "qemu", "lxc", "vzdump", "netstat",
-    "firewall", "stopall", "startall", "suspendall", "migrateall", "hosts", "dns", "time", "config", "hardware",
-    "capabilities", "certificates", "sdn", "aplinfo", "query-url-metadata", "execute", "vncshell", "termproxy",
-    "spiceshell",
-)  # fmt: skip
 
 CPU_FLAGS = (
     "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx "
@@ -50,7 +43,7 @@ def list_nodes(ctx: HandlerContext) -> list[dict[str, Any]]:
 @handles("GET", "/nodes/{node}")
 def node_index(ctx: HandlerContext) -> list[dict[str, str]]:
     _node(ctx)
-    return subdirs(NODE_SUBDIRS)
+    return pve_index_listing(ctx.template, ctx.cluster.version) or []
 
 
 @handles("GET", "/nodes/{node}/status")

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
-from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows, subdirs
+from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
+from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.model.errors import PVEError
 from pytest_pvemock.model.storage import Storage
-
-STORAGE_DIR = ("content", "download-url", "file-restore", "identity", "import-metadata", "prunebackups", "rrd",
-               "rrddata", "status", "upload")  # fmt: skip
 
 
 def _definition(ctx: HandlerContext) -> Storage:
@@ -80,7 +78,7 @@ def node_storage(ctx: HandlerContext) -> list[dict[str, Any]]:
 @handles("GET", "/nodes/{node}/storage/{storage}")
 def node_storage_index(ctx: HandlerContext) -> list[dict[str, str]]:
     _on_node(ctx)
-    return subdirs(STORAGE_DIR, key="subdir")
+    return pve_index_listing(ctx.template, ctx.cluster.version) or []
 
 
 @handles("GET", "/nodes/{node}/storage/{storage}/status")

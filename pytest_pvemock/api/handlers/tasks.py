@@ -6,13 +6,14 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
 from pytest_pvemock.api.handlers.nodes import task_for
-from pytest_pvemock.api.handlers.shaping import ordered, subdirs
+from pytest_pvemock.api.handlers.shaping import ordered
+from pytest_pvemock.api.index import pve_index_listing
 
 
 @handles("GET", "/nodes/{node}/tasks/{upid}")
 def task_index(ctx: HandlerContext) -> list[dict[str, str]]:
     task_for(ctx)
-    return subdirs(("log", "status"))
+    return pve_index_listing(ctx.template, ctx.cluster.version) or []
 
 
 @handles("GET", "/nodes/{node}/tasks/{upid}/status")
