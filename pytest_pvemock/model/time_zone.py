@@ -34,3 +34,9 @@ def _zone_info(name: str) -> dt.tzinfo:
         raise ValueError(f"unknown timezone {name!r} (expected an IANA zone name such as 'Europe/Vienna')") from None
     except (ValueError, OSError):
         raise ValueError(f"unknown timezone {name!r} (expected an IANA zone name such as 'Europe/Vienna')") from None
+
+
+def local_epoch(timestamp: int, tz: dt.tzinfo) -> int:
+    """The local wall-clock time of ``timestamp`` counted as if it were UTC (``timegm(localtime(t))`` in Perl)."""
+    offset = dt.datetime.fromtimestamp(timestamp, tz).utcoffset() or dt.timedelta(0)
+    return timestamp + int(offset.total_seconds())

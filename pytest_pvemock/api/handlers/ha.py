@@ -403,6 +403,7 @@ def status_current(ctx: HandlerContext) -> list[dict[str, Any]]:
         resources=_resources_for_status(ha),
         now=ctx.cluster.clock.now(),
         crs_mode=crs,
+        tz=ctx.cluster.tzinfo,
         fencing_row=ctx.cluster.version_at_least(9),
         failback_field=ctx.cluster.version_at_least(9),
     )
