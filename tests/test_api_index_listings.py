@@ -42,6 +42,8 @@ CASES = [
     ("9.1", "/nodes/pve1/disks", "name",
      ["list", "initgpt", "smart", "lvm", "lvmthin", "directory", "wipedisk", "zfs"],
      "pve-storage src/PVE/API2/Disks.pm"),
+    ("8.4", "/cluster/config", "name", ["nodes", "totem", "join", "qdevice", "apiversion"],
+     "pve-cluster src/PVE/API2/ClusterConfig.pm (stable-bookworm)"),
     ("8.4", "/nodes/pve1/scan", "method", ["cifs", "glusterfs", "iscsi", "lvm", "nfs", "pbs", "zfs"],
      "pve-storage src/PVE/API2/Storage/Scan.pm (stable-8)"),
 ]  # fmt: skip

@@ -87,6 +87,8 @@ INDEX_LISTINGS: dict[str, dict[int, IndexListing]] = {
     "/cluster/bulk-action/guest": {9: ("name", ("start", "shutdown", "migrate", "suspend"))},
     # proxmox/pve-manager PVE/API2/Cluster/Ceph.pm
     "/cluster/ceph": _every_version(("name", ("metadata", "status", "flags"))),
+    # proxmox/pve-cluster src/PVE/API2/ClusterConfig.pm
+    "/cluster/config": _every_version(("name", ("nodes", "totem", "join", "qdevice", "apiversion"))),
     # proxmox/pve-firewall src/PVE/API2/Firewall/Cluster.pm
     "/cluster/firewall": _every_version(("name", ("aliases", "rules", "options", "groups", "ipset", "macros", "refs"))),
     # proxmox/pve-manager PVE/API2/HAConfig.pm
@@ -323,6 +325,39 @@ INDEX_LISTINGS: dict[str, dict[int, IndexListing]] = {
                 "firewall",
                 "mtunnel",
                 "remote_migrate",
+            ),
+        )
+    ),
+    # proxmox/qemu-server src/PVE/API2/Qemu/Agent.pm: the agent commands plus exec, file and password ones, sorted
+    "/nodes/{node}/qemu/{vmid}/agent": _every_version(
+        (
+            "name",
+            (
+                "exec",
+                "exec-status",
+                "file-read",
+                "file-write",
+                "fsfreeze-freeze",
+                "fsfreeze-status",
+                "fsfreeze-thaw",
+                "fstrim",
+                "get-fsinfo",
+                "get-host-name",
+                "get-memory-block-info",
+                "get-memory-blocks",
+                "get-osinfo",
+                "get-time",
+                "get-timezone",
+                "get-users",
+                "get-vcpus",
+                "info",
+                "network-get-interfaces",
+                "ping",
+                "set-user-password",
+                "shutdown",
+                "suspend-disk",
+                "suspend-hybrid",
+                "suspend-ram",
             ),
         )
     ),
