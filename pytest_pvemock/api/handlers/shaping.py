@@ -17,8 +17,3 @@ def ordered_rows(ctx: HandlerContext, rows: Iterable[dict[str, Any]], key: str =
     """Each row reordered by its own identity (the value of ``key``)."""
     apply = ctx.cluster.key_order.apply
     return [apply(row, str(row.get(key, ""))) for row in rows]
-
-
-def subdirs(names: Iterable[str], key: str = "name") -> list[dict[str, str]]:
-    """A directory index as PVE lists it: ``[{"name": "status"}, ...]`` (``subdir`` for guest indexes)."""
-    return [{key: name} for name in names]
