@@ -17,48 +17,13 @@ In one run, at 10 and at 1000 guests:
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
+# Run as a script from bench/: the cluster, the login and the rate loop are the in-process benchmark's own.
+from bench_resources import cluster_with, login, rate
+
 SIZES = (10, 1000)
-
-
-def cluster_with(guests: int) -> Any:
-    """The default 3-node cluster, topped up with running VMs to ``guests`` guests."""
-    from pytest_pvemock import FakeCluster
-
-    cluster = FakeCluster.default()
-    nodes = [node.name for node in cluster.nodes]
-    vmid = 1000
-    while len(cluster.guests) < guests:
-        cluster.add_vm(vmid, node=nodes[vmid % len(nodes)], name=f"bench{vmid}", status="running")
-        vmid += 1
-    return cluster
-
-
-def login(cluster: Any) -> Any:
-    import proxmoxer
-
-    warnings.filterwarnings("ignore", message="Unverified HTTPS request")
-    return proxmoxer.ProxmoxAPI(
-        cluster.host, port=cluster.port, user=cluster.user, password=cluster.password, verify_ssl=False
-    )
-
-
-def rate(call: Callable[[], Any], seconds: float) -> float:
-    """Calls per second of ``call`` over about ``seconds`` (after one warm-up call)."""
-    call()
-    count = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        call()
-        count += 1
-        now = time.perf_counter()
-        if now >= deadline:
-            return count / (now - start)
 
 
 def best_ms(call: Callable[[], Any], seconds: float, repeats: int) -> float:
