@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ha-sim": ("pytest_pvemock.cli.ha_sim", "run a pve-ha-manager regression case and print its log"),
     "serve": ("pytest_pvemock.cli.serve", "serve a fake cluster over HTTPS for clients in any language"),
     "schemas": ("pytest_pvemock.cli.schemas", "build the JSON Schemas from PVE's API schema, or check an answer"),
+    "realism": ("pytest_pvemock.cli.realism", "count the GET answers a real PVE would never send, per method"),
     "validate": ("pytest_pvemock.cli.validate", "check the answers recorded in cassettes against PVE's schemas"),
 }
 
