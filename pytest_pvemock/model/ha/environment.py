@@ -78,6 +78,12 @@ class HAHost(Protocol):
         """Read and empty the CRM command queue."""
         ...
 
+    def new_uid(self, state: str) -> str:
+        """A service command uid not used before in this HA cluster (PVE draws a random one:
+        ``compute_new_uuid``, src/PVE/HA/Manager.pm:387 at pve-ha-manager b71218f2); the same sequence for the same
+        cluster history."""
+        ...
+
     def any_pending_crm_command(self) -> bool: ...
 
     def read_rules_config(self) -> str:
@@ -169,6 +175,9 @@ class DaemonEnv:
     def assert_cfs_rw(self) -> None:
         if not self.host.cluster_fs_ok(self.node, "rw"):
             raise ClusterFSError("cfs connection refused - not mounted?")
+
+    def new_uid(self, state: str) -> str:
+        return self.host.new_uid(state)
 
     def read_manager_status(self) -> dict[str, Any]:
         self.assert_cfs_rw()

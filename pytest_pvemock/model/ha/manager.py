@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -33,12 +32,6 @@ if TYPE_CHECKING:
 
 HA_RULES_MIN_VERSION = "9.0.0~16"
 GROUP_MIGRATION_COOLDOWN_ROUNDS = 6
-
-_uid_counter = itertools.count(1)
-
-
-def new_uid(state: str) -> str:
-    return f"{state[:3]}{next(_uid_counter):x}"
 
 
 def count_active_services(ss: dict[str, dict[str, Any]], node: str) -> int:
@@ -212,7 +205,7 @@ class Manager:
         sd.update(params)
         self.usage.remove_service_usage(sid)
         self.usage.add_service_usage(sid, sd)
-        sd["uid"] = new_uid(new_state)
+        sd["uid"] = self.env.new_uid(new_state)
         text = ", ".join(f"{k} = {params[k]}" for k in sorted(params))
         suffix = f"  ({text})" if text else ""
         self.env.log("info", f"service '{sid}': state changed from '{old_state}' to '{new_state}'{suffix}")
@@ -560,7 +553,7 @@ class Manager:
             ):
                 env.log("info", f"disarm: freezing service '{sid}' (was '{sd['state']}')")
                 sd["state"] = "freeze"
-                sd["uid"] = new_uid("freeze")
+                sd["uid"] = self.env.new_uid("freeze")
         all_disarmed = all(lrm_modes.get(node, "unknown") == "disarm" for node in self.ns.list_online_nodes())
         if all_disarmed and disarm["state"] != "disarmed":
             env.log("info", "all LRMs disarmed, HA stack is now fully disarmed")
@@ -592,7 +585,7 @@ class Manager:
                     continue
                 env.log("info", f"adding new service '{sid}' on node '{cd['node']}'")
                 state = "request_start" if cd["state"] == "started" else "request_stop"
-                ss[sid] = {"state": state, "node": cd["node"], "uid": new_uid("started")}
+                ss[sid] = {"state": state, "node": cd["node"], "uid": self.env.new_uid("started")}
             for sid in list(ss):
                 if sid in sc and sc[sid]["state"] != "ignored":
                     continue
@@ -838,7 +831,7 @@ class Manager:
             )
             del sd["maintenance_node"]
         if lrm_res is not None:
-            sd["uid"] = new_uid(sd["state"])
+            sd["uid"] = self.env.new_uid(sd["state"])
 
     def _move_request_ignored(self, sid: str, task: str, target: str, node: str) -> bool:
         """A migrate/relocate request to a node that is not online, or to the one the service is on, is
