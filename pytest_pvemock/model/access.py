@@ -7,6 +7,7 @@ per-cluster key the API signs tickets with.
 from __future__ import annotations
 
 import hmac
+import secrets
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -48,12 +49,19 @@ class User:
 
 
 class AccessStore:
-    """Users, their passwords and tokens. ``root@pam`` exists from the start with the password ``pvemock``."""
+    """Users, their passwords and tokens. ``root@pam`` exists from the start with the password ``pvemock``.
 
-    def __init__(self, seed: int | str = 0, now: Callable[[], int] = lambda: 0) -> None:
-        self._rng = figures.seeded(seed, "access")
+    The key tickets are signed with and the secrets of new API tokens are random for every store (as on a PVE
+    node, whose ``authkey.key`` is made at installation), so a ticket or token of one fake cluster or server is
+    refused by every other. Only a ``seed`` a test asks for makes them repeat, from run to run.
+    """
+
+    def __init__(self, seed: int | str | None = None, now: Callable[[], int] = lambda: 0) -> None:
+        self._rng = figures.seeded(seed, "access") if seed is not None else None
         self._now = now
-        self.ticket_secret: bytes = self._rng.getrandbits(256).to_bytes(32, "big")
+        self.ticket_secret: bytes = (
+            self._rng.getrandbits(256).to_bytes(32, "big") if self._rng is not None else secrets.token_bytes(32)
+        )
         self.users: dict[str, User] = {}
         self.add_user("root@pam", password=DEFAULT_ROOT_PASSWORD, comment="")
 
@@ -102,7 +110,9 @@ class AccessStore:
         user = self.users.get(userid)
         if user is None:
             raise KeyError(f"no such user ('{userid}')")
-        secret = secret or str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        if not secret:
+            bits = self._rng.getrandbits(128) if self._rng is not None else secrets.randbits(128)
+            secret = str(uuid.UUID(int=bits, version=4))
         user.tokens[tokenid] = Token(tokenid=tokenid, secret=secret, privsep=privsep, expire=expire, comment=comment)
         return secret
 

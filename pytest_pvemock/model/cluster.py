@@ -86,7 +86,7 @@ class FakeCluster:
         host: str = "pve.test",
         port: int = 8006,
         task_mode: str = "instant",
-        seed: int | str = 0,
+        seed: int | str | None = None,
         shuffle_keys: bool = True,
         start_time: int = DEFAULT_EPOCH,
         timezone: str = "UTC",
@@ -97,7 +97,8 @@ class FakeCluster:
         self.version = version
         self.host = host
         self.port = port
-        self.seed = seed
+        #: Figures are drawn from the seed (0 unless given); ticket and token secrets only when one is given.
+        self.seed: int | str = 0 if seed is None else seed
         self.timezone = timezone
         self.revision = Revision()
         self._views: dict[tuple[str | None, bool], tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
@@ -105,7 +106,7 @@ class FakeCluster:
         self.access = AccessStore(seed, self.clock.now)
         self.tasks = TaskRegistry(self.clock, self._process_ids)
         self.faults: list[FaultRule] = []
-        self.key_order = KeyOrder(seed, shuffle_keys)
+        self.key_order = KeyOrder(self.seed, shuffle_keys)
         #: The HA manager (``pve-ha-manager`` on the cluster clock); see :class:`~.ha.cluster_host.ClusterHA`.
         self.ha = ClusterHA(self)
         self.ha_provider: HaStatusProvider | None = self.ha
@@ -116,7 +117,7 @@ class FakeCluster:
         self._pools: dict[str, Pool] = {}
         self._quorum_override: bool | None = None
         self._pool_index: tuple[tuple[tuple[str, int], ...], dict[int, str]] | None = None
-        self.repoid = figures.hex_string(figures.seeded(seed, "repoid", version), 16)
+        self.repoid = figures.hex_string(figures.seeded(self.seed, "repoid", version), 16)
 
     # ---- construction ------------------------------------------------------------------------------------------
 
