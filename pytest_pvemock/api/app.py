@@ -109,14 +109,16 @@ class PveApi:
         return self.handle(request)
 
     def handle(self, request: ApiRequest) -> ApiResponse:
-        """Answer ``request`` as PVE would. Raises only ``SchemaValidationError`` (when validating)."""
-        try:
-            return self._answer(request)
-        except Exception as exc:
-            if _is_schema_violation(exc):
-                self.violations.append(exc)
-                raise
-            return self._internal_error(request, exc)
+        """Answer ``request`` as PVE would, under the cluster's lock (whichever transport and thread calls).
+        Raises only ``SchemaValidationError`` (when validating)."""
+        with self.cluster.lock:
+            try:
+                return self._answer(request)
+            except Exception as exc:
+                if _is_schema_violation(exc):
+                    self.violations.append(exc)
+                    raise
+                return self._internal_error(request, exc)
 
     def _answer(self, request: ApiRequest) -> ApiResponse:
         split = split_api_path(request.path)

@@ -26,6 +26,7 @@ Everything the API answers is computed from this object, so every view agrees wi
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -101,6 +102,9 @@ class FakeCluster:
         self.seed: int | str = 0 if seed is None else seed
         self.timezone = timezone
         self.revision = Revision()
+        #: Held by every transport (in-process patches, pvesh, the HTTPS server) while it answers a request, so
+        #: that concurrent clients see each change whole; hold it too to change the cluster while clients talk.
+        self.lock = threading.RLock()
         self._views: dict[tuple[str | None, bool], tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
         self.clock = Clock(start_time, task_mode)
         self.access = AccessStore(seed, self.clock.now)

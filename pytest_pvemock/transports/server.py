@@ -2,9 +2,9 @@
 
 Terraform providers, Go, JavaScript or shell scripts with curl need a socket. :class:`PveServer` listens on
 one (loopback and a free port by default), answers ``/api2/json`` and ``/api2/extjs`` with the same API app
-as the in-process transports, and serves many clients at once: each connection has its own thread, and one
-lock around dispatch keeps the cluster consistent (take :attr:`PveServer.lock` too when a test changes the
-cluster while clients are talking to it).
+as the in-process transports, and serves many clients at once: each connection has its own thread, and the
+cluster's lock (``cluster.lock``, shared with the in-process transports) around dispatch keeps the cluster
+consistent (take :attr:`PveServer.lock` too when a test changes the cluster while clients are talking to it).
 
     with PveServer(FakeCluster.default()) as server:
         ProxmoxAPI(server.address, port=server.port, user="root@pam", password=server.password,
@@ -74,7 +74,8 @@ class PveServer:
         self.cluster = cluster
         self.host = host.strip("[]")
         self.tls = tls
-        self.lock = threading.RLock()
+        # the lock every transport takes for this cluster (a bare dispatcher without a cluster gets its own)
+        self.lock: Any = getattr(cluster, "lock", None) or threading.RLock()
         self.errors: list[BaseException] = []
         self._requested_port = port
         self._validate = validate
