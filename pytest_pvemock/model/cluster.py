@@ -77,6 +77,28 @@ class HaStatusProvider(Protocol):
     # instead; likewise ``request_guest_migration(guest, target, authid)`` for ``migrate`` (``hamigrate``).
 
 
+class ClusterLock:
+    """A reentrant lock that copies (``copy.deepcopy``, pickle) as a new, free lock: a copy is another cluster."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self._lock.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
+
+    def __reduce__(self) -> tuple[type[ClusterLock], tuple[()]]:
+        return (ClusterLock, ())
+
+
 class FakeCluster:
     """A Proxmox VE cluster in memory. Build it empty, from a scenario, or with :meth:`default`."""
 
@@ -104,7 +126,7 @@ class FakeCluster:
         self.revision = Revision()
         #: Held by every transport (in-process patches, pvesh, the HTTPS server) while it answers a request, so
         #: that concurrent clients see each change whole; hold it too to change the cluster while clients talk.
-        self.lock = threading.RLock()
+        self.lock = ClusterLock()
         self._views: dict[tuple[str | None, bool], tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
         self.clock = Clock(start_time, task_mode)
         self.access = AccessStore(seed, self.clock.now)
