@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from vcr.cassette import Cassette
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 
@@ -319,7 +320,10 @@ class CassetteFile:
                 line = line_of(interaction_lines(text, path), index)
                 raise CassetteFormatError(path, line, f"interaction {index + 1}: unreadable body: {error}") from None
         metadata = document.get("metadata")
-        return (requests, responses, metadata) if metadata else (requests, responses)
+        # vcrpy 9 takes the cassette's metadata as a third value; older releases unpack exactly two
+        return (
+            (requests, responses, metadata) if metadata and hasattr(Cassette, "get_metadata") else (requests, responses)
+        )
 
     def stored_interactions(self, requests: Iterable[Any], responses: Iterable[dict[str, Any]]) -> list[dict]:
         stored = []

@@ -78,6 +78,11 @@ class PveCassette(Cassette):
         self._index_size = 0
         self._last_lookup: tuple[Any, list[int]] | None = None
 
+    @property
+    def path(self) -> str:
+        """The cassette file (vcrpy 9 has this property; older releases only ``_path``)."""
+        return str(self._path)
+
     # ---------------------------------------------------------------------------------------------- lookup
 
     def _refresh_index(self) -> None:

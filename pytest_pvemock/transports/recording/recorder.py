@@ -36,6 +36,7 @@ from pytest_pvemock.cassette.filters import (
 from pytest_pvemock.transports.recording import matchers as pve_matchers
 from pytest_pvemock.transports.recording.cassette import PveCassette, is_login
 from pytest_pvemock.transports.recording.environment import RealCluster, RecordingSetupError
+from pytest_pvemock.transports.recording.vcrpy_support import check_persister, refusal, scrubbing_problem
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 _VCR_MODES = {
@@ -200,15 +201,21 @@ def open_cassette(
     if options.record_mode == "rewrite":
         cassette_path.unlink(missing_ok=True)
 
+    problem = scrubbing_problem()
+    if problem is not None:
+        raise RecordingSetupError(refusal(problem))
     vcr_instance = vcr.VCR()
     config = vcr_instance.get_merged_config(
         path=str(cassette_path),
         record_mode=_VCR_MODES[options.record_mode],
         match_on=_matcher_names(vcr_instance, options.match_on),
         decode_compressed_response=True,
-        persister=CassetteFile(cassette_filters(options, target)),
         **dict(options.vcr_options),
     )
+    # Set on the merged config, not passed to get_merged_config: vcrpy < 9 drops it there and writes the cassette
+    # with its own persister, unscrubbed.
+    persister = CassetteFile(cassette_filters(options, target))
+    config["persister"] = persister
     config["rerecord_hint"] = (
         f"To record it, run against a real cluster (PVEMOCK_HOST and PVEMOCK_USER/PVEMOCK_PASSWORD or "
         f"PVEMOCK_TOKEN set): {_command(options, 'new_episodes')}\n"
@@ -216,6 +223,9 @@ def open_cassette(
     )
     config["recording"] = recording
     with PveCassette.use(**config) as cassette:
+        problem = check_persister(cassette, persister)
+        if problem is not None:
+            raise RecordingSetupError(problem)
         yield CassetteSession(cassette, recording, target)
 
 
