@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from pytest_pvemock.api import handlers
 from pytest_pvemock.api.app import InternalErrorWarning, PveApi
-from pytest_pvemock.api.handler import HANDLERS
 from pytest_pvemock.api.messages import ApiRequest
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.schema.validation import SchemaValidationError
@@ -26,13 +24,8 @@ def ticket_session(pve_cluster, pve_api):
 
 
 @pytest.fixture
-def replace_handler(monkeypatch):
-    handlers.load_all()
-
-    def replace(method, template, func):
-        monkeypatch.setitem(HANDLERS, (method, template), func)
-
-    return replace
+def replace_handler(pve_cluster):
+    return pve_cluster.api_override
 
 
 def test_undocumented_path_gets_501_with_pve_message(pve_api):
@@ -152,9 +145,9 @@ def test_answer_against_the_schema_fails_with_endpoint_and_pointer(
     violations.clear()  # expected here: the fixture would otherwise fail the test at teardown
 
 
-def test_validation_off_lets_a_wrong_answer_through(replace_handler):
-    replace_handler("GET", "/access/domains", lambda ctx: [{"realm": 5, "type": "pam"}])
+def test_validation_off_lets_a_wrong_answer_through():
     cluster = FakeCluster.default()
+    cluster.api_override("GET", "/access/domains", lambda ctx: [{"realm": 5, "type": "pam"}])
     api = PveApi(cluster, validate=False)
     request = ApiRequest("GET", "/api2/json/access/domains")
     assert api.handle(request).json() == {"data": [{"realm": 5, "type": "pam"}]}

@@ -29,13 +29,10 @@ def run(pytester, *args):
 
 BAD_DOMAINS_HANDLER = """
 import pytest
-from pytest_pvemock.api import handlers
-from pytest_pvemock.api.handler import HANDLERS
 
 @pytest.fixture
-def wrong_domains(monkeypatch):
-    handlers.load_all()
-    monkeypatch.setitem(HANDLERS, ("GET", "/access/domains"), lambda ctx: [{"realm": 5, "type": "pam"}])
+def wrong_domains(pve_cluster):
+    pve_cluster.api_override("GET", "/access/domains", lambda ctx: [{"realm": 5, "type": "pam"}])
 """
 
 

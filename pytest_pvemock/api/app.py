@@ -5,11 +5,12 @@ The steps follow pveproxy and PVE's RPC environment, in their order:
 1. split ``/api2/<format>/<path>`` (``json`` or ``extjs``);
 2. authenticate (ticket cookie or header, CSRF token for writes, or API token) -> 401;
 3. injected faults (``cluster.inject_error``) -> their status and message;
-4. resolve the method and path against the version's schema -> 501 ``Method 'GET /x' not implemented``;
+4. resolve the method and path against the version's schema -> 501 ``Method 'GET /x' not implemented``; the
+   :class:`~pytest_pvemock.api.router.Router` says who answers it (``Router.explain``, ``pvemock routes``);
 5. collect the parameters (path, query, body), refuse API tokens where the method does not allow them (403),
    check the schema's ``permissions`` for callers other than root@pam (403, ``api/permissions.py``), answer 595
    when the method runs on a node that is offline, check and convert the parameters -> 400;
-6. run the handler; its :class:`~pytest_pvemock.model.errors.PVEError` becomes PVE's status and message;
+6. run the route's answer; its :class:`~pytest_pvemock.model.errors.PVEError` becomes PVE's status and message;
 7. validate the answer against the method's ``returns`` schema when asked (a violation raises
    :class:`~pytest_pvemock.schema.validation.SchemaValidationError` out of the transport, failing the test);
 8. wrap it in PVE's envelope.
@@ -32,8 +33,9 @@ from urllib.parse import unquote
 
 from pytest_pvemock.api import envelope, params
 from pytest_pvemock.api.auth import ANONYMOUS, Authenticator, AuthFailure
-from pytest_pvemock.api.handler import HANDLERS, Handler, HandlerContext, Principal, Result
+from pytest_pvemock.api.handler import HandlerContext, Principal, Result
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
+from pytest_pvemock.api.router import Router
 from pytest_pvemock.model.errors import PermissionDenied, PVEError
 
 if TYPE_CHECKING:
@@ -68,20 +70,12 @@ def split_api_path(path: str) -> tuple[str, str] | None:
     return match.group(1), rel
 
 
-def _handlers_loaded() -> dict[tuple[str, str], Handler]:
-    from pytest_pvemock.api import handlers
-
-    handlers.load_all()
-    return HANDLERS
-
-
 class PveApi:
     """PVE's REST API over one :class:`FakeCluster`.
 
     ``validate=True`` checks every successful answer against the method's ``returns`` schema and raises
     :class:`~pytest_pvemock.schema.validation.SchemaValidationError` on a violation (also kept in
-    :attr:`violations`). :attr:`fallback`, when set, answers documented methods that have no handler
-    (the generic answers of the whole-API issue); without it they get 501 as unimplemented methods.
+    :attr:`violations`). :attr:`router` says who answers each method (see :mod:`pytest_pvemock.api.router`).
     """
 
     def __init__(self, cluster: FakeCluster, validate: bool = False) -> None:
@@ -90,9 +84,8 @@ class PveApi:
         self.auth = Authenticator(cluster)
         self.violations: list[Exception] = []
         self.internal_errors: list[str] = []
-        self.fallback: Handler | None = _generic_fallback()
+        self.router = Router(cluster)
         self._registry: Any = None
-        self._handlers: dict[tuple[str, str], Handler] | None = None
         # (format, method, template) -> (the last snapshot answer, its body, whether it was found valid)
         self._snapshots: dict[tuple[str, str, str], tuple[list[Any], bytes, bool]] = {}
 
@@ -174,8 +167,8 @@ class PveApi:
                     return envelope.bare_error(595, error.message)
                 raise
         checked = endpoint.check_parameters(raw)
-        handler = self._handler(method, template)
-        if handler is None:
+        route = self.router.route(method, template, rel)
+        if route is None:
             return envelope.method_error(fmt, 501, f"Method '{method} {rel}' not implemented")
         ctx = HandlerContext(
             cluster=self.cluster,
@@ -186,7 +179,7 @@ class PveApi:
             principal=principal,
             raw_params=raw,
         )
-        result = handler(ctx)
+        result = route.answer(ctx)
         if isinstance(result, Result):
             data, extra, status = result.data, result.extra, result.status
         else:
@@ -216,11 +209,6 @@ class PveApi:
         hook = _permission_hook()
         if hook is not None:
             hook(self.cluster, info.get("permissions"), principal if principal is not ANONYMOUS else None, raw)
-
-    def _handler(self, method: str, template: str) -> Handler | None:
-        if self._handlers is None:
-            self._handlers = _handlers_loaded()
-        return self._handlers.get((method, template)) or self.fallback
 
     def _check_returns(self, endpoint: Any, rel: str, data: Any, body: bytes) -> None:
         # Validation is a pure function of schema and answer, and tests ask the same questions again and again
@@ -261,15 +249,6 @@ class PveApi:
 def _same_entries(kept: list[Any], data: list[Any]) -> bool:
     """The very same objects in the same order (``kept`` holds its entries, so no id can be taken over)."""
     return len(kept) == len(data) and all(map(operator.is_, kept, data))
-
-
-def _generic_fallback() -> Handler | None:
-    """``api.generic.generic_answer``: schema-based answers for documented methods without a handler."""
-    try:
-        from pytest_pvemock.api.generic import generic_answer
-    except ImportError:
-        return None
-    return generic_answer
 
 
 @functools.cache

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from pytest_pvemock.api.handler import HandlerContext
     from pytest_pvemock.model.cluster import FakeCluster
 
-__all__ = ["COLLECTIONS", "collection_action", "config_store", "shape"]
+__all__ = ["COLLECTIONS", "collection_routes", "config_store", "shape"]
 
 # Parameters that steer a write and are never stored.
 _META = {"delete", "digest", "moveto", "lock-token", "revert", "append"}
@@ -49,6 +49,9 @@ class Keyed:
     builtin: Callable[[HandlerContext], list[tuple[str, dict[str, Any]]]] | None = None
     # PVE lists only the records the caller has any of these privileges on (path filled from the record)
     visible_with: tuple[str, tuple[str, ...]] | None = None
+    # The item path is another collection's list (a security group's rules, an IP set's entries): that
+    # collection answers GET on it
+    nested: bool = False
 
     @property
     def item(self) -> str:
@@ -126,19 +129,19 @@ def _notification_builtins(kind: str) -> Callable[[HandlerContext], list[tuple[s
 
 
 COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
-    # firewall: rule lists first, so that a security group's own path is its rule list
+    # firewall (a security group's own path is its rule list, an IP set's its entries: see ``nested``)
     Rules("/cluster/firewall/rules"),
     Rules("/cluster/firewall/groups/{group}"),
     Rules("/nodes/{node}/firewall/rules"),
     Rules("/cluster/sdn/vnets/{vnet}/firewall/rules"),
     *(Rules(f"{guest}/firewall/rules") for guest in _GUESTS),
-    Keyed("/cluster/firewall/groups", "group", "security group"),
+    Keyed("/cluster/firewall/groups", "group", "security group", nested=True),
     Keyed("/cluster/firewall/aliases", "name", "alias"),
     Keyed("/cluster/firewall/ipset/{name}", "cidr", "IP set entry"),
-    Keyed("/cluster/firewall/ipset", "name", "IP set"),
+    Keyed("/cluster/firewall/ipset", "name", "IP set", nested=True),
     *(Keyed(f"{guest}/firewall/aliases", "name", "alias") for guest in _GUESTS),
     *(Keyed(f"{guest}/firewall/ipset/{{name}}", "cidr", "IP set entry") for guest in _GUESTS),
-    *(Keyed(f"{guest}/firewall/ipset", "name", "IP set") for guest in _GUESTS),
+    *(Keyed(f"{guest}/firewall/ipset", "name", "IP set", nested=True) for guest in _GUESTS),
     Options("/cluster/firewall/options"),
     Options("/nodes/{node}/firewall/options"),
     Options("/cluster/sdn/vnets/{vnet}/firewall/options"),
@@ -186,11 +189,18 @@ def config_store(cluster: FakeCluster) -> ConfigStore:
     return config_store_of(cluster)
 
 
-def _table() -> dict[tuple[str, str], tuple[str, Keyed | Rules | Options]]:
-    table: dict[tuple[str, str], tuple[str, Keyed | Rules | Options]] = {}
+CollectionAction = Callable[["HandlerContext", Any], Any]
+
+
+def collection_routes() -> list[tuple[str, str, str, CollectionAction]]:
+    """Every method the collections answer: ``(method, template, description, action(ctx, endpoint))``.
+
+    Each method is declared once; the route table refuses a method declared twice (here or elsewhere).
+    """
+    routes: list[tuple[str, str, str, CollectionAction]] = []
 
     def add(method: str, template: str, action: str, spec: Keyed | Rules | Options) -> None:
-        table.setdefault((method, template), (action, spec))
+        routes.append((method, template, f"{_spec_name(spec)}: {action}", _SpecAction(_ACTIONS[action], spec)))
 
     for spec in COLLECTIONS:
         if isinstance(spec, Rules):
@@ -202,30 +212,38 @@ def _table() -> dict[tuple[str, str], tuple[str, Keyed | Rules | Options]]:
         elif isinstance(spec, Keyed):
             add("GET", spec.base, "keyed_list", spec)
             add("POST", spec.item if spec.create_on_item else spec.base, "keyed_create", spec)
-            add("GET", spec.item, "keyed_read", spec)
+            if not spec.nested:
+                add("GET", spec.item, "keyed_read", spec)
             add("PUT", spec.item, "keyed_update", spec)
             add("DELETE", spec.item, "keyed_delete", spec)
         else:
             add("GET", spec.template, "options_read", spec)
             add("PUT", spec.template, "options_update", spec)
-    return table
+    for (method, template), special in _SPECIAL_ACTIONS.items():
+        routes.append((method, template, f"{special.__module__}.{special.__name__}", special))
+    return routes
 
 
-_TABLE = _table()
+def _spec_name(spec: Keyed | Rules | Options) -> str:
+    if isinstance(spec, Keyed):
+        return f"Keyed({spec.base!r}, {spec.key!r})"
+    if isinstance(spec, Rules):
+        return f"Rules({spec.base!r})"
+    return f"Options({spec.template!r})"
+
+
+@dataclass(frozen=True)
+class _SpecAction:
+    """A collection action bound to its collection."""
+
+    run: Callable[[HandlerContext, Any, Any], Any]
+    spec: Keyed | Rules | Options
+
+    def __call__(self, ctx: HandlerContext, endpoint: Any) -> Any:
+        return self.run(ctx, endpoint, self.spec)
+
+
 _PARENTS = {spec.item: spec for spec in COLLECTIONS if isinstance(spec, Keyed)}
-
-
-def collection_action(method: str, template: str) -> Callable[[HandlerContext, Any], Any] | None:
-    """The stateful answer for ``method template``, or ``None`` when that method keeps no state here."""
-    special = _SPECIAL_ACTIONS.get((method, template))
-    if special is not None:
-        return special
-    found = _TABLE.get((method, template))
-    if found is None:
-        return None
-    action, spec = found
-    run = _ACTIONS[action]
-    return lambda ctx, endpoint: run(ctx, endpoint, spec)
 
 
 # -- shaping answers to the returns schema --------------------------------------------------------------------------

@@ -66,6 +66,12 @@ class Result:
 Handler = Callable[[HandlerContext], Any]
 
 HANDLERS: dict[tuple[str, str], Handler] = {}
+_generation = [0]
+
+
+def declarations_generation() -> int:
+    """A number that changes whenever a handler is registered or replaced (route tables are rebuilt then)."""
+    return _generation[0]
 
 
 def handles(method: str, template: str) -> Callable[[Handler], Handler]:
@@ -78,7 +84,9 @@ def handles(method: str, template: str) -> Callable[[Handler], Handler]:
         # function again; only a second, different function for one method is a mistake.
         if existing is not None and _origin(existing) != _origin(func):
             raise RuntimeError(f"two handlers for {method} {template}: {existing.__qualname__} and {func.__qualname__}")
-        HANDLERS[key] = func
+        if existing is not func:
+            HANDLERS[key] = func
+            _generation[0] += 1
         return func
 
     return register

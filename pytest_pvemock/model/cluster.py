@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -132,6 +132,8 @@ class FakeCluster:
         self.access = AccessStore(seed, self.clock.now)
         self.tasks = TaskRegistry(self.clock, self._process_ids)
         self.faults: list[FaultRule] = []
+        #: Per-test answers that replace the API's own: ``(method, template or path) -> callback(ctx)``.
+        self.api_overrides: dict[tuple[str, str], Callable[[Any], Any]] = {}
         self.key_order = KeyOrder(self.seed, shuffle_keys)
         #: The HA manager (``pve-ha-manager`` on the cluster clock); see :class:`~.ha.cluster_host.ClusterHA`.
         self.ha = ClusterHA(self)
@@ -722,6 +724,28 @@ class FakeCluster:
 
     def clear_errors(self) -> None:
         self.faults.clear()
+
+    def api_override(self, method: str, path: str, callback: Callable[[Any], Any]) -> None:
+        """Answer ``method path`` with ``callback(ctx)`` instead of the fake's own answer, until removed.
+
+        ``path`` is a schema template (``/nodes/{node}/status``: every node) or a concrete path
+        (``/nodes/pve1/status``: that node only), without ``/api2/json``. ``callback`` gets the API's
+        ``HandlerContext`` (``ctx.params`` checked against the schema, ``ctx.cluster``, ``ctx.principal``) and
+        returns what goes into ``{"data": ...}``, or raises ``PVEError`` for PVE's errors. Authentication, injected
+        errors, parameter checks and answer validation stay as they are. ``ValueError`` when PVE's schema of the
+        cluster's release has no such method.
+        """
+        from pytest_pvemock.schema.registry import get_registry
+
+        method = method.upper()
+        path = "/" + path.strip("/")
+        if get_registry(self.version).resolve(method, path) is None:
+            raise ValueError(f"PVE {self.version} has no method {method} {path}")
+        self.api_overrides[(method, path)] = callback
+
+    def remove_api_override(self, method: str, path: str) -> None:
+        """Give ``method path`` its own answer back (see :meth:`api_override`)."""
+        self.api_overrides.pop((method.upper(), "/" + path.strip("/")), None)
 
     # ---- views shared by several endpoints ---------------------------------------------------------------------
 

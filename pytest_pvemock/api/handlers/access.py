@@ -16,11 +16,6 @@ from pytest_pvemock.model.errors import ParameterError, PermissionDenied, PVEErr
 
 # Subdirectories of /access in PVE's order: its subclasses, then the two methods listed by hand.
 
-REALMS = (
-    {"realm": "pam", "type": "pam", "comment": "Linux PAM standard authentication"},
-    {"realm": "pve", "type": "pve", "comment": "Proxmox VE authentication server"},
-)
-
 _ROOT_CAPS_9 = {
     "vms": (
         "VM.Allocate VM.Audit VM.Backup VM.Clone VM.Config.CDROM VM.Config.CPU VM.Config.Cloudinit VM.Config.Disk "
@@ -125,11 +120,6 @@ def change_password(ctx: HandlerContext) -> None:
             raise PermissionDenied()
     user.password = str(ctx.params["password"])
     return None
-
-
-@handles("GET", "/access/domains")
-def list_realms(ctx: HandlerContext) -> list[dict[str, str]]:
-    return [dict(realm) for realm in REALMS]
 
 
 def _user_entry(user: Any, full: bool) -> dict[str, Any]:

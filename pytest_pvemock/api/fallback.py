@@ -1,14 +1,15 @@
-"""The answer for every documented method that has no hand-written handler.
+"""The answers of documented methods nobody declared: an index listing, a task, or a synthesised value.
 
-:func:`generic_answer` is installed as the app's fallback handler. A guest or storage named in the path must
-exist (PVE's own errors otherwise) and config writes need quorum; then, in order, it gives:
+The route table (:mod:`pytest_pvemock.api.router`) gives every documented method that no hand-written endpoint
+and no collection declares one of these, chosen once from the method's schema:
 
-1. the stateful answer of a config-like collection (:mod:`pytest_pvemock.api.collections`);
-2. the listing of a directory index method (:mod:`pytest_pvemock.api.index`);
-3. for a method that starts a worker (its ``returns`` is a UPID), a real task on the cluster's task list, which
-   ends OK on the clock like any other, and its UPID;
-4. otherwise a value synthesised from the method's ``returns`` schema with the cluster's own names
-   (:mod:`pytest_pvemock.api.synthesis`).
+- :func:`index_listing` for a directory index method (:mod:`pytest_pvemock.api.index`);
+- :func:`task_answer` for a method that starts a worker (its ``returns`` is a UPID): a real task on the
+  cluster's task list, which ends OK on the clock like any other, and its UPID;
+- :func:`synthesised_answer` otherwise: a value synthesised from the method's ``returns`` schema with the
+  cluster's own names (:mod:`pytest_pvemock.api.synthesis`).
+
+Each first checks that a guest or storage named in the path exists (PVE's own errors otherwise).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pytest_pvemock.api.collections import collection_action
 from pytest_pvemock.api.index import index_children, index_key
 from pytest_pvemock.api.synthesis import cluster_facts, schema_type, synthesize
 from pytest_pvemock.model.errors import PVEError
@@ -26,7 +26,17 @@ if TYPE_CHECKING:
     from pytest_pvemock.api.handler import HandlerContext
     from pytest_pvemock.model.cluster import FakeCluster
 
-__all__ = ["generic_answer", "is_task_method", "start_task", "task_type"]
+__all__ = [
+    "endpoint_of",
+    "fallback_kind",
+    "index_listing",
+    "is_task_method",
+    "require_what_the_path_names",
+    "start_task",
+    "synthesised_answer",
+    "task_answer",
+    "task_type",
+]
 
 # Writes whose string answer is not a UPID.
 _NOT_TASKS = {
@@ -119,23 +129,38 @@ _SERVICE_ACTIONS = {"start": "srvstart", "stop": "srvstop", "restart": "srvresta
 _TASK_ID_PARAMS = ("vmid", "name", "storage", "service", "osdid", "monid", "id", "disk", "dev")
 
 
-def generic_answer(ctx: HandlerContext) -> Any:
-    """The fallback handler: a stateful, index, task or synthesised answer (see the module docstring)."""
-    endpoint = _endpoint(ctx)
+def fallback_kind(registry: Any, method: str, template: str) -> str:
+    """``index``, ``task`` or ``synthesised``: how the fallback answers ``method template`` of ``registry``."""
+    returns = _returns(registry.endpoint(method, template))
+    if method == "GET" and index_key(returns, registry.children(template)) is not None:
+        return "index"
+    if is_task_method(method, template, returns):
+        return "task"
+    return "synthesised"
+
+
+def index_listing(ctx: HandlerContext) -> list[dict[str, str]]:
+    """A directory index: PVE's own list of the path's children where known, else the schema's children."""
     require_what_the_path_names(ctx)
-    action = collection_action(ctx.method, ctx.template)
-    if action is not None:
-        if ctx.method != "GET":
-            ctx.cluster.require_quorum()  # config files live in pmxcfs, read-only without quorum
-        return action(ctx, endpoint)
-    returns = _returns(endpoint)
-    if ctx.method == "GET":
-        key = index_key(returns, _children(ctx))
-        if key is not None:
-            return index_children(ctx.template, _children(ctx), key, ctx.cluster.version)
-    if is_task_method(ctx.method, ctx.template, returns):
-        return start_task(ctx).upid
-    return synthesize(returns, cluster_facts(ctx.cluster, ctx.params))
+    children = _children(ctx)
+    key = index_key(_returns(endpoint_of(ctx)), children) or "name"
+    return index_children(ctx.template, children, key, ctx.cluster.version)
+
+
+def task_answer(ctx: HandlerContext) -> str:
+    """The UPID of the method's worker, started on the cluster's task list (it ends OK on the clock)."""
+    require_what_the_path_names(ctx)
+    return str(start_task(ctx).upid)
+
+
+def synthesised_answer(ctx: HandlerContext) -> Any:
+    """A value of the method's ``returns`` schema, made from the cluster's own names."""
+    endpoint = endpoint_of(ctx)
+    require_what_the_path_names(ctx)
+    return synthesize(_returns(endpoint), cluster_facts(ctx.cluster, ctx.params))
+
+
+FALLBACK_ANSWERS = {"index": index_listing, "task": task_answer, "synthesised": synthesised_answer}
 
 
 def require_what_the_path_names(ctx: HandlerContext) -> None:
@@ -156,7 +181,8 @@ def _registry(cluster: FakeCluster) -> Any:
     return get_registry(cluster.version)
 
 
-def _endpoint(ctx: HandlerContext) -> Any:
+def endpoint_of(ctx: HandlerContext) -> Any:
+    """The schema endpoint of the method ``ctx`` answers (``None`` when the release does not document it)."""
     try:
         return _registry(ctx.cluster).endpoint(ctx.method, ctx.template)
     except KeyError:
@@ -165,7 +191,7 @@ def _endpoint(ctx: HandlerContext) -> Any:
 
 def _children(ctx: HandlerContext) -> list[str]:
     try:
-        return _registry(ctx.cluster).children(ctx.template)
+        return list(_registry(ctx.cluster).children(ctx.template))
     except KeyError:
         return []
 
