@@ -146,4 +146,4 @@ def test_readme_summary_is_generated():
     readme = README.read_text(encoding="utf-8")
     block = re.search(r"<!-- routes-summary:[^\n]*-->\n(.*?)\n<!-- routes-summary end -->", readme, re.S)
     assert block is not None
-    assert block.group(1) == summary_table(), "README's route summary is stale: paste summary_table()'s output"
+    assert block.group(1) == summary_table(), "README's route summary is stale: paste `pvemock routes --summary`"

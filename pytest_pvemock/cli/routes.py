@@ -1,8 +1,9 @@
-"""``pvemock routes [--pve-version V] [--format text|json] [--explain 'METHOD PATH']``: who answers each method.
+"""``pvemock routes [--pve-version V] [--format text|json] [--explain 'METHOD PATH'] [--summary]``: who answers.
 
 One line per documented method of the release: the method, its schema template, the kind of route (``endpoint``,
 ``collection``, ``index``, ``task``, ``synthesised``) and the function or collection that answers it; then how many
-methods each kind answers. ``--explain`` answers for one request instead.
+methods each kind answers. ``--explain`` answers for one request instead; ``--summary`` prints the counts of every
+release as the Markdown table of the README.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from pytest_pvemock.schema.files import SUPPORTED_VERSIONS
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pve-version", default="9.1", choices=SUPPORTED_VERSIONS, help="PVE release (default 9.1)")
     parser.add_argument("--format", default="text", choices=("text", "json"), help="output format (default text)")
+    parser.add_argument(
+        "--summary", action="store_true", help="print the README's Markdown table of counts for every release"
+    )
     parser.add_argument(
         "--explain", metavar="'METHOD PATH'", help="who answers one request, e.g. 'GET /nodes/pve1/status'"
     )
@@ -41,6 +45,9 @@ def summary_table(versions: tuple[str, ...] = SUPPORTED_VERSIONS) -> str:
 
 def run(args: argparse.Namespace) -> int:
     routes = route_table(args.pve_version)
+    if args.summary:
+        print(summary_table())
+        return 0
     if args.explain:
         method, _, path = str(args.explain).strip().partition(" ")
         if not path.strip():
