@@ -28,6 +28,7 @@ import re
 import sys
 import traceback
 import warnings
+from collections import deque
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -41,6 +42,10 @@ from pytest_pvemock.model.errors import PermissionDenied, PVEError
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
 
+#: pveproxy's $limit_max_post: a longer body is refused with 501 before it is read (pve-http-server
+#: src/PVE/APIServer/AnyEvent.pm, commit 5c9e4ea7, line 54 and 1706).
+MAX_POST = 512 * 1024
+INTERNAL_ERRORS_KEPT = 100
 _API_PATH = re.compile(r"^/api2/+([a-z][a-z0-9]+)(/.*)?$")
 _SLASHES = re.compile(r"/{2,}")
 _VALID_ANSWERS: set[tuple[str, str, str, bytes]] = set()
@@ -83,7 +88,10 @@ class PveApi:
         self.validate = validate
         self.auth = Authenticator(cluster)
         self.violations: list[Exception] = []
-        self.internal_errors: list[str] = []
+        #: The tracebacks of the last :data:`INTERNAL_ERRORS_KEPT` internal errors (the oldest are dropped: a
+        #: long-running ``pvemock serve`` must not grow by a traceback per request); all are counted.
+        self.internal_errors: deque[str] = deque(maxlen=INTERNAL_ERRORS_KEPT)
+        self.internal_error_count = 0
         self.router = Router(cluster)
         self._registry: Any = None
         # (format, method, template) -> (the last snapshot answer, its body, whether it was found valid)
@@ -128,6 +136,9 @@ class PveApi:
             return envelope.bare_error(501, message, message.encode())
         if request.body and method not in ("PUT", "POST"):
             message = f"Unexpected content for method '{method}'"
+            return envelope.bare_error(501, message, message.encode())
+        if len(request.body) > MAX_POST:
+            message = "for data too large"
             return envelope.bare_error(501, message, message.encode())
         fault = self._injected_fault(method, rel)
         if fault is not None:
@@ -235,11 +246,18 @@ class PveApi:
     def _internal_error(self, request: ApiRequest, exc: Exception) -> ApiResponse:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self.internal_errors.append(text)
-        warnings.warn(
+        self.internal_error_count += 1
+        # warn_explicit with no registry: warnings.warn would remember every (unique) text in this module's
+        # __warningregistry__ for good, a traceback per request in a long-running server
+        where = traceback.extract_tb(exc.__traceback__)[-1:] or [None]
+        warnings.warn_explicit(
             f"pytest-pvemock answered {request.method} {request.path} with HTTP 500 because of a bug in the fake:\n"
             f"{text}",
             InternalErrorWarning,
-            stacklevel=2,
+            where[0].filename if where[0] else __file__,
+            (where[0].lineno or 0) if where[0] else 0,
+            module=__name__,
+            registry=None,
         )
         split = split_api_path(request.path)
         fmt = split[0] if split and split[0] in envelope.FORMATS else "json"

@@ -8,10 +8,10 @@ as ``decode_urlencoded`` leaves it undefined; ``_dc`` (ExtJS's cache buster) is 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import unquote_plus
 
+from pytest_pvemock import json_nesting
 from pytest_pvemock.model.errors import ParameterError, PVEError
 
 RawParams = dict[str, Any]
@@ -43,7 +43,7 @@ def decode_urlencoded(data: str) -> RawParams:
 
 
 def is_json(content_type: str | None) -> bool:
-    return bool(content_type) and content_type.split(";", 1)[0].strip().lower() == "application/json"
+    return content_type is not None and content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
 def body_params(method: str, body: bytes, content_type: str | None) -> RawParams:
@@ -52,7 +52,9 @@ def body_params(method: str, body: bytes, content_type: str | None) -> RawParams
         return {}
     if is_json(content_type):
         try:
-            decoded = json.loads(body)
+            decoded = json_nesting.loads(body)
+        except json_nesting.NestingError as exc:  # JSON::XS's max_depth (512), not Python's RecursionError
+            raise PVEError(str(exc)) from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise PVEError(f"malformed JSON string: {exc}") from None
         if not isinstance(decoded, dict):

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_pvemock.schema.formats import FormatError, check_format, is_known_format
+from pytest_pvemock.schema.patterns import compile_pattern
 from pytest_pvemock.schema.returns import PVEValidator, compile_validator, numeric_value
 
 __all__ = ["Checker", "accepts", "compile_checker"]
@@ -243,8 +244,8 @@ class _Compiler:
     # -- strings
 
     def _pattern(self, pattern: Any, schema: dict[str, Any]) -> dict[type, Any]:
-        search = re.compile(pattern).search
-        return _same_for((str,), lambda value: search(value) is not None)
+        search = compile_pattern(pattern).search
+        return _same_for((str,), search)
 
     def _minLength(self, limit: Any, schema: dict[str, Any]) -> dict[type, Any]:
         return _same_for((str,), lambda value: not len(value) < limit)
@@ -346,7 +347,7 @@ class _Compiler:
         return _same_for((dict,), check)
 
     def _patternProperties(self, patterns: Any, schema: dict[str, Any]) -> dict[type, Any]:
-        compiled = [(re.compile(pattern).search, self.node(sub).checker()) for pattern, sub in patterns.items()]
+        compiled = [(compile_pattern(pattern).search, self.node(sub).checker()) for pattern, sub in patterns.items()]
 
         def check(value: dict[str, Any]) -> bool:
             for search, item_check in compiled:
@@ -361,7 +362,7 @@ class _Compiler:
         # jsonschema's find_additional_properties: not in "properties", and no match of the joined patterns.
         known = schema.get("properties", {})
         joined = "|".join(schema.get("patternProperties", {}))
-        search = re.compile(joined).search if joined else None
+        search = compile_pattern(joined).search if joined else None
 
         def extras(value: dict[str, Any]) -> list[str]:
             return [k for k in value if k not in known and not (search is not None and search(k))]

@@ -12,8 +12,12 @@ here: the schema build inlines their key schemas (see ``named_property_formats.p
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
+from functools import cache
+
+from pytest_pvemock.schema.linear_regex import LinearRegex
 
 __all__ = ["FORMATS", "FormatError", "check_format", "is_known_format", "split_list"]
 
@@ -76,7 +80,16 @@ def check_format(name: str, value: str) -> None:
 
 def _fullmatch(pattern: str, value: str, flags: int = 0) -> bool:
     # Perl's /^...$/ also accepts a trailing newline before the end, as Python's re.match with '$' does.
-    return re.match(f"^(?:{pattern})$", value, flags) is not None
+    return _anchored_check(pattern, flags).search(value)
+
+
+@cache
+def _anchored_check(pattern: str, flags: int) -> LinearRegex:
+    """``^(?:pattern)$`` matched in linear time: format checks see hostile text (see ``linear_regex.py``)."""
+    scoped = f"(?i:{pattern})" if flags & re.IGNORECASE else pattern
+    if flags & ~re.IGNORECASE:
+        raise ValueError(f"unsupported flags {flags!r}")
+    return LinearRegex(f"^(?:{scoped})$")
 
 
 # --- building blocks (pve-common PVE::ParseUtils) ---
@@ -121,6 +134,9 @@ def parse_size(value: str) -> int | None:
     size = float(match.group(1))
     unit = (match.group(2) or "")[:1]
     size *= 1024 ** " KMGT".index(unit) if unit else 1
+    if not math.isfinite(size):
+        # Perl reads thousands of digits as Inf and carries on; refusing here keeps the answer a 400, not a 500
+        return None
     return int(size)
 
 

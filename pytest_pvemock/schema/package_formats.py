@@ -9,9 +9,9 @@ places say so.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 
+from pytest_pvemock import json_nesting
 from pytest_pvemock.schema.formats import (
     DNS_NAME_PART,
     IPV4_RE,
@@ -87,11 +87,16 @@ def _volume_id(value: str) -> None:
 
 @register("pve-dir-override")
 def _dir_override(value: str) -> None:
-    match = re.match(r"^([a-z]+)=([^.]*(?:\.?[^.]+)+)$", value)
-    if match and match.group(1) in STORAGE_CONTENT_TYPES:
-        relative = match.group(2)
-        if len(relative) < 1023 and not any(len(part) >= 255 for part in relative.split("/")):
-            return
+    # PVE's /^([a-z]+)=([^.]*(?:\.?[^.]+)+)$/ backtracks exponentially in Python's re on 'a=bbb...b.': the
+    # yes/no is asked of the linear engine, the groups split at the first '=' (the first group has no '=').
+    content_type, _, relative = value.partition("=")
+    if (
+        _fullmatch(r"([a-z]+)=([^.]*(?:\.?[^.]+)+)", value)
+        and content_type in STORAGE_CONTENT_TYPES
+        and len(relative) < 1023
+        and not any(len(part) >= 255 for part in relative.split("/"))
+    ):
+        return
     raise FormatError(f"invalid override '{value}'")
 
 
@@ -464,7 +469,7 @@ def _day_of_week(value: str) -> None:
 @register("pve-command-batch")
 def _command_batch(value: str) -> None:
     try:
-        commands = json.loads(value)
+        commands = json_nesting.loads(value)
     except ValueError as error:
         raise FormatError(f"commands param did not contain valid JSON: {error}") from None
     ok = isinstance(commands, list) and all(

@@ -207,7 +207,7 @@ class Verifier:
                 self.add_error(path, f"invalid format - {error}\n")
                 return False
         for pattern in _own_patterns(schema):
-            if not compile_pattern(pattern).match(text):
+            if not compile_pattern(pattern).search(text):
                 self.add_error(path, "value does not match the regex pattern")
                 return False
         if "maxLength" in schema and len(text) > schema["maxLength"]:
@@ -238,7 +238,7 @@ def _join(path: str, key: str) -> str:
 
 def _pattern_property(schema: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
     for pattern, sub in schema.get("patternProperties", {}).items():
-        if compile_pattern(pattern).match(key):
+        if compile_pattern(pattern).search(key):
             return sub
     return None
 

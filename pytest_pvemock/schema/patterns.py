@@ -10,14 +10,34 @@ The rewrite keeps the meaning:
 - the whole pattern is wrapped as ``^(?:...)$``. Python's ``$`` also matches before a final newline, as Perl's does.
 
 Everything else used in the schema (``\\d``, ``\\w``, ``\\s``, ``{,n}``, ``\\0``, ``\\x00``) means the same in both.
+
+Checking a value never backtracks: :func:`compile_pattern` hands the converted pattern to RE2 through
+``linear_regex.py`` (time linear in the text, same strings matched as Python's ``re``). A pattern RE2 cannot take
+is matched by ``re`` only when it is listed in :data:`BACKTRACKING_BOUNDED` with the reason its matching time
+stays linear; tests/test_schema_patterns_hostile.py checks that every pattern of every shipped schema is one or
+the other, and runs adversarial texts through each.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 
-__all__ = ["anchored", "compile_pattern", "perl_to_python"]
+from pytest_pvemock.schema.linear_regex import LinearRegex, Untranslatable
+
+__all__ = ["BACKTRACKING_BOUNDED", "CompiledPattern", "anchored", "compile_pattern", "perl_to_python"]
+
+# Converted patterns RE2 cannot take, and why Python's backtracking stays linear on them.
+BACKTRACKING_BOUNDED: dict[str, str] = {
+    # qemu-server's 'runningcpu' (PVE::QemuServer::CPUConfig, only in the answer of GET .../config): PVE writes
+    # the repeated token as an atomic group, which RE2 lacks. The emulation (a lookahead capturing the token, then
+    # a back reference consuming it) commits to the first way the token matches: [+-]? then the longest run of
+    # [\w\-._=] then ',?'. A lookahead never backtracks into itself, so each repetition has one way to match;
+    # the outer '+' can only give repetitions back one by one, each retry an O(1) test of '$'. Every position is
+    # scanned by one lookahead: linear in the text.
+    "^(?:(?:^((?:(?=(?P<a1>[+-]?[\\w\\-\\._=]+,?))(?P=a1))+)$))$": "atomic group, one way to match each repetition",
+}
 
 
 def perl_to_python(pattern: str) -> str:
@@ -75,8 +95,8 @@ def perl_to_python(pattern: str) -> str:
             i += 1
             continue
         if char == ")":
-            name = atomic_stack.pop() if atomic_stack else None
-            out.append(f"))(?P={name}))" if name else ")")
+            closing = atomic_stack.pop() if atomic_stack else None
+            out.append(f"))(?P={closing}))" if closing else ")")
             i += 1
             continue
         out.append(char)
@@ -89,7 +109,25 @@ def anchored(pattern: str) -> str:
     return f"^(?:{perl_to_python(pattern)})$"
 
 
+class CompiledPattern:
+    """A converted pattern ready to check values; :attr:`linear` tells whether RE2 runs it."""
+
+    __slots__ = ("linear", "pattern", "search")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.search: Callable[[str], bool]
+        """Whether the text matches somewhere (``re.search``; our patterns are anchored, so: as a whole)."""
+        try:
+            self.search = LinearRegex(pattern).search
+            self.linear = True
+        except Untranslatable:
+            python_search = re.compile(pattern).search
+            self.search = lambda text: python_search(text) is not None
+            self.linear = False
+
+
 @cache
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile an already converted (anchored) pattern from a generated schema."""
-    return re.compile(pattern)
+def compile_pattern(pattern: str) -> CompiledPattern:
+    """Compile an already converted (anchored) pattern from a generated schema, for linear-time checks."""
+    return CompiledPattern(pattern)
