@@ -14,9 +14,8 @@ import warnings
 import pytest
 import requests
 
-from pytest_pvemock.api import handlers
 from pytest_pvemock.api.app import INTERNAL_ERRORS_KEPT, MAX_POST, InternalErrorWarning, PveApi
-from pytest_pvemock.api.handler import HANDLERS, Principal
+from pytest_pvemock.api.handler import Principal
 from pytest_pvemock.api.messages import ApiRequest
 from pytest_pvemock.json_nesting import MAX_DEPTH, NestingError, loads
 
@@ -79,13 +78,12 @@ def test_deep_json_in_a_command_batch_parameter_is_a_format_error(pve_cluster, t
 
 
 def test_internal_errors_are_all_answered_and_counted_but_only_the_last_kept(pve_cluster, monkeypatch):
-    handlers.load_all()
     calls = iter(range(10_000))
 
     def broken(ctx):
         raise RuntimeError(f"boom {next(calls)}")
 
-    monkeypatch.setitem(HANDLERS, ("GET", "/access/domains"), broken)
+    pve_cluster.api_override("GET", "/access/domains", broken)
     api = PveApi(pve_cluster)
     monkeypatch.setattr(api.auth, "authenticate", lambda *args: Principal(userid="root@pam"))
     sent = INTERNAL_ERRORS_KEPT + 50

@@ -249,13 +249,13 @@ class PveApi:
         self.internal_error_count += 1
         # warn_explicit with no registry: warnings.warn would remember every (unique) text in this module's
         # __warningregistry__ for good, a traceback per request in a long-running server
-        where = traceback.extract_tb(exc.__traceback__)[-1:] or [None]
+        frames = traceback.extract_tb(exc.__traceback__)
         warnings.warn_explicit(
             f"pytest-pvemock answered {request.method} {request.path} with HTTP 500 because of a bug in the fake:\n"
             f"{text}",
             InternalErrorWarning,
-            where[0].filename if where[0] else __file__,
-            (where[0].lineno or 0) if where[0] else 0,
+            frames[-1].filename if frames else __file__,
+            (frames[-1].lineno or 0) if frames else 0,
             module=__name__,
             registry=None,
         )
