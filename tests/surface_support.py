@@ -126,7 +126,7 @@ class SurfaceRig:
         vmid = LXC_VMID if lxc else QEMU_VMID
         if method != "GET" and template.endswith(NEEDS_STOPPED):
             vmid = STOPPED_LXC if lxc else STOPPED_QEMU
-        guest = cluster.guest(vmid)
+        guest = cluster.find_guest(vmid)
         facts.params = {"node": guest.node if guest else facts.nodes[0], "vmid": vmid}
         facts.userids = [USER]
         facts.upid = self.task_upid

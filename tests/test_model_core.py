@@ -210,7 +210,9 @@ def test_delete_refuses_a_running_guest_and_removes_a_stopped_one(cluster):
     with pytest.raises(PVEError, match="VM 100 is running - destroy failed"):
         cluster.guest(100).delete()
     assert cluster.guest(102).delete().type == "qmdestroy"
-    assert cluster.guest(102) is None
+    assert cluster.find_guest(102) is None
+    with pytest.raises(LookupError, match=r"no guest 102 in cluster 'pvemock' \(guests: 100, 101, 103, 110,"):
+        cluster.guest(102)
 
 
 def test_pool_membership_appears_only_when_it_applies(cluster):

@@ -86,7 +86,7 @@ def _realms(ctx: HandlerContext) -> list[tuple[str, dict[str, Any]]]:
 
 def _node_interfaces(ctx: HandlerContext) -> list[tuple[str, dict[str, Any]]]:
     """A node's ``/etc/network/interfaces`` as the installer writes it: the NIC and the bridge with the node's IP."""
-    node = ctx.cluster.node(str(ctx.params.get("node", "")))
+    node = ctx.cluster.find_node(str(ctx.params.get("node", "")))
     address = getattr(node, "ip", "192.0.2.11")
     gateway = address.rsplit(".", 1)[0] + ".1"
     common = {"families": ["inet"], "method6": "manual", "active": 1}
@@ -758,7 +758,7 @@ def _node_replication(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]
     node = str(ctx.params.get("node", ""))
     jobs = []
     for jobid, record in _stored_records(ctx, "/cluster/replication").items():
-        guest = ctx.cluster.guest(jobid.split("-", 1)[0]) if jobid.split("-", 1)[0].isdigit() else None
+        guest = ctx.cluster.find_guest(jobid.split("-", 1)[0]) if jobid.split("-", 1)[0].isdigit() else None
         if guest is not None and guest.node == node:
             jobs.append({"id": jobid, "guest": guest.vmid, "source": node, "type": "local", **record})
     if "guest" in ctx.params:

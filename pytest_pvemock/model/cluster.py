@@ -50,6 +50,7 @@ from pytest_pvemock.model.revision import Revision
 from pytest_pvemock.model.storage import Storage, Volume
 from pytest_pvemock.model.tasks import Task, TaskRegistry
 from pytest_pvemock.model.time_zone import zone_info
+from pytest_pvemock.schema.registry import supported_release
 
 SUPPORTED_VERSIONS = {
     # release: (full version, kernel)
@@ -61,6 +62,15 @@ NO_QUORUM = "cluster not ready - no quorum?"
 NODE_UNREACHABLE = "Errors during connection establishment, proxy handshake: No route to host"
 
 _ALLOCATION = re.compile(r"^(?P<storage>[a-zA-Z][\w.-]*):(?P<size>\d+(?:\.\d+)?)(?P<rest>(,.*)?)$")
+
+
+class NotInClusterError(LookupError):
+    """``cluster.node(name)`` or ``cluster.guest(vmid)`` for one the cluster does not have."""
+
+
+def _listed(keyed: dict[Any, Any]) -> str:
+    names = [str(key) for key in keyed]
+    return ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "") if names else "none"
 
 
 class HaStatusProvider(Protocol):
@@ -114,8 +124,7 @@ class FakeCluster:
         start_time: int = DEFAULT_EPOCH,
         timezone: str = "UTC",
     ) -> None:
-        if version not in SUPPORTED_VERSIONS:
-            raise ValueError(f"PVE version must be one of {', '.join(SUPPORTED_VERSIONS)}, not {version!r}")
+        version = supported_release(version)
         self.name = name
         self.version = version
         self.host = host
@@ -250,14 +259,14 @@ class FakeCluster:
         there? False in every transitional HA state (migrate, relocate, fence, recovery, freeze, request_*,
         error) and for a guest on a node that lost power or network. A guest HA does not manage is primary
         wherever it runs."""
-        guest = self.guest(vmid)
+        guest = self.find_guest(vmid)
         if guest is None:
             return False
         return self.ha.is_primary(guest, node)
 
     def primary_node(self, vmid: int | str) -> str | None:
         """The node on which guest ``vmid`` is primary (see :meth:`is_primary`), or ``None``."""
-        guest = self.guest(vmid)
+        guest = self.find_guest(vmid)
         if guest is None:
             return None
         return guest.node if self.ha.is_primary(guest, guest.node) else None
@@ -297,7 +306,15 @@ class FakeCluster:
     def nodes(self) -> list[Node]:
         return list(self._nodes.values())
 
-    def node(self, name: str) -> Node | None:
+    def node(self, name: str) -> Node:
+        """The node ``name``; :class:`NotInClusterError` (a ``LookupError``) naming the nodes there are if none."""
+        node = self._nodes.get(name)
+        if node is None:
+            raise NotInClusterError(f"no node {name!r} in cluster {self.name!r} (nodes: {_listed(self._nodes)})")
+        return node
+
+    def find_node(self, name: str) -> Node | None:
+        """The node ``name``, or ``None``."""
         return self._nodes.get(name)
 
     def add_node(self, name: str, **options: Any) -> Node:
@@ -352,8 +369,19 @@ class FakeCluster:
     def containers(self) -> list[Container]:
         return [guest for guest in self.guests if isinstance(guest, Container)]
 
-    def guest(self, vmid: int | str) -> Guest | None:
-        return self._guests.get(int(vmid))
+    def guest(self, vmid: int | str) -> Guest:
+        """The VM or container ``vmid``; :class:`NotInClusterError` (a ``LookupError``) naming the guests if none."""
+        guest = self.find_guest(vmid)
+        if guest is None:
+            raise NotInClusterError(f"no guest {vmid!r} in cluster {self.name!r} (guests: {_listed(self._guests)})")
+        return guest
+
+    def find_guest(self, vmid: int | str) -> Guest | None:
+        """The VM or container ``vmid``, or ``None`` (also for a ``vmid`` that is not a number)."""
+        try:
+            return self._guests.get(int(vmid))
+        except (TypeError, ValueError):
+            return None
 
     def guests_on(self, node: str, kind: str | None = None) -> list[Guest]:
         return [guest for guest in self.guests if guest.node == node and (kind is None or guest.kind == kind)]

@@ -110,7 +110,7 @@ def _add_nodes(cluster: FakeCluster, facts: dict[str, dict[str, Any]]) -> None:
 
 
 def _ensure_node(cluster: FakeCluster, name: str) -> None:
-    if name and cluster.node(name) is None:
+    if name and cluster.find_node(name) is None:
         cluster.add_node(name)
 
 
@@ -318,7 +318,7 @@ def _known_guests_only(cluster: FakeCluster, resources: Iterable[dict[str, Any]]
     kept = []
     for resource in resources:
         kind, _, vmid = str(resource["sid"]).partition(":")
-        guest = cluster.guest(vmid) if vmid.isdigit() else None
+        guest = cluster.find_guest(vmid) if vmid.isdigit() else None
         if guest is not None and guest.kind == ("qemu" if kind == "vm" else "lxc"):
             kept.append(resource)
     return kept

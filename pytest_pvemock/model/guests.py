@@ -262,7 +262,7 @@ class Guest(Watched):
     def _run_fields(self, uptime: int, run_state: str) -> dict[str, Any]:
         """What a boot sets: the usage figures are drawn when first read (:meth:`_usage_figures`)."""
         now = self._cluster.clock.now()
-        node = self._cluster.node(self.node)
+        node = self._cluster.find_node(self.node)
         return {
             "run_state": run_state,
             "started_at": now - uptime,
@@ -521,7 +521,7 @@ class Guest(Watched):
         self._cluster.require_quorum()
         if target == self.node:
             raise ParameterError({"target": "target is local node."})
-        if self._cluster.node(target) is None:
+        if self._cluster.find_node(target) is None:
             raise ParameterError({"target": f"no such cluster node '{target}'"})
         self._cluster.require_node_reachable(self.node)
         self.check_lock()
@@ -569,10 +569,10 @@ class Guest(Watched):
         """Copy this guest to ``newid``. The copy exists (locked ``clone``) at once and is usable when the task ends."""
         self._prepare_write()
         newid = int(newid)
-        if self._cluster.guest(newid) is not None:
+        if self._cluster.find_guest(newid) is not None:
             raise PVEError(f"unable to create {self.noun} {newid}: config file already exists")
         target = target or self.node
-        target_node = self._cluster.node(target)
+        target_node = self._cluster.find_node(target)
         if target_node is None:
             raise ParameterError({"target": f"no such cluster node '{target}'"})
         self.check_lock()
@@ -982,7 +982,7 @@ class Container(Guest):
     def maxcpu(self) -> int:
         if self.config.get("cores"):
             return int(self.config["cores"])
-        node = self._cluster.node(self.node)
+        node = self._cluster.find_node(self.node)
         return node.maxcpu if node is not None else 1
 
     @property

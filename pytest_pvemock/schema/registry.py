@@ -17,9 +17,9 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
-from pytest_pvemock.schema.files import load_json, schema_dir
+from pytest_pvemock.schema.files import SUPPORTED_VERSIONS, load_json, schema_dir
 
-__all__ = ["Endpoint", "MethodSchema", "SchemaRegistry", "get_registry"]
+__all__ = ["Endpoint", "MethodSchema", "SchemaRegistry", "get_registry", "supported_release"]
 
 _NOT_COMPILED = object()
 
@@ -224,6 +224,18 @@ def _match(node: _Node, segments: list[str], depth: int, params: dict[str, str])
         if found is not None:
             return found
     return None
+
+
+def supported_release(version: object) -> str:
+    """The release the fake speaks for ``version`` (``"9.1"``, ``"8.4"``), or ``ValueError`` naming the choices.
+
+    Every place that takes a PVE version from a user (scenario files, the ``pve_cluster`` marker, the
+    ``--pvemock-pve-version`` option and its ini key, ``FakeCluster(version=...)``) checks it here, so the
+    versions accepted are decided in one place.
+    """
+    if isinstance(version, (str, int, float)) and not isinstance(version, bool) and str(version) in SUPPORTED_VERSIONS:
+        return str(version)
+    raise ValueError(f"PVE version must be one of {', '.join(SUPPORTED_VERSIONS)}, not {version!r}")
 
 
 def get_registry(pve_version: str = "9.1") -> SchemaRegistry:

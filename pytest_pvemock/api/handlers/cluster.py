@@ -62,7 +62,7 @@ def cluster_nextid(ctx: HandlerContext) -> str:
     cluster = ctx.cluster
     wanted = ctx.params.get("vmid")
     if wanted is not None:
-        if cluster.guest(wanted) is not None:
+        if cluster.find_guest(wanted) is not None:
             raise ParameterError({"vmid": f"VM {wanted} already exists"})
         return str(wanted)
     return str(cluster.next_vmid())

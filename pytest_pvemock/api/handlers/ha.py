@@ -30,7 +30,7 @@ def _ha(ctx: HandlerContext) -> ClusterHA:
 def _parse_sid(ctx: HandlerContext, text: str) -> tuple[str, str, str]:
     """``PVE::HA::Config::parse_sid``: ``vm:100``, ``ct:200`` or a plain VMID."""
     if text.isdigit():
-        guest = ctx.cluster.guest(int(text))
+        guest = ctx.cluster.find_guest(int(text))
         if guest is None:
             raise PVEError(f"unable to detect SID from VMID - VM/CT {text} does not exist")
         kind = "vm" if guest.kind == "qemu" else "ct"
@@ -127,7 +127,7 @@ def _check_guest(ctx: HandlerContext, kind: str, name: str) -> None:
         raise PVEError(f"no such resource type '{kind}'")
     if not re.match(r"^[1-9][0-9]+$", name):
         raise PVEError("invalid VMID")
-    guest = ctx.cluster.guest(int(name))
+    guest = ctx.cluster.find_guest(int(name))
     if guest is None:
         raise PVEError(f"resource '{kind}:{name}' does not exist in cluster")
     if guest.kind != ("qemu" if kind == "vm" else "lxc"):
@@ -326,7 +326,7 @@ def _check_rule(ctx: HandlerContext, entry: dict[str, Any]) -> None:
         nodes = [n.split(":")[0] for n in re.split(r"[,;\s]+", str(entry.get("nodes") or "")) if n]
         if not nodes:
             raise PVEError("no nodes were specified")
-        missing = [n for n in nodes if ctx.cluster.node(n) is None]
+        missing = [n for n in nodes if ctx.cluster.find_node(n) is None]
         if missing:
             raise PVEError(f"cannot use non-existent node(s) {', '.join(missing)}.")
     elif "affinity" not in entry:

@@ -82,7 +82,7 @@ class ClusterHA(HAFiles):
             return
         names = [node.name for node in self.cluster.nodes]
         for name in names:
-            node = self.cluster.node(name)
+            node = self.cluster.find_node(name)
             self.power.setdefault(name, bool(node and node.online))
             self.network.setdefault(name, True)
         self.stack = HAStack(self, names, self.node_command, seconds_per_round=0)
@@ -96,7 +96,7 @@ class ClusterHA(HAFiles):
 
     def node_added(self, name: str) -> None:
         """A node joined: it runs a CRM and an LRM like the others (once HA runs)."""
-        node = self.cluster.node(name)
+        node = self.cluster.find_node(name)
         self.power[name] = bool(node and node.online)
         self.network[name] = True
         if self.stack is not None and name not in self.stack.nodes:
@@ -123,14 +123,14 @@ class ClusterHA(HAFiles):
         text = str(guest_or_sid)
         if ":" in text:
             return text
-        guest = self.cluster.guest(int(text)) if text.isdigit() else None
+        guest = self.cluster.find_guest(int(text)) if text.isdigit() else None
         if guest is None:
             raise PVEError(f"no such VM or CT '{text}'")
         return sid_of(guest.kind, guest.vmid)
 
     def guest_of(self, sid: str) -> Guest | None:
         kind, _, vmid = sid.partition(":")
-        guest = self.cluster.guest(int(vmid)) if vmid.isdigit() else None
+        guest = self.cluster.find_guest(int(vmid)) if vmid.isdigit() else None
         if guest is None or guest.kind != {"vm": "qemu", "ct": "lxc"}.get(kind):
             return None
         return guest
@@ -265,7 +265,7 @@ class ClusterHA(HAFiles):
         return self._move(sid, node, "relocate")
 
     def _move(self, sid: Any, node: str, task: str) -> dict[str, Any]:
-        if self.cluster.node(node) is None:
+        if self.cluster.find_node(node) is None:
             raise PVEError(f"no such node '{node}'")
         result = request_move(self, self.sid(sid), node, task)
         self.after_request()
@@ -340,14 +340,14 @@ class ClusterHA(HAFiles):
         return None
 
     def _need_node(self, name: str) -> None:
-        if self.cluster.node(name) is None:
+        if self.cluster.find_node(name) is None:
             raise PVEError(f"no such node '{name}'")
 
     # ---- node events -------------------------------------------------------------------------------------------
 
     def set_power(self, name: str, on: bool) -> None:
         """Power a node on or off (off: its guests die at once, its daemons too, its watchdog with them)."""
-        node = self.cluster.node(name)
+        node = self.cluster.find_node(name)
         if node is None:
             raise KeyError(f"no such node '{name}'")
         was_on = self.power.get(name, node.online)
@@ -376,7 +376,7 @@ class ClusterHA(HAFiles):
     def set_network(self, name: str, up: bool) -> None:
         """Cut or restore a node's network: it leaves the quorate partition but keeps running (HA fences it
         through its watchdog once it loses quorum)."""
-        node = self.cluster.node(name)
+        node = self.cluster.find_node(name)
         if node is None:
             raise KeyError(f"no such node '{name}'")
         self.power.setdefault(name, node.online)
@@ -386,7 +386,7 @@ class ClusterHA(HAFiles):
 
     def shutdown_node(self, name: str, reboot: bool = False) -> None:
         """A clean shutdown or reboot of ``name``: HA applies the datacenter's shutdown_policy first."""
-        node = self.cluster.node(name)
+        node = self.cluster.find_node(name)
         if node is None:
             raise KeyError(f"no such node '{name}'")
         if self.stack is None or self.stack.nodes[name].lrm is None:
