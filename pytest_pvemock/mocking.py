@@ -15,21 +15,23 @@ around it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import ipaddress
 from contextlib import ExitStack
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.app import PveApi
+from pytest_pvemock.cluster_options import MARKER_KEYS, ClusterOptions, checked_option
 from pytest_pvemock.model.ha.chaos import chaos_settings
-from pytest_pvemock.model.time_zone import zone_info
 from pytest_pvemock.transports.install import installed
 from pytest_pvemock.transports.routing import HOSTS, routed
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
+
+__all__ = ["MARKER_KEYS", "ClusterFactory", "ClusterOptions", "PveMock", "build_cluster", "mock"]
 
 
 class PveMock:
@@ -86,70 +88,16 @@ def mock(cluster: FakeCluster, *, validate: bool = False, refuse_other_hosts: bo
     return PveMock(cluster, validate=validate, refuse_other_hosts=refuse_other_hosts)
 
 
-MARKER_KEYS = ("scenario", "version", "task_mode", "validate", "refuse_other_hosts", "ha_chaos", "timezone")
-
-
-@dataclass(frozen=True)
-class ClusterOptions:
-    """How to build and patch in a cluster; ``None`` means the scenario's own choice."""
-
-    scenario: str | Path = "default"
-    version: str | None = None
-    task_mode: str | None = None
-    validate: bool = False
-    refuse_other_hosts: bool = False
-    #: Seeded HA faults from the start: a seed, or ``{"seed": 7, "rate": 0.3, "max_down": 1}``.
-    ha_chaos: Any = None
-    #: The servers' time zone (an IANA name), for the texts PVE writes in local time.
-    timezone: str | None = None
-
-    def updated(self, **changes: Any) -> ClusterOptions:
-        """These options with every change that is not ``None`` applied."""
-        return replace(self, **{key: value for key, value in changes.items() if value is not None})
-
-    @classmethod
-    def check(cls, args: Sequence[Any], kwargs: Mapping[str, Any], where: str = "pve_cluster marker") -> dict:
-        """The changes named by ``args``/``kwargs`` (scenario may be positional), or ``ValueError`` saying why."""
-        changes = dict(kwargs)
-        if len(args) > 1:
-            raise ValueError(f"{where}: takes at most one positional argument (the scenario), got {len(args)}")
-        if args:
-            if "scenario" in changes:
-                raise ValueError(f"{where}: scenario given both positionally and by keyword")
-            changes["scenario"] = args[0]
-        known = {field.name for field in fields(cls)}
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise ValueError(
-                f"{where}: unknown argument(s) {', '.join(unknown)}; expected one of {', '.join(MARKER_KEYS)}"
-            )
-        for key in ("scenario", "version", "task_mode"):
-            value = changes.get(key)
-            if value is not None and not isinstance(value, (str, Path) if key == "scenario" else str):
-                raise ValueError(f"{where}: {key} must be a string, not {value!r}")
-        for key in ("validate", "refuse_other_hosts"):
-            value = changes.get(key)
-            if value is not None and not isinstance(value, bool):
-                raise ValueError(f"{where}: {key} must be True or False, not {value!r}")
-        _check_model_option(changes, "ha_chaos", chaos_settings, where)
-        _check_model_option(changes, "timezone", zone_info, where)
-        return changes
-
-
-def _check_model_option(changes: Mapping[str, Any], key: str, check: Any, where: str) -> None:
-    if changes.get(key) is not None:
-        try:
-            check(changes[key])
-        except ValueError as error:
-            raise ValueError(f"{where}: {key}: {error}") from None
-
-
 class ClusterFactory:
     """Builds clusters from scenarios and patches each in until :meth:`close`.
 
     ``factory(scenario="single-node", version="8.4", task_mode="manual")`` returns a patched-in
     :class:`FakeCluster`; ``factory.patch(cluster)`` patches in one built by hand. Unset options come from
     ``defaults``. Every schema violation seen by its clusters is kept in :attr:`violations`.
+
+    Clusters get distinct hosts: a cluster whose host another patched-in cluster already answers gets the next
+    free name (``pve-2.test``, ``pve-3.test`` ...) unless the call names one (``host="lab.test"``); a host named
+    that way, or a hand-built cluster's, that is already answered is an error.
     """
 
     def __init__(self, defaults: ClusterOptions | None = None) -> None:
@@ -169,25 +117,38 @@ class ClusterFactory:
         timezone: str | None = None,
         **overrides: Any,
     ) -> FakeCluster:
-        options = self.defaults.updated(
-            scenario=scenario,
-            version=version,
-            task_mode=task_mode,
-            validate=validate,
-            refuse_other_hosts=refuse_other_hosts,
-            ha_chaos=ha_chaos,
-            timezone=timezone,
+        changes = ClusterOptions.check(
+            (),
+            {
+                "scenario": scenario,
+                "version": version,
+                "task_mode": task_mode,
+                "validate": validate,
+                "refuse_other_hosts": refuse_other_hosts,
+                "ha_chaos": ha_chaos,
+                "timezone": timezone,
+            },
+            where="pve_cluster_factory",
         )
-        return self.patch(
-            build_cluster(options, **overrides),
-            validate=options.validate,
-            refuse_other_hosts=options.refuse_other_hosts,
-        )
+        options = self.defaults.updated(**changes)
+        cluster = build_cluster(options, **overrides)
+        if "host" not in overrides:
+            cluster.host = _free_host(cluster.host, cluster.port)
+        return self.patch(cluster, validate=options.validate, refuse_other_hosts=options.refuse_other_hosts)
 
     def patch(
         self, cluster: FakeCluster, *, validate: bool | None = None, refuse_other_hosts: bool | None = None
     ) -> FakeCluster:
-        """Patch in a cluster built elsewhere (for example with ``FakeCluster(...)`` and its builder methods)."""
+        """Patch in a cluster built elsewhere (for example with ``FakeCluster(...)`` and its builder methods).
+
+        Its host must not be one another patched-in cluster answers on the same port (``ValueError``).
+        """
+        if HOSTS.lookup(cluster.host, cluster.port) is not None:
+            raise ValueError(
+                f"host {cluster.host}:{cluster.port} already answers another fake cluster; give this one its own "
+                f"host (FakeCluster(host=...), or host=... to the factory), or leave the host out and let the "
+                f"factory pick a free one"
+            )
         patched = PveMock(
             cluster,
             validate=self.defaults.validate if validate is None else validate,
@@ -217,12 +178,43 @@ class ClusterFactory:
             self._closed_violations.extend(patched.api.violations)
 
 
+def _free_host(host: str, port: int) -> str:
+    """``host``, or the first of ``pve-2.test``, ``pve-3.test`` ... that no patched-in cluster answers on ``port``.
+
+    An address is kept as it is: patching it in then fails on the clash, naming it.
+    """
+    if HOSTS.lookup(host, port) is None or _is_address(host):
+        return host
+    stem, dot, domain = host.partition(".")
+    number = 2
+    while HOSTS.lookup(f"{stem}-{number}{dot}{domain}", port) is not None:
+        number += 1
+    return f"{stem}-{number}{dot}{domain}"
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def build_cluster(options: ClusterOptions, **overrides: Any) -> FakeCluster:
-    """A cluster from ``options.scenario`` with the version, task mode, time zone and HA chaos the options name."""
+    """A cluster from ``options.scenario`` with the version, task mode, time zone and HA chaos the options name.
+
+    The options are taken as checked (:meth:`ClusterOptions.check`): a value they carry that the scenario file
+    would reject is the caller's fault, not the file's.
+    """
     from pytest_pvemock.model.cluster import FakeCluster
 
-    if options.timezone is not None:
-        zone_info(options.timezone)  # a bad default zone is the option's fault, not the scenario file's
+    for option in fields(options):
+        value = getattr(options, option.name)
+        if value is not None:
+            try:
+                checked_option(option.name, value)
+            except ValueError as error:
+                raise ValueError(f"{option.name}: {error}") from None
     for key in ("version", "task_mode", "timezone"):
         if getattr(options, key) is not None:
             overrides.setdefault(key, getattr(options, key))

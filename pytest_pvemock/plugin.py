@@ -12,17 +12,33 @@ the test.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_pvemock.mocking import ClusterFactory, ClusterOptions
+    from pytest_pvemock.cluster_options import ClusterOptions
+    from pytest_pvemock.mocking import ClusterFactory
     from pytest_pvemock.model.cluster import FakeCluster
     from pytest_pvemock.transports.server import PveServer
 
 _DEFAULTS_KEY = pytest.StashKey["ClusterOptions"]()
 _CALL_FAILED_KEY = pytest.StashKey[bool]()
+
+#: The cluster options the command line and the ini file set: (ClusterOptions field, option dest = ini key, flag).
+_CLUSTER_OPTIONS = (
+    ("scenario", "pvemock_scenario", "--pvemock-scenario"),
+    ("version", "pvemock_pve_version", "--pvemock-pve-version"),
+    ("task_mode", "pvemock_task_mode", "--pvemock-task-mode"),
+    ("validate", "pvemock_validate", "--pvemock-validate/--pvemock-no-validate"),
+    ("refuse_other_hosts", "pvemock_refuse_other_hosts", "--pvemock-refuse-other-hosts"),
+    ("timezone", "pvemock_timezone", "--pvemock-timezone"),
+)
+_NEEDS_TRUSTME = "the {fixture} fixture needs trustme for its certificates: pip install 'pytest-pvemock[server]'"
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+#: The arguments the pve_cassette marker takes (the first may be given positionally).
+CASSETTE_MARKER_KEYS = ("name",)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -76,7 +92,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--pvemock-record-mode",
         dest="pvemock_record_mode",
         default=None,
-        choices=("none", "once", "new_episodes", "all", "rewrite"),
+        choices=RECORD_MODES,
         help="tests marked pve_cassette: none replays (default); once, new_episodes, all and rewrite record from "
         "the real cluster named by PVEMOCK_HOST and PVEMOCK_USER/PVEMOCK_PASSWORD or PVEMOCK_TOKEN",
     )
@@ -105,6 +121,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Check every option once and register the markers."""
+    _defaults(config)  # every option and ini value checked once, at startup: a mistake is one usage error
+    _record_mode(config)
     config.addinivalue_line(
         "markers",
         "pve_cluster(scenario=None, *, version=None, task_mode=None, validate=None, refuse_other_hosts=None, "
@@ -119,26 +138,110 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _defaults(config: pytest.Config) -> ClusterOptions:
-    """The session's defaults: command line over ini over built-in."""
+    """The session's defaults: command line over ini over built-in, each value checked and blamed on its source.
+
+    A bad value is a ``pytest.UsageError`` naming the option or the ini key (and the file that sets it).
+    """
     cached = config.stash.get(_DEFAULTS_KEY, None)
     if cached is not None:
         return cached
-    from pytest_pvemock.mocking import ClusterOptions
+    from pytest_pvemock.cluster_options import ClusterOptions, checked_option
 
-    def pick(name: str) -> Any:
-        value = config.getoption(name)
-        return config.getini(name) if value is None else value
-
-    defaults = ClusterOptions(
-        scenario=pick("pvemock_scenario") or "default",
-        version=pick("pvemock_pve_version") or None,
-        task_mode=pick("pvemock_task_mode") or None,
-        validate=bool(pick("pvemock_validate")),
-        refuse_other_hosts=bool(pick("pvemock_refuse_other_hosts")),
-        timezone=pick("pvemock_timezone") or None,
-    )
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, dest, flag in _CLUSTER_OPTIONS:
+        value, source = _option_value(config, dest, flag)
+        if value is None or value == "":
+            continue
+        try:
+            values[key] = checked_option(key, value)
+        except ValueError as error:
+            raise pytest.UsageError(f"pytest-pvemock: {source}: {error}") from None
+        sources[key] = source
+    defaults = ClusterOptions(**values)
+    if "scenario" in sources and defaults.scenario != "default":
+        _check_scenario(defaults, sources)
     config.stash[_DEFAULTS_KEY] = defaults
     return defaults
+
+
+def _option_value(config: pytest.Config, dest: str, flag: str) -> tuple[Any, str]:
+    """The value of an option (its command-line flag, else its ini key) and where it was set, for messages."""
+    value = config.getoption(dest)
+    if value is not None:
+        return value, flag
+    source = f"ini setting {dest}" + (f" in {config.inipath}" if config.inipath else "")
+    if any(item.startswith(f"{dest}=") for item in (config.option.override_ini or ())):
+        source = f"-o {dest}"
+    try:
+        return config.getini(dest), source
+    except (ValueError, pytest.UsageError) as error:  # a boolean ini value that is not one (pytest >= 9 says so)
+        raise pytest.UsageError(f"pytest-pvemock: {source}: {error}") from None
+
+
+def _check_scenario(options: ClusterOptions, sources: dict[str, str]) -> None:
+    """Build the scenario an option names once, so a broken file is a usage error naming the option and line."""
+    from pytest_pvemock.model.scenario import load_scenario
+
+    try:
+        load_scenario(options.scenario, version=options.version, task_mode=options.task_mode, timezone=options.timezone)
+    except (ValueError, LookupError) as error:
+        raise pytest.UsageError(f"pytest-pvemock: {sources['scenario']}: {error}") from None
+
+
+def _record_mode(config: pytest.Config) -> str:
+    """The record mode of ``pve_cassette`` tests (the command line's choices are checked by argparse)."""
+    mode, source = _option_value(config, "pvemock_record_mode", "--pvemock-record-mode")
+    if mode not in RECORD_MODES:
+        raise pytest.UsageError(
+            f"pytest-pvemock: {source}: record mode must be one of {', '.join(RECORD_MODES)}, not {mode!r}"
+        )
+    return str(mode)
+
+
+def _marker_problem(item: pytest.Item) -> str | None:
+    """What is wrong with the item's ``pve_cluster`` and ``pve_cassette`` markers, naming marker and argument."""
+    from pytest_pvemock.cluster_options import ClusterOptions
+
+    marker = item.get_closest_marker("pve_cluster")
+    if marker is not None:
+        try:
+            ClusterOptions.check(marker.args, marker.kwargs)
+        except ValueError as error:
+            return str(error)
+    try:
+        _cassette_name(item)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _cassette_name(item: pytest.Item) -> str | None:
+    """The cassette name the ``pve_cassette`` marker gives (``None``: named after the test), or ``ValueError``."""
+    marker = item.get_closest_marker("pve_cassette")
+    if marker is None:
+        return None
+    where = "pve_cassette marker"
+    unknown = sorted(set(marker.kwargs) - set(CASSETTE_MARKER_KEYS))
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown argument(s) {', '.join(unknown)}; expected one of {', '.join(CASSETTE_MARKER_KEYS)}"
+        )
+    if len(marker.args) > 1:
+        raise ValueError(f"{where}: takes at most one positional argument (the name), got {len(marker.args)}")
+    if marker.args and "name" in marker.kwargs:
+        raise ValueError(f"{where}: name given both positionally and by keyword")
+    name = marker.args[0] if marker.args else marker.kwargs.get("name")
+    if name is not None and (not isinstance(name, str) or not name):
+        raise ValueError(f"{where}: name must be a non-empty string, not {name!r}")
+    return name
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    problem = _marker_problem(item)
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -192,7 +295,7 @@ def pve_cluster(request: pytest.FixtureRequest, pve_cluster_factory: ClusterFact
     Reach it at ``pve_cluster.url`` with ``pve_cluster.user`` / ``pve_cluster.password``; change it through its
     Python API (``inject_error``, ``set_node_online``, ``clock.advance`` ...).
     """
-    from pytest_pvemock.mocking import ClusterOptions
+    from pytest_pvemock.cluster_options import ClusterOptions
 
     marker = request.node.get_closest_marker("pve_cluster")
     try:
@@ -237,8 +340,9 @@ def pve_server(pve_cluster: FakeCluster, pve_cluster_factory: ClusterFactory) ->
     """
     from pytest_pvemock.transports.server import PveServer
 
+    pytest.importorskip("trustme", reason=_NEEDS_TRUSTME.format(fixture="pve_server"))
     api = pve_cluster_factory.api_for(pve_cluster)
-    with PveServer(pve_cluster, dispatcher=api.handle) as server:
+    with PveServer(pve_cluster, dispatcher=api.handle) as server, _let_through(server):
         yield server
 
 
@@ -251,9 +355,21 @@ def pve_server_session(request: pytest.FixtureRequest) -> Iterator[PveServer]:
     from pytest_pvemock.mocking import build_cluster
     from pytest_pvemock.transports.server import PveServer
 
+    pytest.importorskip("trustme", reason=_NEEDS_TRUSTME.format(fixture="pve_server_session"))
     options = _defaults(request.config)
-    with PveServer(build_cluster(options), validate=options.validate) as server:
+    with PveServer(build_cluster(options), validate=options.validate) as server, _let_through(server):
         yield server
+
+
+def _let_through(server: PveServer) -> ExitStack:
+    """Never refuse the plugin's own server when other hosts are refused (it is the fake, reached over a socket)."""
+    from pytest_pvemock.transports.routing import HOSTS
+
+    stack = ExitStack()
+    names = [server.address] + (["localhost"] if server.address in ("127.0.0.1", "::1") else [])
+    for name in names:
+        stack.enter_context(HOSTS.letting_through(name, server.port))
+    return stack
 
 
 @pytest.fixture
@@ -269,8 +385,7 @@ def pvemock_vcr_config() -> dict[str, Any]:
 def _cassette_file(request: pytest.FixtureRequest, config: dict[str, Any]) -> Any:
     from pytest_pvemock.transports.recording.per_test import cassette_path
 
-    marker = request.node.get_closest_marker("pve_cassette")
-    name = (marker.args[0] if marker.args else marker.kwargs.get("name")) if marker else None
+    name = _cassette_name(request.node)
     module = request.node.module.__name__.rpartition(".")[2] if request.node.module else "tests"
     test_name = request.node.name if request.cls is None else f"{request.cls.__name__}.{request.node.name}"
     return cassette_path(request.node.path, module, test_name, config, name)
@@ -281,7 +396,7 @@ def pvemock_cassette(request: pytest.FixtureRequest, pvemock_vcr_config: dict[st
     """The open cassette of a ``pve_cassette`` test (a ``CassetteSession``: ``.client()``, ``.path``, ``.cassette``)."""
     from pytest_pvemock.transports.recording.per_test import open_test_cassette, validation_failure
 
-    mode = request.config.getoption("pvemock_record_mode") or request.config.getini("pvemock_record_mode")
+    mode = _record_mode(request.config)
     path = _cassette_file(request, pvemock_vcr_config)
     with open_test_cassette(path, pvemock_vcr_config, mode, request.node.nodeid) as (session, problem):
         if problem:

@@ -68,7 +68,7 @@ def test_the_zone_can_change_on_a_running_cluster():
 
 
 def test_a_scenario_names_its_zone():
-    cluster = build_from_text("cluster: {name: lab, timezone: Asia/Tokyo}\n", "lab.yaml")
+    cluster = build_from_text("cluster: {name: lab, timezone: Asia/Tokyo}\nnodes: [{name: pve1}]\n", "lab.yaml")
     assert cluster.timezone == "Asia/Tokyo"
 
 
@@ -120,5 +120,5 @@ def test_ini_and_command_line_set_the_default_zone(pytester, monkeypatch):
     monkeypatch.setenv("EXPECTED_ZONE", "Asia/Tokyo")
     pytester.runpytest(*QUIET, "--pvemock-timezone", "Asia/Tokyo").assert_outcomes(passed=2)
     result = pytester.runpytest(*QUIET, "--pvemock-timezone", "Mars/Olympus")
-    result.assert_outcomes(errors=1, passed=1)
-    result.stdout.fnmatch_lines(["*pve_cluster: cannot build the cluster: unknown timezone 'Mars/Olympus'*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: pytest-pvemock: --pvemock-timezone: unknown timezone 'Mars/Olympus'*"])

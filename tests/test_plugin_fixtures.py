@@ -80,10 +80,13 @@ def test_marker_chooses_scenario_version_and_task_mode(pytester):
 
 BAD_MARKERS = {
     'scenaro="single-node"': "pve_cluster marker: unknown argument(s) scenaro; expected one of scenario",
-    'validate="yes"': "pve_cluster marker: validate must be True or False, not 'yes'",
+    'validate="yes"': "pve_cluster marker: validate: must be True or False, not 'yes'",
     '"a", "b"': "pve_cluster marker: takes at most one positional argument (the scenario), got 2",
-    'version="7.0"': "pve_cluster: cannot build the cluster: *PVE version must be one of 9.1, 8.4*",
-    '"no-such-scenario"': "pve_cluster: cannot build the cluster: *no-such-scenario*",
+    'version="7.0"': "pve_cluster marker: version: PVE version must be one of 9.1, 8.4, not '7.0'",
+    '"no-such-scenario"': "pve_cluster marker: scenario: no-such-scenario: no such built-in scenario (built-in: *",
+    'task_mode="later"': "pve_cluster marker: task_mode: must be one of instant, manual, not 'later'",
+    'timezone="Mars/Olympus"': "pve_cluster marker: timezone: unknown timezone 'Mars/Olympus'*",
+    'ha_chaos={"sed": 1}': "pve_cluster marker: ha_chaos: unknown chaos setting(s) sed*",
 }
 
 

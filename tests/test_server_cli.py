@@ -90,3 +90,13 @@ def test_serve_names_a_broken_scenario_without_a_traceback():
     assert process.returncode == 2
     assert "no-such-scenario" in process.stderr
     assert "Traceback" not in process.stderr
+
+
+def test_serve_without_trustme_names_the_extra_to_install():
+    without_trustme = "import sys; sys.modules['trustme'] = None; from pytest_pvemock.cli import main; sys.exit(main())"
+    process = subprocess.run(
+        [sys.executable, "-c", without_trustme, "serve", "--port", "0"], capture_output=True, text=True, timeout=60
+    )
+    assert process.returncode == 2
+    assert "pip install 'pytest-pvemock[server]'" in process.stderr and "--http" in process.stderr
+    assert "Traceback" not in process.stderr

@@ -55,6 +55,13 @@ def run(args: argparse.Namespace) -> int:
         cert_dir=args.cert_dir,
         access_log=None if args.quiet else _log_line,
     )
+    if not args.http and not _has_trustme():
+        print(
+            "pvemock serve: HTTPS needs the trustme package to make its certificates: "
+            "pip install 'pytest-pvemock[server]' (or serve plain HTTP with --http)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         server.start()
     except OSError as error:
@@ -67,6 +74,14 @@ def run(args: argparse.Namespace) -> int:
         server.stop()
     print("pvemock serve: stopped", flush=True)
     return 0
+
+
+def _has_trustme() -> bool:
+    try:
+        import trustme  # noqa: F401  (the certificates are made with it when the server starts)
+    except ImportError:
+        return False
+    return True
 
 
 def _load_cluster(scenario: str) -> FakeCluster:

@@ -14,6 +14,7 @@ Built-in scenarios live in ``pytest_pvemock/scenarios/<name>.yaml``.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -22,10 +23,14 @@ from typing import Any
 
 import yaml
 
+from pytest_pvemock.model.clock import TASK_MODES
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.errors import PVEError
+from pytest_pvemock.model.errors import ParameterError, PVEError
+from pytest_pvemock.model.guests import RUN_STATES
 from pytest_pvemock.model.ha.chaos import ChaosSettingsError, chaos_settings
+from pytest_pvemock.model.nodes import SUBSCRIPTION_LEVELS
 from pytest_pvemock.model.time_zone import zone_info
+from pytest_pvemock.schema.registry import supported_release
 
 CLUSTER_KEYS = {"name", "version", "host", "port", "task_mode", "seed", "shuffle_keys", "start_time", "timezone"}
 NODE_KEYS = {"name", "ip", "cpus", "memory_gib", "disk_gib", "level", "online"}
@@ -241,22 +246,30 @@ def _parse(text: str, source: str) -> Any:
 
 def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster:
     settings = reader.mapping(top.get("cluster", _Map()), "'cluster'", CLUSTER_KEYS, top)
-    options = {key: value for key, value in settings.items()}
-    if "version" in options:
-        options["version"] = str(options["version"])
-    if "timezone" in settings:
-        _attempt(reader, settings, lambda: zone_info(settings["timezone"]), "timezone")
-    options.update({key: value for key, value in overrides.items() if value is not None})
+    options = _cluster_settings(reader, settings)
+    given = {key: value for key, value in overrides.items() if value is not None}
     try:
-        cluster = FakeCluster(**options)
+        cluster = FakeCluster(**{**options, **given})
     except (TypeError, ValueError) as error:
-        raise reader.fail(settings or top, str(error)) from None
-    for entry in reader.sequence(top.get("nodes"), "nodes", top):
+        if not given:
+            raise reader.fail(settings or top, str(error)) from None
+        # the file's own settings were checked above: what the caller passed is the caller's fault
+        passed = ", ".join(f"{key}={value!r}" for key, value in given.items())
+        raise ValueError(f"{reader.source} built with {passed}: {error}") from None
+    nodes = reader.sequence(top.get("nodes"), "nodes", top)
+    if not nodes:
+        where = top if "nodes" in top else None
+        raise reader.fail(
+            where, "the scenario has no nodes: a cluster needs at least one (add a 'nodes' list)", "nodes"
+        )
+    for entry in nodes:
         _add_node(reader, cluster, entry)
     for entry in reader.sequence(top.get("storage"), "storage", top):
         _add_storage(reader, cluster, entry)
     for entry in reader.sequence(top.get("pools"), "pools", top):
         pool = reader.mapping(entry, "a pool", POOL_KEYS, top)
+        values = {key: (key, pool[key]) for key in POOL_KEYS if key in pool}
+        _check_like_pve(reader, pool, f"pool '{pool.get('poolid')}'", cluster, "/pools", values)
         _attempt(
             reader,
             pool,
@@ -271,8 +284,20 @@ def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster
         # plain copies: the parsed tree is shared by every cluster built from the same text
         for resource in reader.sequence(ha.get("resources"), "resources", ha):
             _check_ha_resource(reader, cluster, resource)
+        for kind, template in (("groups", "/cluster/ha/groups"), ("rules", "/cluster/ha/rules")):
+            for item in reader.sequence(ha.get(kind), kind, ha):
+                if not isinstance(item, _Map):
+                    raise reader.fail(item if hasattr(item, "line") else ha, f"an HA {kind[:-1]} must be a mapping")
+                values = {str(key): (str(key), value) for key, value in item.items()}
+                what = f"HA {kind[:-1]} '{item.get(kind[:-1])}'"
+                _check_like_pve(reader, item, what, cluster, template, values, all_keys=True)
         if "shutdown_policy" in ha:
-            _attempt(reader, ha, lambda: setattr(cluster.ha, "shutdown_policy", str(ha["shutdown_policy"])))
+            _attempt(
+                reader,
+                ha,
+                lambda: setattr(cluster.ha, "shutdown_policy", str(ha["shutdown_policy"])),
+                "shutdown_policy",
+            )
         cluster.ha.load(
             [_plain(item) for item in reader.sequence(ha.get("resources"), "resources", ha)],
             [_plain(item) for item in reader.sequence(ha.get("groups"), "groups", ha)],
@@ -281,6 +306,91 @@ def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster
         if "chaos" in ha:
             _enable_chaos(reader, cluster, ha)
     return cluster
+
+
+def _cluster_settings(reader: _Reader, settings: _Map) -> dict[str, Any]:
+    """The ``cluster:`` settings as ``FakeCluster`` takes them; a bad value is blamed on its line."""
+    what = "'cluster'"
+    for key in ("name", "host"):
+        if key in settings and (not isinstance(settings[key], str) or not settings[key]):
+            raise reader.fail(settings, f"'{key}' of {what} must be a non-empty string, not {settings[key]!r}", key)
+    port = reader.typed(settings, "port", what, int)
+    if port is not None and not 0 < port < 65536:
+        raise reader.fail(settings, f"'port' of {what} must be between 1 and 65535, not {port}", "port")
+    start_time = reader.typed(settings, "start_time", what, int)
+    if start_time is not None and start_time < 0:
+        raise reader.fail(settings, f"'start_time' of {what} must be an epoch (seconds, not negative)", "start_time")
+    reader.typed(settings, "shuffle_keys", what, bool)
+    if "seed" in settings and (isinstance(settings["seed"], bool) or not isinstance(settings["seed"], (int, str))):
+        raise reader.fail(
+            settings, f"'seed' of {what} must be an integer or a string, not {settings['seed']!r}", "seed"
+        )
+    options = dict(settings)
+    if "version" in settings:
+        options["version"] = _attempt(reader, settings, lambda: supported_release(settings["version"]), "version")
+    if "task_mode" in settings and settings["task_mode"] not in TASK_MODES:
+        modes = ", ".join(TASK_MODES)
+        raise reader.fail(
+            settings, f"'task_mode' of {what} must be one of {modes}, not {settings['task_mode']!r}", "task_mode"
+        )
+    if "timezone" in settings:
+        _attempt(reader, settings, lambda: zone_info(settings["timezone"]), "timezone")
+    return options
+
+
+def _check_like_pve(
+    reader: _Reader,
+    where: _Map,
+    what: str,
+    cluster: FakeCluster,
+    template: str,
+    values: dict[str, tuple[str, Any]],
+    *,
+    all_keys: bool = False,
+) -> None:
+    """Check scenario values as PVE checks the parameters of ``POST template``, so a value PVE (and the fake's
+    answers) would refuse fails at load, on its line, with PVE's message (an enum names the allowed values).
+
+    ``values``: parameter -> (scenario key, value). Only the parameters named are checked, none is required;
+    with ``all_keys`` a name PVE's method does not define is refused too (otherwise it is left to the caller).
+    """
+    from pytest_pvemock.schema.parameters import check_parameters
+    from pytest_pvemock.schema.registry import get_registry
+
+    try:
+        schema = get_registry(cluster.version).endpoint("POST", template).parameters_schema
+    except KeyError:
+        return
+    properties = schema.get("properties", {})
+    patterns = schema.get("patternProperties", {})
+    if not all_keys:
+        values = {
+            name: entry
+            for name, entry in values.items()
+            if name in properties or any(re.search(pattern, name) for pattern in patterns)
+        }
+    narrowed = {key: value for key, value in schema.items() if key not in ("required", "dependentRequired", "allOf")}
+    narrowed["properties"] = {name: properties[name] for name in values if name in properties}
+    narrowed["allOf"] = [
+        {**rule, "then": {k: v for k, v in rule.get("then", {}).items() if k != "required"}}
+        for rule in schema.get("allOf", ())
+    ]
+    raw = {name: _parameter_text(value) for name, (_key, value) in values.items() if value is not None}
+    try:
+        check_parameters(narrowed, raw)
+    except ParameterError as error:
+        name, message = next(iter((error.errors or {}).items()))
+        key = values[name][0] if name in values else name
+        raise reader.fail(where, f"'{key}' of {what}: {message.strip()}", key) from None
+
+
+def _parameter_text(value: Any) -> Any:
+    """A scenario value as a client would send it: lists joined as PVE's list formats take them."""
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def _enable_chaos(reader: _Reader, cluster: FakeCluster, ha: _Map) -> None:
@@ -317,11 +427,18 @@ def _attempt(reader: _Reader, where: _Map, action: Any, key: str | None = None) 
 def _add_node(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
     node = reader.mapping(entry, "a node", NODE_KEYS)
     name = reader.require(node, "name", "a node")
+    values = {"node": ("name", name), "new_node_ip": ("ip", node.get("ip"))}
+    _check_like_pve(reader, node, f"node '{name}'", cluster, "/cluster/config/nodes/{node}", values)
     options = {key: value for key, value in node.items() if key != "name"}
-    for key in ("cpus",):
-        reader.typed(node, key, f"node '{name}'", int)
+    if reader.typed(node, "cpus", f"node '{name}'", int) is not None and node["cpus"] < 1:
+        raise reader.fail(node, f"'cpus' of node '{name}' must be at least 1, not {node['cpus']!r}", "cpus")
     for key in ("memory_gib", "disk_gib"):
-        reader.typed(node, key, f"node '{name}'", (int, float))
+        if reader.typed(node, key, f"node '{name}'", (int, float)) is not None and node[key] <= 0:
+            raise reader.fail(node, f"'{key}' of node '{name}' must be more than 0, not {node[key]!r}", key)
+    reader.typed(node, "online", f"node '{name}'", bool)
+    if node.get("level", "") not in SUBSCRIPTION_LEVELS:
+        levels = ", ".join(level or "'' (none)" for level in SUBSCRIPTION_LEVELS)
+        raise reader.fail(node, f"'level' of node '{name}' must be one of {levels}, not {node['level']!r}", "level")
     _attempt(reader, node, lambda: cluster.add_node(name, **options))
 
 
@@ -334,8 +451,22 @@ def _add_storage(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
     nodes = spec.get("nodes")
     if isinstance(nodes, str):
         nodes = [part for part in nodes.split(",") if part]
+    what = f"storage '{storage_id}'"
+    values = {
+        key: (key, spec.get(key)) for key in ("storage", "type", "content", "shared", "nodes", "path") if key in spec
+    }
+    _check_like_pve(reader, spec, what, cluster, "/storage", values)
+    for key in ("shared", "enabled"):
+        reader.typed(spec, key, what, bool)
+    for key in ("size_gib", "used_fraction"):
+        reader.typed(spec, key, what, (int, float))
+    if "size_gib" in spec and spec["size_gib"] <= 0:
+        raise reader.fail(spec, f"'size_gib' of {what} must be more than 0, not {spec['size_gib']!r}", "size_gib")
+    if "used_fraction" in spec and not 0 <= spec["used_fraction"] <= 1:
+        problem = f"'used_fraction' of {what} must be between 0 and 1, not {spec['used_fraction']!r}"
+        raise reader.fail(spec, problem, "used_fraction")
     for name in nodes or ():
-        if cluster.node(name) is None:
+        if cluster.find_node(name) is None:
             raise reader.fail(spec, f"storage '{storage_id}' names unknown node '{name}'", "nodes")
     _attempt(
         reader,
@@ -355,6 +486,9 @@ def _add_storage(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
     for item in reader.sequence(spec.get("volumes"), "volumes", spec):
         volume = reader.mapping(item, "a volume", VOLUME_KEYS)
         name = reader.require(volume, "name", "a volume")
+        if "content" in volume:  # one of the storage content types (pve-storage's valid_content_types)
+            values = {"content": ("content", volume["content"])}
+            _check_like_pve(reader, volume, f"volume '{name}'", cluster, "/storage", values)
         size = reader.typed(volume, "size", f"volume '{name}'", int, 0)
         _attempt(
             reader,
@@ -373,14 +507,31 @@ def _add_guest(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
     if kind not in ("qemu", "lxc"):
         raise reader.fail(spec, f"'type' of {what} must be qemu or lxc, not {kind!r}", "type")
     node = spec.get("node")
-    if node is not None and cluster.node(node) is None:
-        raise reader.fail(spec, f"{what} is on unknown node '{node}'", "node")
+    if node is not None and cluster.find_node(node) is None:
+        known = ", ".join(node.name for node in cluster.nodes)
+        raise reader.fail(spec, f"{what} is on unknown node '{node}' (nodes: {known})", "node")
+    for key in ("cores", "sockets", "memory", "swap", "disk_gib"):
+        reader.typed(spec, key, what, int)
+    reader.typed(spec, "template", what, bool)
+    status = spec.get("status", "stopped")
+    if status not in RUN_STATES:
+        raise reader.fail(spec, f"'status' of {what} must be one of {', '.join(RUN_STATES)}, not {status!r}", "status")
+    template = "/nodes/{node}/qemu" if kind == "qemu" else "/nodes/{node}/lxc"
+    values = {
+        ("hostname" if key == "name" and kind == "lxc" else key): (key, spec[key])
+        for key in ("vmid", "name", "cores", "sockets", "memory", "swap", "tags", "template", "pool", "lock")
+        if key in spec
+    }
+    _check_like_pve(reader, spec, what, cluster, template, values)
     pool = spec.get("pool")
     if pool is not None and cluster.pool(pool) is None:
         raise reader.fail(spec, f"{what} is in unknown pool '{pool}' (add it under 'pools')", "pool")
     config = spec.get("config") or {}
     if not isinstance(config, dict):
         raise reader.fail(spec, f"'config' of {what} must be a mapping", "config")
+    if isinstance(config, _Map):
+        values = {str(key): (str(key), value) for key, value in config.items()}
+        _check_like_pve(reader, config, f"the config of {what}", cluster, template, values)
     options: dict[str, Any] = {
         key: spec[key]
         for key in ("name", "status", "cores", "memory", "disk_gib", "storage", "tags", "template", "pool", "lock")
@@ -400,18 +551,22 @@ def _add_guest(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
         if "swap" in spec:
             options["swap"] = spec["swap"]
         add = cluster.add_container
-    for key in ("cores", "sockets", "memory", "swap", "disk_gib"):
-        reader.typed(spec, key, what, int)
     guest = _attempt(reader, spec, lambda: add(vmid=vmid, node=node, config=_plain(config), **options))
     for item in reader.sequence(spec.get("snapshots"), "snapshots", spec):
         snap = reader.mapping(item, "a snapshot", SNAPSHOT_KEYS)
         name = reader.require(snap, "name", "a snapshot")
+        values = {"snapname" if key == "name" else key: (key, value) for key, value in snap.items()}
+        snapshots = f"{template}/{{vmid}}/snapshot"
+        _check_like_pve(reader, snap, f"snapshot '{name}' of {what}", cluster, snapshots, values, all_keys=True)
         guest._take_snapshot(str(name), str(snap.get("description", "")), bool(snap.get("vmstate", False)))
 
 
 def _add_user(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
     spec = reader.mapping(entry, "a user", USER_KEYS)
     userid = reader.require(spec, "userid", "a user")
+    # the password is left out: PVE wants 8 characters to create a user, but a scenario may log in with any
+    values = {key: (key, value) for key, value in spec.items() if key not in ("tokens", "password")}
+    _check_like_pve(reader, spec, f"user '{userid}'", cluster, "/access/users", values)
     options = {key: value for key, value in spec.items() if key not in ("userid", "tokens")}
     if userid == "root@pam":
         user = cluster.access.users["root@pam"]
@@ -422,6 +577,9 @@ def _add_user(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
     for item in reader.sequence(spec.get("tokens"), "tokens", spec):
         token = reader.mapping(item, "a token", TOKEN_KEYS)
         tokenid = reader.require(token, "tokenid", "a token")
+        values = {key: (key, value) for key, value in token.items() if key != "secret"}
+        template = "/access/users/{userid}/token/{tokenid}"
+        _check_like_pve(reader, token, f"token '{tokenid}' of user '{userid}'", cluster, template, values)
         token_options = {key: value for key, value in token.items() if key != "tokenid"}
         _attempt(reader, token, lambda t=tokenid, o=token_options: cluster.access.add_token(userid, t, **o))
 
@@ -433,6 +591,8 @@ def _check_ha_resource(reader: _Reader, cluster: FakeCluster, entry: Any) -> Non
     kind, _, vmid = sid.partition(":")
     if kind not in ("vm", "ct") or not vmid.isdigit():
         raise reader.fail(entry, f"HA resource id '{sid}' must look like vm:100 or ct:101", "sid")
-    guest = cluster.guest(int(vmid))
+    guest = cluster.find_guest(int(vmid))
     if guest is None or guest.kind != ("qemu" if kind == "vm" else "lxc"):
         raise reader.fail(entry, f"HA resource '{sid}' names no such guest", "sid")
+    values = {str(key): (str(key), value) for key, value in entry.items()}
+    _check_like_pve(reader, entry, f"HA resource '{sid}'", cluster, "/cluster/ha/resources", values, all_keys=True)

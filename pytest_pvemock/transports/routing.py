@@ -26,8 +26,9 @@ class UnmatchedHostError(ConnectionError):
         known_text = ", ".join(sorted(known)) or "none"
         super().__init__(
             f"pytest-pvemock refused a request to {where}: no fake cluster answers there and other hosts are "
-            f"refused (fake hosts: {known_text}). Point the client at the fake's url, or allow real hosts with "
-            f"--pvemock-allow-hosts / refuse_other_hosts=False."
+            f"refused (fake hosts: {known_text}). Point the client at the fake's url, or let other hosts through: "
+            f"refuse_other_hosts=False (mock(), the pve_cluster marker, pve_cluster_factory) or, under pytest, "
+            f"without --pvemock-refuse-other-hosts and the pvemock_refuse_other_hosts ini setting."
         )
 
 
@@ -45,6 +46,7 @@ class HostTable:
         self._lock = threading.RLock()
         self._routes: list[_Route] = []
         self._refusing = 0
+        self._let_through: list[tuple[str, int]] = []
 
     def add(self, host: str, port: int | None, dispatcher: Dispatcher) -> _Route:
         route = _Route(host.lower().strip("[]"), port, dispatcher)
@@ -78,6 +80,24 @@ class HostTable:
         with self._lock:
             return [f"{r.host}:{r.port}" if r.port else r.host for r in self._routes]
 
+    def lets_through(self, host: str, port: int | None) -> bool:
+        """Is ``host:port`` a real server of the fake's own (:meth:`letting_through`) that is never refused?"""
+        wanted = host.lower().strip("[]")
+        with self._lock:
+            return any(wanted == known and port in (None, known_port) for known, known_port in self._let_through)
+
+    @contextmanager
+    def letting_through(self, host: str, port: int) -> Iterator[None]:
+        """Never refuse ``host:port`` inside the block: the address of a fake's own HTTPS server."""
+        entry = (host.lower().strip("[]"), port)
+        with self._lock:
+            self._let_through.append(entry)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._let_through.remove(entry)
+
     @contextmanager
     def refusing_other_hosts(self) -> Iterator[None]:
         with self._lock:
@@ -95,7 +115,7 @@ HOSTS = HostTable()
 def dispatcher_for(host: str, port: int | None) -> Dispatcher | None:
     """The dispatcher answering ``host:port``; ``None`` to pass through; raises when other hosts are refused."""
     dispatcher = HOSTS.lookup(host, port)
-    if dispatcher is None and HOSTS.refuses_other_hosts:
+    if dispatcher is None and HOSTS.refuses_other_hosts and not HOSTS.lets_through(host, port):
         raise UnmatchedHostError(host, port, HOSTS.known_hosts())
     return dispatcher
 
