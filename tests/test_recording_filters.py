@@ -145,3 +145,64 @@ def test_a_users_filter_runs_after_the_scrubbing_and_may_drop_interactions(tmp_p
     assert seen_passwords[0] == "username=a%40pve&password=PVEMOCK-SCRUBBED"
     requests_, _responses = persister.load_cassette(path)
     assert [request.uri for request in requests_] == ["https://pve1:8006/api2/json/access/ticket"]
+
+
+def test_secrets_classified_by_the_schema_are_scrubbed_in_queries_forms_json_and_property_strings():
+    query = interaction("GET", "https://pve1:8006/api2/json/nodes/pve1/scan/pbs?server=pbs&password=q-secret-1")
+    form = interaction(
+        "PUT",
+        "https://pve1:8006/api2/json/access/domains/corp",
+        body="tfa=type%3Dyubico%2Cid%3D42%2Ckey%3Dyubi-secret-2&comment=x",
+    )
+    json_body = interaction(
+        "POST", "https://pve1:8006/api2/json/cluster/acme/plugins", body=json.dumps({"id": "d", "data": "acme-3"})
+    )
+
+    assert scrubbed(query)["request"]["uri"].endswith("?server=pbs&password=PVEMOCK-SCRUBBED")
+    assert scrubbed(form)["request"]["body"] == ("tfa=type%3Dyubico%2Cid%3D42%2Ckey%3DPVEMOCK-SCRUBBED&comment=x")
+    assert json.loads(scrubbed(json_body)["request"]["body"]) == {"id": "d", "data": "PVEMOCK-SCRUBBED"}
+
+
+def test_answers_classified_by_the_schema_are_scrubbed_and_tickets_keep_their_shape():
+    spice = interaction(
+        "POST",
+        "https://pve1:8006/api2/json/nodes/pve1/qemu/100/spiceproxy",
+        answer={"host": "pvespiceproxy:64E10CBA:100:pve1::abcdef", "password": "spice-pw-4", "type": "spice"},
+    )
+    vnc = interaction(
+        "POST",
+        "https://pve1:8006/api2/json/nodes/pve1/qemu/100/vncproxy",
+        answer={"ticket": "PVEVNC:root@pam:64E10CBA::c2lnbmF0dXJl", "port": "5900", "password": "vnc-pw-5"},
+    )
+
+    assert response_document(scrubbed(spice)["response"])["data"] == {
+        "host": "PVEMOCK-SCRUBBED",
+        "password": "PVEMOCK-SCRUBBED",
+        "type": "spice",
+    }
+    data = response_document(scrubbed(vnc)["response"])["data"]
+    assert data == {
+        "ticket": "PVEVNC:root@pam:64E10CBA::PVEMOCK-SCRUBBED",
+        "port": "5900",
+        "password": "PVEMOCK-SCRUBBED",
+    }
+
+
+def test_a_secret_sent_once_is_scrubbed_where_else_it_is_echoed(tmp_path):
+    from pytest_pvemock.cassette.filters import remember_secrets
+
+    persister = CassetteFile([*DEFAULT_FILTERS, remember_secrets()])
+    echo = interaction(
+        uri="https://pve1:8006/api2/json/cluster/notifications/endpoints/gotify/g",
+        answer={"name": "g", "comment": "uses gotify-token-6 for alerts"},
+    )
+    sent = interaction(
+        "PUT", "https://pve1:8006/api2/json/cluster/notifications/endpoints/gotify/g", body="token=gotify-token-6"
+    )
+    path = tmp_path / "c.yaml"
+
+    persister.save_cassette(
+        path, {"requests": [echo["request"], sent["request"]], "responses": [echo["response"], sent["response"]]}
+    )
+
+    assert "gotify-token-6" not in path.read_text()

@@ -327,7 +327,12 @@ class CassetteFile:
 
     def stored_interactions(self, requests: Iterable[Any], responses: Iterable[dict[str, Any]]) -> list[dict]:
         stored = []
-        for request, response in zip(requests, responses, strict=True):
+        pairs = list(zip(requests, responses, strict=True))
+        learners = [learn for learn in (getattr(f, "learn", None) for f in self.filters) if callable(learn)]
+        for learn in learners:  # filters that replace what they learnt everywhere learn it all before any is written
+            for request, response in pairs:
+                learn(_interaction_dict(request, response))
+        for request, response in pairs:
             interaction = apply_filters(_interaction_dict(request, response), self.filters)
             if interaction is not None:
                 stored.append(

@@ -11,8 +11,14 @@ serialised form::
 It may change the dict in place and return it, or return ``None`` to leave the interaction out. Users add their
 own in ``pvemock_vcr_config`` (``"filters": [...]``); :data:`DEFAULT_FILTERS` always run first.
 
+What is secret comes from the classification of PVE's schema (:mod:`pytest_pvemock.schema.secrets`, the union
+over every shipped release): per method and path, the parameters (query string, form or JSON body, keys inside
+property strings) and the answer properties that carry one, and the names that are secret wherever they occur.
+:func:`remember_secrets` adds a last pass: a value scrubbed in one place is replaced wherever else it appears.
+
 The placeholders keep the shape of what they replace, so that a replayed login still satisfies proxmoxer (it
-reads ``ticket`` and ``CSRFPreventionToken`` from the ``/access/ticket`` answer and sends them back).
+reads ``ticket`` and ``CSRFPreventionToken`` from the ``/access/ticket`` answer and sends them back): a ticket
+keeps its prefix, user and time, a CSRF token its time, a UUID (token secret) becomes the zero UUID.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
+
+from pytest_pvemock.schema.secrets import SecretIndex, load_secret_index
 
 Interaction = dict[str, Any]
 InteractionFilter = Callable[[Interaction], "Interaction | None"]
@@ -113,42 +121,168 @@ def scrub_set_cookie(interaction: Interaction) -> Interaction:
     return interaction
 
 
-def _scrub_form(text: str) -> str:
-    pairs = parse_qsl(text, keep_blank_values=True)
-    if not any(name in SECRET_PARAMETERS for name, _ in pairs):
-        return text
-    return urlencode([(name, SCRUBBED if name in SECRET_PARAMETERS else value) for name, value in pairs])
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_API_PREFIX = re.compile(r"^/api2/(?:json|extjs|html|spiceconfig|png)(?=/|$)")
 
 
-def _scrub_json_parameters(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: SCRUBBED if k in SECRET_PARAMETERS else _scrub_json_parameters(v) for k, v in value.items()}
+def placeholder(value: str) -> str:
+    """What replaces a secret: the same shape where a client parses it (ticket, CSRF token, UUID), else SCRUBBED."""
+    if SCRUBBED in value:
+        return value
+    if _TICKET.match(unquote(value)):
+        return scrubbed_ticket(value)
+    if _CSRF.match(value):
+        return scrubbed_csrf_token(value)
+    if _UUID.match(value):
+        return TOKEN_SECRET_PLACEHOLDER
+    return SCRUBBED
+
+
+def api_request_path(uri: str) -> str:
+    """``https://h:8006/api2/json/nodes/pve1%2Fx/`` -> ``/nodes/pve1/x``: segments decoded after the split."""
+    path = _API_PREFIX.sub("", urlsplit(uri).path)
+    return "/" + "/".join(unquote(part) for part in path.split("/") if part)
+
+
+def _secret_index() -> SecretIndex | None:
+    try:
+        return load_secret_index()
+    except LookupError:  # pragma: no cover - a broken install: the names below still apply
+        return None
+
+
+def secret_parameters(method: str, uri: str) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """(names of secret parameters, ``{parameter: secret keys of its property string}``) of one request."""
+    index = _secret_index()
+    if index is None:
+        return SECRET_PARAMETERS, {}
+    path = api_request_path(uri)
+    return index.secret_parameters(method, path) | SECRET_PARAMETERS, index.property_string_keys(method, path)
+
+
+def _split_property_string(text: str) -> list[str]:
+    """PVE's property string split on commas outside double quotes."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def scrub_property_string(text: str, keys: Iterable[str]) -> str:
+    """``type=yubico,id=1,key=SECRET`` -> ``type=yubico,id=1,key=PVEMOCK-SCRUBBED`` for the keys given."""
+    wanted = set(keys)
+    parts = []
+    for part in _split_property_string(text):
+        key, equals, _ = part.partition("=")
+        parts.append(f"{key}={SCRUBBED}" if equals and key.strip() in wanted else part)
+    return ",".join(parts)
+
+
+def _scrub_value(value: Any, found: list[str] | None = None) -> Any:
+    """Every string in ``value`` replaced by its placeholder; the originals are added to ``found``."""
+    if isinstance(value, str):
+        if found is not None and value and SCRUBBED not in value:
+            found.append(value)
+        return placeholder(value)
     if isinstance(value, list):
-        return [_scrub_json_parameters(item) for item in value]
+        return [_scrub_value(item, found) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub_value(item, found) for key, item in value.items()}
+    if value is None or isinstance(value, bool):
+        return value
+    return _scrub_value(str(value), found)
+
+
+def _scrub_pairs(
+    pairs: list[tuple[str, str]], names: frozenset[str], keys: dict[str, frozenset[str]], found: list[str] | None
+) -> list[tuple[str, str]]:
+    scrubbed = []
+    for name, value in pairs:
+        if name in names:
+            value = _scrub_value(value, found)
+        elif name in keys:
+            new = scrub_property_string(value, keys[name])
+            if found is not None and new != value:
+                found.append(value)
+            value = new
+        scrubbed.append((name, value))
+    return scrubbed
+
+
+def _scrub_form(text: str, names: frozenset[str], keys: dict[str, frozenset[str]], found: list[str] | None) -> str:
+    pairs = parse_qsl(text, keep_blank_values=True)
+    scrubbed = _scrub_pairs(pairs, names, keys, found)
+    return text if scrubbed == pairs else urlencode(scrubbed)
+
+
+def _scrub_json_parameters(
+    value: Any, names: frozenset[str], keys: dict[str, frozenset[str]], found: list[str] | None, top: bool = True
+) -> Any:
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if key in names:
+                result[key] = _scrub_value(item, found)
+            elif top and key in keys and isinstance(item, str):
+                result[key] = scrub_property_string(item, keys[key])
+                if found is not None and result[key] != item:
+                    found.append(item)
+            else:
+                result[key] = _scrub_json_parameters(item, names, {}, found, top=False)
+        return result
+    if isinstance(value, list):
+        return [_scrub_json_parameters(item, names, {}, found, top=False) for item in value]
     return value
 
 
-def scrub_secret_parameters(interaction: Interaction) -> Interaction:
-    """Passwords (and the other :data:`SECRET_PARAMETERS`) in the request's form or JSON body and query string."""
+def masked_parameters(method: str, uri: str, pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """``pairs`` with every secret value as ``SCRUBBED``: what matching compares and what messages may print."""
+    names, keys = secret_parameters(method, uri)
+    masked = []
+    for name, value in pairs:
+        if name in names:
+            value = SCRUBBED
+        elif name in keys:
+            value = scrub_property_string(value, keys[name])
+        masked.append((name, value))
+    return tuple(masked)
+
+
+def _scrub_request(interaction: Interaction, found: list[str] | None = None) -> Interaction:
     request = interaction["request"]
+    names, keys = secret_parameters(str(request.get("method", "GET")), str(request["uri"]))
     text = _as_text(request.get("body"))
     if text:
         stripped = text.lstrip()
         if stripped.startswith(("{", "[")):
             try:
-                scrubbed = json.dumps(_scrub_json_parameters(json.loads(text)))
+                scrubbed = json.dumps(_scrub_json_parameters(json.loads(text), names, keys, found))
             except ValueError:
                 scrubbed = text
         else:
-            scrubbed = _scrub_form(text)
+            scrubbed = _scrub_form(text, names, keys, found)
         if scrubbed != text:
             request["body"] = _like(request["body"], scrubbed)
     parts = urlsplit(request["uri"])
     if parts.query:
-        query = _scrub_form(parts.query)
+        query = _scrub_form(parts.query, names, keys, found)
         if query != parts.query:
             request["uri"] = urlunsplit(parts._replace(query=query))
     return interaction
+
+
+def scrub_secret_parameters(interaction: Interaction) -> Interaction:
+    """Secret parameters (per the schema's classification) in the request's query string, form or JSON body."""
+    return _scrub_request(interaction)
 
 
 def _response_json(interaction: Interaction) -> tuple[Any, bool]:
@@ -156,7 +290,7 @@ def _response_json(interaction: Interaction) -> tuple[Any, bool]:
     if "json" in body:
         return body["json"], True
     text = _as_text(body.get("string"))
-    if not text or not text.lstrip().startswith("{"):
+    if not text or not text.lstrip().startswith(("{", "[")):
         return None, False
     try:
         return json.loads(text), True
@@ -172,25 +306,70 @@ def _store_response_json(interaction: Interaction, value: Any) -> None:
         body["string"] = _like(body.get("string"), json.dumps(value))
 
 
-def scrub_ticket_answers(interaction: Interaction) -> Interaction:
-    """Tickets and CSRF tokens in answers (``/access/ticket``, console proxies) and new API token secrets."""
+def _scrub_location(value: Any, steps: list[str], found: list[str] | None) -> Any:
+    """The value with the secret at ``steps`` (``a``, ``[]``, ``*``, ``name{key}``) replaced."""
+    if not steps:
+        return _scrub_value(value, found)
+    step, rest = steps[0], steps[1:]
+    if step == "[]":
+        return [_scrub_location(item, rest, found) for item in value] if isinstance(value, list) else value
+    if not isinstance(value, dict):
+        return value
+    if step == "*":
+        return {key: _scrub_location(item, rest, found) for key, item in value.items()}
+    name, brace, key = step.partition("{")
+    if name not in value:
+        return value
+    result = dict(value)
+    if brace and not rest:
+        item = value[name]
+        if isinstance(item, str):
+            result[name] = scrub_property_string(item, [key.rstrip("}")])
+            if found is not None and result[name] != item:
+                found.append(item)
+        return result
+    result[name] = _scrub_location(value[name], rest, found)
+    return result
+
+
+def _scrub_names(value: Any, names: frozenset[str], found: list[str] | None) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _scrub_value(item, found) if key in names else _scrub_names(item, names, found)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_scrub_names(item, names, found) for item in value]
+    return value
+
+
+def _scrub_answer(interaction: Interaction, found: list[str] | None = None) -> Interaction:
     document, is_json = _response_json(interaction)
-    data = document.get("data") if is_json and isinstance(document, dict) else None
-    if not isinstance(data, dict):
+    if not is_json or not isinstance(document, dict) or "data" not in document:
         return interaction
-    changed = False
-    if isinstance(data.get("ticket"), str):
-        data["ticket"] = scrubbed_ticket(data["ticket"])
-        changed = True
-    if isinstance(data.get("CSRFPreventionToken"), str):
-        data["CSRFPreventionToken"] = scrubbed_csrf_token(data["CSRFPreventionToken"])
-        changed = True
-    if "full-tokenid" in data and isinstance(data.get("value"), str):  # POST /access/users/{userid}/token/{tokenid}
-        data["value"] = TOKEN_SECRET_PLACEHOLDER
-        changed = True
-    if changed:
-        _store_response_json(interaction, document)
+    request = interaction["request"]
+    index = _secret_index()
+    data = document["data"]
+    if index is not None:
+        _, locations = index.locations(str(request.get("method", "GET")), api_request_path(str(request["uri"])))
+        for location in sorted(locations):
+            data = _scrub_location(data, location.split("/"), found)
+        data = _scrub_names(data, index.names, found)
+    if isinstance(data, dict) and isinstance(data.get("ticket"), str):  # any answer with a ticket: its shape kept
+        data = {**data, "ticket": scrubbed_ticket(data["ticket"])}
+    if isinstance(data, dict) and "full-tokenid" in data and isinstance(data.get("value"), str):
+        data = {**data, "value": TOKEN_SECRET_PLACEHOLDER}
+    if data != document["data"]:
+        _store_response_json(interaction, {**document, "data": data})
     return interaction
+
+
+def scrub_ticket_answers(interaction: Interaction) -> Interaction:
+    """Secrets in answers: tickets, CSRF tokens, new API token secrets and every property the schema classifies."""
+    return _scrub_answer(interaction)
+
+
+scrub_secret_answers = scrub_ticket_answers
 
 
 def _replace_everywhere(value: Any, replace: Callable[[str], str]) -> Any:
@@ -229,6 +408,92 @@ def replace_known_secrets(secrets: Iterable[str]) -> InteractionFilter:
         return _replace_everywhere(interaction, replace)
 
     return filter_known_secrets
+
+
+class SecretMemory:
+    """A filter that learns every value the classified filters scrub, and replaces it wherever else it appears.
+
+    PVE, or a fake, may echo a secret outside its classified place (an error message quoting a parameter, a
+    config answer repeating a password set earlier). The cassette file calls :meth:`learn` on every interaction
+    before writing, so a value is known before the first interaction is written. Values shorter than
+    :attr:`MIN_LENGTH` are left to the classified places: replacing ``1234`` everywhere would corrupt answers.
+    """
+
+    MIN_LENGTH = 6
+
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def learn(self, interaction: Interaction) -> None:
+        found: list[str] = []
+        copy = json.loads(json.dumps(interaction, default=_json_default))
+        _scrub_request(copy, found)
+        _scrub_answer(copy, found)
+        for headers in (interaction["request"].get("headers") or {}, interaction["response"].get("headers") or {}):
+            for name in ("Authorization", "Cookie", "Set-Cookie", "CSRFPreventionToken"):
+                for _, _, value in _header_items(headers, name):
+                    found.extend(_credential_parts(str(value)))
+        new = {value for value in found if len(value) >= self.MIN_LENGTH and value not in self.values}
+        if new:
+            self.values |= new
+            self._pattern = None
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        if self._pattern is None and self.values:
+            forms = set()
+            for value in self.values:
+                forms |= {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+            ordered = sorted((form for form in forms if len(form) >= self.MIN_LENGTH), key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(form) for form in ordered))
+        return self._pattern
+
+    def __call__(self, interaction: Interaction) -> Interaction:
+        pattern = self._compiled()
+        if pattern is None:
+            return interaction
+
+        def replace(text: str) -> str:
+            return pattern.sub(SCRUBBED, text)
+
+        document, is_json = _response_json(interaction)
+        if not is_json:
+            return dict(_replace_everywhere(interaction, replace))
+        scrubbed = _replace_everywhere(document, replace)  # in the answer's strings, never its numbers or syntax
+        if scrubbed != document:
+            _store_response_json(interaction, scrubbed)
+        body = interaction["response"]["body"]
+        result: Interaction = _replace_everywhere(
+            {**interaction, "response": {**interaction["response"], "body": {}}}, replace
+        )
+        result["response"]["body"] = body
+        return result
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _credential_parts(header: str) -> list[str]:
+    """The secret parts of an auth header: a token secret, a ticket's signature, a CSRF token's signature."""
+    parts = []
+    match = _TOKEN_HEADER.match(header)
+    if match:
+        parts.append(match["secret"])
+    for cookie in _AUTH_COOKIE.finditer(header):
+        ticket = unquote(cookie["value"])
+        parts.append(ticket.rpartition("::")[2])
+    csrf = _CSRF.match(header)
+    if csrf:
+        parts.append(header.partition(":")[2])
+    return [part for part in parts if part and SCRUBBED not in part]
+
+
+def remember_secrets() -> SecretMemory:
+    """A fresh :class:`SecretMemory` (one per cassette)."""
+    return SecretMemory()
 
 
 _IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])")

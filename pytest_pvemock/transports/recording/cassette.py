@@ -133,7 +133,8 @@ class PveCassette(Cassette):
     def play_response(self, request: Any) -> dict[str, Any]:
         indices = self.matching_indices(request)
         if not indices:
-            raise UnhandledHTTPRequestError(f"The cassette ({self._path!r}) doesn't contain the request ({request!r})")
+            described = pve_matchers.describe_request(request.method, request.uri, request.body)  # secrets masked
+            raise UnhandledHTTPRequestError(f"The cassette ({self._path!r}) doesn't contain the request {described}")
         chosen = next((index for index in indices if self.play_counts[index] == 0), indices[-1])
         played = getattr(self, "_played_interactions", None)  # vcrpy's record of them, for drop_unused_requests
         if played is not None and self.play_counts[chosen] == 0 and chosen < getattr(self, "_loaded_count", 0):

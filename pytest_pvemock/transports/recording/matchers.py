@@ -20,7 +20,7 @@ from collections.abc import Hashable
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pytest_pvemock.cassette.filters import SECRET_PARAMETERS
+from pytest_pvemock.cassette.filters import SECRET_PARAMETERS, masked_parameters
 
 # Parameters that only authenticate the caller: not compared, so that replay may use other credentials.
 AUTH_PARAMETERS = SECRET_PARAMETERS | {"username", "realm"}
@@ -106,14 +106,22 @@ def pve_path(r1: Any, r2: Any) -> None:
         raise AssertionError(f"path {left} != {right}")
 
 
+def _query(request: Any) -> Parameters:
+    return masked_parameters(request.method, request.uri, query_parameters(_query_of(request)))
+
+
+def _body(request: Any) -> Parameters:
+    return _without_auth(masked_parameters(request.method, request.uri, body_parameters(request.body)))
+
+
 def pve_query(r1: Any, r2: Any) -> None:
-    left, right = query_parameters(_query_of(r1)), query_parameters(_query_of(r2))
+    left, right = _query(r1), _query(r2)
     if left != right:
         raise AssertionError(f"query {dict(left)} != {dict(right)}")
 
 
 def pve_body(r1: Any, r2: Any) -> None:
-    left, right = _without_auth(body_parameters(r1.body)), _without_auth(body_parameters(r2.body))
+    left, right = _body(r1), _body(r2)
     if left != right:
         raise AssertionError(f"body {dict(left)} != {dict(right)}")
 
@@ -123,18 +131,24 @@ DEFAULT_MATCH_ON = ("method", "pve_path", "pve_query", "pve_body")
 
 
 def request_key(method: str, uri: str, body: Any) -> Hashable:
-    """What :data:`DEFAULT_MATCH_ON` compares, as one hashable value."""
+    """What :data:`DEFAULT_MATCH_ON` compares, as one hashable value (secret values masked on both sides)."""
     return (
         method.upper(),
         request_path(uri),
-        query_parameters(urlsplit(uri).query),
-        _without_auth(body_parameters(body)),
+        masked_parameters(method, uri, query_parameters(urlsplit(uri).query)),
+        _without_auth(masked_parameters(method, uri, body_parameters(body))),
     )
 
 
 def describe_request(method: str, uri: str, body: Any) -> str:
-    """A readable, order-free rendering of what matching compares, one line per part (used in diffs)."""
+    """A readable, order-free rendering of what matching compares, one line per part; secrets never shown."""
     lines = [f"{method.upper()} {request_path(uri)}"]
-    lines.extend(f"  query {name}={value}" for name, value in query_parameters(urlsplit(uri).query))
-    lines.extend(f"  body  {name}={value}" for name, value in _without_auth(body_parameters(body)))
+    lines.extend(
+        f"  query {name}={value}"
+        for name, value in masked_parameters(method, uri, query_parameters(urlsplit(uri).query))
+    )
+    lines.extend(
+        f"  body  {name}={value}"
+        for name, value in _without_auth(masked_parameters(method, uri, body_parameters(body)))
+    )
     return "\n".join(lines)

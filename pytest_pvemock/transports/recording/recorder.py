@@ -31,6 +31,7 @@ from pytest_pvemock.cassette.filters import (
     TOKEN_SECRET_PLACEHOLDER,
     HostPlaceholders,
     InteractionFilter,
+    remember_secrets,
     replace_known_secrets,
 )
 from pytest_pvemock.transports.recording import matchers as pve_matchers
@@ -162,7 +163,7 @@ def _matcher_names(vcr_instance: vcr.VCR, match_on: Sequence[str | Callable[[Any
 
 
 def cassette_filters(options: RecordingOptions, target: RealCluster | None) -> list[InteractionFilter]:
-    filters: list[InteractionFilter] = list(DEFAULT_FILTERS)
+    filters: list[InteractionFilter] = [*DEFAULT_FILTERS, remember_secrets()]
     if target is not None:
         filters.append(replace_known_secrets(target.secrets))
     if options.anonymize_hosts:
