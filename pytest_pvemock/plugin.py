@@ -122,8 +122,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Check every option once and register the markers."""
-    _defaults(config)  # every option and ini value checked once, at startup: a mistake is one usage error
-    _record_mode(config)
+    if not getattr(config.option, "help", False):  # --help still shows the options to fix a mistake with
+        _defaults(config)  # every option and ini value checked once, at startup: a mistake is one usage error
+        _record_mode(config)
     config.addinivalue_line(
         "markers",
         "pve_cluster(scenario=None, *, version=None, task_mode=None, validate=None, refuse_other_hosts=None, "

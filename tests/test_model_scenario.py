@@ -129,6 +129,31 @@ BAD_VALUES = {
         GUEST + "ha:\n  rules:\n    - rule: r1\n      type: node-afinity\n      resources: vm:100\n",
         "line 9: 'type' of HA rule 'r1': value 'node-afinity' does not have a value in the enumeration",
     ),
+    "ha group": (
+        GUEST + "ha:\n  resources:\n    - sid: vm:100\n      group: edge\n",
+        "line 9: HA group 'edge' does not exist (add it under 'groups')",
+    ),
+    "cluster name": ("cluster:\n  name: my lab\n" + NODE, "line 2: 'name' of 'cluster': invalid format"),
+    "cluster start_time": ("cluster:\n  start_time: 99999999999\n" + NODE, "line 2: 'start_time' of 'cluster' must"),
+    "node disk": (NODE + "    disk_gib: 1\n", "line 3: 'disk_gib' of node 'pve1' must be at least 4"),
+    "node ip taken": (
+        "nodes:\n  - {name: pve1, ip: 10.0.0.1}\n  - name: pve2\n    ip: 10.0.0.1\n",
+        "line 4: node 'pve2' has the ip of node 'pve1' (10.0.0.1)",
+    ),
+    "guest memory": (
+        GUEST + "    memory: 8\n",
+        "line 6: 'memory' of guest 100: invalid format - format error; memory.",
+    ),
+    "guest disk": (GUEST + "    disk_gib: -5\n", "line 6: 'disk_gib' of guest 100 must be at least 1"),
+    "guest storage": (GUEST + "    storage: tank\n", "line 6: guest 100 has its disk on unknown storage 'tank'"),
+    "volume size": (
+        NODE + "storage:\n  - storage: tank\n    volumes:\n      - name: iso/x.iso\n        size: -3\n",
+        "line 7: 'size' of volume 'iso/x.iso' must be bytes (0 or more), not -3",
+    ),
+    "token secret": (
+        NODE + "users:\n  - userid: ci@pve\n    tokens:\n      - tokenid: t1\n        secret: 5\n",
+        "line 7: 'secret' of token 't1' of user 'ci@pve' must be str",
+    ),
     "ha shutdown policy": (
         NODE + "ha:\n  shutdown_policy: sometimes\n",
         "line 4: shutdown_policy must be one of",
@@ -149,7 +174,7 @@ BAD_VALUES = {
         "line 3: 'ip' of node 'pve1': invalid format - value does not look",
     ),
     "node level": (NODE + "    level: gold\n", "line 3: 'level' of node 'pve1' must be one of '' (none), c, b, s, p"),
-    "node memory": (NODE + "    memory_gib: 0\n", "line 3: 'memory_gib' of node 'pve1' must be more than 0"),
+    "node memory": (NODE + "    memory_gib: 0\n", "line 3: 'memory_gib' of node 'pve1' must be at least 1"),
     "node online": (NODE + "    online: yes please\n", "line 3: 'online' of node 'pve1' must be bool"),
     "guest status": (GUEST + "    status: runing\n", "line 6: 'status' of guest 100 must be one of running, stopped"),
     "guest name": (GUEST + "    name: web_01\n", "line 6: 'name' of guest 100: invalid format - value does not"),

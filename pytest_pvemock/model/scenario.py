@@ -256,6 +256,9 @@ def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster
         # the file's own settings were checked above: what the caller passed is the caller's fault
         passed = ", ".join(f"{key}={value!r}" for key, value in given.items())
         raise ValueError(f"{reader.source} built with {passed}: {error}") from None
+    if "name" in settings:  # pvecm create's clustername (pve-cluster API2/ClusterConfig.pm)
+        values = {"clustername": ("name", settings["name"])}
+        _check_like_pve(reader, settings, "'cluster'", cluster, "/cluster/config", values)
     nodes = reader.sequence(top.get("nodes"), "nodes", top)
     if not nodes:
         where = top if "nodes" in top else None
@@ -291,6 +294,12 @@ def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster
                 values = {str(key): (str(key), value) for key, value in item.items()}
                 what = f"HA {kind[:-1]} '{item.get(kind[:-1])}'"
                 _check_like_pve(reader, item, what, cluster, template, values, all_keys=True)
+        groups = {str(group.get("group")) for group in reader.sequence(ha.get("groups"), "groups", ha)}
+        for resource in reader.sequence(ha.get("resources"), "resources", ha):
+            if "group" in resource and str(resource["group"]) not in groups:  # pve-ha-manager API2/HA/Resources.pm
+                raise reader.fail(
+                    resource, f"HA group '{resource['group']}' does not exist (add it under 'groups')", "group"
+                )
         if "shutdown_policy" in ha:
             _attempt(
                 reader,
@@ -308,6 +317,9 @@ def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster
     return cluster
 
 
+_LAST_TICKET_TIME = 0xFFFFFFFF - 10 * 365 * 86_400  # room for ten years of clock.advance()
+
+
 def _cluster_settings(reader: _Reader, settings: _Map) -> dict[str, Any]:
     """The ``cluster:`` settings as ``FakeCluster`` takes them; a bad value is blamed on its line."""
     what = "'cluster'"
@@ -318,8 +330,10 @@ def _cluster_settings(reader: _Reader, settings: _Map) -> dict[str, Any]:
     if port is not None and not 0 < port < 65536:
         raise reader.fail(settings, f"'port' of {what} must be between 1 and 65535, not {port}", "port")
     start_time = reader.typed(settings, "start_time", what, int)
-    if start_time is not None and start_time < 0:
-        raise reader.fail(settings, f"'start_time' of {what} must be an epoch (seconds, not negative)", "start_time")
+    if start_time is not None and not 0 <= start_time < _LAST_TICKET_TIME:
+        # PVE writes a ticket's time as 8 hex digits (PVE::Ticket): later times make tickets it cannot read
+        problem = f"'start_time' of {what} must be an epoch between 0 and {_LAST_TICKET_TIME - 1}, not {start_time}"
+        raise reader.fail(settings, problem, "start_time")
     reader.typed(settings, "shuffle_keys", what, bool)
     if "seed" in settings and (isinstance(settings["seed"], bool) or not isinstance(settings["seed"], (int, str))):
         raise reader.fail(
@@ -381,7 +395,8 @@ def _check_like_pve(
     except ParameterError as error:
         name, message = next(iter((error.errors or {}).items()))
         key = values[name][0] if name in values else name
-        raise reader.fail(where, f"'{key}' of {what}: {message.strip()}", key) from None
+        text = "; ".join(line for line in message.strip().splitlines() if line)
+        raise reader.fail(where, f"'{key}' of {what}: {text}", key) from None
 
 
 def _parameter_text(value: Any) -> Any:
@@ -432,9 +447,12 @@ def _add_node(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
     options = {key: value for key, value in node.items() if key != "name"}
     if reader.typed(node, "cpus", f"node '{name}'", int) is not None and node["cpus"] < 1:
         raise reader.fail(node, f"'cpus' of node '{name}' must be at least 1, not {node['cpus']!r}", "cpus")
-    for key in ("memory_gib", "disk_gib"):
-        if reader.typed(node, key, f"node '{name}'", (int, float)) is not None and node[key] <= 0:
-            raise reader.fail(node, f"'{key}' of node '{name}' must be more than 0, not {node[key]!r}", key)
+    for key, least in (("memory_gib", 1), ("disk_gib", 4)):  # the seeded figures subtract up to 0.4 / 2 GiB
+        if reader.typed(node, key, f"node '{name}'", (int, float)) is not None and node[key] < least:
+            raise reader.fail(node, f"'{key}' of node '{name}' must be at least {least}, not {node[key]!r}", key)
+    taken = {other.ip: other.name for other in cluster.nodes}
+    if node.get("ip") in taken:
+        raise reader.fail(node, f"node '{name}' has the ip of node '{taken[node['ip']]}' ({node['ip']})", "ip")
     reader.typed(node, "online", f"node '{name}'", bool)
     if node.get("level", "") not in SUBSCRIPTION_LEVELS:
         levels = ", ".join(level or "'' (none)" for level in SUBSCRIPTION_LEVELS)
@@ -490,6 +508,8 @@ def _add_storage(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
             values = {"content": ("content", volume["content"])}
             _check_like_pve(reader, volume, f"volume '{name}'", cluster, "/storage", values)
         size = reader.typed(volume, "size", f"volume '{name}'", int, 0)
+        if size < 0:
+            raise reader.fail(volume, f"'size' of volume '{name}' must be bytes (0 or more), not {size}", "size")
         _attempt(
             reader,
             volume,
@@ -513,6 +533,12 @@ def _add_guest(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
     for key in ("cores", "sockets", "memory", "swap", "disk_gib"):
         reader.typed(spec, key, what, int)
     reader.typed(spec, "template", what, bool)
+    if "disk_gib" in spec and spec["disk_gib"] < 1:
+        raise reader.fail(spec, f"'disk_gib' of {what} must be at least 1, not {spec['disk_gib']!r}", "disk_gib")
+    if "storage" in spec and cluster.storage(str(spec["storage"])) is None:
+        known = ", ".join(storage.storage for storage in cluster.storages) or "none"
+        problem = f"{what} has its disk on unknown storage '{spec['storage']}' (storage: {known})"
+        raise reader.fail(spec, problem, "storage")
     status = spec.get("status", "stopped")
     if status not in RUN_STATES:
         raise reader.fail(spec, f"'status' of {what} must be one of {', '.join(RUN_STATES)}, not {status!r}", "status")
@@ -577,6 +603,7 @@ def _add_user(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
     for item in reader.sequence(spec.get("tokens"), "tokens", spec):
         token = reader.mapping(item, "a token", TOKEN_KEYS)
         tokenid = reader.require(token, "tokenid", "a token")
+        reader.typed(token, "secret", f"token '{tokenid}' of user '{userid}'", str)
         values = {key: (key, value) for key, value in token.items() if key != "secret"}
         template = "/access/users/{userid}/token/{tokenid}"
         _check_like_pve(reader, token, f"token '{tokenid}' of user '{userid}'", cluster, template, values)
