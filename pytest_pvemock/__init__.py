@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "FakeCluster": "pytest_pvemock.model.cluster",
-    "PVEError": "pytest_pvemock.model.errors",
+    "PVEError": "pytest_pvemock.errors",
     "validate_response": "pytest_pvemock.schema.validation",
     "SchemaValidationError": "pytest_pvemock.schema.validation",
     "mock": "pytest_pvemock.mocking",
@@ -24,9 +24,9 @@ __all__ = ["FakeCluster", "PVEError", "PveApi", "SchemaValidationError", "__vers
 
 if TYPE_CHECKING:
     from pytest_pvemock.api.app import PveApi
+    from pytest_pvemock.errors import PVEError
     from pytest_pvemock.mocking import mock
     from pytest_pvemock.model.cluster import FakeCluster
-    from pytest_pvemock.model.errors import PVEError
     from pytest_pvemock.schema.validation import SchemaValidationError, validate_response
 
 

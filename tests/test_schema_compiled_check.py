@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_pvemock.api.synthesis import Facts, pattern_value, synthesize
 from pytest_pvemock.schema.compiled_check import accepts, compile_checker
 from pytest_pvemock.schema.registry import get_registry
 from pytest_pvemock.schema.returns import compile_validator, describe_errors
+from pytest_pvemock.schema.synthesis import Facts, pattern_value, synthesize
 
 VERSIONS = ("9.1", "8.4")
 SEED = 20261125

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from pytest_pvemock.api.synthesis import Facts, format_value, pattern_value, synthesize
 from pytest_pvemock.schema.formats import FormatError, check_format
 from pytest_pvemock.schema.registry import get_registry
+from pytest_pvemock.schema.synthesis import Facts, format_value, pattern_value, synthesize
 
 VERSIONS = ("9.1", "8.4")
 

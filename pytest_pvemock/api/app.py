@@ -10,7 +10,7 @@ The steps follow pveproxy and PVE's RPC environment, in their order:
 5. collect the parameters (path, query, body), refuse API tokens where the method does not allow them (403),
    check the schema's ``permissions`` for callers other than root@pam (403, ``api/permissions.py``), answer 595
    when the method runs on a node that is offline, check and convert the parameters -> 400;
-6. run the route's answer; its :class:`~pytest_pvemock.model.errors.PVEError` becomes PVE's status and message;
+6. run the route's answer; its :class:`~pytest_pvemock.errors.PVEError` becomes PVE's status and message;
 7. validate the answer against the method's ``returns`` schema when asked (a violation raises
    :class:`~pytest_pvemock.schema.validation.SchemaValidationError` out of the transport, failing the test);
 8. wrap it in PVE's envelope.
@@ -37,7 +37,7 @@ from pytest_pvemock.api.auth import ANONYMOUS, Authenticator, AuthFailure
 from pytest_pvemock.api.handler import HandlerContext, Principal, Result
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
 from pytest_pvemock.api.router import Router
-from pytest_pvemock.model.errors import PermissionDenied, PVEError
+from pytest_pvemock.errors import PermissionDenied, PVEError
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster

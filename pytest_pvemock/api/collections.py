@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.permissions import PermissionChecker, access_control, fill_template
-from pytest_pvemock.api.synthesis import Facts, cluster_facts, synthesize, value_fits
+from pytest_pvemock.api.synthesis import cluster_facts
+from pytest_pvemock.errors import ParameterError, PermissionDenied, PVEError
 from pytest_pvemock.model.acl import BUILTIN_ROLES, check_privileges, normalize_path
 from pytest_pvemock.model.config_store import ConfigStore, KeyedSection, RuleList, config_store_of, digest_of
-from pytest_pvemock.model.errors import ParameterError, PermissionDenied, PVEError
+from pytest_pvemock.schema.synthesis import Facts, synthesize, value_fits
 
 if TYPE_CHECKING:
     from pytest_pvemock.api.handler import HandlerContext

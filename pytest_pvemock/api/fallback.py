@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.index import index_children, index_key
-from pytest_pvemock.api.synthesis import cluster_facts, schema_type, synthesize
-from pytest_pvemock.model.errors import PVEError
+from pytest_pvemock.api.synthesis import cluster_facts
+from pytest_pvemock.errors import PVEError
+from pytest_pvemock.schema.synthesis import schema_type, synthesize
 
 if TYPE_CHECKING:
     from pytest_pvemock.api.handler import HandlerContext

@@ -2,7 +2,7 @@
 
 A handler is a plain function that takes a :class:`HandlerContext` and returns the value that goes into
 ``{"data": ...}`` (or a :class:`Result` when the envelope needs more, such as ``total`` on task lists).
-It raises :class:`~pytest_pvemock.model.errors.PVEError` (or lets the model raise it) for PVE's errors.
+It raises :class:`~pytest_pvemock.errors.PVEError` (or lets the model raise it) for PVE's errors.
 
     @handles("GET", "/nodes/{node}/qemu")
     def list_qemu(ctx: HandlerContext) -> list[dict[str, Any]]:

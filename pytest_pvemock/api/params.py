@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from pytest_pvemock import json_nesting
-from pytest_pvemock.model.errors import ParameterError, PVEError
+from pytest_pvemock.errors import ParameterError, PVEError
 
 RawParams = dict[str, Any]
 

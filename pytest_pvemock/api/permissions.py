@@ -4,7 +4,7 @@ Follows ``PVE::RPCEnvironment::check_api2_permissions`` and ``exec_api2_perm_che
 everything; ``user => 'world'`` and ``user => 'all'`` let anyone (logged in) through; a method without
 ``permissions`` is for ``root@pam`` only; otherwise the ``check`` is evaluated (``perm`` with ``any`` and
 ``require_param``, ``and``, ``or``, ``userid-param``, ``userid-group``, ``perm-modify``). A failure raises
-:class:`~pytest_pvemock.model.errors.PermissionDenied` with PVE's wording, e.g.
+:class:`~pytest_pvemock.errors.PermissionDenied` with PVE's wording, e.g.
 ``Permission check failed (/vms/100, VM.PowerMgmt)`` (HTTP 403).
 
 Methods whose check is done inside their code in PVE (``user => 'all'`` plus a ``description``) are let through
@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pytest_pvemock.errors import PermissionDenied, PVEError
 from pytest_pvemock.model.acl import ROOT, AccessControl, access_control_of, normalize_path
-from pytest_pvemock.model.errors import PermissionDenied, PVEError
 
 if TYPE_CHECKING:
     from pytest_pvemock.api.handler import Principal

@@ -24,8 +24,9 @@ from urllib.parse import quote, urlencode
 
 from pytest_pvemock.api.app import PveApi
 from pytest_pvemock.api.messages import ApiRequest
-from pytest_pvemock.api.synthesis import cluster_facts, synthesize
+from pytest_pvemock.api.synthesis import cluster_facts
 from pytest_pvemock.model.cluster import FakeCluster
+from pytest_pvemock.schema.synthesis import synthesize
 
 PLACEHOLDER = re.compile(r"(?i)\b(example|placeholder|dummy|lorem|ipsum|foobar|changeme)\b")
 TIME_KEYS = frozenset({"time", "starttime", "endtime", "ctime", "mtime", "checktime", "timestamp", "lastsync",

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.cluster_parts import cluster_part
-from pytest_pvemock.model.errors import PVEError
 
 ROOT = "root@pam"
 

@@ -31,10 +31,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.access import DEFAULT_ROOT_PASSWORD, AccessStore
 from pytest_pvemock.model.clock import DEFAULT_EPOCH, Clock
-from pytest_pvemock.model.errors import ParameterError, PVEError
 from pytest_pvemock.model.faults import FaultRule
 from pytest_pvemock.model.guest_config import (
     format_size,

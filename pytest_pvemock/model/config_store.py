@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.cluster_parts import cluster_part
-from pytest_pvemock.model.errors import PVEError
 
 
 def digest_of(data: Any) -> str:

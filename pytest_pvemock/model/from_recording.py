@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.errors import PVEError
 from pytest_pvemock.model.nodes import SUBSCRIPTION_LEVELS
 from pytest_pvemock.model.storage import CONTENT_TYPES
 

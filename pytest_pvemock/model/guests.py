@@ -11,8 +11,8 @@ import copy
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import figures
-from pytest_pvemock.model.errors import ParameterError, PVEError
 from pytest_pvemock.model.guest_config import (
     MACHINE_VERSIONS,
     MIB,

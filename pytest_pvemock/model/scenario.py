@@ -23,9 +23,9 @@ from typing import Any
 
 import yaml
 
+from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.clock import TASK_MODES
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.errors import ParameterError, PVEError
 from pytest_pvemock.model.guests import RUN_STATES
 from pytest_pvemock.model.ha.chaos import ChaosSettingsError, chaos_settings
 from pytest_pvemock.model.nodes import SUBSCRIPTION_LEVELS

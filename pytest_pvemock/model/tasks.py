@@ -2,7 +2,7 @@
 
 A task is started on a node for an action (``qmstart``, ``vzmigrate``, ...). Its effect (``work``) runs when the
 task completes: at once in the clock's ``instant`` mode, after ``duration`` virtual seconds in ``manual`` mode.
-A :class:`~pytest_pvemock.model.errors.PVEError` raised by the work ends the task with that message as its exit
+A :class:`~pytest_pvemock.errors.PVEError` raised by the work ends the task with that message as its exit
 status, as a failed ``die`` in a PVE worker does.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.clock import Clock
-from pytest_pvemock.model.errors import PVEError
 from pytest_pvemock.model.upid import Upid
 
 # Virtual seconds an action takes in manual mode unless the caller says otherwise.

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_pvemock.model.errors import ParameterError
+from pytest_pvemock.errors import ParameterError
 from pytest_pvemock.schema.convert import INTEGER_TEXT, NUMBER_TEXT
 from pytest_pvemock.schema.formats import FormatError, check_format, is_known_format
 from pytest_pvemock.schema.named_property_formats import VALIDATORS

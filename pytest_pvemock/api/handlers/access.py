@@ -12,7 +12,7 @@ from typing import Any
 from pytest_pvemock.api.auth import TicketSigner, user_is_active
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.index import pve_index_listing
-from pytest_pvemock.model.errors import ParameterError, PermissionDenied, PVEError
+from pytest_pvemock.errors import ParameterError, PermissionDenied, PVEError
 
 # Subdirectories of /access in PVE's order: its subclasses, then the two methods listed by hand.
 

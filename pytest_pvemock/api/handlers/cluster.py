@@ -7,7 +7,7 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
-from pytest_pvemock.model.errors import ParameterError
+from pytest_pvemock.errors import ParameterError
 
 # PVE's /cluster/status config version: bumped on every corosync.conf change; a plausible constant here.
 COROSYNC_CONFIG_VERSION = 3

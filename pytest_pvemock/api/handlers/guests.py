@@ -15,7 +15,7 @@ from typing import Any
 from pytest_pvemock.api.handler import Handler, HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
-from pytest_pvemock.model.errors import ParameterError, PVEError
+from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.guests import Guest, QemuVM
 
 KINDS = ("qemu", "lxc")

@@ -6,7 +6,7 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered
-from pytest_pvemock.model.errors import ParameterError
+from pytest_pvemock.errors import ParameterError
 from pytest_pvemock.model.time_zone import local_epoch
 
 

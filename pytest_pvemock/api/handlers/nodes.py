@@ -7,8 +7,8 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model import figures
-from pytest_pvemock.model.errors import PVEError
 from pytest_pvemock.model.nodes import Node
 
 CPU_FLAGS = (

@@ -6,7 +6,7 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
-from pytest_pvemock.model.errors import PVEError
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.pools import Pool
 
 _MEMBER_TYPES = {"qemu": ("qemu",), "lxc": ("lxc",), "storage": ("storage",)}

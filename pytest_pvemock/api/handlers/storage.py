@@ -7,7 +7,7 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
-from pytest_pvemock.model.errors import PVEError
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.storage import Storage
 
 

@@ -23,7 +23,8 @@ import copy
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PVEError
+from pytest_pvemock.errors import PVEError
+
 from .chaos import HAChaos
 from .environment import DaemonEnv, HAConfigError
 from .ha_files import HAFiles

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ..errors import PVEError
+from pytest_pvemock.errors import PVEError
+
 from .rules import canonicalize_rules, compile_rules, parse_rules
 from .status import guest_ha_status, is_ha_managed
 
