@@ -23,7 +23,11 @@ _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 class NestingError(ValueError):
-    """Deeper than :data:`MAX_DEPTH`; the message is JSON::XS's."""
+    """Deeper than :data:`MAX_DEPTH`; the message is JSON::XS's, :attr:`offset` where the level opens."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
 
 
 def loads(text: str | bytes) -> Any:
@@ -35,7 +39,8 @@ def loads(text: str | bytes) -> Any:
         before = text[offset : offset + 32]
         raise NestingError(
             "json text or perl structure exceeds maximum nesting level (max_depth set too low?), "
-            f'at character offset {offset} (before "{before}")'
+            f'at character offset {offset} (before "{before}")',
+            offset,
         )
     return json.loads(text)
 

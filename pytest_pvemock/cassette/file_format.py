@@ -29,6 +29,7 @@ from vcr.cassette import Cassette
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 
+from pytest_pvemock import json_nesting, safe_yaml
 from pytest_pvemock.cassette.filters import DEFAULT_FILTERS, InteractionFilter, apply_filters
 
 try:  # libyaml makes loading a large cassette several times faster
@@ -70,11 +71,15 @@ def parse_document(text: str, path: str | Path) -> Any:
     """The cassette file's data; syntax errors become :class:`CassetteFormatError` with the line."""
     if is_json_cassette(path):
         try:
-            return json.loads(text)
+            return json_nesting.loads(text)
+        except json_nesting.NestingError as error:
+            line = text.count("\n", 0, error.offset) + 1
+            problem = f"not valid JSON: nested deeper than {json_nesting.MAX_DEPTH} levels"
+            raise CassetteFormatError(path, line, problem) from None
         except json.JSONDecodeError as error:
             raise CassetteFormatError(path, error.lineno, f"not valid JSON: {error.msg}") from None
     try:
-        return yaml.load(text, Loader=_SafeLoader)
+        return safe_yaml.load(text)
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or str(error)
         raise CassetteFormatError(path, _yaml_error_line(error), f"not valid YAML: {problem}") from None
@@ -89,6 +94,7 @@ def interaction_lines(text: str, path: str | Path) -> list[int | None]:
                 lines.append(number)
         return lines
     try:
+        safe_yaml.check_limits(text)
         node = yaml.compose(text, Loader=_SafeLoader)
     except yaml.YAMLError:
         return []

@@ -30,6 +30,7 @@ from pytest_pvemock.model.guests import RUN_STATES
 from pytest_pvemock.model.ha.chaos import ChaosSettingsError, chaos_settings
 from pytest_pvemock.model.nodes import SUBSCRIPTION_LEVELS
 from pytest_pvemock.model.time_zone import zone_info
+from pytest_pvemock.safe_yaml import check_limits
 from pytest_pvemock.schema.registry import supported_release
 
 CLUSTER_KEYS = {"name", "version", "host", "port", "task_mode", "seed", "shuffle_keys", "start_time", "timezone"}
@@ -229,6 +230,7 @@ def _parsed(text: str, source: str) -> Any:
 
 def _parse(text: str, source: str) -> Any:
     try:
+        check_limits(text)  # alias bombs, recursive aliases, deep nesting: refused before anything is built
         loader = yaml.SafeLoader(text)
         try:
             root = loader.get_single_node()
