@@ -1,4 +1,4 @@
-"""The package's layers, read from its imports: errors (and the JSON decoder), schema and cassette files (data) at
+"""The package's layers, read from its imports: errors (and the JSON and YAML readers), schema and cassette files (data) at
 the bottom, then model <- api <- transports.
 
 Every import is read from the source (module level, inside functions and under ``TYPE_CHECKING`` alike): a layer
@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "pytest_pvemock"
 # Each layer may import the layers listed before it; modules outside these (plugin, cli, mocking, cassette, ...)
 # are the top and may import anything.
-LAYERS = (("errors", "json_nesting"), ("schema",), ("cassette",), ("model",), ("api",), ("transports",))
+LAYERS = (("errors", "json_nesting", "safe_yaml"), ("schema",), ("cassette",), ("model",), ("api",), ("transports",))
 
 
 def module_name(path: Path) -> str:
