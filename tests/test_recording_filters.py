@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlencode
+
+import pytest
 
 from pytest_pvemock.cassette.file_format import CassetteFile, response_document
 from pytest_pvemock.cassette.filters import (
@@ -206,3 +208,70 @@ def test_a_secret_sent_once_is_scrubbed_where_else_it_is_echoed(tmp_path):
     )
 
     assert "gotify-token-6" not in path.read_text()
+
+
+# The leaks measured in issue 12 (vcrpy 9, name-list scrubber), one case each: (method, path, where, secret).
+ISSUE_12_LEAKS = [
+    ("POST", "/cluster/acme/plugins", "form", {"id": "dns1", "data": "CF_Token=acme-data-secret"}),
+    ("GET", "/cluster/acme/plugins/dns1", "answer", {"plugin": "dns1", "data": "CF_Token=acme-data-secret"}),
+    ("POST", "/cluster/acme/account", "form", {"eab-hmac-key": "eab-hmac-secret", "contact": "a@b.c"}),
+    ("POST", "/cluster/notifications/endpoints/gotify", "json", {"name": "g", "token": "gotify-token-secret"}),
+    ("PUT", "/cluster/metrics/server/influx", "form", {"token": "influx-token-secret"}),
+    ("PUT", "/cluster/sdn/ipams/netbox", "form", {"token": "ipam-token-secret"}),
+    ("POST", "/cluster/notifications/endpoints/webhook", "form", {"secret": "name=k,value=d2ViaG9vaw"}),
+    ("POST", "/storage", "form", {"storage": "pbs", "encryption-key": "pbs-encryption-secret"}),
+    ("PUT", "/storage/rbd", "form", {"keyring": "[client.admin] key = rbd-keyring-secret"}),
+    ("POST", "/access/domains", "form", {"realm": "oidc", "client-key": "openid-client-secret"}),
+    ("POST", "/access/openid/login", "json", {"code": "openid-code-secret", "state": "s"}),
+    ("POST", "/nodes/pve1/certificates/custom", "form", {"key": "-----BEGIN PRIVATE KEY-----\nMIIE"}),
+    ("POST", "/access/tfa/root@pam", "form", {"type": "totp", "totp": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"}),
+    ("POST", "/access/tfa/root@pam", "answer", {"id": "r1", "recovery": ["recovery-key-1", "recovery-key-2"]}),
+    ("GET", "/nodes/pve1/qemu/100/vncwebsocket", "query", {"port": "5900", "vncticket": "PVEVNC:x:64E10CBA::vnc-sig"}),
+    ("POST", "/nodes/pve1/qemu/100/vncproxy", "answer", {"port": "5900", "password": "vnc-password-secret"}),
+    (
+        "POST",
+        "/nodes/pve1/lxc/101/spiceproxy",
+        "answer",
+        {"host": "pvespiceproxy:spice-proxy-ticket", "password": "s-pw"},
+    ),
+    ("GET", "/nodes/pve1/scan/pbs", "query", {"server": "pbs", "password": "query-password-secret"}),
+    ("POST", "/cluster/config/nodes/pve2", "answer", {"corosync_authkey": "corosync-authkey-secret"}),
+]
+
+
+def _leak_case(method, path, where, values):
+    uri = f"https://pve1:8006/api2/json{path}"
+    if where == "query":
+        return interaction(method, uri + "?" + urlencode(values)), values
+    if where == "form":
+        return interaction(method, uri, body=urlencode(values)), values
+    if where == "json":
+        return interaction(method, uri, body=json.dumps(values)), values
+    return interaction(method, uri, answer=values), values
+
+
+@pytest.mark.parametrize(("method", "path", "where", "values"), ISSUE_12_LEAKS, ids=lambda v: str(v)[:40])
+def test_each_leak_of_issue_12_is_scrubbed(method, path, where, values):
+    item, _ = _leak_case(method, path, where, values)
+    secret = next(
+        value for key, value in values.items() if key not in ("id", "name", "storage", "realm", "port", "server",
+                                                              "contact", "plugin", "state", "type")
+    )  # fmt: skip
+    secret_text = secret[-1] if isinstance(secret, list) else secret
+    secret_core = secret_text.split("=")[-1].split("::")[-1].split(":")[-1].strip()
+
+    text = json.dumps(apply_filters(item, DEFAULT_FILTERS), default=lambda b: b.decode())
+
+    assert secret_core not in text
+    assert quote_plus(secret_core) not in text
+
+
+def test_a_replay_miss_never_prints_a_secret():
+    from pytest_pvemock.transports.recording.matchers import describe_request
+
+    described = describe_request(
+        "GET", "https://pve1:8006/api2/json/nodes/pve1/scan/cifs?server=s&password=miss-password-secret", None
+    )
+
+    assert "miss-password-secret" not in described
+    assert "query password=PVEMOCK-SCRUBBED" in described
