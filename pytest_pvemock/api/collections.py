@@ -53,6 +53,8 @@ class Keyed:
     # The item path is another collection's list (a security group's rules, an IP set's entries): that
     # collection answers GET on it
     nested: bool = False
+    # settings PVE keeps out of the record (in /etc/pve/priv) and never returns: accepted, never stored here
+    private: tuple[str, ...] = ()
 
     @property
     def item(self) -> str:
@@ -129,6 +131,8 @@ def _notification_builtins(kind: str) -> Callable[[HandlerContext], list[tuple[s
     return builtin
 
 
+_NOTIFICATION_PRIVATE = {"gotify": ("token",), "smtp": ("password",), "webhook": ("secret",)}
+
 COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     # firewall (a security group's own path is its rule list, an IP set's its entries: see ``nested``)
     Rules("/cluster/firewall/rules"),
@@ -167,15 +171,27 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
         Keyed(f"/cluster/mapping/{kind}", "id", f"{kind} ID", visible_with=(f"/mapping/{kind}/{{id}}", _MAPPING_READ))
         for kind in ("dir", "pci", "usb")
     ),
+    # pve-manager PVE/API2/Cluster/Notifications.pm (14a22df3) answers without the gotify token (line 702, 749)
+    # and the SMTP password (1016, 1061); proxmox-notify keeps webhook secrets in priv/notifications.cfg, "not
+    # retrievable via the API" (endpoints/webhook.rs): only their names come back
     *(
-        Keyed(f"/cluster/notifications/endpoints/{kind}", "name", "endpoint", builtin=_notification_builtins(kind))
+        Keyed(
+            f"/cluster/notifications/endpoints/{kind}",
+            "name",
+            "endpoint",
+            builtin=_notification_builtins(kind),
+            private=_NOTIFICATION_PRIVATE.get(kind, ()),
+        )
         for kind in ("sendmail", "gotify", "smtp", "webhook")
     ),
     Keyed("/cluster/notifications/matchers", "name", "matcher", builtin=_notification_builtins("matchers")),
-    Keyed("/cluster/metrics/server", "id", "Metric server", create_on_item=True),
+    # the InfluxDB token goes to /etc/pve/priv/metricserver (PVE/API2/Cluster/MetricServer.pm 161, 217)
+    Keyed("/cluster/metrics/server", "id", "Metric server", create_on_item=True, private=("token",)),
     Keyed("/cluster/acme/plugins", "id", "ACME plugin ID"),
     # access (groups, roles and ACLs live in the model's AccessControl, see _SPECIAL_ACTIONS)
-    Keyed("/access/domains", "realm", "realm", builtin=_realms),
+    # an LDAP/AD bind password goes to /etc/pve/priv/realm/<realm>.pw (pve-access-control src/PVE/API2/Domains.pm
+    # 140-185, 225-276 at 5ccd07d9); an OpenID client-key stays in domains.cfg and is returned, as on PVE
+    Keyed("/access/domains", "realm", "realm", builtin=_realms, private=("password",)),
     # node network interfaces
     Keyed("/nodes/{node}/network", "iface", "interface", builtin=_node_interfaces),
     # options
@@ -369,11 +385,33 @@ def _keyed_create(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
         prefix = spec.base.rsplit("/", 1)[1]
         key = f"{prefix}-{digest_of([prefix, len(section.records), ctx.cluster.clock.now()])[:8]}-0000"
     key = str(key)
-    values = {**_stored_values(ctx, spec.key), spec.key: key}
+    values = {**_public_values(spec, _stored_values(ctx, spec.key)), spec.key: key}
     if spec.base.startswith("/cluster/notifications/"):
         values["origin"] = "user-created"
     section.create(key, values, f"{spec.noun} '{key}' already exists")
     return _write_answer(ctx, endpoint)
+
+
+def _public_values(spec: Keyed, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` without the settings PVE keeps private; webhook secrets keep their names, never their values."""
+    public = {name: value for name, value in values.items() if name not in spec.private or name == "secret"}
+    if "secret" in spec.private and "secret" in values:
+        names = [_secret_name(entry) for entry in _as_list(values["secret"])]
+        public["secret"] = [f"name={name}" for name in names if name]
+    return public
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _secret_name(entry: Any) -> str:
+    """The ``name`` of a webhook secret property string (``name=<name>,value=<base64>``)."""
+    for part in str(entry).split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == "name":
+            return value.strip()
+    return ""
 
 
 def _keyed_record(ctx: HandlerContext, spec: Keyed) -> tuple[KeyedSection, str, dict[str, Any]]:
@@ -394,7 +432,8 @@ def _keyed_read(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> dict[str, An
 def _keyed_update(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
     section, key, _record = _keyed_record(ctx, spec)
     _check_digest(ctx, section.digest)
-    section.update(key, {k: v for k, v in _stored_values(ctx).items() if k != spec.key}, _deleted(ctx))
+    values = _public_values(spec, {k: v for k, v in _stored_values(ctx).items() if k != spec.key})
+    section.update(key, values, _deleted(ctx))
     if section.records[key].get("origin") == "builtin":
         section.records[key]["origin"] = "modified-builtin"
     return _write_answer(ctx, endpoint)

@@ -48,6 +48,19 @@ def _qemu_option_is_live(key: str) -> bool:
     return key in QEMU_LIVE_OPTIONS or bool(NET_KEYS.match(key) or QEMU_DISK_KEYS.match(key)) or key.startswith("usb")
 
 
+#: What ``GET .../config`` and ``.../pending`` show for a set ``cipassword``: PVE stores a crypt hash and never
+#: returns it (qemu-server src/PVE/API2/Qemu.pm vm_config line 1851, vm_pending 1913-1915, cloudinit_pending
+#: 1976-1977, at e6352be6).
+CIPASSWORD_MASK = "**********"
+
+
+def masked_config(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` (a copy PVE would answer with) with a set cloud-init password masked as PVE masks it."""
+    if config.get("cipassword"):
+        config["cipassword"] = CIPASSWORD_MASK
+    return config
+
+
 class Guest(Watched):
     """What QEMU VMs and LXC containers share. ``kind`` is ``qemu`` or ``lxc``."""
 
@@ -186,14 +199,15 @@ class Guest(Watched):
         return digest_of(config_text(self.config, self.snapshots))
 
     def config_view(self, current: bool = False) -> dict[str, Any]:
-        """The config as ``GET .../config`` returns it: pending changes applied unless ``current``."""
+        """The config as ``GET .../config`` returns it: pending changes applied unless ``current``, the
+        cloud-init password masked."""
         view = dict(self.config)
         if not current:
             view.update(self.pending)
             for key in self.pending_delete:
                 view.pop(key, None)
         view["digest"] = self.digest
-        return view
+        return masked_config(view)
 
     def pending_view(self) -> list[dict[str, Any]]:
         """``GET .../pending``: every option with its current value, its pending value, or its pending delete.
@@ -204,9 +218,10 @@ class Guest(Watched):
         for key in sorted(set(self.config) | set(self.pending)):
             row: dict[str, Any] = {"key": key}
             if key in self.config:
-                row["value"] = str(self.config[key])
+                row["value"] = CIPASSWORD_MASK if key == "cipassword" else str(self.config[key])
             if key in self.pending:
-                row["pending"] = str(self.pending[key])
+                # qemu-server vm_pending masks a pending cloud-init password with a trailing blank (sic)
+                row["pending"] = CIPASSWORD_MASK + " " if key == "cipassword" else str(self.pending[key])
             if key in self.pending_delete:
                 row["delete"] = 1
             rows.append(row)

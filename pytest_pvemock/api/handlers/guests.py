@@ -16,7 +16,7 @@ from pytest_pvemock.api.handler import Handler, HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.errors import ParameterError, PVEError
-from pytest_pvemock.model.guests import Guest, QemuVM
+from pytest_pvemock.model.guests import Guest, QemuVM, masked_config
 
 KINDS = ("qemu", "lxc")
 
@@ -140,7 +140,7 @@ def guest_config(ctx: HandlerContext) -> dict[str, Any]:
     guest = _guest(ctx)
     snapname = ctx.params.get("snapshot")
     if snapname:
-        view = dict(_snapshot(guest, snapname))
+        view = masked_config(dict(_snapshot(guest, snapname)))
         view["digest"] = guest.digest
     else:
         view = guest.config_view(current=_flag(ctx, "current"))

@@ -1,0 +1,234 @@
+"""Nothing a client writes as a secret comes back where PVE would not send it back.
+
+For every write method of the 8.4 and 9.1 schemas with a parameter that carries a secret (found by name), a
+marker is written through the API; then every GET method of the cluster is read (with the ids of the prepared
+cluster and those the writes named) and no answer may hold a marker, except where PVE itself returns the value
+(``RETURNED_BY_PVE``, each with the handler that returns it). Where PVE masks, the fake masks the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from surface_support import SurfaceRig, prepare_ha
+
+from pytest_pvemock.schema.registry import get_registry
+
+# Parameter names that carry a secret, wherever they appear.
+SECRET_NAMES = frozenset(
+    {
+        "password",
+        "confirmation-password",
+        "cipassword",
+        "secret",
+        "token",
+        "keyring",
+        "encryption-key",
+        "eab-hmac-key",
+        "client-key",
+        "key",
+        "data",
+        "value",
+        "totp",
+    }
+)
+# Writes whose parameter of such a name is no secret, or is never stored at all.
+NOT_SECRETS = {
+    ("PUT", "/nodes/{node}/subscription", "key"),  # the subscription key, shown by GET (pve-manager Subscription.pm)
+    ("POST", "/nodes/{node}/hosts", "data"),  # /etc/hosts, read back by GET /nodes/{node}/hosts
+    ("PUT", "/nodes/{node}/qemu/{vmid}/sendkey", "key"),  # a key stroke (qemu-server Qemu.pm vm_sendkey)
+    ("PUT", "/cluster/ceph/flags/{flag}", "value"),  # a boolean
+    ("POST", "/access/ticket", "password"),  # a login: the marker would not log in
+}
+# Where PVE returns the value it was given, as written (so the fake does too).
+RETURNED_BY_PVE = {
+    # OpenID client-key is a plain domains.cfg property (pve-access-control src/PVE/Auth/OpenId.pm:31) and
+    # GET /access/domains/{realm} returns the realm's section (src/PVE/API2/Domains.pm read, at 5ccd07d9)
+    ("client-key", "/access/domains/{realm}"),
+    # ACME plugin data is returned by both GETs (pve-manager PVE/API2/ACMEPlugin.pm $modify_cfg_for_api, 14a22df3)
+    ("data", "/cluster/acme/plugins"),
+    ("data", "/cluster/acme/plugins/{id}"),
+    # IPAM tokens and DNS keys live in sdn/ipams.cfg and sdn/dns.cfg and are returned whole
+    # (pve-network src/PVE/API2/Network/SDN/Ipams.pm $api_sdn_ipams_config, Dns.pm $api_sdn_dns_config, ecf98c5d)
+    ("token", "/cluster/sdn/ipams"),
+    ("token", "/cluster/sdn/ipams/{ipam}"),
+    ("key", "/cluster/sdn/dns"),
+    ("key", "/cluster/sdn/dns/{dns}"),
+}
+# What a write needs beside its required parameters to be accepted with its secret.
+EXTRA: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/cluster/acme/account"): {"eab-kid": "kid-1"},
+    ("POST", "/nodes/{node}/qemu"): {"vmid": 4250},
+    ("POST", "/access/domains"): {
+        "realm": "ldap1",
+        "type": "ldap",
+        "server1": "ldap.example.com",
+        "base_dn": "dc=example,dc=com",
+    },
+}
+# Secrets that must take a certain form, made from the marker.
+FORMS = {
+    ("/cluster/notifications/endpoints/webhook", "secret"): "webhook",
+    ("/cluster/notifications/endpoints/webhook/{name}", "secret"): "webhook",
+    ("/nodes/{node}/certificates/custom", "key"): "pem",
+}
+
+
+def secret_value(template: str, name: str, marker: str) -> Any:
+    form = FORMS.get((template, name))
+    if form == "webhook":  # name=<name>,value=<base64 of value> (pve-manager Notifications.pm)
+        return [f"name=hdr,value={base64.b64encode(marker.encode()).decode()}"]
+    if form == "pem":
+        return f"-----BEGIN PRIVATE KEY-----\n{marker}\n-----END PRIVATE KEY-----\n"
+    return marker
+
+
+@dataclass
+class Write:
+    method: str
+    template: str
+    names: list[str]
+    status: int = 0
+    reason: str = ""
+    markers: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def secret_writes(version: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(method, template, secret parameter names) of every write method of ``version`` that carries a secret."""
+    registry = get_registry(version)
+    writes = []
+    for method, template in registry.endpoints():
+        if method not in ("POST", "PUT"):
+            continue
+        properties = registry.endpoint(method, template).parameters_schema.get("properties") or {}
+        names = [name for name in properties if name in SECRET_NAMES and (method, template, name) not in NOT_SECRETS]
+        if names:
+            writes.append((method, template, tuple(names)))
+    return writes
+
+
+CASES = [(version, *write) for version in ("8.4", "9.1") for write in secret_writes(version)]
+
+
+def send(rig: SurfaceRig, cluster: Any, api: Any, write: Write) -> None:
+    prepare_ha(cluster, write.template)
+    rig.create_parents(cluster, api, write.method, write.template)
+    extra = EXTRA.get((write.method, write.template))
+    path, params = rig.valid_params(cluster, write.method, write.template, given=extra)
+    for number, name in enumerate(write.names):
+        write.markers[name] = marker = f"Leak{number}{name.replace('-', '')}Zq9x7"
+        params[name] = secret_value(write.template, name, marker)
+    write.values = {**rig.path_names_values(cluster, write.method, write.template), **params}
+    response = api.handle(rig.request(write.method, path, params))
+    write.status, write.reason = response.status, response.reason
+
+
+def every_get_answer(rig: SurfaceRig, cluster: Any, api: Any, named: dict[str, Any]) -> dict[tuple[str, str], bytes]:
+    """(template, path) -> body of every GET method, with the prepared cluster's ids and with the write's ids."""
+    answers: dict[tuple[str, str], bytes] = {}
+    for method, template in rig.registry.endpoints():
+        if method != "GET":
+            continue
+        names = re.findall(r"\{([^}]+)\}", template)
+        for given in ({}, named):
+            values = rig.path_values(cluster, template)
+            values.update({name: given[name] for name in names if name in given})
+            path = template
+            for name in names:
+                path = path.replace(f"{{{name}}}", quote(str(values.get(name, "example")), safe=""))
+            if (template, path) not in answers:
+                answers[(template, path)] = api.handle(rig.request("GET", path, {})).body
+    return answers
+
+
+def forms_of(marker: str) -> list[bytes]:
+    return [marker.encode(), base64.b64encode(marker.encode()).rstrip(b"=")]
+
+
+@pytest.fixture(scope="module")
+def rigs() -> dict[str, SurfaceRig]:
+    return {}
+
+
+def test_every_version_has_secret_writes_to_check():
+    assert {version for version, *_ in CASES} == {"8.4", "9.1"}
+    assert len(CASES) > 50
+
+
+@pytest.mark.parametrize(("version", "method", "template", "names"), CASES, ids=[" ".join(c[:3]) for c in CASES])
+def test_no_secret_written_comes_back_where_pve_hides_it(rigs, version, method, template, names):
+    if version not in rigs:
+        rigs[version] = SurfaceRig(version)
+    rig = rigs[version]
+    cluster, api = rig.fresh()
+    write = Write(method, template, list(names))
+    send(rig, cluster, api, write)
+    assert write.status == 200, write.reason  # a refused write would prove nothing
+    answers = every_get_answer(rig, cluster, api, write.values)
+    assert len(answers) > 300
+    leaks = [
+        f"{name} -> GET {path}"
+        for name, marker in write.markers.items()
+        for (get_template, path), body in answers.items()
+        if (name, get_template) not in RETURNED_BY_PVE and any(form in body for form in forms_of(marker))
+    ]
+    assert not leaks, "\n".join(leaks)
+
+
+# -- PVE's own masks, through proxmoxer ------------------------------------------------------------------------------
+def test_the_cloud_init_password_is_masked_in_config_pending_and_snapshots_as_pve_masks_it(pve_api):
+    # qemu-server src/PVE/API2/Qemu.pm (e6352be6): vm_config 1851 (snapshots too), vm_pending 1913-1915 (a pending
+    # value with a trailing blank)
+    stopped = pve_api.nodes("pve2").qemu(102)
+    stopped.config.put(cipassword="Hunter2Secret")
+    stopped.snapshot.post(snapname="with_password")
+    assert stopped.config.get()["cipassword"] == "**********"
+    assert stopped.config.get(snapshot="with_password")["cipassword"] == "**********"
+    assert {"key": "cipassword", "value": "**********"} in stopped.pending.get()
+
+    running = pve_api.nodes("pve1").qemu(100)
+    running.config.put(cipassword="Hunter2Secret")
+    running.config.put(cipassword="NextSecret")
+    assert {"key": "cipassword", "pending": "********** "} in running.pending.get()
+    assert running.config.get()["cipassword"] == "**********"
+    answers = str([stopped.config.get(), stopped.pending.get(), running.config.get(), running.pending.get()])
+    assert "Hunter2Secret" not in answers and "NextSecret" not in answers
+
+
+def test_notification_targets_come_back_without_token_password_or_secret_values(pve_api):
+    endpoints = pve_api.cluster.notifications.endpoints
+    endpoints.gotify.post(name="phone", server="https://gotify.example.com", token="GotifyToken1")
+    endpoints.smtp.post(
+        name="relay",
+        server="smtp.example.com",
+        username="alerts",
+        password="SmtpPassword1",
+        **{"from-address": "a@b.c"},
+    )
+    value = base64.b64encode(b"WebhookSecret1").decode()
+    secrets = [f"name=auth,value={value}", f"name=tenant,value={value}"]
+    endpoints.webhook.post(name="hook", url="https://hook.example.com/", method="post", secret=secrets)
+    gotify, smtp, webhook = (
+        endpoints.gotify("phone").get(),
+        endpoints.smtp("relay").get(),
+        endpoints.webhook("hook").get(),
+    )
+    assert "token" not in gotify and gotify["server"] == "https://gotify.example.com"
+    assert "password" not in smtp and smtp["username"] == "alerts"
+    assert webhook["secret"] == ["name=auth", "name=tenant"]  # the names, never the values
+
+
+def test_an_ldap_bind_password_is_never_returned_and_can_be_deleted(pve_api):
+    pve_api.access.domains.post(
+        realm="corp", type="ldap", server1="ldap.example.com", base_dn="dc=example,dc=com", password="BindPassword1"
+    )
+    realm = pve_api.access.domains("corp").get()
+    assert realm["server1"] == "ldap.example.com" and "password" not in realm
+    pve_api.access.domains("corp").put(delete="password")
+    assert "password" not in pve_api.access.domains("corp").get()
