@@ -230,5 +230,8 @@ def test_an_ldap_bind_password_is_never_returned_and_can_be_deleted(pve_api):
     )
     realm = pve_api.access.domains("corp").get()
     assert realm["server1"] == "ldap.example.com" and "password" not in realm
+    # the list is world-readable (the login box): realm, type, comment, default and TFA type only
+    # (pve-access-control src/PVE/API2/Domains.pm index, at 5ccd07d9)
+    assert {"realm": "corp", "type": "ldap"} in pve_api.access.domains.get()
     pve_api.access.domains("corp").put(delete="password")
     assert "password" not in pve_api.access.domains("corp").get()

@@ -55,6 +55,8 @@ class Keyed:
     nested: bool = False
     # settings PVE keeps out of the record (in /etc/pve/priv) and never returns: accepted, never stored here
     private: tuple[str, ...] = ()
+    # the list shows only these settings of a record (``None``: all of them)
+    listed: Callable[[str, Mapping[str, Any]], dict[str, Any]] | None = None
 
     @property
     def item(self) -> str:
@@ -85,6 +87,20 @@ def _realms(ctx: HandlerContext) -> list[tuple[str, dict[str, Any]]]:
         ("pam", {"realm": "pam", "type": "pam", "comment": "Linux PAM standard authentication"}),
         ("pve", {"realm": "pve", "type": "pve", "comment": "Proxmox VE authentication server"}),
     ]
+
+
+def _realm_entry(realm: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A realm as the world-readable list shows it: realm, type, comment, default and the TFA type only
+    (pve-access-control src/PVE/API2/Domains.pm index, at 5ccd07d9), never its servers, bind user or keys."""
+    entry: dict[str, Any] = {"realm": realm, "type": record.get("type")}
+    for name in ("comment", "default"):
+        if record.get(name):
+            entry[name] = record[name]
+    tfa = str(record.get("tfa") or "")
+    tfa_type = next((part.partition("=")[2] for part in tfa.split(",") if part.startswith("type=")), "")
+    if tfa_type:
+        entry["tfa"] = tfa_type
+    return entry
 
 
 def _node_interfaces(ctx: HandlerContext) -> list[tuple[str, dict[str, Any]]]:
@@ -191,7 +207,7 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     # access (groups, roles and ACLs live in the model's AccessControl, see _SPECIAL_ACTIONS)
     # an LDAP/AD bind password goes to /etc/pve/priv/realm/<realm>.pw (pve-access-control src/PVE/API2/Domains.pm
     # 140-185, 225-276 at 5ccd07d9); an OpenID client-key stays in domains.cfg and is returned, as on PVE
-    Keyed("/access/domains", "realm", "realm", builtin=_realms, private=("password",)),
+    Keyed("/access/domains", "realm", "realm", builtin=_realms, private=("password",), listed=_realm_entry),
     # node network interfaces
     Keyed("/nodes/{node}/network", "iface", "interface", builtin=_node_interfaces),
     # options
@@ -365,7 +381,7 @@ def _keyed_list(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> list[dict[st
     for key, record in section.records.items():
         if spec.visible_with and not _record_visible(ctx, spec, key, record):
             continue
-        full = {spec.key: key, "digest": digest, **record}
+        full = spec.listed(key, record) if spec.listed else {spec.key: key, "digest": digest, **record}
         answer.append(shape(full, items, facts))
     return answer
 
