@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pytest_pvemock.transports.server import PveServer
 
 _DEFAULTS_KEY = pytest.StashKey["ClusterOptions"]()
+_VALUES_KEY = pytest.StashKey[dict[str, Any]]()
 _CALL_FAILED_KEY = pytest.StashKey[bool]()
 
 #: The cluster options the command line and the ini file set: (ClusterOptions field, option dest = ini key, flag).
@@ -123,7 +124,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Check every option once and register the markers."""
     if not getattr(config.option, "help", False):  # --help still shows the options to fix a mistake with
-        _defaults(config)  # every option and ini value checked once, at startup: a mistake is one usage error
+        _checked_values(config)  # every option and ini value checked once, at startup: one usage error
         _record_mode(config)
     config.addinivalue_line(
         "markers",
@@ -139,31 +140,46 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _defaults(config: pytest.Config) -> ClusterOptions:
-    """The session's defaults: command line over ini over built-in, each value checked and blamed on its source.
-
-    A bad value is a ``pytest.UsageError`` naming the option or the ini key (and the file that sets it).
-    """
+    """The session's defaults: command line over ini over built-in (checked at startup, see :func:`_checked_values`)."""
     cached = config.stash.get(_DEFAULTS_KEY, None)
     if cached is not None:
         return cached
-    from pytest_pvemock.cluster_options import ClusterOptions, checked_option
+    from pytest_pvemock.cluster_options import ClusterOptions
 
+    defaults = ClusterOptions(**_checked_values(config))
+    config.stash[_DEFAULTS_KEY] = defaults
+    return defaults
+
+
+def _checked_values(config: pytest.Config) -> dict[str, Any]:
+    """The cluster options the command line and the ini file set, each checked and blamed on its source.
+
+    A bad value is a ``pytest.UsageError`` naming the option or the ini key (and the file that sets it). Nothing
+    is imported for the built-in defaults, so a session that sets no option pays nothing at startup.
+    """
+    cached = config.stash.get(_VALUES_KEY, None)
+    if cached is not None:
+        return cached
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for key, dest, flag in _CLUSTER_OPTIONS:
         value, source = _option_value(config, dest, flag)
         if value is None or value == "":
             continue
+        if isinstance(value, bool) or (key == "scenario" and value == "default"):
+            values[key] = value  # booleans come parsed (store_true, ini type bool); the built-in scenario exists
+            continue
+        from pytest_pvemock.cluster_options import checked_option
+
         try:
             values[key] = checked_option(key, value)
         except ValueError as error:
             raise pytest.UsageError(f"pytest-pvemock: {source}: {error}") from None
         sources[key] = source
-    defaults = ClusterOptions(**values)
-    if "scenario" in sources and defaults.scenario != "default":
-        _check_scenario(defaults, sources)
-    config.stash[_DEFAULTS_KEY] = defaults
-    return defaults
+    if "scenario" in sources:
+        _check_scenario(values, sources["scenario"])
+    config.stash[_VALUES_KEY] = values
+    return values
 
 
 def _option_value(config: pytest.Config, dest: str, flag: str) -> tuple[Any, str]:
@@ -180,14 +196,15 @@ def _option_value(config: pytest.Config, dest: str, flag: str) -> tuple[Any, str
         raise pytest.UsageError(f"pytest-pvemock: {source}: {error}") from None
 
 
-def _check_scenario(options: ClusterOptions, sources: dict[str, str]) -> None:
+def _check_scenario(values: dict[str, Any], source: str) -> None:
     """Build the scenario an option names once, so a broken file is a usage error naming the option and line."""
     from pytest_pvemock.model.scenario import load_scenario
 
+    overrides = {key: values.get(key) for key in ("version", "task_mode", "timezone")}
     try:
-        load_scenario(options.scenario, version=options.version, task_mode=options.task_mode, timezone=options.timezone)
+        load_scenario(values["scenario"], **overrides)
     except (ValueError, LookupError) as error:
-        raise pytest.UsageError(f"pytest-pvemock: {sources['scenario']}: {error}") from None
+        raise pytest.UsageError(f"pytest-pvemock: {source}: {error}") from None
 
 
 def _record_mode(config: pytest.Config) -> str:
