@@ -26,6 +26,7 @@ from pytest_pvemock.schema.synthesis import schema_type, synthesize
 if TYPE_CHECKING:
     from pytest_pvemock.api.handler import HandlerContext
     from pytest_pvemock.model.cluster import FakeCluster
+    from pytest_pvemock.schema.registry import SchemaRegistry
 
 __all__ = [
     "endpoint_of",
@@ -176,7 +177,7 @@ def require_what_the_path_names(ctx: HandlerContext) -> None:
             raise PVEError(f"storage '{storage}' does not exist")
 
 
-def _registry(cluster: FakeCluster) -> Any:
+def _registry(cluster: FakeCluster) -> SchemaRegistry:
     from pytest_pvemock.schema.registry import get_registry
 
     return get_registry(cluster.version)

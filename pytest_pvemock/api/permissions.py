@@ -59,7 +59,7 @@ class PermissionChecker:
         found = getattr(self.cluster, "pools", None)
         if isinstance(found, Mapping):
             found = found.values()
-        result = []
+        result: list[tuple[str, Iterable[int], Iterable[str]]] = []
         for pool in found or ():
             result.append((pool.poolid, list(getattr(pool, "vmids", [])), list(getattr(pool, "storages", []))))
         return result

@@ -18,6 +18,6 @@ def cluster_part(cluster: Any, attribute: str, kind: type[PartT]) -> PartT:
         return own
     key = f"_pvemock_{attribute}"
     kept = cluster.__dict__.get(key)
-    if kept is None:
+    if not isinstance(kept, kind):
         kept = cluster.__dict__[key] = kind()
     return kept

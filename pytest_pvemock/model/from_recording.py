@@ -139,10 +139,11 @@ def _storage_facts(answers: Mapping[str, Any], resources: list[dict[str, Any]]) 
             entry.setdefault("maxdisk", row.get("maxdisk"))
     for path, data in answers.items():
         match = re.fullmatch(r"/nodes/([^/?]+)/storage", path)
+        node_name = match[1] if match else ""
         for row in data if match and isinstance(data, list) else []:
             if isinstance(row, dict) and row.get("storage"):
                 entry = facts.setdefault(str(row["storage"]), {"nodes_seen": set()})
-                entry["nodes_seen"].add(match[1])
+                entry["nodes_seen"].add(node_name)
                 entry.setdefault("plugintype", row.get("type"))
                 entry.setdefault("content", row.get("content"))
                 entry.setdefault("shared", row.get("shared"))
@@ -190,13 +191,14 @@ def _guest_facts(answers: Mapping[str, Any], resources: list[dict[str, Any]]) ->
             facts.setdefault(_int(row["vmid"]), {}).update(row)
     for path, data in answers.items():
         match = re.fullmatch(r"/nodes/([^/?]+)/(qemu|lxc)", path)
+        node_name, kind = (match[1], match[2]) if match else ("", "")
         for row in data if match and isinstance(data, list) else []:
             if isinstance(row, dict) and row.get("vmid") is not None:
                 entry = facts.setdefault(_int(row["vmid"]), {})
                 for key, value in row.items():
                     entry.setdefault(key, value)
-                entry.setdefault("node", match[1])
-                entry.setdefault("type", match[2])
+                entry.setdefault("node", node_name)
+                entry.setdefault("type", kind)
         match = re.fullmatch(r"/nodes/([^/?]+)/(qemu|lxc)/(\d+)/config", path)
         if match and isinstance(data, dict):
             entry = facts.setdefault(int(match[3]), {})

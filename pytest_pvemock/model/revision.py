@@ -27,7 +27,7 @@ def _untracked() -> None:
     return None
 
 
-class TrackedDict(dict):
+class TrackedDict(dict[Any, Any]):
     """A dict that calls ``on_change`` after every change (set, delete, update, pop, clear ...)."""
 
     __slots__ = ("on_change",)
@@ -67,7 +67,8 @@ class TrackedDict(dict):
         super().clear()
         self.on_change()
 
-    def __ior__(self, other: Any) -> TrackedDict:
+    # |= takes any mapping or pairs, | only dicts: typeshed's own dict.__ior__ carries the same ignore
+    def __ior__(self, other: Any) -> TrackedDict:  # type: ignore[misc]
         self.update(other)
         return self
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,7 +27,7 @@ import yaml
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.clock import TASK_MODES
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.guests import RUN_STATES
+from pytest_pvemock.model.guests import RUN_STATES, Guest
 from pytest_pvemock.model.ha.chaos import ChaosSettingsError, chaos_settings
 from pytest_pvemock.model.nodes import SUBSCRIPTION_LEVELS
 from pytest_pvemock.model.time_zone import zone_info
@@ -86,14 +87,14 @@ class ScenarioError(ValueError):
         self.problem = problem
 
 
-class _Map(dict):
+class _Map(dict[str, Any]):
     """A mapping from YAML that remembers the line of itself and of each key."""
 
     line: int = 0
     key_lines: dict[str, int]
 
 
-class _List(list):
+class _List(list[Any]):
     line: int = 0
 
 
@@ -582,7 +583,7 @@ def _add_guest(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
             raise reader.fail(spec, f"'swap' is for containers; {what} is a qemu VM", "swap")
         if "sockets" in spec:
             options["sockets"] = spec["sockets"]
-        add = cluster.add_vm
+        add: Callable[..., Guest] = cluster.add_vm
     else:
         if "sockets" in spec:
             raise reader.fail(spec, f"'sockets' is for VMs; {what} is an lxc container", "sockets")

@@ -36,6 +36,7 @@ from pytest_pvemock.schema.returns import PVEValidator, compile_validator, numer
 __all__ = ["Checker", "accepts", "compile_checker"]
 
 Checker = Callable[[object], bool]
+Verdict = bool | Checker | None  # for one type: always valid, never valid, check the value, or ask the validator
 # A "table" maps each exact type of _TYPES to what a schema (or one keyword) says about values of that type:
 # True (always valid), False (never valid) or a Checker that decides.
 
@@ -90,7 +91,7 @@ class _Node:
         return self._generic(value)
 
     def check(self, value: object) -> bool:
-        verdict = self.table.get(type(value))
+        verdict: Verdict = self.table.get(type(value))
         if verdict is None:
             return self.generic(value)
         if verdict is True or verdict is False:
@@ -103,7 +104,7 @@ class _Node:
         generic = self.generic
 
         def check(value: object) -> bool:
-            verdict = table.get(type(value))
+            verdict: Verdict = table.get(type(value))
             if verdict is None:
                 return generic(value)
             if verdict is True or verdict is False:
@@ -186,7 +187,8 @@ class _Compiler:
         return _Node(table, schema)
 
     def keyword(self, name: str, value: Any, schema: dict[str, Any]) -> dict[type, Any]:
-        return getattr(self, "_" + name.replace("-", "_"))(value, schema)
+        compile_keyword: Callable[[Any, dict[str, Any]], dict[type, Any]] = getattr(self, "_" + name.replace("-", "_"))
+        return compile_keyword(value, schema)
 
     # -- any type
 
@@ -428,7 +430,7 @@ def _is_type(python_type: type, name: str) -> Any:
 def _has_keys(required: Any) -> Checker:
     """jsonschema's ``required``, for dicts."""
     keys = frozenset(required)
-    return lambda value: value.keys() >= keys
+    return lambda value: value.keys() >= keys  # type: ignore[attr-defined]  # only ever given dicts (the dict row)
 
 
 def _bool_verdict(has_true: bool, has_false: bool) -> Any:

@@ -356,7 +356,9 @@ def _apply_deviations(method: str, path: str, returns: dict[str, Any]) -> None:
         parent[keys[-1]] = patch(parent[keys[-1]])
 
 
-def convert_schema(schema: Any, path: str = "", named_formats: dict[str, dict[str, Any]] | None = None) -> dict:
+def convert_schema(
+    schema: Any, path: str = "", named_formats: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Convert one PVE schema (a method's ``parameters`` or ``returns``) to JSON Schema."""
     return Converter(path, named_formats or {}).convert(schema)
 

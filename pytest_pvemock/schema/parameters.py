@@ -237,7 +237,8 @@ def _join(path: str, key: str) -> str:
 
 
 def _pattern_property(schema: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
-    for pattern, sub in schema.get("patternProperties", {}).items():
+    patterns: Mapping[str, Mapping[str, Any]] = schema.get("patternProperties", {})
+    for pattern, sub in patterns.items():
         if compile_pattern(pattern).search(key):
             return sub
     return None
@@ -276,7 +277,7 @@ def property_string_errors(text: str, schema: Mapping[str, Any], path: str) -> s
 def check_parameters(schema: Mapping[str, Any], raw: Mapping[str, object]) -> dict[str, object]:
     """Verify ``raw`` against a method's parameter schema; raise :class:`ParameterError` like PVE, else convert."""
     verifier = Verifier()
-    result = verifier.check_object("", schema, dict(raw))
+    result: dict[str, object] = verifier.check_object("", schema, dict(raw))
     if verifier.errors:
         raise ParameterError(dict(sorted(verifier.errors.items())))
     return result

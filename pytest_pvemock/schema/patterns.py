@@ -85,9 +85,9 @@ def perl_to_python(pattern: str) -> str:
                 continue
             if pattern.startswith("(?>", i):
                 atomic_count += 1
-                name = f"a{atomic_count}"
-                out.append(f"(?:(?=(?P<{name}>")
-                atomic_stack.append(name)
+                group = f"a{atomic_count}"
+                out.append(f"(?:(?=(?P<{group}>")
+                atomic_stack.append(group)
                 i += 3
                 continue
             atomic_stack.append(None)

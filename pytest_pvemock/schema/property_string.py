@@ -27,7 +27,7 @@ def parse_boolean(text: str) -> int | None:
 
 
 def _is_boolean(key_schema: dict[str, Any] | None) -> bool:
-    return bool(key_schema) and key_schema.get("x-pve-type") == "boolean"
+    return bool(key_schema and key_schema.get("x-pve-type") == "boolean")
 
 
 def parse_property_string(text: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -41,12 +41,13 @@ def parse_property_string(text: str, schema: dict[str, Any]) -> dict[str, Any]:
             continue
         match = re.match(r"^([^=]+)=(.+)$", part)
         if match:
-            key, value = match.group(1), match.group(2)
+            key = match.group(1)
+            value: Any = match.group(2)
             if key in result:
                 raise PropertyStringError(f"duplicate key in comma-separated list property: {key}")
             key_schema = properties.get(key)
             alias = key_schema.get("x-pve-alias") if key_schema else None
-            if alias:
+            if alias and key_schema:
                 key_alias = key_schema.get("x-pve-key-alias")
                 if key_alias:
                     if key_alias in result:
@@ -70,7 +71,7 @@ def parse_property_string(text: str, schema: dict[str, Any]) -> dict[str, Any]:
             used_default = True
             if result.get(default_key) not in (None, "", "0", 0):
                 raise PropertyStringError(f"duplicate key in comma-separated list property: {default_key}")
-            value: Any = part
+            value = part
             if _is_boolean(properties.get(default_key)):
                 parsed = parse_boolean(part)
                 value = part if parsed is None else parsed

@@ -50,11 +50,13 @@ class MethodSchema:
 
     @property
     def parameters(self) -> dict[str, Any]:
-        return self.body["parameters"]
+        parameters: dict[str, Any] = self.body["parameters"]
+        return parameters
 
     @property
     def returns(self) -> dict[str, Any]:
-        return self.body["returns"]
+        returns: dict[str, Any] = self.body["returns"]
+        return returns
 
     def returns_validator(self) -> Any:
         if self._returns_validator is None:

@@ -18,7 +18,7 @@ yes/no check that runs first (``Endpoint.validate_returns``), so a valid answer 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
@@ -105,9 +105,9 @@ def _property_string(
         yield ValidationError(str(error))
         return
     failed = False
-    for error in validator.descend(parsed, key_schema):
+    for found in validator.descend(parsed, key_schema):
         failed = True
-        yield error
+        yield found
     check = VALIDATORS.get(key_schema.get("x-pve-validator", ""))
     problem = None if failed or check is None else check(parsed)
     if problem:
@@ -131,7 +131,7 @@ def _properties(
         yield from validator.descend(instance[key], subschema, path=key, schema_path=key)
 
 
-PVEValidator = validators.extend(
+PVEValidator = validators.extend(  # type: ignore[no-untyped-call]  # types-jsonschema leaves extend unannotated
     Draft202012Validator,
     {
         "minimum": _minimum,
@@ -151,14 +151,14 @@ def compile_validator(schema: dict[str, Any]) -> Any:
 
 
 def iter_errors(validator: Any, instance: object) -> list[ValidationError]:
-    def order(error: ValidationError) -> tuple[list[tuple[int, object]], str]:
-        path = [(0, p) if isinstance(p, int) else (1, str(p)) for p in error.absolute_path]
+    def order(error: ValidationError) -> tuple[list[tuple[int, int | str]], str]:
+        path: list[tuple[int, int | str]] = [(0, p) if isinstance(p, int) else (1, str(p)) for p in error.absolute_path]
         return path, error.message
 
     return sorted(validator.iter_errors(instance), key=order)
 
 
-def _pointer(parts: list[object]) -> str:
+def _pointer(parts: Sequence[object]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts) or "/"
 
 

@@ -210,15 +210,21 @@ def _connect(session: Any) -> Any:
     return FakeNodeConnection(session.host)
 
 
+def _original_exec(session: Any, cmd: Sequence[str]) -> tuple[str, str, int]:
+    """What proxmoxer's own session (untyped) does with ``cmd``."""
+    stdout, stderr, status = type(session)._exec(session, cmd)
+    return stdout, stderr, status
+
+
 def _exec(session: Any, cmd: Sequence[str]) -> tuple[str, str, int]:
     host = getattr(session, "host", None)
     if host is None:  # the local backend: pvesh on this node
         dispatcher = local_dispatcher() if _is_pvesh(cmd) else None
         if dispatcher is None:
-            return type(session)._exec(session, cmd)
+            return _original_exec(session, cmd)
         return run_pvesh(cmd, dispatcher, "localhost").as_tuple()
     if not isinstance(getattr(session, "ssh_client", None), FakeNodeConnection):
-        return type(session)._exec(session, cmd)
+        return _original_exec(session, cmd)
     if not _is_pvesh(cmd):
         return _other_command(cmd).as_tuple()
     dispatcher = dispatcher_for(host, None)

@@ -60,7 +60,7 @@ def to_response(adapter: HTTPAdapter, request: PreparedRequest, answer: ApiRespo
     response.reason = answer.reason
     response.headers = CaseInsensitiveDict(answer.headers)
     response._content = answer.body
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]  # set by Response.__init__, not in its stubs
     response.encoding = get_encoding_from_headers(response.headers)
     response.url = request.url or ""
     response.request = request
@@ -68,7 +68,7 @@ def to_response(adapter: HTTPAdapter, request: PreparedRequest, answer: ApiRespo
     raw = InProcessBody(answer.body)
     if "set-cookie" in response.headers:
         raw._original_response = _OriginalResponse(answer.headers)
-        extract_cookies_to_jar(response.cookies, request, raw)
+        extract_cookies_to_jar(response.cookies, request, raw)  # type: ignore[no-untyped-call]  # unannotated in stubs
     response.raw = raw
     return response
 
@@ -85,7 +85,10 @@ def _send(
     parts = urlsplit(request.url or "")
     dispatcher = dispatcher_at(parts.scheme, parts.hostname or "", parts.port)
     if dispatcher is None:
-        return _SEND.original(self, request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+        passed: Response = _SEND.original(
+            self, request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
+        )
+        return passed
     return to_response(self, request, dispatcher(to_api_request(request)))
 
 

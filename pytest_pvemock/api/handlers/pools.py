@@ -101,4 +101,4 @@ def delete_pool(ctx: HandlerContext) -> None:
 
 @handles("DELETE", "/pools")
 def delete_pool_by_param(ctx: HandlerContext) -> None:
-    return delete_pool(ctx)
+    delete_pool(ctx)

@@ -138,7 +138,7 @@ class ClusterHA(HAFiles):
 
     def add_resource(
         self,
-        sid: Any,
+        sid: object,
         state: str | None = "started",
         group: str | None = None,
         max_restart: int | None = None,
@@ -241,7 +241,7 @@ class ClusterHA(HAFiles):
     @property
     def shutdown_policy(self) -> str:
         """The datacenter's ``ha: shutdown_policy`` (``conditional``, ``freeze``, ``failover``, ``migrate``)."""
-        return (self.datacenter.get("ha") or {}).get("shutdown_policy", "conditional")
+        return str((self.datacenter.get("ha") or {}).get("shutdown_policy", "conditional"))
 
     @shutdown_policy.setter
     def shutdown_policy(self, policy: str) -> None:

@@ -103,7 +103,7 @@ def select_service_node(
 ) -> str | None:
     """The node a service should run on. ``preference``: ``none`` (stay if allowed), ``best-score``, ``try-next``."""
     sd = ss[sid]
-    current = sd.get("node")
+    current: str | None = sd.get("node")
     online = set(usage.list_nodes())
     allowed, preferred = node_affinity(rules, sid, online)
     if not preferred:
@@ -120,7 +120,7 @@ def select_service_node(
         preferred -= set(sd.get("failed_nodes") or ())
     preferred -= separate
     _apply_positive_affinity(together, preferred)
-    fallback = sd.get("maintenance_node")
+    fallback: str | None = sd.get("maintenance_node")
     if fallback is not None and fallback in preferred:
         return fallback
     if preference == "none" and current in preferred:
@@ -213,6 +213,7 @@ class Manager:
     def _new_usage(self) -> BasicUsage | StaticUsage:
         mode = self.crs["scheduler"]
         online = self.ns.list_online_nodes()
+        usage: BasicUsage | StaticUsage
         if mode in ("static", "dynamic"):
             host = self.env.host
             try:

@@ -75,7 +75,7 @@ class SimHardware(HAFiles):
         return online, quorate
 
     def cluster_fs_ok(self, node: str, what: str) -> bool:
-        return (self.hardware[node].get("cfs") or {}).get(what, True)
+        return bool((self.hardware[node].get("cfs") or {}).get(what, True))
 
     def node_shutdown_request(self, node: str) -> tuple[bool, bool]:
         target = self.hardware[node].get("shutdown")
@@ -103,7 +103,8 @@ class SimHardware(HAFiles):
         cfg = self.service_config.get(sid) or {}
         if cfg.get("lock") != lock:
             return None
-        return cfg.pop("lock")
+        lock_held: str = cfg.pop("lock")
+        return lock_held
 
     # -- hardware commands -----------------------------------------------------------------------------------
     def hardware_command(self, command: str, origin: str) -> None:
@@ -184,6 +185,7 @@ class SimHardware(HAFiles):
             self.queue_crm_command(f"{action} {sid} {param}")
         elif action == "add":
             self._expect(param is not None and param in self.nodes, command)
+            assert param is not None  # _expect raised otherwise
             if known:
                 raise SimulationError(f"resource ID '{sid}' already defined")
             self.service_config[sid] = {"state": params[1] if len(params) > 1 else "started", "node": param}
@@ -205,6 +207,7 @@ class SimHardware(HAFiles):
         elif action in ("fail-start", "fail-migrate"):  # pvemock extension: inject faults into any guest
             self._require(known, sid)
             self._expect(param is not None and param.isdigit(), command)
+            assert param is not None  # _expect raised otherwise
             agents = self.stack.shared.agents
             (agents.fail_starts if action == "fail-start" else agents.fail_migrations)(sid, int(param))
         elif action == "manual-migrate":

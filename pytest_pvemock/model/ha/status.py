@@ -34,7 +34,8 @@ def guest_hastate(sid: str, manager_status: dict[str, Any], resources: dict[str,
     """
     sd = (manager_status.get("service_status") or {}).get(sid)
     if sd is not None:
-        return sd.get("state")
+        state: str | None = sd.get("state")
+        return state
     cfg = resources.get(sid)
     if cfg is not None:
         return cfg.get("state")
@@ -78,7 +79,7 @@ def verbose_service_state(sd: dict[str, Any] | None, cfg: dict[str, Any] | None)
         return "not found"
     if sd is None or sd.get("state") is None:
         return "queued"
-    state = sd["state"]
+    state: str = sd["state"]
     if state == "stopped":
         if request == "started":
             return "starting"
@@ -161,7 +162,7 @@ def ha_status_current(
     service_status = ms.get("service_status") or {}
     for lrm_node in sorted(ms.get("node_status") or {}):
         rows.append(_lrm_row(lrm_node, lrm_status.get(lrm_node) or {}, service_status, now, tz, fencing_row))
-    ignore_mode = bool(disarm) and disarm.get("mode") == "ignore"
+    ignore_mode = bool(disarm and disarm.get("mode") == "ignore")
     for sid in sorted(service_status):
         rows.append(_service_row(sid, resources.get(sid), service_status[sid], ignore_mode, failback_field))
     for sid in sorted(resources):
@@ -291,5 +292,5 @@ def is_primary(
     cfg = resources.get(sid)
     if sd is None:
         # not (yet) seen by the CRM: the request state is what hastate shows
-        return cfg is None or cfg.get("state") in ("ignored", "started", "enabled")
-    return sd.get("state") == "started" and sd.get("node") == node
+        return cfg is None or bool(cfg.get("state") in ("ignored", "started", "enabled"))
+    return bool(sd.get("state") == "started" and sd.get("node") == node)

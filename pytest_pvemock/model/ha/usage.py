@@ -145,9 +145,9 @@ class StaticUsage:
         except StaticUsageError:
             return
         for name in placed:
-            node = self.nodes[name]
-            node["cpu"] += self._cpu_of(node, cpu)
-            node["mem"] += mem
+            figures = self.nodes[name]
+            figures["cpu"] += self._cpu_of(figures, cpu)
+            figures["mem"] += mem
         self.services[sid] = [(name, (cpu, mem)) for name in placed]
 
     def remove_service_usage(self, sid: str) -> None:
@@ -207,7 +207,7 @@ class StaticUsage:
         mean = sum(loads) / len(loads) if loads else 0.0
         if mean <= 0.0:
             return 0.0
-        return (sum((load - mean) ** 2 for load in loads) / len(loads)) ** 0.5 / mean
+        return float((sum((load - mean) ** 2 for load in loads) / len(loads)) ** 0.5) / mean
 
     def _migration_moves(self, resources: list[str], target: str) -> dict[str, tuple[float, float]]:
         """The change in (cpu, mem) per node if ``resources`` moved to ``target``."""
