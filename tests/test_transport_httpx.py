@@ -64,7 +64,7 @@ def test_async_client_is_answered_in_process(fake_host):
 
     response = asyncio.run(call())
     assert response.status_code == 200
-    assert seen[-1].body == b'{"description":"x"}'
+    assert json.loads(seen[-1].body) == {"description": "x"}  # httpx < 0.28 puts spaces in its JSON, newer ones do not
 
 
 def test_other_hosts_pass_through_to_the_network(fake_host):
