@@ -26,6 +26,14 @@ REAL = {
     "/nodes/{node}/tasks",
     "/cluster/ha/status/current",
     "/version",
+    "/nodes/{node}/rrddata",
+    "/nodes/{node}/rrd",
+    "/nodes/{node}/qemu/{vmid}/rrddata",
+    "/nodes/{node}/qemu/{vmid}/rrd",
+    "/nodes/{node}/lxc/{vmid}/rrddata",
+    "/nodes/{node}/lxc/{vmid}/rrd",
+    "/nodes/{node}/storage/{storage}/rrddata",
+    "/nodes/{node}/storage/{storage}/rrd",
 }
 
 

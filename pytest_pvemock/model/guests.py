@@ -335,6 +335,16 @@ class Guest(Watched):
             cached = self.__dict__["_usage_cache"] = (key, self._running_usage(use))
         return dict(cached[1])
 
+    def usage_rates(self) -> dict[str, float]:
+        """Bytes per second of this run (``netin``, ``netout``, ``diskread``, ``diskwrite``) and the CPU fraction:
+        what the counters of :meth:`usage` grow by, and what ``rrddata`` averages; empty while stopped."""
+        if not self.running:
+            return {}
+        use = self._usage_figures()
+        rates = {key: use[key] for key in ("netin", "netout", "diskread", "diskwrite")}
+        rates["cpu"] = use["cpu"] if self.run_state == "running" else 0.0
+        return rates
+
     def _running_usage(self, use: dict[str, float]) -> dict[str, Any]:
         uptime = self.uptime()
         base = int(use["base"])
