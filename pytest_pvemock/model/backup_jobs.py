@@ -41,7 +41,7 @@ def guests_of_job(cluster: FakeCluster, job: dict[str, Any]) -> set[int]:
         return set()
     node = job.get("node")
     return {
-        vmid for vmid in vmids if (guest := cluster.guest(vmid)) is not None and (not node or guest.node == str(node))
+        vmid for vmid in vmids if (guest := cluster.find_guest(vmid)) is not None and (not node or guest.node == str(node))
     }
 
 

@@ -170,7 +170,7 @@ def guest_history(cluster: FakeCluster, guest: Guest, timeframe: str, cf: str | 
     pve9 = cluster.version_at_least(9)
     qemu = guest.kind == "qemu"
     stopped = {"maxcpu": entry["maxcpu"], "maxmem": entry["maxmem"], "maxdisk": entry["maxdisk"], "disk": 0}
-    host = cluster.node(guest.node)
+    host = cluster.find_node(guest.node)
 
     def at(time: int, wobble: float) -> dict[str, float] | None:
         if host is not None and not _node_up(cluster, host, time, resolution):

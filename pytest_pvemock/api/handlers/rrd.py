@@ -34,21 +34,21 @@ def _missing(path: str) -> PVEError:
 
 
 def _node(ctx: HandlerContext) -> Node:
-    node = ctx.cluster.node(ctx.params["node"])
+    node = ctx.cluster.find_node(ctx.params["node"])
     if node is None:
         raise _missing(rrd_file(ctx.cluster, "node", ctx.params["node"]))
     return node
 
 
 def _guest(ctx: HandlerContext) -> Guest:
-    guest = ctx.cluster.guest(ctx.params["vmid"])
+    guest = ctx.cluster.find_guest(ctx.params["vmid"])
     if guest is None:
         raise _missing(rrd_file(ctx.cluster, "vm", str(ctx.params["vmid"])))
     return guest
 
 
 def _storage(ctx: HandlerContext) -> tuple[Storage, Node]:
-    storage, node = ctx.cluster.storage(ctx.params["storage"]), ctx.cluster.node(ctx.params["node"])
+    storage, node = ctx.cluster.storage(ctx.params["storage"]), ctx.cluster.find_node(ctx.params["node"])
     if storage is None or node is None:
         raise _missing(rrd_file(ctx.cluster, "storage", f"{ctx.params['node']}/{ctx.params['storage']}"))
     return storage, node
