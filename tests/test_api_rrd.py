@@ -115,3 +115,11 @@ def pve_factory_api(pve_cluster_factory):
         return cluster, api
 
     return build
+
+
+def test_rrddata_reads_the_file_of_the_vmid_whatever_the_path_says(pve_factory_api):
+    # qemu-server Qemu.pm line 1780, pve-container LXC.pm line 798: no config is loaded, the file is pve-vm-9.0/<vmid>
+    _cluster, api = pve_factory_api()
+    assert api.nodes("pve2").lxc(100).rrddata.get(timeframe="hour") == api.nodes("pve1").qemu(100).rrddata.get(
+        timeframe="hour"
+    )

@@ -1,5 +1,5 @@
-"""The package's layers, read from its imports: errors (and the JSON and YAML readers), schema and cassette files (data) at
-the bottom, then model <- api <- transports.
+"""The package's layers, read from its imports: errors (and the JSON and YAML readers), schema and cassette files
+(data) at the bottom, then model <- api <- transports.
 
 Every import is read from the source (module level, inside functions and under ``TYPE_CHECKING`` alike): a layer
 imports only from itself and the layers below it. Module-level imports (those that run when a module is imported)

@@ -86,12 +86,12 @@ def test_config_writes_need_quorum(pve_api, pve_cluster):
 
 
 def test_generic_methods_name_a_missing_guest_or_storage_as_pve_does(pve_api):
-    error = failure(lambda: pve_api.nodes("pve1").qemu(4242).rrddata.get(timeframe="hour"))
+    error = failure(lambda: pve_api.nodes("pve1").qemu(4242).feature.get(feature="snapshot"))
     assert (error.status_code, error.content) == (
         500,
         "Configuration file 'nodes/pve1/qemu-server/4242.conf' does not exist",
     )
-    error = failure(lambda: pve_api.nodes("pve2").lxc(100).rrddata.get(timeframe="hour"))  # 100 is a VM on pve1
+    error = failure(lambda: pve_api.nodes("pve2").lxc(100).feature.get(feature="snapshot"))  # 100 is a VM on pve1
     assert error.content == "Configuration file 'nodes/pve2/lxc/100.conf' does not exist"
-    error = failure(lambda: pve_api.nodes("pve1").storage("nowhere").rrddata.get(timeframe="hour"))
+    error = failure(lambda: pve_api.nodes("pve1").storage("nowhere").prunebackups.get())
     assert error.content == "storage 'nowhere' does not exist"

@@ -40,9 +40,8 @@ def guests_of_job(cluster: FakeCluster, job: dict[str, Any]) -> set[int]:
     else:
         return set()
     node = job.get("node")
-    return {
-        vmid for vmid in vmids if (guest := cluster.find_guest(vmid)) is not None and (not node or guest.node == str(node))
-    }
+    guests = [guest for vmid in vmids if (guest := cluster.find_guest(vmid)) is not None]
+    return {guest.vmid for guest in guests if not node or guest.node == str(node)}
 
 
 def backed_up_vmids(cluster: FakeCluster) -> set[int]:
