@@ -31,7 +31,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -273,7 +273,7 @@ class SecretIndex:
             )
         self.methods = len(merged)
 
-    @cache  # noqa: B019 - one index per process, lives as long as it
+    @lru_cache(maxsize=4096)  # noqa: B019 - one index per process, lives as long as it
     def locations(self, method: str, path: str) -> tuple[frozenset[str], frozenset[str]]:
         """(parameter locations, answer locations) of every template ``method path`` matches (their union)."""
         parameters: set[str] = set()
