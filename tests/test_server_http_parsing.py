@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from pytest_pvemock.api.app import MAX_POST
 from pytest_pvemock.transports.server import MAX_BODY, MAX_HEADERS, MAX_LINE, PveServer
 
 
@@ -120,7 +121,12 @@ def test_head_sends_the_length_without_the_body(server):
         (b"GET / HTTP/1.1\r\n folded: header\r\n\r\n", 400),
         (b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
         (b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 400),
-        (b"POST / HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY + 1), 413),
+        (b"POST / HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % (MAX_POST + 1), 501),  # pveproxy's limit
+        (
+            b"POST / HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n"
+            % (MAX_BODY + 1),
+            413,
+        ),
         (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n", 400),
         (b"GET /" + b"a" * MAX_LINE + b" HTTP/1.1\r\n\r\n", 414),
         (b"GET / HTTP/1.1\r\nX-Long: " + b"a" * MAX_LINE + b"\r\n\r\n", 431),
@@ -136,7 +142,8 @@ def test_head_sends_the_length_without_the_body(server):
         "folded-header",
         "content-length-not-a-number",
         "content-length-negative",
-        "body-too-large",
+        "body-over-pveproxys-limit",
+        "upload-too-large",
         "bad-chunk-size",
         "request-line-too-long",
         "header-line-too-long",

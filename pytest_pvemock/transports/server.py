@@ -32,6 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from pytest_pvemock.api.app import MAX_POST
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
 from pytest_pvemock.transports.certs import ServerTls, certificate_names, issue_server_tls
 
@@ -42,6 +43,18 @@ Dispatcher = Callable[[ApiRequest], ApiResponse]
 
 #: Seconds an idle keep-alive connection (or an unfinished TLS handshake) may hold its thread.
 IDLE_TIMEOUT = 60.0
+#: Seconds a request may take to arrive, from its first byte to the end of its body: a client dripping its
+#: headers a byte at a time is answered 408 and closed (the idle timeout alone restarts with every byte).
+REQUEST_TIMEOUT = 10.0
+#: Connections served at once, one thread each (pveproxy: max_conn 800). Beyond it the server stops accepting
+#: until one ends: new clients wait in the listen queue, as with pveproxy; near it, answers close the connection
+#: (pveproxy's max_conn_soft_limit turns keep-alive off).
+MAX_CONNECTIONS = 256
+_CUT_OFF = 0.001  # the read timeout of a connection past its request deadline
+_KEEP_ALIVE_LIMIT = MAX_CONNECTIONS - 20
+#: Listen queue: connections the kernel accepts while the server is busy (socketserver's default is 5).
+LISTEN_BACKLOG = max(socket.SOMAXCONN, 1024)
+#: Largest multipart upload body; any other body is limited to pveproxy's 512 KiB (``api.app.MAX_POST``).
 MAX_BODY = 64 * 1024 * 1024
 #: Longest request line or header line, and most header fields, a request may have (as http.server).
 MAX_LINE = 65536
@@ -195,8 +208,9 @@ class PveServer:
         return self._access_log is not None
 
     def log_access(self, line: str) -> None:
+        """Hand ``line`` to the access log, with control characters escaped (they would reach a terminal)."""
         if self._access_log is not None:
-            self._access_log(line)
+            self._access_log(_log_text(line))
 
     def _running(self) -> _ThreadingApiServer:
         if self._httpd is None:
@@ -228,6 +242,7 @@ def is_loopback(host: str) -> bool:
 class _ThreadingApiServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
     tls_context: ssl.SSLContext | None = None
     pve: PveServer
     dispatch: Dispatcher
@@ -239,6 +254,75 @@ class _ThreadingApiServer(ThreadingHTTPServer):
         super().server_bind()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._stopping = threading.Event()
+        # connection -> when its request must have arrived; the reaper closes the reading side of late ones
+        self._deadlines: dict[socket.socket, float] = {}
+        self._late: set[socket.socket] = set()
+        self._reaper = threading.Thread(target=self._reap, name="pvemock-server-reaper", daemon=True)
+        self._reaper.start()
+
+    # -- at most MAX_CONNECTIONS threads ---------------------------------------------------------------------
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Runs in the accept loop: while every slot is taken, accept nothing more (clients queue in the backlog).
+        while not self._slots.acquire(timeout=SHUTDOWN_POLL):
+            if self._stopping.is_set():
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def crowded(self) -> bool:
+        """Near the connection cap: answers close their connection instead of keeping it."""
+        with self._connections_lock:
+            return len(self._connections) >= _KEEP_ALIVE_LIMIT
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        super().shutdown()
+
+    # -- request deadlines -------------------------------------------------------------------------------
+
+    def start_deadline(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._deadlines[connection] = time.monotonic() + REQUEST_TIMEOUT
+        connection.settimeout(REQUEST_TIMEOUT)  # a client silent mid-request is cut off at the deadline
+
+    def end_deadline(self, connection: socket.socket) -> bool:
+        """Stop watching ``connection``; ``True`` when its deadline had passed (its reads were cut short)."""
+        with self._connections_lock:
+            self._deadlines.pop(connection, None)
+            late = connection in self._late
+            self._late.discard(connection)
+        with contextlib.suppress(OSError):
+            connection.settimeout(IDLE_TIMEOUT)
+        return late
+
+    def _reap(self) -> None:
+        while not self._stopping.wait(min(0.5, REQUEST_TIMEOUT / 4)):
+            now = time.monotonic()
+            with self._connections_lock:
+                late = [connection for connection, deadline in self._deadlines.items() if deadline <= now]
+                for connection in late:
+                    del self._deadlines[connection]
+                    self._late.add(connection)
+            for connection in late:
+                # A client dripping bytes returns from every read in time: make its next read fail at once. A
+                # plain socket's reading side is closed too (a TLS one stays whole: the 408 goes out over it).
+                with contextlib.suppress(OSError):
+                    connection.settimeout(_CUT_OFF)
+                    if not isinstance(connection, ssl.SSLSocket):
+                        connection.shutdown(socket.SHUT_RD)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         # Runs in the connection's own thread, so a slow TLS handshake never blocks the accept loop.
@@ -266,6 +350,8 @@ class _ThreadingApiServer(ThreadingHTTPServer):
     def _untrack(self, connection: socket.socket) -> None:
         with self._connections_lock:
             self._connections.discard(connection)
+            self._deadlines.pop(connection, None)
+            self._late.discard(connection)
 
     def close_open_connections(self) -> None:
         with self._connections_lock:
@@ -308,6 +394,7 @@ class _ApiConnection(socketserver.StreamRequestHandler):
 
     disable_nagle_algorithm = True  # a small answer must not wait for the client's delayed ACK
     server: _ThreadingApiServer
+    _deadline = 0.0  # when the request being read must have arrived (time.monotonic)
 
     def handle(self) -> None:
         while self._answer_one():
@@ -315,21 +402,33 @@ class _ApiConnection(socketserver.StreamRequestHandler):
 
     def _answer_one(self) -> bool:
         """Read and answer one request; ``False`` when the connection is to be closed."""
+        if not self._request_begins():
+            return False
+        # From its first byte, the whole request must arrive within REQUEST_TIMEOUT (the reaper enforces it)
+        self.server.start_deadline(self.connection)
+        self._deadline = time.monotonic() + REQUEST_TIMEOUT
+        request_line: str | None = ""
         try:
             request_line = self._read_request_line()
             if request_line is None:
+                self.server.end_deadline(self.connection)
                 return False
             method, target, http11 = _parse_request_line(request_line)
             headers, names = self._read_headers()
-            keep_alive = _keeps_alive(headers, http11)
+            keep_alive = _keeps_alive(headers, http11) and not self.server.crowded()
             if method not in _ANSWERED_METHODS:
-                self._send_bare(501, f"Unsupported method ({method!r})", method, request_line, keep_alive=False)
-                return False
+                raise _BadRequest(501, f"Unsupported method ({method!r})")
             if http11 and headers.get("expect", "").lower() == "100-continue":
                 self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             body = self._read_body(headers)
-        except _BadRequest as error:
-            self._send_bare(error.status, error.reason, "", "", keep_alive=False)
+            if self.server.end_deadline(self.connection):
+                raise _BadRequest(408, "Request Timeout")
+        except (_BadRequest, TimeoutError) as error:
+            status, reason = (error.status, error.reason) if isinstance(error, _BadRequest) else (408, "")
+            if self.server.end_deadline(self.connection):  # what was read is cut short: the time was up
+                status, reason = 408, ""
+            reason = reason or "Request Timeout"
+            self._send_bare(status, reason, "", request_line or "", keep_alive=False)
             return False
         path, _, query = target.partition("?")
         request = ApiRequest(
@@ -345,6 +444,13 @@ class _ApiConnection(socketserver.StreamRequestHandler):
         return keep_alive
 
     # -- reading -----------------------------------------------------------------------------------------
+
+    def _request_begins(self) -> bool:
+        """Wait (up to the idle timeout) for the first byte of a request; ``False`` when the client is done."""
+        try:
+            return bool(self.rfile.peek(1))  # type: ignore[attr-defined]  # a BufferedReader
+        except (OSError, ValueError):
+            return False
 
     def _read_request_line(self) -> str | None:
         for _ in range(_MAX_EMPTY_LINES):  # RFC 9112 2.2: ignore empty lines before a request line
@@ -366,6 +472,8 @@ class _ApiConnection(socketserver.StreamRequestHandler):
             line = readline(MAX_LINE + 1)
             if len(line) > MAX_LINE:
                 raise _BadRequest(431, "Request Header Fields Too Large")
+            if time.monotonic() > self._deadline:
+                raise _BadRequest(408, "Request Timeout")
             if line in (b"\r\n", b"\n", b""):
                 return headers, names
             name, colon, value = line.decode("latin-1").partition(":")
@@ -378,7 +486,7 @@ class _ApiConnection(socketserver.StreamRequestHandler):
 
     def _read_body(self, headers: dict[str, str]) -> bytes:
         if "chunked" in headers.get("transfer-encoding", "").lower():
-            return self._read_chunked_body()
+            return self._read_chunked_body(headers)
         length_text = headers.get("content-length", "")
         if not length_text:
             return b""
@@ -387,12 +495,14 @@ class _ApiConnection(socketserver.StreamRequestHandler):
         length = int(length_text)
         if length > MAX_BODY:
             raise _BadRequest(413, "Request Entity Too Large")
+        if length > MAX_POST and not _is_multipart(headers):
+            raise _BadRequest(501, "for data too large")
         body = self.rfile.read(length) if length else b""
         if len(body) < length:
             raise _BadRequest(400, "incomplete request body")
         return body
 
-    def _read_chunked_body(self) -> bytes:
+    def _read_chunked_body(self, headers: dict[str, str]) -> bytes:
         parts: list[bytes] = []
         total = 0
         while True:
@@ -408,6 +518,8 @@ class _ApiConnection(socketserver.StreamRequestHandler):
             total += size
             if size < 0 or total > MAX_BODY:
                 raise _BadRequest(413, "Request Entity Too Large")
+            if total > MAX_POST and not _is_multipart(headers):
+                raise _BadRequest(501, "for data too large")
             parts.append(self.rfile.read(size))
             self.rfile.readline(16)  # the CRLF after each chunk
 
@@ -431,7 +543,7 @@ class _ApiConnection(socketserver.StreamRequestHandler):
         # Status line, headers and body in one write: one TLS record train, no waiting on delayed ACKs.
         self.wfile.write(head if method == "HEAD" else head + response.body)
         if self.server.pve.access_logged:
-            self.server.pve.log_access(f'{self.client_address[0]} "{request_line}" {status}')
+            self.server.pve.log_access(f'{self.client_address[0]} "{_log_text(request_line, quote=True)}" {status}')
 
     def _send_bare(self, status: int, reason: str, method: str, request_line: str, keep_alive: bool) -> None:
         with contextlib.suppress(OSError):
@@ -481,6 +593,21 @@ def _host_name(host_header: str) -> str:
     if host_header.startswith("["):
         return host_header[1 : host_header.find("]")]
     return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
+
+
+def _is_multipart(headers: dict[str, str]) -> bool:
+    """An upload (pveproxy reads only these beyond $limit_max_post)."""
+    return headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
+_LOG_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+_LOG_ESCAPES_QUOTED = {**_LOG_ESCAPES, ord("\\"): "\\\\", ord('"'): '\\"'}
+
+
+def _log_text(text: str, quote: bool = False) -> str:
+    """``text`` safe for a terminal and a log reader: control characters as ``\\xNN`` (and, inside a quoted
+    field, ``\\`` and ``"`` escaped, as Apache writes its request line)."""
+    return text.translate(_LOG_ESCAPES_QUOTED if quote else _LOG_ESCAPES)
 
 
 def _json_string(text: str) -> bytes:
