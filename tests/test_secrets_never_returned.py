@@ -1,6 +1,7 @@
 """Nothing a client writes as a secret comes back where PVE would not send it back.
 
-For every write method of the 8.4 and 9.1 schemas with a parameter that carries a secret (found by name), a
+For every write method of the 8.4 and 9.1 schemas with a parameter that carries a secret (by the schema's secret
+classification, ``pytest_pvemock/schema/secrets.py``), a
 marker is written through the API; then every GET method of the cluster is read (with the ids of the prepared
 cluster and those the writes named) and no answer may hold a marker, except where PVE itself returns the value
 (``RETURNED_BY_PVE``, each with the handler that returns it). Where PVE masks, the fake masks the same way.
@@ -18,32 +19,13 @@ import pytest
 from surface_support import SurfaceRig, prepare_ha
 
 from pytest_pvemock.schema.registry import get_registry
+from pytest_pvemock.schema.secrets import load_secret_index
 
-# Parameter names that carry a secret, wherever they appear.
-SECRET_NAMES = frozenset(
-    {
-        "password",
-        "confirmation-password",
-        "cipassword",
-        "secret",
-        "token",
-        "keyring",
-        "encryption-key",
-        "eab-hmac-key",
-        "client-key",
-        "key",
-        "data",
-        "value",
-        "totp",
-    }
-)
-# Writes whose parameter of such a name is no secret, or is never stored at all.
-NOT_SECRETS = {
-    ("PUT", "/nodes/{node}/subscription", "key"),  # the subscription key, shown by GET (pve-manager Subscription.pm)
-    ("POST", "/nodes/{node}/hosts", "data"),  # /etc/hosts, read back by GET /nodes/{node}/hosts
-    ("PUT", "/nodes/{node}/qemu/{vmid}/sendkey", "key"),  # a key stroke (qemu-server Qemu.pm vm_sendkey)
-    ("PUT", "/cluster/ceph/flags/{flag}", "value"),  # a boolean
-    ("POST", "/access/ticket", "password"),  # a login: the marker would not log in
+# Secret parameters PVE only checks and never stores (a login, a ticket check): a marker cannot pass the check.
+CHECKED_ONLY = {
+    ("POST", "/access/ticket"),
+    ("POST", "/access/vncticket"),
+    ("POST", "/access/openid/login"),
 }
 # Where PVE returns the value it was given, as written (so the fake does too).
 RETURNED_BY_PVE = {
@@ -59,6 +41,14 @@ RETURNED_BY_PVE = {
     ("token", "/cluster/sdn/ipams/{ipam}"),
     ("key", "/cluster/sdn/dns"),
     ("key", "/cluster/sdn/dns/{dns}"),
+    # the Yubico API key of a realm's TFA setting is part of its domains.cfg section (read, as above); the
+    # world-readable list shows only the TFA type
+    ("tfa{key}", "/access/domains/{realm}"),
+    # a user's TFA keys are copied into both user answers (pve-access-control src/PVE/API2/User.pm:142)
+    ("keys", "/access/users"),
+    ("keys", "/access/users/{userid}"),
+    # the subscription key is shown to those permitted (pve-manager PVE/API2/Subscription.pm)
+    ("key", "/nodes/{node}/subscription"),
 }
 # What a write needs beside its required parameters to be accepted with its secret.
 EXTRA: dict[tuple[str, str], dict[str, Any]] = {
@@ -76,6 +66,11 @@ FORMS = {
     ("/cluster/notifications/endpoints/webhook", "secret"): "webhook",
     ("/cluster/notifications/endpoints/webhook/{name}", "secret"): "webhook",
     ("/nodes/{node}/certificates/custom", "key"): "pem",
+    ("/access/domains", "tfa{key}"): "yubico",
+    ("/access/domains/{realm}", "tfa{key}"): "yubico",
+    ("/nodes/{node}/qemu/{vmid}/remote_migrate", "target-endpoint{apitoken}"): "endpoint",
+    ("/nodes/{node}/lxc/{vmid}/remote_migrate", "target-endpoint{apitoken}"): "endpoint",
+    ("/nodes/{node}/subscription", "key"): "subscription",
 }
 
 
@@ -85,6 +80,12 @@ def secret_value(template: str, name: str, marker: str) -> Any:
         return [f"name=hdr,value={base64.b64encode(marker.encode()).decode()}"]
     if form == "pem":
         return f"-----BEGIN PRIVATE KEY-----\n{marker}\n-----END PRIVATE KEY-----\n"
+    if form == "yubico":
+        return f"type=yubico,id=42,key={marker}"
+    if form == "subscription":  # pve<sockets><level>-<10 hex digits>: the value is the marker
+        return "pve4c-5ec2e7d0a9"
+    if form == "endpoint":
+        return f"host=192.0.2.50,apitoken=PVEAPIToken=root@pam!migrate={marker}"
     return marker
 
 
@@ -100,14 +101,18 @@ class Write:
 
 
 def secret_writes(version: str) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(method, template, secret parameter names) of every write method of ``version`` that carries a secret."""
+    """(method, template, secret parameters) of every write method of ``version`` that carries a secret, by the
+    schema's secret classification (``pytest_pvemock/schema/secrets.py``): top-level names and keys inside a
+    property string (``tfa{key}``)."""
     registry = get_registry(version)
+    index = load_secret_index()
     writes = []
     for method, template in registry.endpoints():
-        if method not in ("POST", "PUT"):
+        if method not in ("POST", "PUT") or (method, template) in CHECKED_ONLY:
             continue
         properties = registry.endpoint(method, template).parameters_schema.get("properties") or {}
-        names = [name for name in properties if name in SECRET_NAMES and (method, template, name) not in NOT_SECRETS]
+        locations, _ = index.locations(method, template)
+        names = sorted(where for where in locations if where.partition("{")[0] in properties and "/" not in where)
         if names:
             writes.append((method, template, tuple(names)))
     return writes
@@ -122,8 +127,11 @@ def send(rig: SurfaceRig, cluster: Any, api: Any, write: Write) -> None:
     extra = EXTRA.get((write.method, write.template))
     path, params = rig.valid_params(cluster, write.method, write.template, given=extra)
     for number, name in enumerate(write.names):
-        write.markers[name] = marker = f"Leak{number}{name.replace('-', '')}Zq9x7"
-        params[name] = secret_value(write.template, name, marker)
+        write.markers[name] = marker = f"Leak{number}{re.sub('[^a-z]', '', name)}Zq9x7"
+        value = secret_value(write.template, name, marker)
+        params[name.partition("{")[0]] = value
+        if isinstance(value, str) and marker not in value:
+            write.markers[name] = value
     write.values = {**rig.path_names_values(cluster, write.method, write.template), **params}
     response = api.handle(rig.request(write.method, path, params))
     write.status, write.reason = response.status, response.reason
