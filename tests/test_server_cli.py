@@ -100,3 +100,17 @@ def test_serve_without_trustme_names_the_extra_to_install():
     assert process.returncode == 2
     assert "pip install 'pytest-pvemock[server]'" in process.stderr and "--http" in process.stderr
     assert "Traceback" not in process.stderr
+
+
+def test_a_library_server_without_trustme_names_the_extra_to_install():
+    script = (
+        "import sys; sys.modules['trustme'] = None\n"
+        "from pytest_pvemock import FakeCluster\n"
+        "from pytest_pvemock.transports.server import PveServer\n"
+        "try:\n"
+        "    PveServer(FakeCluster.default(), port=0).start()\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error)\n"
+    )
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert "pip install 'pytest-pvemock[server]'" in process.stdout, process.stderr

@@ -48,7 +48,14 @@ def certificate_names(bind_host: str, extra_names: Iterable[str] = ()) -> tuple[
 
 def issue_server_tls(directory: Path, names: Iterable[str]) -> ServerTls:
     """Create a fresh CA and a server certificate for ``names``; write ``ca.pem``, ``server.pem``, ``server.key``."""
-    import trustme  # imported here: only the server needs it, and it is an optional dependency
+    try:
+        import trustme  # imported here: only the server needs it, and it is an optional dependency
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            "the HTTPS server makes its certificates with trustme: pip install 'pytest-pvemock[server]' "
+            "(or serve plain HTTP: PveServer(..., tls=False), pvemock serve --http)",
+            name=error.name,
+        ) from None
 
     names = tuple(names)
     ca = trustme.CA(organization_name="pytest-pvemock", organization_unit_name="fake Proxmox VE CA")
