@@ -75,7 +75,7 @@ def test_record_replay_validate_and_hydrate_against_the_fake_server(tmp_path, mo
 
     report = validate_cassette(path)
     assert report.ok, [violation.describe() for violation in report.violations]
-    assert report.pve_version == "9.1" and sum(report.checked.values()) >= 7
+    assert report.pve_version == "9.1.5" and sum(report.checked.values()) >= 7
 
     hydrated = FakeCluster.from_cassette(path)
     assert [node.name for node in hydrated.nodes] == [node.name for node in cluster.nodes]

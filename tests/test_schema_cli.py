@@ -16,14 +16,14 @@ def write(tmp_path, body: object):
 def test_valid_answer_exits_0(tmp_path, capsys):
     answer = write(tmp_path, {"data": {"version": "9.1.4", "release": "9.1", "repoid": "0123456789abcdef"}})
     assert main(["schemas", "check", "GET", "/version", answer]) == 0
-    assert "OK: GET /version matches the PVE 9.1 schema" in capsys.readouterr().out
+    assert "OK: GET /version matches the PVE 9.1.5 schema" in capsys.readouterr().out
 
 
 def test_invalid_answer_exits_1_with_the_report(tmp_path, capsys):
     answer = write(tmp_path, [{"node": "bad_node!", "status": "online"}])
     assert main(["schemas", "check", "get", "/nodes", answer, "--pve-version", "8.4"]) == 1
     out = capsys.readouterr().out
-    assert "GET /nodes (PVE 8.4, path /nodes)" in out
+    assert "GET /nodes (PVE 8.4.2, path /nodes)" in out
     assert "/0/node: expected format 'pve-node'" in out
 
 

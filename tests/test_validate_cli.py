@@ -75,16 +75,16 @@ def test_the_recorded_version_wins_over_the_option_and_the_option_over_the_defau
     out = capsys.readouterr().out
     assert "recorded.yaml: ok; 2 answer(s) checked against PVE 8.4 (recorded /version)" in out
     assert "unversioned.yaml: ok; 1 answer(s) checked against PVE 8.4 (--pve-version)" in out
-    assert "unversioned.yaml: ok; 1 answer(s) checked against PVE 9.1 (default)" in out
+    assert "unversioned.yaml: ok; 1 answer(s) checked against PVE latest (default)" in out
 
 
-def test_a_version_without_schemas_is_checked_against_the_nearest_and_says_so(tmp_path, capsys):
+def test_a_recorded_minor_is_checked_against_its_last_release_and_says_so(tmp_path, capsys):
     seven = interaction("/version", {"version": "7.2-3", "release": "7.2", "repoid": "c743d6c1"})
     cassette = write_cassette(tmp_path / "old.yaml", seven, GOOD_NODES)
 
     main(["validate", str(cassette)])
 
-    assert "PVE 7.2 (recorded /version), checked against the 8.4 schema" in capsys.readouterr().out
+    assert "PVE 7.2 (recorded /version), checked against the 7.2-5 schema" in capsys.readouterr().out
 
 
 def test_json_cassettes_and_gzip_bodies_of_plain_vcrpy_are_read(tmp_path, capsys):
@@ -108,7 +108,7 @@ def test_error_answers_are_not_checked_and_unknown_paths_are_noted(tmp_path, cap
 
     out = capsys.readouterr().out
     assert "1 answer(s) checked" in out
-    assert "note: GET /no/such/endpoint is not in the PVE 9.1 schema" in out
+    assert "note: GET /no/such/endpoint is not in the PVE 9.1.5 schema" in out
 
 
 def test_a_broken_cassette_names_the_file_and_line(tmp_path, capsys):

@@ -1,8 +1,8 @@
 """Check every recorded answer of a cassette against the schema of its endpoint and PVE version.
 
 The version comes from the cassette's own ``GET /version`` answer when it has one, else from the caller (default
-9.1). A recorded version with no schemas of its own is checked against the nearest one shipped (same major version
-first) and the report says so. Answers that are errors (HTTP status >= 400) or not JSON are not checked; paths the
+latest). It is resolved to a release (``resolve_release``: a minor is its last release), and the report says which
+release's schema was used. Answers that are errors (HTTP status >= 400) or not JSON are not checked; paths the
 schema does not know are reported as such.
 
 Used by ``pvemock validate`` and by the pytest option ``--pvemock-validate-cassettes``.
@@ -19,7 +19,7 @@ from typing import Any
 from pytest_pvemock.cassette.answers import RecordedAnswer, read_answers, recorded_pve_version
 from pytest_pvemock.cassette.file_format import CassetteFormatError
 
-DEFAULT_PVE_VERSION = "9.1"
+DEFAULT_PVE_VERSION = "latest"
 
 
 @dataclass(frozen=True)
@@ -63,26 +63,25 @@ class CassetteReport:
 
 
 def supported_versions() -> tuple[str, ...]:
-    from pytest_pvemock.schema.files import SUPPORTED_VERSIONS
+    """Every release with a schema, oldest first."""
+    from pytest_pvemock.schema.registry import known_releases
 
-    return tuple(SUPPORTED_VERSIONS)
-
-
-def _version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".") if part.isdigit())
+    return tuple(release.version for release in known_releases())
 
 
 def schema_version_for(recorded: str) -> str:
-    """The shipped schema version to check a recording of ``recorded`` against."""
-    versions = sorted(supported_versions(), key=_version_tuple)
-    if recorded in versions:
-        return recorded
-    wanted = _version_tuple(recorded)
-    same_major = [v for v in versions if _version_tuple(v)[:1] == wanted[:1]]
-    if same_major:
-        return min(same_major, key=lambda v: abs(_version_tuple(v)[1] - wanted[1]) if len(wanted) > 1 else 0)
-    newer = [v for v in versions if _version_tuple(v) > wanted]
-    return newer[0] if newer else versions[-1]
+    """The release whose schema a recording of ``recorded`` is checked against (``resolve_release``; a version
+    that names no release, such as a newer one, gets the nearest older release, else the oldest)."""
+    from pytest_pvemock.schema.registry import UnknownRelease, known_releases, resolve_release
+
+    try:
+        return resolve_release(recorded).version
+    except UnknownRelease:
+        pass
+    wanted = tuple(int(part) for part in re.findall(r"\d+", recorded)[:3])
+    releases = known_releases()
+    older = [release for release in releases if release.key[: len(wanted)] <= wanted]
+    return (older[-1] if older else releases[0]).version
 
 
 _PROBLEM = re.compile(r"^(?P<pointer>.*?): expected (?P<expected>.*?)(?:; actual:? |, got )(?P<actual>.*)$", re.DOTALL)

@@ -1,4 +1,4 @@
-"""``pvemock schemas build|check``: generate the JSON Schemas, or check one saved answer against them."""
+"""``pvemock schemas pack|build|check|diff``: store PVE's schemas, write a release's JSON Schemas, check, compare."""
 
 from __future__ import annotations
 
@@ -10,44 +10,91 @@ from pathlib import Path
 __all__ = ["add_arguments", "run"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-_VERSIONS = ("9.1", "8.4")
+_VERSION_HELP = "a release (8.2.5), a minor (8.2: its last release), a major (8: its newest) or latest"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="schemas_command", metavar="SUBCOMMAND", required=True)
-    build = sub.add_parser("build", help="convert PVE's apidoc JSON into schemas/pve-<version>/")
-    build.add_argument("--pve-version", default="all", choices=(*_VERSIONS, "all"))
-    build.add_argument(
-        "--source", type=Path, help="apidoc .json.gz (default: third_party/pve-api/pve-apidoc-V.json.gz)"
+    pack = sub.add_parser(
+        "pack",
+        help="store every schema INDEX.json names, deduplicated, in third_party/pve-api/pve-api-releases.json.xz",
     )
+    pack.add_argument(
+        "sources", nargs="+", type=Path, help="directories holding the pve-apidoc-<release>.json.gz files"
+    )
+    pack.add_argument(
+        "--out", type=Path, default=_REPO_ROOT / "third_party" / "pve-api", help="directory with INDEX.json"
+    )
+    build = sub.add_parser("build", help="write a release's JSON Schemas into <out>/pve-<release>/ (for reading)")
+    build.add_argument("--pve-version", default="latest", help=_VERSION_HELP + "; 'all' for every stored schema")
+    build.add_argument("--source", type=Path, help="an apidoc .json.gz instead of the stored schema of the release")
     build.add_argument("--out", type=Path, default=Path("schemas"), help="output directory (default: schemas/)")
     check = sub.add_parser("check", help="validate a saved answer (JSON file, '-' for stdin) against its endpoint")
     check.add_argument("method")
     check.add_argument("path", help="concrete API path, e.g. /nodes/pve1/qemu/100/status/current")
     check.add_argument("file")
-    check.add_argument("--pve-version", default="9.1", choices=_VERSIONS)
+    check.add_argument("--pve-version", default="latest", help=_VERSION_HELP)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.schemas_command == "build":
-        return _build(args)
-    return _check(args)
+    """Run one ``pvemock schemas`` subcommand; the exit status."""
+    from pytest_pvemock.schema.registry import UnknownRelease
+
+    try:
+        if args.schemas_command == "pack":
+            return _pack(args)
+        if args.schemas_command == "build":
+            return _build(args)
+        return _check(args)
+    except UnknownRelease as error:
+        print(f"pvemock schemas {args.schemas_command}: {error}", file=sys.stderr)
+        return 2
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from pytest_pvemock.schema.build import compress_pack, pack_document, read_apidoc_sources
+    from pytest_pvemock.schema.files import PACK_FILE_NAME
+
+    index = json.loads((args.out / "INDEX.json").read_text(encoding="utf-8"))
+    try:
+        trees = read_apidoc_sources(index, args.sources)
+    except FileNotFoundError as error:
+        print(f"pvemock schemas pack: {error}", file=sys.stderr)
+        return 2
+    packed = compress_pack(pack_document(trees))
+    (args.out / PACK_FILE_NAME).write_bytes(packed)
+    releases = len(index["releases"])
+    print(f"{len(trees)} schemas of {releases} releases -> {args.out / PACK_FILE_NAME} ({len(packed)} bytes)")
+    return 0
 
 
 def _build(args: argparse.Namespace) -> int:
-    from pytest_pvemock.schema.build import build_version, default_source
+    from pytest_pvemock.schema.build import build_version
+    from pytest_pvemock.schema.files import apidoc_tree, release_index
+    from pytest_pvemock.schema.registry import resolve_release
 
-    versions = _VERSIONS if args.pve_version == "all" else (args.pve_version,)
-    if args.source is not None and len(versions) > 1:
-        print("pvemock schemas build: --source needs one --pve-version", file=sys.stderr)
-        return 2
-    for version in versions:
-        source = args.source or default_source(_REPO_ROOT, version)
-        if not source.is_file():
-            print(f"pvemock schemas build: no such file: {source}", file=sys.stderr)
+    if args.source is not None:
+        if args.pve_version in ("all", "latest"):
+            print("pvemock schemas build: --source needs one --pve-version naming it", file=sys.stderr)
             return 2
-        counts = build_version(source, args.out, version)
-        print(f"PVE {version}: {counts['paths']} paths, {counts['methods']} methods -> {args.out / ('pve-' + version)}")
+        if not args.source.is_file():
+            print(f"pvemock schemas build: no such file: {args.source}", file=sys.stderr)
+            return 2
+        counts = build_version(args.source, args.out, args.pve_version)
+        print(f"PVE {args.pve_version}: {counts['paths']} paths, {counts['methods']} methods")
+        return 0
+    if args.pve_version == "all":
+        firsts: dict[str, str] = {}
+        for entry in release_index()["releases"]:
+            firsts.setdefault(entry["file"], entry["version"])
+        versions = sorted(firsts.values(), key=lambda v: resolve_release(v).key)
+    else:
+        versions = [resolve_release(args.pve_version).version]
+    for version in versions:
+        release = resolve_release(version)
+        counts = build_version(apidoc_tree(release.file), args.out, release.version, release.file)
+        target = args.out / f"pve-{release.version}"
+        print(f"PVE {release.version}: {counts['paths']} paths, {counts['methods']} methods -> {target}")
     return 0
 
 
@@ -65,10 +112,13 @@ def _check(args: argparse.Namespace) -> int:
             f"pvemock schemas check: {args.file}:{error.lineno}:{error.colno}: not JSON: {error.msg}", file=sys.stderr
         )
         return 2
+    from pytest_pvemock.schema.registry import resolve_release
+
+    version = resolve_release(args.pve_version).version
     try:
-        validate_response(args.method, args.path, body, pve_version=args.pve_version)
+        validate_response(args.method, args.path, body, pve_version=version)
     except SchemaValidationError as error:
         print(error)
         return 1
-    print(f"OK: {args.method.upper()} {args.path} matches the PVE {args.pve_version} schema")
+    print(f"OK: {args.method.upper()} {args.path} matches the PVE {version} schema")
     return 0

@@ -350,10 +350,11 @@ RETURNS_DEVIATIONS: dict[tuple[str, str], list[tuple[tuple[str, ...], Any]]] = {
 
 def _apply_deviations(method: str, path: str, returns: dict[str, Any]) -> None:
     for keys, patch in RETURNS_DEVIATIONS.get((method, path), ()):
-        parent = returns
+        parent: Any = returns
         for key in keys[:-1]:
-            parent = parent[key]
-        parent[keys[-1]] = patch(parent[keys[-1]])
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and keys[-1] in parent:  # older releases may not list the key at all
+            parent[keys[-1]] = patch(parent[keys[-1]])
 
 
 def convert_schema(

@@ -1,7 +1,14 @@
-"""The run-time schema registry: (method, concrete path) -> endpoint template, parameters and compiled validators.
+"""The run-time schema registry: which PVE releases exist, and (method, concrete path) -> endpoint template,
+parameters and compiled validators for one of them.
 
-Loading is lazy: ``get_registry`` reads only ``index.json`` (templates, methods, children); the per-path file is
-read the first time one of its endpoints is checked, and the compiled return validator is cached on the method.
+:func:`resolve_release` is the one place a version given by a user (``FakeCluster(version=...)``, the marker, the
+options, the CLI) becomes a release: ``8.2.5`` (a release), ``8.2`` (its last release), ``8`` (its newest) or
+``latest``. The releases are those of ``third_party/pve-api/INDEX.json``.
+
+Loading is lazy: ``get_registry`` reads the release's schema from the pack (once per process, shared by the
+releases that carry the same schema) and builds the routing table; a template's JSON Schemas are converted the
+first time one of its endpoints is used (``build.template_body``, the same code ``pvemock schemas build`` writes
+files with), and the compiled return validator is cached on the method.
 
 Routing follows PVE's router: a path is split on ``/`` (each segment is then percent-decoded, so a volume id
 like ``local:iso%2Fx.iso`` stays one segment), a static segment beats a ``{param}`` segment at the same depth,
@@ -10,6 +17,7 @@ and a parameter segment takes any non-empty text (UPIDs carry ``:``, ``!`` and `
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,9 +25,103 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
-from pytest_pvemock.schema.files import SUPPORTED_VERSIONS, load_json, schema_dir
+from pytest_pvemock.schema.files import apidoc_tree, release_index
 
-__all__ = ["Endpoint", "MethodSchema", "SchemaRegistry", "get_registry", "supported_release"]
+__all__ = [
+    "Endpoint",
+    "MethodSchema",
+    "Release",
+    "SchemaRegistry",
+    "UnknownRelease",
+    "get_registry",
+    "known_releases",
+    "resolve_release",
+    "supported_release",
+]
+
+_RELEASE = re.compile(r"^(\d+)\.(\d+)[.-](\d+)$")
+
+
+class UnknownRelease(LookupError, ValueError):
+    """A version that names no release in INDEX.json; the message lists what may be given."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """One Proxmox VE release as INDEX.json lists it (pve-docs' version, the commit that bumped it, its schema)."""
+
+    version: str  # "8.2.5", or "7.2-3" as PVE 7 wrote it
+    key: tuple[int, int, int]
+    commit: str
+    date: str
+    file: str
+    methods: int
+
+    @property
+    def major(self) -> int:
+        return self.key[0]
+
+    @property
+    def minor(self) -> str:
+        """The release series, ``"8.2"``: what PVE answers as ``release`` in ``GET /version``."""
+        return f"{self.key[0]}.{self.key[1]}"
+
+    @property
+    def repoid(self) -> str:
+        """The first 16 hex digits of the release's commit (INDEX.json), as ``GET /version`` answers a repoid."""
+        return self.commit[:16]
+
+    def at_least(self, version: str) -> bool:
+        """Whether this release is ``version`` (``"8.0.8"``, ``"9.0"``, ``"9"``) or newer."""
+        wanted = tuple(int(part) for part in re.split(r"[.-]", version))
+        return self.key[: len(wanted)] >= wanted
+
+
+@cache
+def known_releases() -> tuple[Release, ...]:
+    """Every release of INDEX.json, oldest first."""
+    releases = []
+    for entry in release_index()["releases"]:
+        match = _RELEASE.match(entry["version"])
+        if match is None:
+            raise ValueError(f"INDEX.json: release {entry['version']!r} is not MAJOR.MINOR.PATCH or MAJOR.MINOR-PATCH")
+        key = (int(match[1]), int(match[2]), int(match[3]))
+        releases.append(Release(entry["version"], key, entry["commit"], entry["date"], entry["file"], entry["methods"]))
+    return tuple(sorted(releases, key=lambda release: release.key))
+
+
+def resolve_release(version: str | float | int) -> Release:
+    """The release ``version`` names: ``8.2.5`` (or ``7.2-3``), ``8.2`` (its last), ``8`` (its newest), ``latest``.
+
+    Raises :class:`UnknownRelease` (a ``LookupError`` and a ``ValueError``) naming the accepted forms.
+    """
+    text = str(version).strip()
+    releases = known_releases()
+    if text == "latest":
+        return releases[-1]
+    found: list[Release] = []
+    if re.fullmatch(r"\d+", text):
+        found = [r for r in releases if r.key[0] == int(text)]
+    elif re.fullmatch(r"\d+\.\d+", text):
+        major, minor = (int(part) for part in text.split("."))
+        found = [r for r in releases if r.key[:2] == (major, minor)]
+    else:
+        match = _RELEASE.match(text)
+        if match is not None:
+            key = (int(match[1]), int(match[2]), int(match[3]))
+            found = [r for r in releases if r.key == key]
+    if not found:
+        raise UnknownRelease(
+            f"PVE version {text!r} is not a known release: give a release ({releases[0].version} to "
+            f"{releases[-1].version}), a minor such as 8.2 (its last release), a major such as 8 (its newest) "
+            f"or latest; known minors: {', '.join(sorted({r.minor for r in releases}, key=_minor_key))}"
+        )
+    return found[-1]
+
+
+def _minor_key(minor: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in minor.split("."))
+
 
 _NOT_COMPILED = object()
 
@@ -39,8 +141,7 @@ class MethodSchema:
     @property
     def body(self) -> dict[str, Any]:
         if self._body is None:
-            file_name = self.registry.paths[self.template]["file"]
-            self._body = load_json(self.registry.directory / file_name)["methods"][self.method]
+            self._body = self.registry.template_body(self.template)["methods"][self.method]
         return self._body
 
     @property
@@ -134,20 +235,59 @@ class _Node:
         self.template: str | None = None
 
 
+class _ReleaseSchema:
+    """One stored schema file, converted lazily: shared by every release that carries it."""
+
+    def __init__(self, file_name: str) -> None:
+        from pytest_pvemock.schema.build import iter_paths, template_entry
+
+        self.file_name = file_name
+        self.tree = apidoc_tree(file_name)
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self.paths: dict[str, dict[str, Any]] = {}
+        for node in iter_paths(self.tree):
+            self.nodes[node["path"]] = node
+            self.paths[node["path"]] = template_entry(node)
+        self._named: dict[str, Any] | None = None
+        self._bodies: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def template_body(self, template: str) -> dict[str, Any]:
+        found = self._bodies.get(template)
+        if found is None:
+            from pytest_pvemock.schema.build import template_body
+            from pytest_pvemock.schema.named_property_formats import named_property_formats
+
+            with self._lock:
+                if self._named is None:
+                    self._named = named_property_formats(self.tree)
+                found = self._bodies.setdefault(template, template_body(self.nodes[template], self._named))
+        return found
+
+
+@cache
+def _release_schema(file_name: str) -> _ReleaseSchema:
+    return _ReleaseSchema(file_name)
+
+
 class SchemaRegistry:
-    """All endpoints of one PVE version (see :func:`get_registry`)."""
+    """All endpoints of one PVE release (see :func:`get_registry`)."""
 
     def __init__(self, pve_version: str) -> None:
-        self.pve_version = pve_version
-        self.directory = schema_dir(pve_version)
-        index = load_json(self.directory / "index.json")
-        self.source: dict[str, Any] = index["source"]
-        self.paths: dict[str, dict[str, Any]] = index["paths"]
+        self.release = resolve_release(pve_version)
+        self.pve_version = self.release.version
+        self._schema = _release_schema(self.release.file)
+        self.source: dict[str, Any] = {"file": self.release.file, "pve_docs_commit": self.release.commit}
+        self.paths: dict[str, dict[str, Any]] = self._schema.paths
         self._root = _Node()
         for template in self.paths:
             self._add_route(template)
         self._methods: dict[tuple[str, str], MethodSchema] = {}
         self._lock = threading.Lock()
+
+    def template_body(self, template: str) -> dict[str, Any]:
+        """The converted schemas of every method of ``template`` (what ``paths/<template>.json`` holds)."""
+        return self._schema.template_body(template)
 
     def _add_route(self, template: str) -> None:
         node = self._root
@@ -235,14 +375,19 @@ def supported_release(version: object) -> str:
     ``--pvemock-pve-version`` option and its ini key, ``FakeCluster(version=...)``) checks it here, so the
     versions accepted are decided in one place.
     """
-    if isinstance(version, (str, int, float)) and not isinstance(version, bool) and str(version) in SUPPORTED_VERSIONS:
-        return str(version)
-    raise ValueError(f"PVE version must be one of {', '.join(SUPPORTED_VERSIONS)}, not {version!r}")
+    if isinstance(version, (str, int, float)) and not isinstance(version, bool):
+        resolve_release(version)  # UnknownRelease (a ValueError) names the forms accepted
+        if str(version) in _MODEL_VERSIONS:
+            return str(version)
+    raise ValueError(f"PVE version must be one of {', '.join(_MODEL_VERSIONS)}, not {version!r}")
 
 
-def get_registry(pve_version: str = "9.1") -> SchemaRegistry:
-    """The registry of ``pve_version`` (``"9.1"`` or ``"8.4"``), built once per process."""
-    return _registry(str(pve_version))
+_MODEL_VERSIONS = ("9.1", "8.4")  # the releases the model answers as, until it answers as any release
+
+
+def get_registry(pve_version: str = "latest") -> SchemaRegistry:
+    """The registry of the release ``pve_version`` names (see :func:`resolve_release`), built once per process."""
+    return _registry(resolve_release(pve_version).version)
 
 
 @cache

@@ -47,7 +47,9 @@ def is_known_format(name: str) -> bool:
 
 
 def _split_format_name(name: str) -> tuple[str, str]:
-    match = re.fullmatch(r"(.*?)(?:-(list|opt))?", name)
+    # '-alist' (a NUL-separated list) is checked like '-list': pve-common before a26f385 (2023-06-06, PVE 8.0)
+    # matched m/^(.*?)(?:-a?(list|opt))?$/ in check_format; schemas up to 8.0.0 use 'string-alist'.
+    match = re.fullmatch(r"(.*?)(?:-a?(list|opt))?", name)
     assert match is not None
     return match.group(1), match.group(2) or "none"
 

@@ -85,6 +85,7 @@ def _id_pair(value: str, id_format: str) -> None:
 
 
 @register("storage-pair")
+@register("storagepair")  # its name until pve-common da9f41f (2021-11-05, schemas up to 7.0-4)
 def _storage_pair(value: str) -> None:
     _id_pair(value, "pve-storage-id")
 

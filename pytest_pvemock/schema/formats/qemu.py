@@ -85,3 +85,15 @@ def _volume_id_or_qm_path(value: str) -> None:
 def _phys_bits(value: str) -> None:
     ok = re.match(r"^(?:host|\d{1,2})$", value) is not None and (value == "host" or 8 <= int(value) <= 64)
     fail_unless(ok, "value must be an integer between 8 and 64 or 'host'")
+
+
+# qemu-server before 0cf8d56c (2023-06-16, schemas up to 8.0.1): PVE/QemuServer/USB.pm at e3aad441
+# (parse_usb_device) and PVE/QemuServer.pm (verify_usb_device): vendor:product, bus-port, or spice.
+@register("pve-qm-usb-device")
+def _qm_usb_device(value: str) -> None:
+    ok = (
+        re.match(r"^(0x)?[0-9A-Fa-f]{4}:(0x)?[0-9A-Fa-f]{4}$", value) is not None
+        or re.match(r"^\d+-\d+(\.\d+)*$", value) is not None
+        or re.match(r"^spice$", value, re.IGNORECASE) is not None
+    )
+    fail_unless(bool(value) and ok, "unable to parse usb device")
