@@ -11,10 +11,9 @@ import pytest
 from pytest_pvemock.api.handler import HANDLERS
 from pytest_pvemock.api.router import DuplicateRoute, Router, declared_routes, route_table
 from pytest_pvemock.cli import main
-from pytest_pvemock.cli.routes import summary_table
+from pytest_pvemock.cli.routes import README_VERSIONS, summary_table
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.model.errors import PVEError
-from pytest_pvemock.schema.files import SUPPORTED_VERSIONS
 from pytest_pvemock.schema.registry import get_registry
 
 proxmoxer = pytest.importorskip("proxmoxer")
@@ -22,7 +21,7 @@ proxmoxer = pytest.importorskip("proxmoxer")
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("version", README_VERSIONS)
 def test_every_documented_method_has_exactly_one_route(version):
     routes = route_table(version)
     documented = sorted(get_registry(version).endpoints())

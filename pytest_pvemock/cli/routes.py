@@ -14,11 +14,15 @@ import sys
 
 from pytest_pvemock.api.router import KINDS, Router, RouteTable, route_table
 from pytest_pvemock.cli.tables import table
-from pytest_pvemock.schema.files import SUPPORTED_VERSIONS
+
+# The releases the README's table shows (any release may be given to --pve-version).
+README_VERSIONS = ("9.1", "8.4")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pve-version", default="9.1", choices=SUPPORTED_VERSIONS, help="PVE release (default 9.1)")
+    parser.add_argument(
+        "--pve-version", default="9.1", help="PVE release: 8.2.5, a minor (its last release), a major or latest"
+    )
     parser.add_argument("--format", default="text", choices=("text", "json"), help="output format (default text)")
     parser.add_argument(
         "--summary", action="store_true", help="print the README's Markdown table of counts for every release"
@@ -33,7 +37,7 @@ def summary(routes: RouteTable) -> dict[str, int]:
     return {**routes.counts(), "total": len(routes)}
 
 
-def summary_table(versions: tuple[str, ...] = SUPPORTED_VERSIONS) -> str:
+def summary_table(versions: tuple[str, ...] = README_VERSIONS) -> str:
     """The Markdown table of the README: per release, how many methods each kind of route answers."""
     kinds = [kind for kind in KINDS if kind != "override"]
     lines = ["| PVE | " + " | ".join(kinds) + " | total |", "|---" * (len(kinds) + 2) + "|"]
@@ -44,7 +48,13 @@ def summary_table(versions: tuple[str, ...] = SUPPORTED_VERSIONS) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    routes = route_table(args.pve_version)
+    from pytest_pvemock.schema.registry import UnknownRelease
+
+    try:
+        routes = route_table(args.pve_version)
+    except UnknownRelease as error:
+        print(f"pvemock routes: {error}", file=sys.stderr)
+        return 2
     if args.summary:
         print(summary_table())
         return 0
