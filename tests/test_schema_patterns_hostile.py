@@ -13,18 +13,17 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from proxmoxer import ResourceException
 
+from pytest_pvemock.schema.files import release_index
 from pytest_pvemock.schema.linear_regex import LinearRegex, to_re2
 from pytest_pvemock.schema.patterns import BACKTRACKING_BOUNDED, compile_pattern
 from pytest_pvemock.schema.registry import get_registry
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 OCI_REFERENCE_SLOW = "a" * 27 + "!"  # 14 s with Python's re
 
 
@@ -44,10 +43,16 @@ def _walk(node: object, found: dict[str, int]) -> None:
 
 
 def schema_patterns() -> dict[str, int]:
-    """Every pattern of every shipped schema (parameters, answers, pattern properties) -> the longest text to try."""
+    """Every pattern of every release's schema (parameters, answers, pattern properties) -> the longest text to try."""
     found: dict[str, int] = {}
-    for path in sorted(SCHEMAS.glob("pve-*/paths/*.json")):
-        _walk(json.loads(path.read_text()), found)
+    files: dict[str, str] = {}
+    for entry in release_index()["releases"]:
+        files.setdefault(entry["file"], entry["version"])
+    for version in sorted(files.values()):
+        registry = get_registry(version)
+        for template, entry in sorted(registry.paths.items()):
+            if "file" in entry:
+                _walk(registry.template_body(template), found)
     return found
 
 
@@ -140,10 +145,12 @@ print(checked)
 
 
 def test_adversarial_texts_up_to_max_length_are_checked_without_backtracking():
+    from pytest_pvemock.schema.build import formats_used
     from pytest_pvemock.schema.formats import is_known_format
 
-    index = json.loads((SCHEMAS / "pve-9.1" / "index.json").read_text())
-    formats = [name for name in index["formats"] if is_known_format(name)]
+    registry = get_registry("9.1")
+    used = set().union(*(formats_used(registry.template_body(t)) for t, e in registry.paths.items() if "file" in e))
+    formats = sorted(name for name in used if is_known_format(name))
     payload = json.dumps([sorted(PATTERNS.items()), formats])
     # The timeout only turns a regression into a failure instead of a hung suite; nothing here measures speed.
     done = subprocess.run(
