@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_pvemock.schema.secrets import default_sources, load_secret_index, main
+from pytest_pvemock.schema.secrets import default_sources, load_secret_index, main, write_classification
 
 SECRETS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "secrets"
 
@@ -15,17 +15,29 @@ SECRETS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "secrets"
 def test_every_shipped_release_has_a_classification_and_every_classification_a_source():
     shipped = sorted(path.name for path in SECRETS_DIR.glob("pve-*.json"))
     assert shipped == sorted(f"pve-{version}.json" for version in default_sources())
-    assert {"pve-8.4.json", "pve-9.1.json"} <= set(shipped)
+    assert {"pve-7.0-1.json", "pve-8.4.2.json", "pve-9.1.4.json"} <= set(shipped)  # one per stored schema
 
 
 @pytest.mark.parametrize("pve_version", sorted(default_sources()))
-def test_a_classification_regenerates_byte_for_byte(tmp_path, pve_version, capsys):
-    source = default_sources()[pve_version]
-
-    assert main(["--source", str(source), "--pve-version", pve_version, "--out", str(tmp_path)]) == 0
+def test_a_classification_regenerates_byte_for_byte(tmp_path, pve_version):
+    written = write_classification(default_sources()[pve_version], tmp_path, pve_version)
 
     name = f"pve-{pve_version}.json"
-    assert (tmp_path / name).read_bytes() == (SECRETS_DIR / name).read_bytes()
+    assert written.read_bytes() == (SECRETS_DIR / name).read_bytes()
+
+
+def test_the_command_classifies_an_apidoc_file(tmp_path, capsys):
+    import gzip
+
+    from pytest_pvemock.schema.files import apidoc_json
+
+    source = tmp_path / "apidoc.json.gz"
+    source.write_bytes(gzip.compress(apidoc_json(default_sources()["8.4.2"]).encode()))
+
+    assert main(["--source", str(source), "--pve-version", "8.4.2", "--out", str(tmp_path)]) == 0
+
+    written = json.loads((tmp_path / "pve-8.4.2.json").read_text())
+    assert written["methods"] == json.loads((SECRETS_DIR / "pve-8.4.2.json").read_text())["methods"]
     assert "methods with secrets" in capsys.readouterr().out
 
 
@@ -72,12 +84,12 @@ def _methods(pve_version: str) -> dict:
     ],
 )
 def test_pve_secrets_are_classified_in_both_shipped_releases(method, part, location):
-    for pve_version in ("8.4", "9.1"):
+    for pve_version in ("8.4.2", "9.1.4"):
         assert location in _methods(pve_version)[method][part], (pve_version, method)
 
 
 def test_what_is_not_a_secret_stays_out():
-    methods = _methods("9.1")
+    methods = _methods("9.1.4")
     assert "PUT /nodes/{node}/qemu/{vmid}/sendkey" not in methods  # 'key' is a keyboard key
     assert "POST /nodes/{node}/vncshell" in methods
     assert "cert" not in methods["POST /nodes/{node}/vncshell"]["returns"]  # the public certificate

@@ -2,8 +2,9 @@
 
 ``python -m pytest_pvemock.schema.secrets [--source apidoc.json.gz --pve-version V] [--out DIR]`` reads an apidoc
 dump (``apidata.js`` of pve-docs as gzipped JSON, any release) and writes ``DIR/pve-<V>.json`` (default
-``schemas/secrets/``); without ``--source`` it rebuilds every ``third_party/pve-api/pve-apidoc-*.json.gz``. The
-output is sorted compact JSON with one trailing newline: the same input gives the same bytes (a test checks it).
+``schemas/secrets/``); without ``--source`` it writes one file per schema stored in ``third_party/pve-api`` (every
+release's, named after the first release that carries it; see :func:`default_sources`). The output is sorted
+compact JSON with one trailing newline: the same input gives the same bytes (a test checks it).
 
 A file holds, per ``"METHOD /template"`` with a secret, where the secrets are and why::
 
@@ -189,16 +190,24 @@ def dump(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
-def classification_document(source: Path, pve_version: str) -> dict[str, Any]:
-    raw = gzip.decompress(source.read_bytes())
+def classification_document(source: Path | str, pve_version: str) -> dict[str, Any]:
+    """The classification of ``source``: an apidoc ``.json.gz`` path, or the name of a schema file in the pack."""
+    if isinstance(source, Path):
+        raw = gzip.decompress(source.read_bytes())
+        name = source.name
+    else:
+        from pytest_pvemock.schema.files import apidoc_json
+
+        raw = apidoc_json(source).encode("utf-8")
+        name = source
     document = classify(json.loads(raw))
     document["pve_version"] = pve_version
-    document["source"] = {"file": source.name, "sha256": hashlib.sha256(raw).hexdigest()}
+    document["source"] = {"file": name, "sha256": hashlib.sha256(raw).hexdigest()}
     document["generator"] = "python -m pytest_pvemock.schema.secrets (pytest_pvemock/schema/secrets.py)"
     return document
 
 
-def write_classification(source: Path, out_dir: Path, pve_version: str) -> Path:
+def write_classification(source: Path | str, out_dir: Path, pve_version: str) -> Path:
     """Classify ``source`` and write ``out_dir/pve-<version>.json``; returns the file written."""
     target = out_dir / f"pve-{pve_version}.json"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -207,16 +216,17 @@ def write_classification(source: Path, out_dir: Path, pve_version: str) -> Path:
 
 
 _REPO = Path(__file__).resolve().parent.parent.parent
-_SOURCE_NAME = re.compile(r"^pve-apidoc-(?P<version>.+)\.json\.gz$")
 
 
-def default_sources(repo: Path = _REPO) -> dict[str, Path]:
-    """``{version: apidoc}`` for every dump under ``third_party/pve-api`` (any depth)."""
-    sources = {}
-    for path in sorted((repo / "third_party" / "pve-api").rglob("pve-apidoc-*.json.gz")):
-        match = _SOURCE_NAME.match(path.name)
-        if match:
-            sources[match["version"]] = path
+def default_sources() -> dict[str, str]:
+    """``{release: schema file}`` for every schema stored in ``third_party/pve-api`` (INDEX.json), each named after
+    the first release that carries it (releases sharing a schema share its classification)."""
+    from pytest_pvemock.schema.files import release_index
+
+    sources: dict[str, str] = {}
+    for entry in release_index()["releases"]:
+        if entry["file"] not in sources.values():
+            sources[entry["version"]] = entry["file"]
     return sources
 
 
@@ -230,9 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.source is not None:
         if not args.pve_version:
             parser.error("--source needs --pve-version")
-        jobs = {args.pve_version: args.source}
+        jobs: dict[str, Path | str] = {args.pve_version: args.source}
     else:
-        jobs = default_sources()
+        jobs = dict(default_sources())
     for pve_version, source in jobs.items():
         target = write_classification(source, args.out, pve_version)
         methods = len(json.loads(target.read_text(encoding="utf-8"))["methods"])
