@@ -13,7 +13,8 @@ import pytest
 
 from pytest_pvemock import FakeCluster
 from pytest_pvemock.cassette.filters import SCRUBBED, TOKEN_SECRET_PLACEHOLDER
-from pytest_pvemock.schema.files import SUPPORTED_VERSIONS
+from pytest_pvemock.schema.registry import resolve_release
+from pytest_pvemock.schema.secrets import default_sources
 from pytest_pvemock.transports.recording.recorder import RecordingOptions, open_cassette
 
 pytest.importorskip("proxmoxer")
@@ -81,10 +82,13 @@ def answered_secrets(document, locations: list[str]) -> list[str]:
 
 
 def classification(pve_version: str) -> dict:
-    return json.loads((SECRETS_DIR / f"pve-{pve_version}.json").read_text())["methods"]
+    """The classification of the release's schema (one file per stored schema, named after its first release)."""
+    schema = resolve_release(pve_version).file
+    first = next(release for release, file_name in default_sources().items() if file_name == schema)
+    return json.loads((SECRETS_DIR / f"pve-{first}.json").read_text())["methods"]
 
 
-@pytest.mark.parametrize("pve_version", SUPPORTED_VERSIONS)  # every release the fake speaks, each its own methods
+@pytest.mark.parametrize("pve_version", ["8.4", "9.1"])  # the newest schema of each supported major
 def test_no_secret_of_any_classified_method_reaches_the_cassette(tmp_path, pve_version):
     methods = classification(pve_version)
     cluster = FakeCluster.default(version=pve_version)
