@@ -8,7 +8,7 @@ PVE's wording); the rest runs inside a task, so a failure shows up as the task's
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import ParameterError, PVEError
@@ -64,30 +64,15 @@ def masked_config(config: dict[str, Any]) -> dict[str, Any]:
 class Guest(Watched):
     """What QEMU VMs and LXC containers share. ``kind`` is ``qemu`` or ``lxc``."""
 
-    WATCHED = frozenset({"node", "run_state", "started_at", "pid", "config", "_runs", "_usage"})
+    # _usage is not watched: it changes with run_state (reported), or is filled in when first read (no change)
+    WATCHED = frozenset({"node", "run_state", "started_at", "pid", "config", "_runs"})
 
     kind = ""
     task_prefix = ""
     noun = ""  # "VM" or "CT", as PVE's messages call them
     config_dir = ""
 
-    # instance fields (set in __init__)
-    vmid: int
-    node: str
-    config: TrackedDict
-    pending: dict[str, Any]
-    pending_delete: list[str]
-    snapshots: dict[str, dict[str, Any]]
-    run_state: str
-    started_at: int
-    pid: int | None
-    _runs: int
-    _usage: dict[str, float] | None  # None: drawn when first read (see _usage_figures)
-    _config_serial: int
-    _volume_cache: tuple[int, tuple[dict[str, str], list[tuple[str, str, int]]]] | None
-    _entry_cache: tuple[tuple[Any, ...], dict[str, Any]] | None
-    _usage_cache: tuple[tuple[Any, ...], dict[str, Any]] | None
-    _figures_cache: tuple[int, tuple[str, int, int, int]] | None
+    config: TrackedDict  # assigning any dict stores it wrapped (see __setattr__)
 
     def __init__(
         self,
@@ -99,29 +84,29 @@ class Guest(Watched):
     ) -> None:
         if status not in RUN_STATES:
             raise ValueError(f"guest status must be one of {', '.join(RUN_STATES)}, not {status!r}")
-        # Set through __dict__: a guest being built is no change to report (registering it moves the revision).
-        self.__dict__.update(
-            _cluster=cluster,
-            _on_change=cluster.revision.touch,
-            vmid=int(vmid),
-            node=node,
-            config=TrackedDict(config, on_change=self._config_changed),
-            _config_serial=0,
-            pending={},
-            pending_delete=[],
-            snapshots={},
-            run_state="stopped",
-            started_at=0,
-            pid=None,
-            _runs=0,
-            _usage={},
-            _volume_cache=None,
-            _entry_cache=None,
-            _usage_cache=None,
-            _figures_cache=None,
-        )
+        # A guest being built is no change to report (registering it moves the revision): _on_change stays None
+        # until the guest is complete.
+        self._on_change: Callable[[], None] | None = None
+        self._cluster: FakeCluster = cluster
+        self.vmid: int = int(vmid)
+        self.node: str = node
+        self._config_serial: int = 0  # moves with every change of the config: the key of the caches below
+        self.config = TrackedDict(config)
+        self.pending: dict[str, Any] = {}
+        self.pending_delete: list[str] = []
+        self.snapshots: dict[str, dict[str, Any]] = {}
+        self.run_state: str = "stopped"
+        self.started_at: int = 0
+        self.pid: int | None = None
+        self._runs: int = 0
+        self._usage: dict[str, float] | None = {}  # None: drawn when first read (see _usage_figures)
+        self._volume_cache: tuple[int, tuple[dict[str, str], list[tuple[str, str, int]]]] | None = None
+        self._entry_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self._usage_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self._figures_cache: tuple[int, tuple[str, int, int, int]] | None = None
         if status != "stopped":
-            self._start_running(self._seeded_uptime(), status)
+            self._set_running(self._seeded_uptime(), status)
+        self._on_change = cluster.revision.touch
 
     # ---- identity and configuration -------------------------------------------------------------------------
 
@@ -129,21 +114,15 @@ class Guest(Watched):
         return f"<{type(self).__name__} {self.vmid} {self.name!r} on {self.node}: {self.status}>"
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "config":
+        if name == "config":  # a config assigned as a whole is tracked too, so tests may change it directly
             value = TrackedDict(value, on_change=self._config_changed)
-            self.__dict__["_config_serial"] = self.__dict__.get("_config_serial", 0) + 1
+            self._config_serial += 1
         super().__setattr__(name, value)
 
     def _config_changed(self) -> None:
-        """Every change of the config: it moves the guest's config serial (its caches' key) and the revision.
-
-        Also called while ``copy.deepcopy`` rebuilds the config, before the copy has the rest of its state.
-        """
-        state = self.__dict__
-        state["_config_serial"] = state.get("_config_serial", 0) + 1
-        cluster = state.get("_cluster")
-        if cluster is not None:
-            cluster.revision.touch()
+        """Every change of the config: it moves the guest's config serial (its caches' key) and the revision."""
+        self._config_serial += 1
+        self._cluster.revision.touch()
 
     @property
     def id(self) -> str:
@@ -191,7 +170,7 @@ class Guest(Watched):
                 for value in found.values()
                 if (storage := volume_storage(value)) is not None
             ]
-            cached = self.__dict__["_volume_cache"] = (self._config_serial, (found, listed))
+            cached = self._volume_cache = (self._config_serial, (found, listed))
         return cached[1]
 
     @property
@@ -267,24 +246,19 @@ class Guest(Watched):
         return figures.seeded(self._cluster.seed, "uptime", self.vmid).randrange(3_000, 2_500_000)
 
     def _boot(self, uptime: int = 0) -> None:
-        self.__dict__.update(self._run_fields(uptime, "running"))
+        self._set_running(uptime, "running")
         self._cluster.revision.touch()
 
-    def _start_running(self, uptime: int, run_state: str) -> None:
-        """A guest that was already running (or paused) when the scenario begins."""
-        self.__dict__.update(self._run_fields(uptime, run_state))
-
-    def _run_fields(self, uptime: int, run_state: str) -> dict[str, Any]:
-        """What a boot sets: the usage figures are drawn when first read (:meth:`_usage_figures`)."""
+    def _set_running(self, uptime: int, run_state: str) -> None:
+        """What a boot sets, or a scenario's guest that was already running (or paused) when it begins. The usage
+        figures are drawn when first read (:meth:`_usage_figures`)."""
         now = self._cluster.clock.now()
         node = self._cluster.find_node(self.node)
-        return {
-            "run_state": run_state,
-            "started_at": now - uptime,
-            "pid": node.next_process(now)[0] if node is not None else 4242,
-            "_runs": self._runs + 1,
-            "_usage": None,
-        }
+        self.run_state = run_state
+        self.started_at = now - uptime
+        self.pid = node.next_process(now)[0] if node is not None else 4242
+        self._runs += 1
+        self._usage = None
 
     def _usage_figures(self) -> dict[str, float]:
         """This run's usage figures, drawn from a generator seeded by the guest and its run number, so they do
@@ -292,7 +266,7 @@ class Guest(Watched):
         use = self._usage
         if use is None:
             use = self._draw_usage(figures.seeded(self._cluster.seed, "run", self.vmid, self._runs))
-            self.__dict__["_usage"] = use  # filling in figures fixed at boot: no change to report
+            self._usage = use  # filling in figures fixed at boot: no change to report (not watched)
         return use
 
     def _halt(self) -> None:
@@ -332,7 +306,7 @@ class Guest(Watched):
         key = (self._cluster.clock.now(), self.run_state, self.started_at, self._runs, self._config_serial, use)
         cached = self._usage_cache
         if cached is None or cached[0] != key:
-            cached = self.__dict__["_usage_cache"] = (key, self._running_usage(use))
+            cached = self._usage_cache = (key, self._running_usage(use))
         return dict(cached[1])
 
     def usage_rates(self) -> dict[str, float]:
@@ -366,7 +340,7 @@ class Guest(Watched):
         cached = self._figures_cache
         if cached is None or cached[0] != self._config_serial:
             figures_now = (self.name, int(self.template), self.maxmem, self.maxdisk)
-            cached = self.__dict__["_figures_cache"] = (self._config_serial, figures_now)
+            cached = self._figures_cache = (self._config_serial, figures_now)
         return cached[1]
 
     def resource_entry(self) -> dict[str, Any]:
@@ -390,7 +364,7 @@ class Guest(Watched):
         )
         cached = self._entry_cache
         if cached is None or cached[0] != state:
-            cached = self.__dict__["_entry_cache"] = (state, self._build_resource_entry(hastate, pool))
+            cached = self._entry_cache = (state, self._build_resource_entry(hastate, pool))
         return dict(cached[1])
 
     def _build_resource_entry(self, hastate: str | None, pool: str | None) -> dict[str, Any]:
@@ -483,7 +457,10 @@ class Guest(Watched):
         request = getattr(provider, "request_guest_state", None)
         if request is None:
             return None
-        return request(self, state, authid) if timeout is None else request(self, state, authid, timeout=timeout)
+        task: Task | None = (
+            request(self, state, authid) if timeout is None else request(self, state, authid, timeout=timeout)
+        )
+        return task
 
     def _do_start(self, task: Task, skiplock: bool) -> None:
         raise NotImplementedError
@@ -553,7 +530,7 @@ class Guest(Watched):
         if self.running and not (online or restart):
             raise PVEError(self._offline_migration_error())
         request = getattr(self._cluster.ha_provider, "request_guest_migration", None)
-        ha_task = request(self, target, authid) if request is not None else None
+        ha_task: Task | None = request(self, target, authid) if request is not None else None
         if ha_task is not None:
             return ha_task
         if not self._cluster.node(target).online:
@@ -741,7 +718,7 @@ class Guest(Watched):
             self._halt()
         restored = {key: value for key, value in snap.items() if key not in ("snaptime", "vmstate", "parent")}
         restored["parent"] = snapname
-        self.config = copy.deepcopy(restored)
+        self.config = TrackedDict(copy.deepcopy(restored))
         if snap.get("vmstate"):
             self._boot()
 

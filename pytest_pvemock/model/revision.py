@@ -68,6 +68,10 @@ class TrackedDict(dict[Any, Any]):
         self.on_change()
 
     # |= takes any mapping or pairs, | only dicts: typeshed's own dict.__ior__ carries the same ignore
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copies and pickles get the items first and ``on_change`` last: rebuilding one reports no change."""
+        return (TrackedDict, (dict(self),), (None, {"on_change": self.on_change}))
+
     def __ior__(self, other: Any) -> TrackedDict:  # type: ignore[misc]
         self.update(other)
         return self
@@ -77,10 +81,12 @@ class Watched:
     """Mixin: assigning one of ``WATCHED`` attributes calls the object's ``_on_change`` (when one is set)."""
 
     WATCHED: frozenset[str] = frozenset()
+    #: What to call on a change; None (the default) while the object is being built or not yet registered.
+    _on_change: Callable[[], None] | None = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
         if name in self.WATCHED:
-            callback = self.__dict__.get("_on_change")
+            callback = self._on_change
             if callback is not None:
                 callback()
