@@ -99,3 +99,21 @@ def test_a_cassette_that_drops_the_persister_refuses_to_record(server, tmp_path,
     with refused, open_cassette(path, options, environ=server.environment()):
         pytest.fail("recording started")
     assert not path.exists()
+
+
+def test_recording_without_the_secret_classification_refuses_to_start(server, tmp_path, monkeypatch):
+    from pytest_pvemock.schema import secrets
+
+    monkeypatch.setattr(secrets, "_candidate_dirs", lambda: [tmp_path / "nowhere"])
+    secrets.load_secret_index.cache_clear()
+    path = tmp_path / "never.yaml"
+    try:
+        options = RecordingOptions(record_mode="once")
+        refused = pytest.raises(
+            RecordingSetupError, match=r"secret classification is missing.*reinstall pytest-pvemock"
+        )
+        with refused, open_cassette(path, options, environ=server.environment()):
+            pytest.fail("recording started")
+    finally:
+        secrets.load_secret_index.cache_clear()
+    assert not path.exists()

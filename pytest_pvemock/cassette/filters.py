@@ -369,9 +369,6 @@ def scrub_ticket_answers(interaction: Interaction) -> Interaction:
     return _scrub_answer(interaction)
 
 
-scrub_secret_answers = scrub_ticket_answers
-
-
 def _replace_everywhere(value: Any, replace: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return replace(value)

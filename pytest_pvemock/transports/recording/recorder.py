@@ -34,6 +34,7 @@ from pytest_pvemock.cassette.filters import (
     remember_secrets,
     replace_known_secrets,
 )
+from pytest_pvemock.schema.secrets import load_secret_index
 from pytest_pvemock.transports.recording import matchers as pve_matchers
 from pytest_pvemock.transports.recording.cassette import PveCassette, is_login
 from pytest_pvemock.transports.recording.environment import RealCluster, RecordingSetupError
@@ -205,6 +206,12 @@ def open_cassette(
     problem = scrubbing_problem()
     if problem is not None:
         raise RecordingSetupError(refusal(problem))
+    if recording:
+        try:
+            load_secret_index()
+        except LookupError as error:  # a broken install: only the built-in names would be scrubbed
+            fix = "reinstall pytest-pvemock (its wheel ships schemas/secrets/ as pytest_pvemock/_schemas/secrets/)"
+            raise RecordingSetupError(refusal(f"PVE's secret classification is missing: {error}", fix)) from None
     vcr_instance = vcr.VCR()
     config = vcr_instance.get_merged_config(
         path=str(cassette_path),

@@ -69,10 +69,10 @@ def scrubbing_problem() -> str | None:
     return None
 
 
-def refusal(problem: str) -> str:
+def refusal(problem: str, fix: str = FIX) -> str:
     """The message recording stops with when scrubbing cannot be guaranteed, naming the fix."""
     return (
-        f"pytest-pvemock: recording refused, secrets could reach the cassette unscrubbed: {problem}. To fix it, {FIX}."
+        f"pytest-pvemock: recording refused, secrets could reach the cassette unscrubbed: {problem}. To fix it, {fix}."
     )
 
 
