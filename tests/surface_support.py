@@ -85,6 +85,7 @@ class SurfaceRig:
         access_control(cluster).groups["admins"] = Group("admins", "surface test group")
         access_control(cluster).add_role("SurfaceRole", ["VM.Audit"])
         cluster.add_pool("empty")
+        cluster.guest(QEMU_VMID).config["agent"] = "1"  # PVE answers guest agent calls only for a VM with its agent on
         cluster.ha.add_resource(f"vm:{QEMU_VMID}")
         if cluster.version_at_least(9):
             cluster.ha.set_rules([dict(HA_RULE)])
