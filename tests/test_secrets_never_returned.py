@@ -10,6 +10,7 @@ cluster and those the writes named) and no answer may hold a marker, except wher
 from __future__ import annotations
 
 import base64
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -243,3 +244,21 @@ def test_an_ldap_bind_password_is_never_returned_and_can_be_deleted(pve_api):
     assert {"realm": "corp", "type": "ldap"} in pve_api.access.domains.get()
     pve_api.access.domains("corp").put(delete="password")
     assert "password" not in pve_api.access.domains("corp").get()
+
+
+def test_secrets_the_cluster_makes_are_shown_once_and_never_by_a_get(rigs):
+    # an API token's secret is in the answer to its creation only (pve-access-control src/PVE/API2/User.pm
+    # generate_token); tickets and CSRF tokens only in the answer to the login
+    if "9.1" not in rigs:
+        rigs["9.1"] = SurfaceRig("9.1")
+    rig = rigs["9.1"]
+    cluster, api = rig.fresh()
+    made = api.handle(rig.request("POST", "/access/users/surface@pve/token/made", {"privsep": 0}))
+    login = api.handle(rig.request("POST", "/access/ticket", {"username": "root@pam", "password": "pvemock"}))
+    secret = json.loads(made.body)["data"]["value"]
+    ticket = json.loads(login.body)["data"]
+    shown = [secret, ticket["ticket"], ticket["CSRFPreventionToken"].partition(":")[2]]
+    answers = every_get_answer(rig, cluster, api, {"tokenid": "made", "userid": "surface@pve"})
+    assert json.loads(api.handle(rig.request("GET", "/access/users/surface@pve/token/made", {})).body)["data"]
+    leaks = [path for (_, path), body in answers.items() for value in shown if value.encode() in body]
+    assert not leaks, leaks
