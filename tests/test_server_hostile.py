@@ -137,3 +137,50 @@ def test_bad_bytes_in_a_malformed_request_line_are_escaped_too(small_server):
         assert status_of(sock) == 400
         assert is_closed(sock)
     assert small_server.log[-1].endswith(r'"\x1b[31mRED" 400')
+
+
+def test_the_issues_hostile_requests_get_pve_answers_over_https_and_nothing_is_lost(pve_server):
+    # Issue 12's cases against a real server, several clients at once: a 27-character OCI reference (14 s under
+    # the lock with backtracking), JSON nested 1000 deep (a RecursionError 500), a body over pveproxy's limit.
+    requests = pytest.importorskip("requests")
+    verify = str(pve_server.ca_file)
+    login = {"username": pve_server.user, "password": pve_server.password}
+    ticket = requests.post(f"{pve_server.url}/api2/json/access/ticket", data=login, verify=verify, timeout=30).json()
+    session = requests.Session()
+    session.trust_env = False  # a REQUESTS_CA_BUNDLE in the environment would win over session.verify
+    session.verify = verify
+    session.cookies.set("PVEAuthCookie", ticket["data"]["ticket"])
+    session.headers["CSRFPreventionToken"] = ticket["data"]["CSRFPreventionToken"]
+    api = f"{pve_server.url}/api2/json"
+    hostile = {
+        "oci": lambda: session.get(f"{api}/nodes/pve1/query-oci-repo-tags", params={"reference": "a" * 27 + "!"}),
+        "oci-4k": lambda: session.get(f"{api}/nodes/pve1/query-oci-repo-tags", params={"reference": "a-" * 2048}),
+        "json": lambda: session.post(
+            f"{api}/access/users",
+            data=b'{"userid": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+            headers={"Content-Type": "application/json"},
+        ),
+        "big": lambda: session.post(f"{api}/access/users", data={"comment": "x" * (600 * 1024)}),
+        "users": lambda: session.get(f"{api}/access/users"),
+    }
+    answers: dict[str, list[tuple[int, str]]] = {name: [] for name in hostile}
+
+    def client(name: str) -> None:
+        for _ in range(5):
+            answer = hostile[name]()
+            answers[name].append((answer.status_code, answer.reason))
+
+    threads = [threading.Thread(target=client, args=(name,)) for name in hostile for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert {name: len(got) for name, got in answers.items()} == {name: 10 for name in hostile}  # nothing lost
+    assert set(answers["oci"]) == set(answers["oci-4k"]) == {(400, "Parameter verification failed.")}
+    assert {status for status, _ in answers["json"]} == {500}
+    assert all(
+        reason.startswith("json text or perl structure exceeds maximum nesting level") for _, reason in answers["json"]
+    )
+    assert set(answers["big"]) == {(501, "for data too large")}
+    assert set(answers["users"]) == {(200, "OK")}
+    assert pve_server.errors == []

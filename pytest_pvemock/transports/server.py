@@ -378,10 +378,11 @@ def _server_class(host: str) -> type[_ThreadingApiServer]:
 class _BadRequest(Exception):
     """A request that cannot be read: answered with ``status`` and ``reason``, then the connection closes."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, unread: int = 0) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.unread = unread  # body bytes the client is still sending: drained after the answer
 
 
 class _ApiConnection(socketserver.StreamRequestHandler):
@@ -429,6 +430,10 @@ class _ApiConnection(socketserver.StreamRequestHandler):
                 status, reason = 408, ""
             reason = reason or "Request Timeout"
             self._send_bare(status, reason, "", request_line or "", keep_alive=False)
+            if isinstance(error, _BadRequest) and error.unread:
+                with contextlib.suppress(OSError):  # the answer is complete: the client may read to the end now
+                    socket.socket.shutdown(self.connection, socket.SHUT_WR)
+                self._discard(error.unread)
             return False
         path, _, query = target.partition("?")
         request = ApiRequest(
@@ -496,11 +501,23 @@ class _ApiConnection(socketserver.StreamRequestHandler):
         if length > MAX_BODY:
             raise _BadRequest(413, "Request Entity Too Large")
         if length > MAX_POST and not _is_multipart(headers):
-            raise _BadRequest(501, "for data too large")
+            raise _BadRequest(501, "for data too large", unread=length)
         body = self.rfile.read(length) if length else b""
         if len(body) < length:
             raise _BadRequest(400, "incomplete request body")
         return body
+
+    def _discard(self, length: int) -> None:
+        """Read and drop up to ``length`` bytes for at most REQUEST_TIMEOUT, so that a client still sending a body
+        we refused reads our answer rather than a connection reset."""
+        deadline = time.monotonic() + REQUEST_TIMEOUT
+        with contextlib.suppress(OSError, ValueError):
+            while length > 0 and (remaining := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(remaining)
+                chunk = self.rfile.read1(min(length, 65536))
+                if not chunk:
+                    return
+                length -= len(chunk)
 
     def _read_chunked_body(self, headers: dict[str, str]) -> bytes:
         parts: list[bytes] = []
