@@ -131,7 +131,7 @@ def checked_interactions(document: Any, path: str | Path, text: str) -> list[dic
     """The interactions of a parsed cassette, or :class:`CassetteFormatError` naming the first broken one."""
     if not isinstance(document, dict) or not isinstance(document.get("interactions"), list):
         raise CassetteFormatError(path, 1, "not a cassette: expected a mapping with a list under 'interactions'")
-    interactions = document["interactions"]
+    interactions: list[dict[str, Any]] = document["interactions"]
     for index, item in enumerate(interactions):
         problem = _check_interaction(item)
         if problem:
@@ -217,12 +217,11 @@ def _replayable_request(request: dict[str, Any]) -> Request:
 def _readable_body(data: Any, content_type: str) -> dict[str, Any]:
     if data is None:
         return {"string": ""}
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+    raw: bytes = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        text = data.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return {"base64": base64.b64encode(data).decode("ascii")}
+        return {"base64": base64.b64encode(raw).decode("ascii")}
     stripped = text.lstrip()
     if "json" in content_type or stripped.startswith(("{", "[")):
         try:
@@ -250,10 +249,11 @@ def readable_response(response: dict[str, Any]) -> dict[str, Any]:
 def readable_request(request: dict[str, Any]) -> dict[str, Any]:
     body = request.get("body")
     if isinstance(body, bytes):
+        raw = body
         try:
-            body = body.decode("utf-8")
+            body = raw.decode("utf-8")
         except UnicodeDecodeError:
-            body = {"base64": base64.b64encode(body).decode("ascii")}
+            body = {"base64": base64.b64encode(raw).decode("ascii")}
     headers = _without_derived_headers(request.get("headers"))
     return {"method": request["method"], "uri": request["uri"], "body": body, "headers": headers}
 
@@ -261,21 +261,21 @@ def readable_request(request: dict[str, Any]) -> dict[str, Any]:
 def _interaction_dict(request: Request | dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
     request_dict = request._to_dict() if isinstance(request, Request) else copy.deepcopy(request)
     body = request_dict.get("body")
-    if hasattr(body, "read"):
+    if body is not None and hasattr(body, "read"):
         request_dict["body"] = body.read()
     elif body is not None and not isinstance(body, (bytes, str)):
         request_dict["body"] = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in body)
     return {"request": request_dict, "response": copy.deepcopy(response)}
 
 
-class _CassetteDumper(_SafeDumper):  # type: ignore[misc, valid-type]
+class _CassetteDumper(_SafeDumper):
     """Block scalars for text with line breaks (the JSON bodies), and no anchors: every answer reads on its own."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
 
-def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+def _represent_text(dumper: _CassetteDumper, text: str) -> yaml.ScalarNode:
     style = "|" if "\n" in text and not any(line != line.rstrip() for line in text.splitlines()) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
@@ -331,7 +331,7 @@ class CassetteFile:
             (requests, responses, metadata) if metadata and hasattr(Cassette, "get_metadata") else (requests, responses)
         )
 
-    def stored_interactions(self, requests: Iterable[Any], responses: Iterable[dict[str, Any]]) -> list[dict]:
+    def stored_interactions(self, requests: Iterable[Any], responses: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         stored = []
         pairs = list(zip(requests, responses, strict=True))
         learners = [learn for learn in (getattr(f, "learn", None) for f in self.filters) if callable(learn)]

@@ -402,7 +402,8 @@ def replace_known_secrets(secrets: Iterable[str]) -> InteractionFilter:
         return pattern.sub(SCRUBBED, text)
 
     def filter_known_secrets(interaction: Interaction) -> Interaction:
-        return _replace_everywhere(interaction, replace)
+        replaced: Interaction = _replace_everywhere(interaction, replace)
+        return replaced
 
     return filter_known_secrets
 
@@ -546,7 +547,8 @@ class HostPlaceholders:
         host = urlsplit(interaction["request"]["uri"]).hostname
         if host and not _IPV4.fullmatch(host) and host != "localhost":
             self._name_placeholder(host)
-        return _replace_everywhere(interaction, self.replace_text)
+        replaced: Interaction = _replace_everywhere(interaction, self.replace_text)
+        return replaced
 
 
 DEFAULT_FILTERS: tuple[InteractionFilter, ...] = (
@@ -559,7 +561,8 @@ DEFAULT_FILTERS: tuple[InteractionFilter, ...] = (
 
 def apply_filters(interaction: Interaction, filters: Iterable[InteractionFilter]) -> Interaction | None:
     for interaction_filter in filters:
-        interaction = interaction_filter(interaction)  # type: ignore[assignment]
-        if interaction is None:
+        filtered = interaction_filter(interaction)
+        if filtered is None:
             return None
+        interaction = filtered
     return interaction

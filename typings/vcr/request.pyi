@@ -5,7 +5,8 @@ class Request:
     uri: str
     body: bytes | None
     headers: dict[str, str]
-    def __init__(self, method: str, uri: str, body: str | bytes | None, headers: Any) -> None: ...
+    # body: text, bytes, a file-like object or an iterable of chunks; vcrpy reads it into bytes
+    def __init__(self, method: str, uri: str, body: Any, headers: Any) -> None: ...
     @property
     def path(self) -> str: ...
     @property

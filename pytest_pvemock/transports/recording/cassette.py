@@ -33,8 +33,8 @@ def _similarity(sent: Any, recorded: Any) -> tuple[int, float]:
     """How close a recorded request is to the one sent: parts equal, then how alike the paths read."""
     sent_key = pve_matchers.request_key(sent.method, sent.uri, sent.body)
     recorded_key = pve_matchers.request_key(recorded.method, recorded.uri, recorded.body)
-    equal_parts = sum(2 if i == 1 else 1 for i in range(4) if sent_key[i] == recorded_key[i])  # type: ignore[index]
-    path_ratio = difflib.SequenceMatcher(None, sent_key[1], recorded_key[1]).ratio()  # type: ignore[index]
+    equal_parts = sum(2 if i == 1 else 1 for i in range(4) if sent_key[i] == recorded_key[i])
+    path_ratio = difflib.SequenceMatcher(None, sent_key[1], recorded_key[1]).ratio()
     return equal_parts, path_ratio
 
 

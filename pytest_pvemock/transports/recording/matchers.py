@@ -16,7 +16,6 @@ Headers are never compared: they carry the authentication, which differs between
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -97,7 +96,8 @@ def _without_auth(parameters: Parameters) -> Parameters:
 
 
 def _query_of(request: Any) -> str:
-    return urlsplit(request.uri).query
+    query: str = urlsplit(request.uri).query
+    return query
 
 
 def pve_path(r1: Any, r2: Any) -> None:
@@ -130,7 +130,10 @@ PVE_MATCHERS = {"pve_path": pve_path, "pve_query": pve_query, "pve_body": pve_bo
 DEFAULT_MATCH_ON = ("method", "pve_path", "pve_query", "pve_body")
 
 
-def request_key(method: str, uri: str, body: Any) -> Hashable:
+RequestKey = tuple[str, str, Parameters, Parameters]  # method, path, query, body
+
+
+def request_key(method: str, uri: str, body: Any) -> RequestKey:
     """What :data:`DEFAULT_MATCH_ON` compares, as one hashable value (secret values masked on both sides)."""
     return (
         method.upper(),

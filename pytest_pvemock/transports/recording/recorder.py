@@ -154,12 +154,12 @@ def _matcher_names(vcr_instance: vcr.VCR, match_on: Sequence[str | Callable[[Any
     for name, matcher in pve_matchers.PVE_MATCHERS.items():
         vcr_instance.register_matcher(name, matcher)
     names = []
-    for matcher in match_on:
-        if callable(matcher):
-            vcr_instance.register_matcher(matcher.__name__, matcher)
-            names.append(matcher.__name__)
+    for wanted in match_on:
+        if callable(wanted):
+            vcr_instance.register_matcher(wanted.__name__, wanted)
+            names.append(wanted.__name__)
         else:
-            names.append(matcher)
+            names.append(wanted)
     return tuple(names)
 
 
