@@ -54,6 +54,13 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/pools"): {"poolid": "empty"},
     ("POST", "/nodes/{node}/qemu/{vmid}/migrate"): {"online": 1},
     ("POST", "/nodes/{node}/lxc/{vmid}/migrate"): {"restart": 1},
+    # PVE's default storage for a container's root file system is 'local', which holds no rootdir here
+    ("POST", "/nodes/{node}/lxc"): {"storage": "local-lvm"},
+    # a config update with no option fails with "no options specified" (Qemu.pm 2110, API2/LXC/Config.pm 161)
+    **{
+        (method, f"/nodes/{{node}}/{kind}/{{vmid}}/config"): {"description": "surface"}
+        for method, kind in (("PUT", "qemu"), ("POST", "qemu"), ("PUT", "lxc"))
+    },
 }
 # Path values some methods need (PVE refuses to delete a pool that still has members).
 PATH_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {

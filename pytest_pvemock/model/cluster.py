@@ -25,7 +25,6 @@ Everything the API answers is computed from this object, so every view agrees wi
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -37,7 +36,6 @@ from pytest_pvemock.model.access import DEFAULT_ROOT_PASSWORD, AccessStore
 from pytest_pvemock.model.clock import DEFAULT_EPOCH, Clock
 from pytest_pvemock.model.faults import FaultRule
 from pytest_pvemock.model.guest_config import (
-    format_size,
     new_lxc_config,
     new_qemu_config,
 )
@@ -46,10 +44,12 @@ from pytest_pvemock.model.ha.cluster_host import ClusterHA
 from pytest_pvemock.model.key_order import KeyOrder
 from pytest_pvemock.model.nodes import Node
 from pytest_pvemock.model.pools import Pool
+from pytest_pvemock.model.provisioning import as_base_volume, default_boot_order, fill_in_options, volume_names
 from pytest_pvemock.model.revision import Revision
 from pytest_pvemock.model.storage import Storage, Volume
 from pytest_pvemock.model.tasks import Task, TaskRegistry
 from pytest_pvemock.model.time_zone import zone_info
+from pytest_pvemock.model.volumes import allocate_volname, container_format
 from pytest_pvemock.schema.registry import supported_release
 
 SUPPORTED_VERSIONS = {
@@ -60,8 +60,6 @@ SUPPORTED_VERSIONS = {
 
 NO_QUORUM = "cluster not ready - no quorum?"
 NODE_UNREACHABLE = "Errors during connection establishment, proxy handshake: No route to host"
-
-_ALLOCATION = re.compile(r"^(?P<storage>[a-zA-Z][\w.-]*):(?P<size>\d+(?:\.\d+)?)(?P<rest>(,.*)?)$")
 
 
 class NotInClusterError(LookupError):
@@ -421,8 +419,19 @@ class FakeCluster:
         vmid, node = self._place(vmid, node)
         rng = figures.seeded(self.seed, "qemu", vmid)
         ctime = self.clock.now() - rng.randrange(86_400, 40_000_000)
+        volname = self._first_volname("qemu", storage, vmid, disk_gib, template)
         base = new_qemu_config(
-            vmid, name or f"vm{vmid}", rng, self.version, ctime, storage, cores, sockets, memory, disk_gib
+            vmid,
+            name or f"vm{vmid}",
+            rng,
+            self.version,
+            ctime,
+            storage,
+            cores,
+            sockets,
+            memory,
+            disk_gib,
+            volname=volname,
         )
         vm = QemuVM(self, vmid, node, self._finish_config(base, config, tags, template, lock), status)
         self.register_guest(vm, pool=pool)
@@ -448,10 +457,19 @@ class FakeCluster:
         """Put an LXC container into the cluster as if it had always been there (no task)."""
         vmid, node = self._place(vmid, node)
         rng = figures.seeded(self.seed, "lxc", vmid)
-        base = new_lxc_config(name or f"ct{vmid}", vmid, rng, storage, cores, memory, swap, disk_gib)
+        volname = self._first_volname("lxc", storage, vmid, disk_gib, template)
+        base = new_lxc_config(name or f"ct{vmid}", vmid, rng, storage, cores, memory, swap, disk_gib, volname=volname)
         ct = Container(self, vmid, node, self._finish_config(base, config, tags, template, lock), status)
         self.register_guest(ct, pool=pool)
         return ct
+
+    def _first_volname(self, kind: str, storage: str, vmid: int, disk_gib: int, template: bool) -> str:
+        """The name of a scenario guest's first volume as its storage type names it (``base-`` for templates)."""
+        definition = self._storages.get(storage)
+        plugintype = definition.plugintype if definition is not None else "lvmthin"
+        fmt = container_format(plugintype, disk_gib) if kind == "lxc" else None
+        volname = allocate_volname(plugintype, storage, vmid, volume_names(self, storage), fmt)
+        return as_base_volume(f"{storage}:{volname}").split(":", 1)[1] if template else volname
 
     def _place(self, vmid: int | None, node: str | None) -> tuple[int, str]:
         vmid = self.next_vmid() if vmid is None else int(vmid)
@@ -514,67 +532,49 @@ class FakeCluster:
         pool = options.pop("pool", None)
         if pool is not None and pool not in self._pools:
             raise PVEError(f"pool '{pool}' does not exist")
-        config = self._config_from_create_options(kind, vmid, options)
+        config, log = self._config_from_create_options(kind, vmid, options)
         config["lock"] = "create"
         guest: Guest = (QemuVM if kind == "qemu" else Container)(self, vmid, node, config)
         self.register_guest(guest, pool=pool)
 
         def finish(task: Task) -> None:
+            task.log.extend(log)
             guest.config.pop("lock", None)
             if start:
                 guest._boot()
 
         return self.tasks.start(node, ("qm" if kind == "qemu" else "vz") + "create", vmid, authid, work=finish)
 
-    def _config_from_create_options(self, kind: str, vmid: int, options: dict[str, Any]) -> dict[str, Any]:
+    def _config_from_create_options(
+        self, kind: str, vmid: int, options: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """The new guest's config (volumes allocated, NICs completed, PVE's defaults) and the task's log lines."""
         rng = figures.seeded(self.seed, "create", kind, vmid)
-        config: dict[str, Any] = {}
-        disk_index: dict[str, int] = {}
-        for key, value in options.items():
-            if key in ("ostemplate", "password", "ssh-public-keys", "storage", "unique", "force", "archive"):
-                continue
-            text = value if not isinstance(value, str) else self._allocate(key, value, vmid, disk_index)
-            if isinstance(text, str) and key.startswith("net"):
-                text = self._add_mac(kind, text, rng)
-            config[key] = text
+        given = {
+            key: value
+            for key, value in options.items()
+            if key not in ("ostemplate", "password", "ssh-public-keys", "storage", "unique", "force", "archive")
+        }
+        if kind == "lxc" and "rootfs" not in given:
+            # pve-container LXC.pm create_vm: without rootfs, a 4 GiB volume on ``storage`` (default ``local``)
+            given["rootfs"] = f"{options.get('storage', 'local')}:4"
+        config, log = fill_in_options(self, kind, vmid, given, template=bool(given.get("template")))
         if kind == "qemu":
+            if not config.get("boot"):
+                boot = default_boot_order(config)
+                if boot:
+                    config["boot"] = boot
             config.setdefault("memory", "512")
             config.setdefault("smbios1", f"uuid={figures.uuid4(rng)}")
             config.setdefault("vmgenid", figures.uuid4(rng))
             qemu = {"9.1": "10.1.2", "8.4": "9.2.0"}[self.version]
             config.setdefault("meta", f"creation-qemu={qemu},ctime={self.clock.now()}")
         else:
-            storage = options.get("storage", "local")
-            if "rootfs" not in config:
-                config["rootfs"] = f"{storage}:vm-{vmid}-disk-0,size=4G"
             config.setdefault("memory", 512)
             config.setdefault("swap", 512)
             config.setdefault("arch", "amd64")
             config.setdefault("ostype", "debian")
-        return config
-
-    @staticmethod
-    def _allocate(key: str, value: str, vmid: int, disk_index: dict[str, int]) -> str:
-        """Turn PVE's allocation syntax ``STORAGE:SIZE_GIB`` into a volume name with its size."""
-        match = _ALLOCATION.match(value)
-        if match is None or not (key == "rootfs" or re.match(r"^(scsi|virtio|sata|ide|efidisk|tpmstate|mp)\d+$", key)):
-            return value
-        storage = match["storage"]
-        index = disk_index.get("n", 0)
-        disk_index["n"] = index + 1
-        size = format_size(int(float(match["size"]) * 1024**3))
-        return f"{storage}:vm-{vmid}-disk-{index},size={size}{match['rest']}"
-
-    @staticmethod
-    def _add_mac(kind: str, text: str, rng: Any) -> str:
-        if kind == "qemu":
-            model, _, rest = text.partition(",")
-            if "=" not in model:
-                return f"{model}={figures.mac_address(rng)}" + (f",{rest}" if rest else "")
-            return text
-        if "hwaddr=" not in text:
-            return f"{text},hwaddr={figures.mac_address(rng)}"
-        return text
+        return config, log
 
     # ---- storage -----------------------------------------------------------------------------------------------
 

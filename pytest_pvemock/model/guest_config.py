@@ -21,6 +21,7 @@ MACHINE_VERSIONS = {"9.1": "pc-i440fx-10.1+pve0", "8.4": "pc-i440fx-9.2+pve1"}
 QEMU_DISK_KEYS = re.compile(r"^(scsi|virtio|sata|ide|efidisk|tpmstate)\d+$")
 LXC_VOLUME_KEYS = re.compile(r"^(rootfs|mp\d+)$")
 NET_KEYS = re.compile(r"^net\d+$")
+UNUSED_KEYS = re.compile(r"^unused\d+$")
 
 _SIZE = re.compile(r"(?:^|,)size=(\d+(?:\.\d+)?)([KMGT]?)(?:,|$)")
 _UNITS = {"": 1, "K": 1024, "M": MIB, "G": GIB, "T": 1024 * GIB}
@@ -103,6 +104,29 @@ def lxc_volumes(config: dict[str, Any]) -> dict[str, str]:
     return {key: str(value) for key, value in config.items() if LXC_VOLUME_KEYS.match(key)}
 
 
+def unused_volumes(config: dict[str, Any]) -> dict[str, str]:
+    """``unusedN`` keys: volumes still owned by the guest but attached to nothing (listed in storage content)."""
+    return {key: str(value) for key, value in config.items() if UNUSED_KEYS.match(key)}
+
+
+def property_options(text: str) -> tuple[str, dict[str, str]]:
+    """A volume or NIC property string split into its leading value (``local-lvm:32``, ``virtio``) and options."""
+    head, *rest = text.split(",")
+    options: dict[str, str] = {}
+    for item in rest:
+        key, _, value = item.partition("=")
+        if key:
+            options[key] = value
+    return head, options
+
+
+def print_property(head: str, options: dict[str, str], required: tuple[str, ...] = ()) -> str:
+    """PVE's ``print_property_string`` order: the default key, then required keys, then the rest sorted
+    (pve-common src/PVE/JSONSchema.pm print_property_string, 2864-2876 at f665029e)."""
+    keys = [key for key in required if key in options] + sorted(key for key in options if key not in required)
+    return ",".join([head, *(f"{key}={options[key]}" for key in keys)])
+
+
 def new_qemu_config(
     vmid: int,
     name: str,
@@ -116,8 +140,9 @@ def new_qemu_config(
     disk_gib: int = 32,
     ostype: str = "l26",
     bridge: str = "vmbr0",
+    volname: str | None = None,
 ) -> dict[str, Any]:
-    """A config like the web UI's "Create VM" wizard leaves behind."""
+    """A config like the web UI's "Create VM" wizard leaves behind; ``volname`` names the disk on ``storage``."""
     return {
         "boot": "order=scsi0;ide2;net0",
         "cores": cores,
@@ -129,7 +154,7 @@ def new_qemu_config(
         "net0": f"virtio={figures.mac_address(rng)},bridge={bridge},firewall=1",
         "numa": 0,
         "ostype": ostype,
-        "scsi0": f"{storage}:vm-{vmid}-disk-0,iothread=1,size={disk_gib}G",
+        "scsi0": f"{storage}:{volname or f'vm-{vmid}-disk-0'},iothread=1,size={disk_gib}G",
         "scsihw": "virtio-scsi-single",
         "smbios1": f"uuid={figures.uuid4(rng)}",
         "sockets": sockets,
@@ -148,8 +173,9 @@ def new_lxc_config(
     disk_gib: int = 8,
     ostype: str = "debian",
     bridge: str = "vmbr0",
+    volname: str | None = None,
 ) -> dict[str, Any]:
-    """A config like ``pct create`` from a Debian template leaves behind."""
+    """A config like ``pct create`` from a Debian template leaves behind; ``volname`` names the root volume."""
     return {
         "arch": "amd64",
         "cores": cores,
@@ -158,7 +184,7 @@ def new_lxc_config(
         "memory": memory,
         "net0": f"name=eth0,bridge={bridge},firewall=1,hwaddr={figures.mac_address(rng)},ip=dhcp,type=veth",
         "ostype": ostype,
-        "rootfs": f"{storage}:vm-{vmid}-disk-0,size={disk_gib}G",
+        "rootfs": f"{storage}:{volname or f'vm-{vmid}-disk-0'},size={disk_gib}G",
         "swap": swap,
         "unprivileged": 1,
     }

@@ -25,10 +25,12 @@ from pytest_pvemock.model.guest_config import (
     memory_mib,
     parse_size,
     qemu_disks,
+    unused_volumes,
     volume_id,
     volume_storage,
     with_new_identity,
 )
+from pytest_pvemock.model.provisioning import fill_in_options
 from pytest_pvemock.model.revision import TrackedDict, Watched
 from pytest_pvemock.model.tasks import Task
 
@@ -167,7 +169,7 @@ class Guest(Watched):
             found = qemu_disks(self.config) if self.kind == "qemu" else lxc_volumes(self.config)
             listed = [
                 (storage, volume_id(value), parse_size(value))
-                for value in found.values()
+                for value in (*found.values(), *unused_volumes(self.config).values())
                 if (storage := volume_storage(value)) is not None
             ]
             cached = self._volume_cache = (self._config_serial, (found, listed))
@@ -631,10 +633,15 @@ class Guest(Watched):
         skiplock: bool = False,
         **options: Any,
     ) -> None:
-        """Change the config as ``PUT .../config`` does: ``changes``/``options`` set keys, ``delete`` removes them."""
+        """Change the config as ``PUT .../config`` does: ``changes``/``options`` set keys, ``delete`` removes them.
+
+        A disk given as ``STORAGE:SIZE`` gets a new volume and a NIC without MAC gets one, as PVE fills them in."""
         self._prepare_write()
         updates = {**(changes or {}), **options}
         removals = [key for key in (delete.split(",") if isinstance(delete, str) else delete) if key]
+        if not updates and not removals:
+            # qemu-server Qemu.pm update_vm 2110, pve-container LXC.pm update_vm 2364 (API2/LXC/Config.pm)
+            raise PVEError("no options specified")
         if digest and digest != self.digest:
             raise PVEError(self._digest_mismatch_error())
         if not skiplock:
@@ -642,6 +649,7 @@ class Guest(Watched):
         for key in removals:
             if key in updates:
                 raise ParameterError({key: f"unable to delete '{key}' - option is also set"})
+        updates, _log = fill_in_options(self._cluster, self.kind, self.vmid, updates, template=self.template)
         self._apply_config(updates, removals)
 
     def set_config_task(

@@ -9,6 +9,7 @@ from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.storage import Storage
+from pytest_pvemock.model.volumes import is_file_storage, parse_volid
 
 
 def _definition(ctx: HandlerContext) -> Storage:
@@ -101,7 +102,11 @@ def node_storage_content(ctx: HandlerContext) -> list[dict[str, Any]]:
         content = "images" if guest.kind == "qemu" else "rootdir"
         if content_filter not in (None, content) or vmid_filter not in (None, guest.vmid):
             continue
-        row: dict[str, Any] = {"volid": volid, "content": content, "format": "raw", "size": size, "vmid": guest.vmid}
+        parsed = parse_volid(volid)
+        fmt = parsed.format if parsed is not None else "raw"
+        row: dict[str, Any] = {"volid": volid, "content": content, "format": fmt, "size": size, "vmid": guest.vmid}
+        if parsed is not None and parsed.base_name and is_file_storage(storage.plugintype):
+            row["parent"] = f"../{parsed.base_vmid}/{parsed.base_name}"  # Plugin.pm list_images 1666-1681
         row["used"] = size if storage.plugintype not in ("lvmthin", "zfspool", "rbd") else size // 3 + guest.vmid
         rows.append(row)
     for volume in storage.volumes:

@@ -30,7 +30,9 @@ def task_log(ctx: HandlerContext) -> Result:
     lines = task.log_lines() or ["no content"]
     start = int(ctx.params.get("start", 0))
     limit = int(ctx.params.get("limit", 50))
-    rows = [{"n": index + 1, "t": text} for index, text in enumerate(lines)][start : start + limit]
+    # pve-common Tools.pm dump_logfile_by_filehandle 757-759 (f665029e): limit 0 reads to the end
+    end = len(lines) if limit == 0 else start + limit
+    rows = [{"n": index + 1, "t": text} for index, text in enumerate(lines)][start:end]
     return Result(rows, extra={"total": len(lines)})
 
 
