@@ -167,6 +167,26 @@ def test_a_request_without_a_recording_fails_with_a_diff_and_the_command(server,
     assert "pytest tests/test_x.py::test_y --pvemock-record-mode=new_episodes" in message
 
 
+@pytest.mark.parametrize("where", ["query", "body"])
+def test_a_replay_miss_never_prints_a_secret(server, tmp_path, no_network, monkeypatch, where):
+    path = tmp_path / "walk.yaml"
+    monkeypatch.undo()
+    record(server, path)
+    monkeypatch.setattr(socket.socket, "connect", lambda self, address: pytest.fail(f"connected to {address}"))
+    secret = "replay-miss-password-9c1e"
+
+    with open_cassette(path, environ={}) as session, pytest.raises(CassetteMismatchError) as raised:
+        if where == "query":
+            session.client().nodes("node1").scan.cifs.get(server="nas", password=secret)
+        else:
+            session.client().cluster.notifications.endpoints.gotify("g").put(token=secret, comment="x")
+
+    message = str(raised.value)
+    assert "has no recorded answer for this request" in message
+    assert secret not in message
+    assert "PVEMOCK-SCRUBBED" in message
+
+
 def test_body_and_query_match_by_meaning_not_by_order(server, tmp_path):
     path = tmp_path / "walk.yaml"
     record(server, path)
