@@ -35,6 +35,8 @@ REAL = {
     "/nodes/{node}/storage/{storage}/rrddata",
     "/nodes/{node}/storage/{storage}/rrd",
     "/nodes/{node}/lxc/{vmid}/interfaces",
+    "/nodes/{node}/services",
+    "/nodes/{node}/services/{service}/state",
 }
 # Answered only where a VM runs with ``agent: 1`` (the default scenario's win11); PVE's 500 elsewhere.
 AGENT = {

@@ -1076,7 +1076,8 @@ class Container(Guest):
             **before_usage,
             **self.usage(),
         }
-        if self._cluster.version_at_least(9):
+        if self._cluster.version_at_least(9) and self.running:
+            # read from the running container's cgroup only (pve-container src/PVE/LXC.pm lines 361-367, 94f55852)
             data.update(self._pressure())
         if self.pid is not None:
             data["pid"] = self.pid
@@ -1084,9 +1085,10 @@ class Container(Guest):
         return data
 
     def _pressure(self) -> dict[str, str]:
-        level = "0.00" if not self.running else f"{self._usage_figures().get('cpu', 0) * 10:.2f}"
+        level = f"{self._usage_figures().get('cpu', 0) * 10:.2f}"
         return {
             "pressurecpusome": level,
+            "pressurecpufull": f"{self._usage_figures().get('cpu', 0) * 4:.2f}",
             "pressureiosome": "0.00",
             "pressureiofull": "0.00",
             "pressurememorysome": "0.00",

@@ -22,6 +22,16 @@ CPU_MODELS = {
 }
 
 
+# /proc/cpuinfo's vendor_id and cpu family of each model (Intel Core and Xeon: 6; AMD Zen 2: 23, Zen 3: 25)
+CPU_IDENTITY = {
+    "Intel(R) Xeon(R) E-2224 CPU @ 3.40GHz": ("GenuineIntel", "6"),
+    "Intel(R) Core(TM) i7-6700 CPU @ 3.40GHz": ("GenuineIntel", "6"),
+    "AMD Ryzen 5 5600G with Radeon Graphics": ("AuthenticAMD", "25"),
+    "AMD Ryzen 7 5700X 8-Core Processor": ("AuthenticAMD", "25"),
+    "AMD EPYC 7302P 16-Core Processor": ("AuthenticAMD", "23"),
+}
+
+
 @dataclass
 class Node(Watched):
     """A cluster member. ``online=False`` makes it unreachable: calls routed to it fail with 595."""
@@ -96,6 +106,10 @@ class Node(Watched):
 
     def cpu_model(self) -> str:
         return CPU_MODELS.get(self.maxcpu, "AMD EPYC 7302P 16-Core Processor")
+
+    def cpu_identity(self) -> tuple[str, str]:
+        """(vendor, family) of the node's CPU model, as ``/proc/cpuinfo`` names them."""
+        return CPU_IDENTITY.get(self.cpu_model(), ("AuthenticAMD", "23"))
 
     # ---- events a test makes happen (they go through the cluster, so HA sees them) --------------------------
 

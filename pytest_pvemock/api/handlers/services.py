@@ -1,0 +1,24 @@
+"""``/nodes/{node}/services`` and ``.../{service}/state``: pve-manager PVE/API2/Services.pm (commit 14a22df3,
+lines 19-43 for the list, 225-260 for the index): every known unit, sorted, with ``systemctl show``'s description
+and states (:mod:`pytest_pvemock.model.node_services`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_pvemock.api.handler import HandlerContext, handles
+from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
+from pytest_pvemock.model.node_services import service_names, service_state
+
+
+@handles("GET", "/nodes/{node}/services")
+def list_services(ctx: HandlerContext) -> list[dict[str, Any]]:
+    ctx.cluster.require_node_reachable(ctx.params["node"])
+    rows = [service_state(ctx.cluster, name) for name in service_names(ctx.cluster)]
+    return ordered_rows(ctx, rows, key="service")
+
+
+@handles("GET", "/nodes/{node}/services/{service}/state")
+def get_service_state(ctx: HandlerContext) -> dict[str, Any]:
+    ctx.cluster.require_node_reachable(ctx.params["node"])
+    return ordered(ctx, service_state(ctx.cluster, ctx.params["service"]), ctx.params["service"])
