@@ -138,14 +138,18 @@ def send(rig: SurfaceRig, cluster: Any, api: Any, write: Write) -> None:
     write.status, write.reason = response.status, response.reason
 
 
-def every_get_answer(rig: SurfaceRig, cluster: Any, api: Any, named: dict[str, Any]) -> dict[tuple[str, str], bytes]:
-    """(template, path) -> body of every GET method, with the prepared cluster's ids and with the write's ids."""
+def every_get_answer(
+    rig: SurfaceRig, cluster: Any, api: Any, named: dict[str, Any], old_tasks: frozenset[str] = frozenset()
+) -> dict[tuple[str, str], bytes]:
+    """(template, path) -> body of every GET method, with the prepared cluster's ids, with the write's ids and, for
+    the task methods, with every task the write started (its task log)."""
     answers: dict[tuple[str, str], bytes] = {}
+    tasks = [{"upid": task.upid, "node": task.node} for task in cluster.tasks if task.upid not in old_tasks]
     for method, template in rig.registry.endpoints():
         if method != "GET":
             continue
         names = re.findall(r"\{([^}]+)\}", template)
-        for given in ({}, named):
+        for given in ({}, named, *(tasks if "upid" in names else ())):
             values = rig.path_values(cluster, template)
             values.update({name: given[name] for name in names if name in given})
             path = template
@@ -177,9 +181,10 @@ def test_no_secret_written_comes_back_where_pve_hides_it(rigs, version, method, 
     rig = rigs[version]
     cluster, api = rig.fresh()
     write = Write(method, template, list(names))
+    old_tasks = frozenset(task.upid for task in cluster.tasks)
     send(rig, cluster, api, write)
     assert write.status == 200, write.reason  # a refused write would prove nothing
-    answers = every_get_answer(rig, cluster, api, write.values)
+    answers = every_get_answer(rig, cluster, api, write.values, old_tasks)
     assert len(answers) > 300
     leaks = [
         f"{name} -> GET {path}"
