@@ -107,3 +107,50 @@ def test_nesting_at_the_limit_loads(tmp_path):
     body = "[" * (MAX_DEPTH - 3) + "]" * (MAX_DEPTH - 3)
     cassette.write_text(f"version: 1\nmetadata: {{deep: {body}}}\ninteractions: []\n")
     assert CassetteFile().load_cassette(cassette)[:2] == ([], [])
+
+
+def _cassette_with_body(path, body: dict, headers: dict | None = None):
+    import yaml
+
+    document = {
+        "version": 1,
+        "interactions": [
+            {
+                "request": {
+                    "method": "GET",
+                    "uri": "https://pve1.lan:8006/api2/json/nodes",
+                    "body": None,
+                    "headers": {},
+                },
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"Content-Type": ["application/json"], **(headers or {})},
+                    "body": body,
+                },
+            }
+        ],
+    }
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_deep_json_inside_a_recorded_body_is_named_with_its_line(tmp_path, capsys):
+    deep = "[" * 3000 + "]" * 3000
+    cassette = _cassette_with_body(tmp_path / "deep.yaml", {"json_text": '{"data": ' + deep + "}"})
+    assert main(["validate", str(cassette)]) == 1
+    out = capsys.readouterr().out
+    assert f"{cassette}:2: interaction 1: invalid JSON body: json text or perl structure exceeds maximum nesting" in out
+
+
+def test_a_gzip_bomb_in_a_recorded_body_is_refused_on_replay(tmp_path):
+    import base64
+    import gzip
+
+    from pytest_pvemock.cassette.file_format import MAX_INFLATED
+
+    bomb = gzip.compress(b"\0" * (MAX_INFLATED + 1), compresslevel=1)
+    cassette = _cassette_with_body(
+        tmp_path / "bomb.yaml", {"base64": base64.b64encode(bomb).decode()}, {"Content-Encoding": ["gzip"]}
+    )
+    with pytest.raises(CassetteFormatError, match=r"interaction 1: unreadable body: the body inflates to more than"):
+        CassetteFile().load_cassette(cassette)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import gzip
 import json
 import zlib
 from collections.abc import Iterable, Sequence
@@ -140,15 +139,33 @@ def checked_interactions(document: Any, path: str | Path, text: str) -> list[dic
     return interactions
 
 
+#: Largest body a recorded gzip or deflate answer may inflate to (a few KB of zeros inflate to gigabytes).
+MAX_INFLATED = 64 * 1024 * 1024
+
+
 def _inflate(data: bytes, encoding: str) -> bytes:
-    if encoding == "gzip":
-        return gzip.decompress(data)
-    if encoding == "deflate":
-        try:
-            return zlib.decompress(data)
-        except zlib.error:
-            return zlib.decompress(data, -zlib.MAX_WBITS)
+    """The body with its Content-Encoding undone; ``ValueError`` when it would exceed :data:`MAX_INFLATED`."""
+    try:
+        if encoding == "gzip":
+            return _bounded_decompress(data, zlib.MAX_WBITS | 16)
+        if encoding == "deflate":
+            try:
+                return _bounded_decompress(data, zlib.MAX_WBITS)
+            except zlib.error:
+                return _bounded_decompress(data, -zlib.MAX_WBITS)
+    except zlib.error as error:
+        raise ValueError(f"not valid {encoding} data: {error}") from None
     return data
+
+
+def _bounded_decompress(data: bytes, wbits: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    out = inflater.decompress(data, MAX_INFLATED + 1)
+    if len(out) > MAX_INFLATED or inflater.unconsumed_tail:
+        raise ValueError(f"the body inflates to more than {MAX_INFLATED} bytes")
+    if not inflater.eof:
+        raise zlib.error("incomplete or truncated stream")
+    return out
 
 
 def _compact(value: Any) -> bytes:
@@ -169,7 +186,7 @@ def response_bytes(response: dict[str, Any]) -> bytes:
     """The answer's body as the client receives it (compression undone)."""
     body = response.get("body") or {}
     if "json_text" in body:  # served compact, as PVE sends it
-        return _compact(json.loads(body["json_text"]))
+        return _compact(json_nesting.loads(body["json_text"]))
     if "json" in body:
         return _compact(body["json"])
     if "base64" in body:
@@ -186,10 +203,10 @@ def response_document(response: dict[str, Any]) -> Any:
     """The answer's decoded JSON; raises ``ValueError`` when the body is not JSON."""
     body = response.get("body") or {}
     if "json_text" in body:
-        return json.loads(body["json_text"])
+        return json_nesting.loads(body["json_text"])
     if "json" in body:
         return body["json"]
-    return json.loads(response_bytes(response).decode("utf-8"))
+    return json_nesting.loads(response_bytes(response).decode("utf-8"))
 
 
 def _without_derived_headers(headers: dict[str, Any] | None) -> dict[str, Any]:
@@ -225,7 +242,7 @@ def _readable_body(data: Any, content_type: str) -> dict[str, Any]:
     stripped = text.lstrip()
     if "json" in content_type or stripped.startswith(("{", "[")):
         try:
-            return {"json": json.loads(text)}
+            return {"json": json_nesting.loads(text)}
         except ValueError:
             pass
     return {"string": text}
