@@ -275,3 +275,16 @@ def test_a_replay_miss_never_prints_a_secret():
 
     assert "miss-password-secret" not in described
     assert "query password=PVEMOCK-SCRUBBED" in described
+
+
+def test_scrubbed_answers_still_validate_where_the_schema_restricts_the_secret():
+    from pytest_pvemock.schema.registry import get_registry
+
+    users = [{"userid": "alice@pve", "enable": 1, "keys": "x!JBSWY3DPEHPK3PXP"}]
+    item = interaction(uri="https://pve1:8006/api2/json/access/users", answer=users)
+
+    data = response_document(scrubbed(item)["response"])["data"]
+
+    assert data[0]["keys"] == "PVEMOCKSCRUBBED"
+    endpoint = get_registry("9.1").endpoint("GET", "/access/users")
+    assert list(endpoint.schema.returns_validator().iter_errors(data)) == []
