@@ -37,6 +37,7 @@ REAL = {
     "/nodes/{node}/lxc/{vmid}/interfaces",
     "/nodes/{node}/services",
     "/nodes/{node}/services/{service}/state",
+    "/nodes/{node}/syslog",
 }
 # Answered only where a VM runs with ``agent: 1`` (the default scenario's win11); PVE's 500 elsewhere.
 AGENT = {
