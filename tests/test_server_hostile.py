@@ -183,4 +183,4 @@ def test_the_issues_hostile_requests_get_pve_answers_over_https_and_nothing_is_l
     )
     assert set(answers["big"]) == {(501, "for data too large")}
     assert set(answers["users"]) == {(200, "OK")}
-    assert pve_server.errors == []
+    assert (list(pve_server.errors), pve_server.error_count) == ([], 0)

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 Dispatcher = Callable[[ApiRequest], ApiResponse]
 
+ERRORS_KEPT = 100
 #: Seconds an idle keep-alive connection (or an unfinished TLS handshake) may hold its thread.
 IDLE_TIMEOUT = 60.0
 #: Seconds a request may take to arrive, from its first byte to the end of its body: a client dripping its
@@ -89,7 +91,10 @@ class PveServer:
         self.tls = tls
         # the lock every transport takes for this cluster (a bare dispatcher without a cluster gets its own)
         self.lock: Any = getattr(cluster, "lock", None) or threading.RLock()
-        self.errors: list[BaseException] = []
+        #: The last :data:`ERRORS_KEPT` exceptions raised while answering (a schema violation with ``validate``),
+        #: newest last; :attr:`error_count` counts them all. Bounded: each holds a traceback.
+        self.errors: deque[BaseException] = deque(maxlen=ERRORS_KEPT)
+        self.error_count = 0
         self._requested_port = port
         self._validate = validate
         self._dispatcher = dispatcher
@@ -198,6 +203,7 @@ class PveServer:
                 return dispatcher(request)
         except Exception as error:  # e.g. SchemaValidationError: the client gets a 500, the test gets the error
             self.errors.append(error)
+            self.error_count += 1
             message = " ".join(f"{type(error).__name__}: {error}".split())
             self.log_access(f"error answering {request.method} {request.path}: {message}")
             body = b'{"data":null,"message":' + _json_string(message) + b"}"
