@@ -13,6 +13,7 @@ import pytest
 
 from pytest_pvemock import FakeCluster
 from pytest_pvemock.cassette.filters import SCRUBBED, TOKEN_SECRET_PLACEHOLDER
+from pytest_pvemock.cassette.validation import validate_cassette
 from pytest_pvemock.schema.registry import resolve_release
 from pytest_pvemock.schema.secrets import default_sources
 from pytest_pvemock.transports.recording.recorder import RecordingOptions, open_cassette
@@ -135,3 +136,6 @@ def test_no_secret_of_any_classified_method_reaches_the_cassette(tmp_path, pve_v
     # the fake really answered secrets to scrub: 24 methods answer 200 (tickets, SPICE/VNC, token secrets, ...)
     assert len(answered_ok) >= 20, statuses
     assert len([value for value in answered if len(value) >= 4]) >= 15
+    report = validate_cassette(path)  # placeholders keep the answers valid against PVE's schema
+    assert [violation.describe() for violation in report.violations] == []
+    assert sum(report.checked.values()) >= 20, report.checked
