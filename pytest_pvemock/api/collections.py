@@ -8,10 +8,9 @@ Three shapes cover them, each declared once in :data:`COLLECTIONS`:
   create and ``moveto`` on update;
 - :class:`Options`: one set of options (``/cluster/options``), read and updated in place.
 
-``/access/groups``, ``/access/roles`` and ``/access/acl`` are kept in the model's :class:`AccessControl`, so that
-what a client grants there is what the permission checks use. Records are stored in the model's
-:class:`~pytest_pvemock.model.config_store.ConfigStore`; answers are shaped to the method's ``returns`` schema
-(missing required fields synthesised, unknown ones left out).
+Records are stored in the model's :class:`~pytest_pvemock.model.config_store.ConfigStore`; answers are shaped to
+the method's ``returns`` schema (missing required fields synthesised, unknown ones left out). ``/access/groups``,
+``/access/roles`` and ``/access/acl`` live in the model's access control instead (``api/handlers/access_control.py``).
 """
 
 from __future__ import annotations
@@ -21,10 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_pvemock.api.permissions import PermissionChecker, access_control, fill_template
+from pytest_pvemock.api.permissions import PermissionChecker, fill_template
 from pytest_pvemock.api.synthesis import cluster_facts
-from pytest_pvemock.errors import ParameterError, PermissionDenied, PVEError
-from pytest_pvemock.model.acl import BUILTIN_ROLES, check_privileges, normalize_path
+from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.config_store import ConfigStore, KeyedSection, RuleList, config_store_of, digest_of
 from pytest_pvemock.schema.synthesis import Facts, synthesize, value_fits
 
@@ -204,7 +202,7 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     # the InfluxDB token goes to /etc/pve/priv/metricserver (PVE/API2/Cluster/MetricServer.pm 161, 217)
     Keyed("/cluster/metrics/server", "id", "Metric server", create_on_item=True, private=("token",)),
     Keyed("/cluster/acme/plugins", "id", "ACME plugin ID"),
-    # access (groups, roles and ACLs live in the model's AccessControl, see _SPECIAL_ACTIONS)
+    # access (groups, roles and ACLs live in the model's AccessControl: api/handlers/access_control.py)
     # an LDAP/AD bind password goes to /etc/pve/priv/realm/<realm>.pw (pve-access-control src/PVE/API2/Domains.pm
     # 140-185, 225-276 at 5ccd07d9); an OpenID client-key stays in domains.cfg and is returned, as on PVE
     Keyed("/access/domains", "realm", "realm", builtin=_realms, private=("password",), listed=_realm_entry),
@@ -560,237 +558,10 @@ _ACTIONS: dict[str, Callable[[HandlerContext, Any, Any], Any]] = {
 }
 
 
-# -- /access/groups, /access/roles, /access/acl ------------------------------------------------------------------
-def _split(value: Any) -> list[str]:
-    return [part for part in _LIST_SPLIT.split(str(value or "")) if part]
-
-
-def _users(ctx: HandlerContext) -> Mapping[str, Any]:
-    return getattr(getattr(ctx.cluster, "access", None), "users", {}) or {}
-
-
-def _members(ctx: HandlerContext, groupid: str) -> list[str]:
-    return sorted(userid for userid, user in _users(ctx).items() if groupid in (getattr(user, "groups", ()) or ()))
-
-
+# -- permission filter of lists ---------------------------------------------------------------------------------
 def _may(ctx: HandlerContext, path: str, privs: list[str]) -> bool:
     """Whether the caller has any of ``privs`` on ``path`` (for lists PVE filters in the method's code)."""
     return PermissionChecker(ctx.cluster).check(ctx.principal.authid, path, privs, any_of=True, noerr=True)
-
-
-def _groups_list(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
-    control = access_control(ctx.cluster)
-    answer = []
-    for groupid, group in sorted(control.groups.items()):
-        if not _may(ctx, f"/access/groups/{groupid}", ["User.Modify", "Sys.Audit", "Group.Allocate"]):
-            continue
-        entry: dict[str, Any] = {"groupid": groupid}
-        if group.comment:
-            entry["comment"] = group.comment
-        members = _members(ctx, groupid)
-        if members:
-            entry["users"] = ",".join(members)
-        answer.append(entry)
-    return answer
-
-
-def _group_get(ctx: HandlerContext) -> Any:
-    control = access_control(ctx.cluster)
-    groupid = str(ctx.params.get("groupid", ""))
-    group = control.groups.get(groupid)
-    if group is None:
-        raise PVEError(f"group '{groupid}' does not exist")
-    return group
-
-
-def _groups_create(ctx: HandlerContext, endpoint: Any) -> None:
-    from pytest_pvemock.model.acl import Group
-
-    control = access_control(ctx.cluster)
-    groupid = str(ctx.params.get("groupid", ""))
-    if groupid in control.groups:
-        raise PVEError(f"group '{groupid}' already exists")
-    control.groups[groupid] = Group(groupid, str(ctx.params.get("comment") or ""))
-
-
-def _group_read(ctx: HandlerContext, endpoint: Any) -> dict[str, Any]:
-    group = _group_get(ctx)
-    answer: dict[str, Any] = {"members": _members(ctx, group.groupid)}
-    if group.comment:
-        answer["comment"] = group.comment
-    return answer
-
-
-def _group_update(ctx: HandlerContext, endpoint: Any) -> None:
-    group = _group_get(ctx)
-    if "comment" in ctx.params:
-        group.comment = str(ctx.params["comment"] or "")
-
-
-def _group_delete(ctx: HandlerContext, endpoint: Any) -> None:
-    group = _group_get(ctx)
-    control = access_control(ctx.cluster)
-    del control.groups[group.groupid]
-    control.acl = [entry for entry in control.acl if not (entry.kind == "group" and entry.ugid == group.groupid)]
-    for user in _users(ctx).values():
-        groups = getattr(user, "groups", None)
-        if isinstance(groups, list) and group.groupid in groups:
-            groups.remove(group.groupid)
-
-
-def _roles_list(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
-    control = access_control(ctx.cluster)
-    return [
-        {"roleid": roleid, "privs": ",".join(sorted(privs)), "special": 1 if roleid in BUILTIN_ROLES else 0}
-        for roleid, privs in sorted(control.roles.items())
-    ]
-
-
-def _role_get(ctx: HandlerContext) -> tuple[str, frozenset[str]]:
-    control = access_control(ctx.cluster)
-    roleid = str(ctx.params.get("roleid", ""))
-    if roleid not in control.roles:
-        raise PVEError(f"role '{roleid}' does not exist")
-    return roleid, control.roles[roleid]
-
-
-def _roles_create(ctx: HandlerContext, endpoint: Any) -> None:
-    access_control(ctx.cluster).add_role(str(ctx.params.get("roleid", "")), _split(ctx.params.get("privs")))
-
-
-def _role_read(ctx: HandlerContext, endpoint: Any) -> dict[str, int]:
-    _roleid, privs = _role_get(ctx)
-    return dict.fromkeys(sorted(privs), 1)
-
-
-def _role_update(ctx: HandlerContext, endpoint: Any) -> None:
-    roleid, privs = _role_get(ctx)
-    if roleid in BUILTIN_ROLES:
-        raise PVEError(f"cannot modify special role '{roleid}'")
-    wanted = set(check_privileges(_split(ctx.params.get("privs"))))
-    access_control(ctx.cluster).roles[roleid] = frozenset(wanted | privs if ctx.params.get("append") else wanted)
-
-
-def _role_delete(ctx: HandlerContext, endpoint: Any) -> None:
-    roleid, _privs = _role_get(ctx)
-    if roleid in BUILTIN_ROLES:
-        raise PVEError(f"cannot delete special role '{roleid}'")
-    control = access_control(ctx.cluster)
-    del control.roles[roleid]
-    control.acl = [entry for entry in control.acl if entry.roleid != roleid]
-
-
-def _acl_list(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
-    checker = PermissionChecker(ctx.cluster)
-    return [
-        {
-            "path": entry.path,
-            "type": entry.kind,
-            "ugid": entry.ugid,
-            "roleid": entry.roleid,
-            "propagate": 1 if entry.propagate else 0,
-        }
-        for entry in access_control(ctx.cluster).acl
-        if checker.may_modify_permissions(ctx.principal.authid, entry.path)
-    ]
-
-
-_TOP_PATHS = ("/", "/access", "/access/groups", "/mapping", "/nodes", "/pool", "/sdn", "/storage", "/vms")
-
-
-def _effective_permissions(ctx: HandlerContext, endpoint: Any) -> dict[str, dict[str, int]]:
-    """``GET /access/permissions``: privileges by path, for the caller or (with Sys.Audit on /access) anyone."""
-    caller = ctx.principal.authid
-    wanted = str(ctx.params.get("userid") or caller)
-    own = wanted == caller or wanted.partition("!")[0] == caller
-    if not own and not _may(ctx, "/access", ["Sys.Audit"]):
-        raise PermissionDenied("Permission check failed (/access, Sys.Audit)")
-    checker = PermissionChecker(ctx.cluster)
-    if ctx.params.get("path"):
-        paths = [str(ctx.params["path"])]
-    else:
-        paths = sorted(set(_TOP_PATHS) | {entry.path for entry in access_control(ctx.cluster).acl})
-    answer = {}
-    for path in paths:
-        privileges = checker.privileges(wanted, path)
-        if privileges:
-            answer[path] = dict.fromkeys(sorted(privileges), 1)
-    return answer
-
-
-_ACL_PATH = re.compile(
-    r"^(?:/|/access|/access/groups|/access/groups/[\w.\-]+|/access/realm|/access/realm/[\w.\-]+"
-    r"|/nodes|/nodes/[\w.\-]+|/pool|/pool/[A-Za-z0-9.\-_]+(?:/[A-Za-z0-9.\-_]+){0,2}"
-    r"|/sdn|/sdn/controllers|/sdn/controllers/[\w\-]+|/sdn/dns|/sdn/dns/[A-Za-z0-9]+"
-    r"|/sdn/fabrics|/sdn/fabrics/[A-Za-z0-9]+|/sdn/ipams|/sdn/ipams/[A-Za-z0-9]+"
-    r"|/sdn/prefix-lists|/sdn/prefix-lists/[A-Za-z0-9]+|/sdn/route-maps|/sdn/route-maps/[A-Za-z0-9]+"
-    r"|/sdn/zones|/sdn/zones/[\w.\-]+|/sdn/zones/[\w.\-]+/[\w.\-]+|/sdn/zones/[\w.\-]+/[\w.\-]+/[1-9][0-9]{0,3}"
-    r"|/storage|/storage/[\w.\-]+|/vms|/vms/[1-9][0-9]{2,}|/mapping|/mapping/[\w.\-]+|/mapping/[\w.\-]+/[\w.\-]+)$",
-    re.ASCII,
-)
-_ACL_PATH_TEXT = re.compile(r"^[A-Za-z0-9.\-_/]+$")
-
-
-def _acl_update(ctx: HandlerContext, endpoint: Any) -> None:
-    """``PUT /access/acl`` as PVE's ``update_acl``: checks first, then every entry written at once."""
-    control = access_control(ctx.cluster)
-    raw_path = str(ctx.params.get("path", ""))
-    delete = bool(ctx.params.get("delete"))
-    propagate = bool(ctx.params.get("propagate", 1))
-    targets = [
-        (kind, ugid)
-        for kind, name in (("user", "users"), ("group", "groups"), ("token", "tokens"))
-        for ugid in _split(ctx.params.get(name))
-    ]
-    if not targets:
-        required = "either 'users', 'groups' or 'tokens' is required."
-        raise ParameterError({"users": required, "groups": required, "tokens": required})
-    path = normalize_path(raw_path)
-    if not raw_path or not _ACL_PATH_TEXT.match(path) or (not delete and not _ACL_PATH.match(path)):
-        raise ParameterError({"path": f"invalid ACL path '{raw_path}'"})
-    try:
-        roles = [_checked_role(ctx, roleid, path, delete) for roleid in _split(ctx.params.get("roles"))]
-        for kind, ugid in targets:
-            _check_acl_target(ctx, kind, ugid)
-    except PVEError as error:
-        detail = f"{error.code} {error.message}" if error.code == 400 else error.message
-        extra = "".join(f"\n{key}: {text}" for key, text in (error.errors or {}).items())
-        raise PVEError(f"ACL update failed: {detail}{extra}") from None
-    for roleid in roles:
-        for kind, ugid in targets:
-            if delete:
-                control.revoke(path, roleid, **{kind: ugid})
-            else:
-                control.grant(path, roleid, propagate=propagate, **{kind: ugid})
-
-
-def _checked_role(ctx: HandlerContext, roleid: str, path: str, delete: bool) -> str:
-    """A role the caller may hand out on ``path``: with Permissions.Modify any, else a subset of their own."""
-    control = access_control(ctx.cluster)
-    if roleid not in control.roles:
-        raise PVEError(f"role '{roleid}' does not exist")
-    have = PermissionChecker(ctx.cluster).privileges(ctx.principal.authid, path)
-    if "Permissions.Modify" in have:
-        return roleid
-    verb = "remove" if delete else "add"
-    if not control.roles[roleid] <= have:
-        message = f"Cannot {verb} role '{roleid}' - requires 'Permissions.Modify' or superset of privileges."
-        raise ParameterError({"role": message})
-    if roleid == "NoAccess":
-        raise ParameterError({"role": f"Cannot {verb} role '{roleid}' - requires 'Permissions.Modify'"})
-    return roleid
-
-
-def _check_acl_target(ctx: HandlerContext, kind: str, ugid: str) -> None:
-    users = _users(ctx)
-    if kind == "group" and ugid not in access_control(ctx.cluster).groups:
-        raise PVEError(f"group '{ugid}' does not exist")
-    if kind == "user" and ugid not in users:
-        raise PVEError(f"user '{ugid}' does not exist")
-    if kind == "token":
-        userid, _, name = ugid.partition("!")
-        if name not in (getattr(users.get(userid), "tokens", {}) or {}):
-            raise PVEError(f"no such token '{name}' for user '{userid}'")
 
 
 # -- lists derived from stored collections --------------------------------------------------------------------------
@@ -842,17 +613,4 @@ _SPECIAL_ACTIONS: dict[tuple[str, str], Callable[[HandlerContext, Any], Any]] = 
     ("GET", "/cluster/notifications/targets"): _notification_targets,
     ("GET", "/nodes/{node}/replication"): _node_replication,
     ("GET", "/cluster/firewall/refs"): _firewall_refs,
-    ("GET", "/access/groups"): _groups_list,
-    ("POST", "/access/groups"): _groups_create,
-    ("GET", "/access/groups/{groupid}"): _group_read,
-    ("PUT", "/access/groups/{groupid}"): _group_update,
-    ("DELETE", "/access/groups/{groupid}"): _group_delete,
-    ("GET", "/access/roles"): _roles_list,
-    ("POST", "/access/roles"): _roles_create,
-    ("GET", "/access/roles/{roleid}"): _role_read,
-    ("PUT", "/access/roles/{roleid}"): _role_update,
-    ("DELETE", "/access/roles/{roleid}"): _role_delete,
-    ("GET", "/access/acl"): _acl_list,
-    ("GET", "/access/permissions"): _effective_permissions,
-    ("PUT", "/access/acl"): _acl_update,
 }
