@@ -186,8 +186,9 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
         for kind in ("dir", "pci", "usb")
     ),
     # pve-manager PVE/API2/Cluster/Notifications.pm (14a22df3) answers without the gotify token (line 702, 749)
-    # and the SMTP password (1016, 1061); proxmox-notify keeps webhook secrets in priv/notifications.cfg, "not
-    # retrievable via the API" (endpoints/webhook.rs): only their names come back
+    # and the SMTP password (1016, 1061); proxmox-notify keeps webhook secrets in priv/notifications.cfg and "for
+    # any API endpoints returning the endpoint config, only the secret name but not the value will be returned"
+    # (proxmox-notify src/endpoints/webhook.rs, WebhookConfig.secret)
     *(
         Keyed(
             f"/cluster/notifications/endpoints/{kind}",
