@@ -288,3 +288,18 @@ def test_scrubbed_answers_still_validate_where_the_schema_restricts_the_secret()
     assert data[0]["keys"] == "PVEMOCKSCRUBBED"
     endpoint = get_registry("9.1").endpoint("GET", "/access/users")
     assert list(endpoint.schema.returns_validator().iter_errors(data)) == []
+
+
+def test_a_spice_config_file_answer_is_scrubbed():
+    config = (
+        "[virt-viewer]\r\ntype=spice\r\nhost=pvespiceproxy:6512AB:100:pve1::c2lnbmF0dXJl\r\n"
+        "password=spice-ticket-secret\r\nproxy=http://pve1:3128\r\n"
+    )
+    item = interaction("POST", "https://pve1:8006/api2/spiceconfig/nodes/pve1/qemu/100/spiceproxy")
+    item["response"]["body"] = {"string": config.encode()}
+
+    text = scrubbed(item)["response"]["body"]["string"].decode()
+
+    assert "spice-ticket-secret" not in text and "c2lnbmF0dXJl" not in text
+    assert "password=PVEMOCK-SCRUBBED\r\n" in text and "type=spice\r\n" in text
+    assert "proxy=http://pve1:3128" in text

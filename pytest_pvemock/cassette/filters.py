@@ -350,9 +350,38 @@ def _scrub_names(value: Any, names: frozenset[str], found: list[str] | None) -> 
     return value
 
 
+_INI_LINE = re.compile(r"^(?P<key>[A-Za-z0-9_.-]+)(?P<sep>\s*=\s*)(?P<value>.*?)(?P<end>\r?)$", re.MULTILINE)
+
+
+def _scrub_text_answer(interaction: Interaction, found: list[str] | None) -> Interaction:
+    """A text answer (``/api2/spiceconfig/...``: remote-viewer's ``key=value`` file) with secret keys scrubbed."""
+    body = interaction["response"].get("body") or {}
+    text = _as_text(body.get("string"))
+    index = _secret_index()
+    if not text or index is None:
+        return interaction
+    request = interaction["request"]
+    _, locations = index.locations(str(request.get("method", "GET")), api_request_path(str(request["uri"])))
+    names = {location.rsplit("/", 1)[-1].partition("{")[0] for location in locations} | index.names
+
+    def replace(match: re.Match[str]) -> str:
+        if match["key"] not in names or not match["value"]:
+            return match[0]
+        if found is not None:
+            found.append(match["value"])
+        return f"{match['key']}{match['sep']}{placeholder(match['value'])}{match['end']}"
+
+    scrubbed = _INI_LINE.sub(replace, text)
+    if scrubbed != text:
+        body["string"] = _like(body["string"], scrubbed)
+    return interaction
+
+
 def _scrub_answer(interaction: Interaction, found: list[str] | None = None) -> Interaction:
     document, is_json = _response_json(interaction)
-    if not is_json or not isinstance(document, dict) or "data" not in document:
+    if not is_json:
+        return _scrub_text_answer(interaction, found)
+    if not isinstance(document, dict) or "data" not in document:
         return interaction
     request = interaction["request"]
     index = _secret_index()
