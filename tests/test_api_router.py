@@ -139,6 +139,11 @@ def test_routes_command_text_and_explain(capsys):
     assert out.rstrip().splitlines()[-1].startswith("PVE 9.1: ")
     assert main(["routes", "--explain", "DELETE /cluster/backup/job1"]) == 0
     assert capsys.readouterr().out.startswith("DELETE /cluster/backup/{id} -> collection Keyed('/cluster/backup'")
+    # any release, also one the model does not answer as (8.2 has no bulk actions yet: not documented there)
+    assert main(["routes", "--pve-version", "8.2", "--explain", "POST /cluster/bulk-action/guest/start"]) == 0
+    assert capsys.readouterr().out == (
+        "POST /cluster/bulk-action/guest/start -> not documented in PVE 8.2: 501 not implemented\n"
+    )
 
 
 def test_readme_summary_is_generated():

@@ -106,6 +106,10 @@ class RouteTable:
     def __len__(self) -> int:
         return len(self._routes)
 
+    def explain(self, method: str, path: str) -> str:
+        """Who answers ``method path`` (a concrete path or a template) in this release, as one line."""
+        return _explain(self, method, path)
+
     def counts(self) -> dict[str, int]:
         """How many methods each kind of route answers (``{"endpoint": 70, "collection": 180, ...}``)."""
         counts = dict.fromkeys(KINDS[:-1], 0)
@@ -165,17 +169,23 @@ class Router:
         return self.table.get(method, template)
 
     def explain(self, method: str, path: str) -> str:
-        """Who answers ``method path`` (a concrete path or a template), as one line."""
-        from pytest_pvemock.schema.registry import get_registry
+        """Who answers ``method path`` (a concrete path or a template) on this cluster, as one line."""
+        return _explain(self.table, method, path, self.route)
 
-        method = method.upper()
-        path = "/" + path.strip("/") if path.strip("/") else "/"
-        endpoint = get_registry(self.cluster.version).resolve(method, path)
-        if endpoint is None:
-            return f"{method} {path} -> not documented in PVE {self.cluster.version}: 501 not implemented"
-        route = self.route(method, endpoint.template, path)
-        assert route is not None
-        return route.describe()
+
+def _explain(
+    table: RouteTable, method: str, path: str, route: Callable[[str, str, str], Route | None] | None = None
+) -> str:
+    from pytest_pvemock.schema.registry import get_registry
+
+    method = method.upper()
+    path = "/" + path.strip("/") if path.strip("/") else "/"
+    endpoint = get_registry(table.version).resolve(method, path)
+    if endpoint is None:
+        return f"{method} {path} -> not documented in PVE {table.version}: 501 not implemented"
+    found = route(method, endpoint.template, path) if route else table.get(method, endpoint.template)
+    assert found is not None
+    return found.describe()
 
 
 def _name(func: Any) -> str:

@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from pytest_pvemock.api.router import KINDS, Router, RouteTable, route_table
+from pytest_pvemock.api.router import KINDS, RouteTable, route_table
 from pytest_pvemock.cli.tables import table
 
 # The releases the README's table shows (any release may be given to --pve-version).
@@ -63,9 +63,7 @@ def run(args: argparse.Namespace) -> int:
         if not path.strip():
             print("--explain takes a method and a path: 'GET /nodes/pve1/status'", file=sys.stderr)
             return 2
-        from pytest_pvemock.model.cluster import FakeCluster
-
-        print(Router(FakeCluster(version=args.pve_version)).explain(method, path.strip()))
+        print(routes.explain(method, path.strip()))
         return 0
     if args.format == "json":
         rows = [
