@@ -38,6 +38,7 @@ REAL = {
     "/nodes/{node}/services",
     "/nodes/{node}/services/{service}/state",
     "/nodes/{node}/syslog",
+    "/cluster/log",
 }
 # Answered only where a VM runs with ``agent: 1`` (the default scenario's win11); PVE's 500 elsewhere.
 AGENT = {
