@@ -8,7 +8,6 @@ soon as they start (the clock does not move); in ``manual`` mode time only moves
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,7 +46,7 @@ class Clock:
         self._now = int(start)
         self.task_mode = task_mode
         self._queue: list[_Scheduled] = []
-        self._seq = itertools.count()
+        self._scheduled = 0  # entries scheduled so far: orders entries due at the same second
         self._tickers: list[_Ticker] = []
 
     @property
@@ -59,7 +58,8 @@ class Clock:
 
     def call_at(self, when: int, action: Callable[[], None]) -> _Scheduled:
         """Run ``action`` once the clock reaches ``when`` (at once if that moment has passed)."""
-        entry = _Scheduled(max(int(when), self._now), next(self._seq), action)
+        self._scheduled += 1
+        entry = _Scheduled(max(int(when), self._now), self._scheduled - 1, action)
         heapq.heappush(self._queue, entry)
         return entry
 

@@ -9,7 +9,6 @@ FakeCluster) inherits it and adds what belongs to the world: clock, log, members
 from __future__ import annotations
 
 import copy
-import itertools
 from typing import Any
 
 from .environment import HAConfigError
@@ -53,11 +52,12 @@ class HAFiles:
         self._config_cache: tuple[dict[str, Any], dict[str, dict[str, Any]]] | None = None
         #: Bumped whenever something the API shows may have changed (for cached views).
         self.revision = 0
-        self._uids = itertools.count(1)
+        self._uids_given = 0
 
     def new_uid(self, state: str) -> str:
         """Service command uids count per HA cluster, so identical clusters give identical answers."""
-        return f"{state[:3]}{next(self._uids):x}"
+        self._uids_given += 1
+        return f"{state[:3]}{self._uids_given:x}"
 
     def read_manager_status(self) -> dict[str, Any]:
         return self.manager_status
