@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from pytest_pvemock import json_nesting
+
 __all__ = ["add_arguments", "run"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -103,9 +105,13 @@ def _check(args: argparse.Namespace) -> int:
 
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-        body = json.loads(text)
+        body = json_nesting.loads(text)
     except OSError as error:
         print(f"pvemock schemas check: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 2
+    except json_nesting.NestingError as error:
+        line = text.count("\n", 0, error.offset) + 1
+        print(f"pvemock schemas check: {args.file}:{line}: not JSON PVE would send: {error}", file=sys.stderr)
         return 2
     except json.JSONDecodeError as error:
         print(

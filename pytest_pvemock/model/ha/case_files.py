@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_pvemock import json_nesting
+
 from .rules import ConfigSyntaxError, parse_groups, parse_rules
 
 
@@ -44,7 +46,9 @@ def _read_json(path: Path, default: Any = None, required: bool = False) -> Any:
     if not text.strip():
         return default
     try:
-        return json.loads(text)
+        return json_nesting.loads(text)
+    except json_nesting.NestingError as err:
+        raise CaseFileError(path, f"invalid JSON: {err}", text.count("\n", 0, err.offset) + 1) from None
     except json.JSONDecodeError as err:
         raise CaseFileError(path, f"invalid JSON: {err.msg}", err.lineno) from None
 
