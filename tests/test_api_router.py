@@ -151,3 +151,15 @@ def test_readme_summary_is_generated():
     block = re.search(r"<!-- routes-summary:[^\n]*-->\n(.*?)\n<!-- routes-summary end -->", readme, re.S)
     assert block is not None
     assert block.group(1) == summary_table(), "README's route summary is stale: paste `pvemock routes --summary`"
+
+
+def test_access_control_writes_need_quorum_and_reads_do_not(pve_cluster, pve_api):
+    # user.cfg lives in pmxcfs, read-only without quorum (pve-access-control lock_user_config -> cfs_lock_file)
+    pve_cluster.set_quorum(False)
+    with pytest.raises(proxmoxer.ResourceException) as raised:
+        pve_api.access.groups.post(groupid="ops")
+    assert raised.value.status_code == 500
+    assert [group["groupid"] for group in pve_api.access.groups.get()] == []
+    pve_cluster.set_quorum(None)
+    pve_api.access.groups.post(groupid="ops")
+    assert [group["groupid"] for group in pve_api.access.groups.get()] == ["ops"]
