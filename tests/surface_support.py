@@ -191,8 +191,9 @@ class SurfaceRig:
                 params[name] = fixed[name]
             elif name in required or name in path_names:
                 params[name] = synthesize(sub, facts, name)
-        if given is None:
-            params.update(EXTRA.get((method, template), {}))
+        if given is None:  # only what the release's schema has (7.x has no confirmation-password)
+            known = schema.get("properties") or {}
+            params.update({k: v for k, v in EXTRA.get((method, template), {}).items() if k in known})
         path = template
         for name in path_names:
             value = params.pop(name, fixed.get(name, "example"))
@@ -211,8 +212,11 @@ class SurfaceRig:
         return values
 
     # -- what a path names must exist first --------------------------------------------------------------------
-    def create_parents(self, cluster: FakeCluster, api: PveApi, method: str, template: str) -> None:
-        """Create the collection records a path names (outermost first), as a client would before using them."""
+    def create_parents(self, cluster: FakeCluster, api: PveApi, method: str, template: str) -> dict[str, str]:
+        """Create the collection records a path names (outermost first), as a client would before using them.
+
+        Returns ``{path value meant: key PVE made up}`` for records whose create method takes no key (PVE 7.0's
+        backup jobs: pve-manager generated the id, PVE/API2/Backup.pm before ca62f164)."""
         wanted = []
         for spec in COLLECTIONS:
             if isinstance(spec, (Keyed, Rules)) and (template == spec.item or template.startswith(spec.item + "/")):
@@ -220,11 +224,21 @@ class SurfaceRig:
                     continue
                 wanted.append(spec)
         names = self.path_names_values(cluster, method, template)
+        renamed: dict[str, str] = {}
         for spec in sorted(wanted, key=lambda spec: len(spec.item)):
             create_template = spec.item if isinstance(spec, Keyed) and spec.create_on_item else spec.base
             path, params = self.valid_params(cluster, "POST", create_template, given=names)
+            before = self._keys(api, spec) if isinstance(spec, Keyed) and spec.key not in params else None
             response = api.handle(self.request("POST", path, params))
             assert response.status == 200, (create_template, response.status, response.reason)
+            if before is not None:
+                (made_up,) = self._keys(api, spec) - before
+                renamed[str(names[spec.key])] = made_up
+        return renamed
+
+    def _keys(self, api: PveApi, spec: Keyed) -> set[str]:
+        listed = api.handle(self.request("GET", spec.base, {})).json()["data"]
+        return {str(row[spec.key]) for row in listed}
 
 
 def _text(value: Any) -> Any:
@@ -237,7 +251,9 @@ def call(rig: SurfaceRig, method: str, template: str) -> tuple[ApiResponse, Any,
     """Send one valid request for ``method template`` to a fresh copy of the prepared cluster."""
     cluster, api = rig.fresh()
     prepare_ha(cluster, template)
-    rig.create_parents(cluster, api, method, template)
+    renamed = rig.create_parents(cluster, api, method, template)
     path, params = rig.valid_params(cluster, method, template)
+    for meant, made_up in renamed.items():
+        path = path.replace("/" + quote(meant, safe=""), "/" + quote(made_up, safe=""))
     response = api.handle(rig.request(method, path, params))
     return response, rig.registry.endpoint(method, template), cluster

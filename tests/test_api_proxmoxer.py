@@ -172,7 +172,7 @@ def test_cluster_status_nextid_and_pve8_shapes(pve_cluster_factory):
 
     cluster = pve_cluster_factory(version="8.4", validate=True)
     api = ProxmoxAPI(cluster.host, user=cluster.user, password=cluster.password, verify_ssl=False)
-    assert api.version.get()["version"] == "8.4.1"
+    assert api.version.get()["version"] == "8.4.2"  # 8.4 is its last release
     status = api.cluster.status.get()
     assert status[0]["type"] == "cluster" and status[0]["quorate"] == 1
     assert api.cluster.nextid.get() == "104"

@@ -44,7 +44,7 @@ def test_explain_names_the_function_that_answers():
     assert router.explain("get", "/access/domains").startswith("GET /access/domains -> collection Keyed(")
     assert router.explain("GET", "/nodes/pve1/disks").endswith("index pytest_pvemock.api.fallback.index_listing")
     assert router.explain("GET", "/nodes/pve1/nope") == (
-        "GET /nodes/pve1/nope -> not documented in PVE 9.1: 501 not implemented"
+        "GET /nodes/pve1/nope -> not documented in PVE 9.1.5: 501 not implemented"
     )
 
 
@@ -92,7 +92,7 @@ def test_override_keeps_parameter_checks(pve_cluster, pve_api):
 
 
 def test_override_of_an_undocumented_method_is_refused(pve_cluster):
-    with pytest.raises(ValueError, match=r"PVE 9.1 has no method PATCH /version"):
+    with pytest.raises(ValueError, match=r"PVE 9.1.5 has no method PATCH /version"):
         pve_cluster.api_override("PATCH", "/version", lambda ctx: None)
 
 

@@ -49,7 +49,7 @@ def test_the_example_recording_becomes_a_cluster_that_answers_like_it():
 
     cluster = FakeCluster.from_cassette(path)
 
-    assert (cluster.name, cluster.version) == ("clustername", "8.4")
+    assert (cluster.name, cluster.version) == ("clustername", "8.4.1")  # the recorded release
     assert [node.name for node in cluster.nodes] == ["node1", "node2", "node3", "node4"]
     with mock(cluster, validate=True):
         api = client(cluster)
@@ -119,7 +119,7 @@ def test_configs_pools_storage_and_ha_come_from_the_recording(tmp_path):
 
     cluster = FakeCluster.from_cassette(path)
 
-    assert cluster.version == "9.1"
+    assert cluster.version == "9.1.2"  # the recorded release
     assert cluster.node("pve1").maxcpu == 8 and not cluster.node("pve2").online
     assert cluster.storage("ceph").shared and cluster.storage("ceph").plugintype == "rbd"
     vm = cluster.guest(100)
@@ -171,7 +171,7 @@ def test_what_the_recording_lacks_gets_the_fakes_defaults(tmp_path):
 
     cluster = FakeCluster.from_cassette(path, seed=7)
 
-    assert cluster.version == "9.1"
+    assert cluster.version == "9.1.5"  # nothing recorded: the latest release
     assert [node.name for node in cluster.nodes] == ["solo"]
     assert cluster.guests == [] and cluster.pools == []
     assert cluster.node("solo").maxcpu > 0

@@ -143,7 +143,7 @@ def test_demo_follows_an_ha_managed_guest_until_the_ha_manager_has_moved_it(caps
 def test_demo_on_another_scenario_and_version(capsys):
     code, out, _ = run_demo(capsys, "--scenario", "single-node", "--pve-version", "8.4")
     assert code == 0
-    assert "Proxmox VE 8.4.1" in out
+    assert "Proxmox VE 8.4.2" in out  # 8.4 is its last release
     assert "needs a running guest and a second online node" in out  # one node: nothing to migrate to
 
 

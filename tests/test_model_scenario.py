@@ -36,7 +36,7 @@ def test_ha_scenario_keeps_resources_as_data_and_empty_ha_has_none():
 
 def test_overrides_replace_the_files_cluster_settings():
     cluster = FakeCluster.from_scenario("default", version="8.4", task_mode="manual")
-    assert cluster.version == "8.4" and cluster.clock.task_mode == "manual"
+    assert cluster.version == "8.4.2" and cluster.clock.task_mode == "manual"
 
 
 def write(tmp_path, text):
@@ -159,8 +159,8 @@ BAD_VALUES = {
         "line 4: shutdown_policy must be one of",
     ),
     "cluster version": (
-        "cluster:\n  name: lab\n  version: 7.4\n" + NODE,
-        "line 3: PVE version must be one of",
+        "cluster:\n  name: lab\n  version: 6.4\n" + NODE,
+        "line 3: PVE version '6.4' is not a known release",
     ),
     "cluster task mode": ("cluster:\n  task_mode: fast\n" + NODE, "line 2: 'task_mode' of 'cluster' must be one of"),
     "cluster port": ("cluster:\n  port: 80000\n" + NODE, "line 2: 'port' of 'cluster' must be between 1 and 65535"),
@@ -248,8 +248,8 @@ def test_a_scenario_without_nodes_is_refused(text):
 
 def test_values_passed_by_the_caller_are_not_blamed_on_the_file():
     with pytest.raises(ValueError) as error:
-        FakeCluster.from_scenario("default", version="7")
-    assert (
-        str(error.value)
-        == "scenarios/default.yaml built with version='7': PVE version must be one of 9.1, 8.4, not '7'"
+        FakeCluster.from_scenario("default", version="6")
+    assert str(error.value).startswith(
+        "scenarios/default.yaml built with version='6': PVE version '6' is not a known release: give a release "
+        "(7.0-1 to 9.1.5), a minor such as 8.2 (its last release), a major such as 8 (its newest) or latest"
     )

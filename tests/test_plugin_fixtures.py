@@ -64,10 +64,10 @@ def test_marker_chooses_scenario_version_and_task_mode(pytester):
 
         @pytest.mark.pve_cluster(scenario="default", version="8.4", task_mode="manual")
         def test_options(pve_cluster):
-            assert (pve_cluster.version, pve_cluster.clock.task_mode) == ("8.4", "manual")
+            assert (pve_cluster.version, pve_cluster.clock.task_mode) == ("8.4.2", "manual")
 
         def test_default(pve_cluster):
-            assert (len(pve_cluster.nodes), pve_cluster.version, pve_cluster.clock.task_mode) == (3, "9.1", "instant")
+            assert (len(pve_cluster.nodes), pve_cluster.version, pve_cluster.clock.task_mode) == (3, "9.1.5", "instant")
 
         @pytest.mark.pve_cluster("single-node")
         class TestSmall:
@@ -82,7 +82,7 @@ BAD_MARKERS = {
     'scenaro="single-node"': "pve_cluster marker: unknown argument(s) scenaro; expected one of scenario",
     'validate="yes"': "pve_cluster marker: validate: must be True or False, not 'yes'",
     '"a", "b"': "pve_cluster marker: takes at most one positional argument (the scenario), got 2",
-    'version="7.0"': "pve_cluster marker: version: PVE version must be one of 9.1, 8.4, not '7.0'",
+    'version="7.9"': "pve_cluster marker: version: PVE version '7.9' is not a known release*",
     '"no-such-scenario"': "pve_cluster marker: scenario: no-such-scenario: no such built-in scenario (built-in: *",
     'task_mode="later"': "pve_cluster marker: task_mode: must be one of instant, manual, not 'later'",
     'timezone="Mars/Olympus"': "pve_cluster marker: timezone: unknown timezone 'Mars/Olympus'*",
@@ -129,10 +129,10 @@ def test_ini_options_set_the_defaults_and_the_command_line_wins(pytester):
             parser.addoption("--expected")
         """
     )
-    run(pytester, "--expected=1,8.4,manual").assert_outcomes(passed=1)
+    run(pytester, "--expected=1,8.4.2,manual").assert_outcomes(passed=1)
     run(
         pytester,
-        "--expected=3,9.1,instant",
+        "--expected=3,9.1.5,instant",
         "--pvemock-scenario=default",
         "--pvemock-pve-version=9.1",
         "--pvemock-task-mode=instant",
@@ -247,7 +247,7 @@ def test_factory_builds_several_clusters_in_one_test(pytester):
         def test_two(pve_cluster_factory):
             small = pve_cluster_factory("single-node", version="8.4", task_mode="manual")
             other = pve_cluster_factory.patch(FakeCluster(host="other.test"))
-            assert (small.version, len(small.nodes)) == ("8.4", 1)
+            assert (small.version, len(small.nodes)) == ("8.4.2", 1)
             assert requests.get(f"{other.url}/api2/json/access/ticket").status_code == 200
         """
     )

@@ -40,7 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME|FILE",
         help="a built-in scenario name or a scenario YAML file (default: default, three nodes)",
     )
-    parser.add_argument("--pve-version", metavar="VERSION", help="PVE version the fake speaks: 9.1 or 8.4")
+    parser.add_argument(
+        "--pve-version",
+        metavar="VERSION",
+        help="PVE release the fake answers as: 8.2.5, a minor (8.2: its last release), a major (8: its newest) "
+        "or latest (default: the scenario's)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

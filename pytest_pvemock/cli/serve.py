@@ -27,6 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE|NAME",
         help="a built-in scenario name or a scenario YAML file (default: default)",
     )
+    parser.add_argument(
+        "--pve-version",
+        metavar="VERSION",
+        help="PVE release the fake answers as: 8.2.5, a minor (8.2: its last release), a major (8: its newest) "
+        "or latest (default: the scenario's)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
     parser.add_argument("--port", type=int, default=8006, help="port to listen on; 0 picks a free one (default: 8006)")
     parser.add_argument("--user", default="root@pam", help="the login to accept (default: root@pam)")
@@ -41,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from pytest_pvemock.transports.server import PveServer, is_loopback
 
     try:
-        cluster = _load_cluster(args.scenario)
+        cluster = _load_cluster(args.scenario, args.pve_version)
         user, password = _set_login(cluster, args.user, args.password)
     except Exception as error:  # a broken scenario or login: say which, no traceback
         print(f"pvemock serve: {error}", file=sys.stderr)
@@ -84,10 +90,10 @@ def _has_trustme() -> bool:
     return True
 
 
-def _load_cluster(scenario: str) -> FakeCluster:
+def _load_cluster(scenario: str, version: str | None = None) -> FakeCluster:
     from pytest_pvemock.model.cluster import FakeCluster
 
-    return FakeCluster.from_scenario(scenario)
+    return FakeCluster.from_scenario(scenario, **({"version": version} if version else {}))
 
 
 def _set_login(cluster: FakeCluster, user: str, password: str | None) -> tuple[str, str]:

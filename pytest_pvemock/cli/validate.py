@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pve-version",
         default=None,
-        help="PVE version to check against when a cassette recorded no GET /version (default 9.1)",
+        help="the PVE release to check against (8.2.5, a minor, a major or latest): the answers and requests that "
+        "would no longer hold on it (default: the release each cassette recorded in GET /version, else latest)",
     )
     parser.add_argument("--junit-xml", metavar="FILE", help="also write the results as JUnit XML, for CI systems")
 

@@ -45,18 +45,13 @@ from pytest_pvemock.model.key_order import KeyOrder
 from pytest_pvemock.model.nodes import Node
 from pytest_pvemock.model.pools import Pool
 from pytest_pvemock.model.provisioning import as_base_volume, default_boot_order, fill_in_options, volume_names
+from pytest_pvemock.model.release_platform import platform_of
 from pytest_pvemock.model.revision import Revision
 from pytest_pvemock.model.storage import Storage, Volume
 from pytest_pvemock.model.tasks import Task, TaskRegistry
 from pytest_pvemock.model.time_zone import zone_info
 from pytest_pvemock.model.volumes import allocate_volname, container_format
-from pytest_pvemock.schema.registry import supported_release
-
-SUPPORTED_VERSIONS = {
-    # release: (full version, kernel)
-    "9.1": ("9.1.2", "6.17.2-1-pve", "#1 SMP PREEMPT_DYNAMIC PMX 6.17.2-1 (2025-10-21T11:55Z)"),
-    "8.4": ("8.4.1", "6.8.12-9-pve", "#1 SMP PREEMPT_DYNAMIC PMX 6.8.12-9 (2025-03-16T19:18Z)"),
-}
+from pytest_pvemock.schema.registry import resolve_release, supported_release
 
 NO_QUORUM = "cluster not ready - no quorum?"
 NODE_UNREACHABLE = "Errors during connection establishment, proxy handshake: No route to host"
@@ -124,7 +119,10 @@ class FakeCluster:
     ) -> None:
         version = supported_release(version)
         self.name = name
+        #: The release the cluster answers as (``"8.2.5"``, ``"7.2-3"``), resolved from what was given
+        #: (``"8.2"``: its last release, ``"8"``: its newest, ``"latest"``) by ``schema.registry.resolve_release``.
         self.version = version
+        self.release = resolve_release(version)
         self.host = host
         self.port = port
         #: Figures are drawn from the seed (0 unless given); ticket and token secrets only when one is given.
@@ -152,7 +150,7 @@ class FakeCluster:
         self._pools: dict[str, Pool] = {}
         self._quorum_override: bool | None = None
         self._pool_index: tuple[tuple[tuple[str, int], ...], dict[int, str]] | None = None
-        self.repoid = figures.hex_string(figures.seeded(self.seed, "repoid", version), 16)
+        self.repoid = self.release.repoid
 
     # ---- construction ------------------------------------------------------------------------------------------
 
@@ -204,14 +202,18 @@ class FakeCluster:
 
     @property
     def full_version(self) -> str:
-        return SUPPORTED_VERSIONS[self.version][0]
+        """The release (``"9.1.5"``): what ``GET /version`` answers as ``version``; the same as :attr:`version`."""
+        return self.version
 
     @property
     def kernel(self) -> tuple[str, str]:
-        return SUPPORTED_VERSIONS[self.version][1], SUPPORTED_VERSIONS[self.version][2]
+        """``uname -r`` and ``uname -v`` of the release's nodes (``model/release_platform.py``)."""
+        platform = platform_of(self.version)
+        return platform.kernel, platform.kernel_build
 
     def version_at_least(self, major: int) -> bool:
-        return int(self.version.split(".")[0]) >= major
+        """Whether the cluster runs PVE ``major`` or newer."""
+        return self.release.major >= major
 
     @property
     def timezone(self) -> str:
@@ -567,7 +569,7 @@ class FakeCluster:
             config.setdefault("memory", "512")
             config.setdefault("smbios1", f"uuid={figures.uuid4(rng)}")
             config.setdefault("vmgenid", figures.uuid4(rng))
-            qemu = {"9.1": "10.1.2", "8.4": "9.2.0"}[self.version]
+            qemu = platform_of(self.version).qemu
             config.setdefault("meta", f"creation-qemu={qemu},ctime={self.clock.now()}")
         else:
             config.setdefault("memory", 512)

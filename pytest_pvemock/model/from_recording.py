@@ -54,15 +54,23 @@ def _int(value: Any, default: int = 0) -> int:
 
 
 def supported_version(recorded: str | None) -> str:
-    """The fake's version for a recorded one: 9.x -> 9.1, anything older -> 8.4."""
-    match = re.match(r"^(\d+)", recorded or "")
-    return "9.1" if not match or int(match[1]) >= 9 else "8.4"
+    """The fake's release for a recorded one: the same release when it is known (``8.2.5``, ``7.2-3``), else its
+    series' last (a recorded ``8.2.9``), else the latest."""
+    from pytest_pvemock.schema.registry import UnknownRelease, resolve_release
+
+    match = re.match(r"^(\d+)(?:\.(\d+))?", recorded or "")
+    for candidate in (recorded or "", f"{match[1]}.{match[2]}" if match and match[2] else "", "latest"):
+        try:
+            return resolve_release(candidate).version
+        except UnknownRelease:
+            continue
+    return resolve_release("latest").version
 
 
 def _version(answers: Mapping[str, Any]) -> str:
     data = answers.get("/version")
     recorded = str(data.get("version") or data.get("release") or "") if isinstance(data, dict) else None
-    return supported_version(recorded) if recorded else "9.1"
+    return supported_version(recorded)
 
 
 def _cluster_name(answers: Mapping[str, Any]) -> str | None:

@@ -11,12 +11,11 @@ import re
 from typing import Any
 
 from pytest_pvemock.model import figures
+from pytest_pvemock.model.release_platform import platform_of
 
 GIB = 1024**3
 MIB = 1024**2
 
-QEMU_VERSIONS = {"9.1": "10.1.2", "8.4": "9.2.0"}
-MACHINE_VERSIONS = {"9.1": "pc-i440fx-10.1+pve0", "8.4": "pc-i440fx-9.2+pve1"}
 
 QEMU_DISK_KEYS = re.compile(r"^(scsi|virtio|sata|ide|efidisk|tpmstate)\d+$")
 LXC_VOLUME_KEYS = re.compile(r"^(rootfs|mp\d+)$")
@@ -149,7 +148,7 @@ def new_qemu_config(
         "cpu": "x86-64-v2-AES",
         "ide2": "none,media=cdrom",
         "memory": str(memory),
-        "meta": f"creation-qemu={QEMU_VERSIONS.get(version, '10.1.2')},ctime={ctime}",
+        "meta": f"creation-qemu={platform_of(version).qemu},ctime={ctime}",
         "name": name,
         "net0": f"virtio={figures.mac_address(rng)},bridge={bridge},firewall=1",
         "numa": 0,

@@ -14,11 +14,9 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.guest_config import (
-    MACHINE_VERSIONS,
     MIB,
     NET_KEYS,
     QEMU_DISK_KEYS,
-    QEMU_VERSIONS,
     config_text,
     digest_of,
     lxc_volumes,
@@ -31,6 +29,7 @@ from pytest_pvemock.model.guest_config import (
     with_new_identity,
 )
 from pytest_pvemock.model.provisioning import fill_in_options
+from pytest_pvemock.model.release_platform import platform_of
 from pytest_pvemock.model.revision import TrackedDict, Watched
 from pytest_pvemock.model.tasks import Task
 
@@ -907,8 +906,8 @@ class QemuVM(Guest):
             "pid": self.pid,
             "diskread": usage["diskread"],
             "diskwrite": usage["diskwrite"],
-            "running-machine": MACHINE_VERSIONS.get(version, "pc-i440fx-10.1+pve0"),
-            "running-qemu": QEMU_VERSIONS.get(version, "10.1.2"),
+            "running-machine": platform_of(version).machine,
+            "running-qemu": platform_of(version).qemu,
             "balloon": balloon,
             "freemem": free,
             "ballooninfo": {

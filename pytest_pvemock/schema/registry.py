@@ -369,20 +369,15 @@ def _match(node: _Node, segments: list[str], depth: int, params: dict[str, str])
 
 
 def supported_release(version: object) -> str:
-    """The release the fake speaks for ``version`` (``"9.1"``, ``"8.4"``), or ``ValueError`` naming the choices.
+    """The release the fake speaks for ``version`` (``"8.2.5"`` for ``"8.2"``), or ``ValueError`` naming the forms.
 
     Every place that takes a PVE version from a user (scenario files, the ``pve_cluster`` marker, the
-    ``--pvemock-pve-version`` option and its ini key, ``FakeCluster(version=...)``) checks it here, so the
-    versions accepted are decided in one place.
+    ``--pvemock-pve-version`` option and its ini key, ``FakeCluster(version=...)``, the CLI) checks it here, through
+    :func:`resolve_release`, so the versions accepted are decided in one place.
     """
     if isinstance(version, (str, int, float)) and not isinstance(version, bool):
-        resolve_release(version)  # UnknownRelease (a ValueError) names the forms accepted
-        if str(version) in _MODEL_VERSIONS:
-            return str(version)
-    raise ValueError(f"PVE version must be one of {', '.join(_MODEL_VERSIONS)}, not {version!r}")
-
-
-_MODEL_VERSIONS = ("9.1", "8.4")  # the releases the model answers as, until it answers as any release
+        return resolve_release(version).version
+    raise UnknownRelease(f"PVE version must be a release, a minor, a major or latest, not {version!r}")
 
 
 def get_registry(pve_version: str = "latest") -> SchemaRegistry:

@@ -53,7 +53,7 @@ _ROOT_CAPS_8 = {
 
 def api_permissions(version: str, userid: str) -> dict[str, dict[str, int]]:
     """The ``cap`` map of a login: every privilege for root@pam; empty groups for other users (no ACLs yet)."""
-    table = _ROOT_CAPS_8 if version.startswith("8") else _ROOT_CAPS_9
+    table = _ROOT_CAPS_8 if int(version.split(".", 1)[0]) < 9 else _ROOT_CAPS_9
     if userid != "root@pam":
         return {group: {} for group in table}
     return {group: dict.fromkeys(privs.split(), 1) for group, privs in table.items()}

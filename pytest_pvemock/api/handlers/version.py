@@ -11,4 +11,5 @@ from pytest_pvemock.api.handlers.shaping import ordered
 @handles("GET", "/version")
 def get_version(ctx: HandlerContext) -> dict[str, Any]:
     cluster = ctx.cluster
-    return ordered(ctx, {"version": cluster.full_version, "release": cluster.version, "repoid": cluster.repoid})
+    release = cluster.release
+    return ordered(ctx, {"version": release.version, "release": release.minor, "repoid": cluster.repoid})

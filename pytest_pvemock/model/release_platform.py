@@ -1,0 +1,70 @@
+"""What a node of a given PVE release runs: kernel, QEMU and machine version, per release series.
+
+The cluster's release is any release of ``third_party/pve-api/INDEX.json`` (resolved by
+``pytest_pvemock.schema.registry.resolve_release``); what it runs follows its series (``8.2``), from Proxmox's
+release notes for that series (https://pve.proxmox.com/wiki/Roadmap, "Proxmox VE X.Y": the default kernel and the
+QEMU version). 8.4 and 9.1 carry the exact builds of real nodes (uname strings with build dates); for the other
+series the kernel is the one their ISO shipped and ``uname -v`` is written without a build date, which the release
+notes do not give.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Platform", "platform_of"]
+
+
+@dataclass(frozen=True)
+class Platform:
+    """``uname -r``, ``uname -v``, the QEMU version (``running-qemu``, ``creation-qemu``) and its machine type."""
+
+    kernel: str
+    kernel_build: str
+    qemu: str
+    machine: str
+
+
+def _pve_kernel(release: str) -> str:
+    # PVE 7 kernels print "#1 SMP PVE <version>", PVE 8 and later "#1 SMP PREEMPT_DYNAMIC PMX <version>".
+    version = release.removesuffix("-pve")
+    return f"#1 SMP PVE {version}" if release.startswith("5.") else f"#1 SMP PREEMPT_DYNAMIC PMX {version}"
+
+
+_SERIES: dict[str, tuple[str, str, str]] = {
+    # series: (kernel, QEMU, machine version of a new VM)
+    "7.0": ("5.11.22-1-pve", "6.0.0", "pc-i440fx-6.0+pve0"),
+    "7.1": ("5.13.19-1-pve", "6.1.0", "pc-i440fx-6.1+pve0"),
+    "7.2": ("5.15.30-2-pve", "6.2.0", "pc-i440fx-6.2+pve0"),
+    "7.3": ("5.15.74-1-pve", "7.1.0", "pc-i440fx-7.1+pve0"),
+    "7.4": ("5.15.102-1-pve", "7.2.0", "pc-i440fx-7.2+pve0"),
+    "8.0": ("6.2.16-3-pve", "8.0.2", "pc-i440fx-8.0+pve0"),
+    "8.1": ("6.5.11-4-pve", "8.1.2", "pc-i440fx-8.1+pve0"),
+    "8.2": ("6.8.4-2-pve", "8.1.5", "pc-i440fx-8.1+pve0"),
+    "8.3": ("6.8.12-4-pve", "9.0.2", "pc-i440fx-9.0+pve0"),
+    "9.0": ("6.14.8-2-pve", "10.0.2", "pc-i440fx-10.0+pve0"),
+}
+_EXACT = {
+    "8.4": Platform(
+        "6.8.12-9-pve", "#1 SMP PREEMPT_DYNAMIC PMX 6.8.12-9 (2025-03-16T19:18Z)", "9.2.0", "pc-i440fx-9.2+pve1"
+    ),
+    "9.1": Platform(
+        "6.17.2-1-pve", "#1 SMP PREEMPT_DYNAMIC PMX 6.17.2-1 (2025-10-21T11:55Z)", "10.1.2", "pc-i440fx-10.1+pve0"
+    ),
+}
+
+
+def platform_of(version: str) -> Platform:
+    """The platform of a release (``"8.2.5"``, ``"7.2-3"``) or series (``"8.2"``); a series not listed gets the
+    nearest older one's (a release newer than the table, the newest)."""
+    parts = version.replace("-", ".").split(".")
+    series = f"{parts[0]}.{parts[1]}" if len(parts) > 1 else parts[0]
+    if series in _EXACT:
+        return _EXACT[series]
+    if series in _SERIES:
+        kernel, qemu, machine = _SERIES[series]
+        return Platform(kernel, _pve_kernel(kernel), qemu, machine)
+    known = sorted([*_SERIES, *_EXACT], key=lambda s: tuple(int(p) for p in s.split(".")))
+    wanted = tuple(int(p) for p in series.split(".") if p.isdigit())
+    older = [s for s in known if tuple(int(p) for p in s.split(".")) <= wanted]
+    return platform_of(older[-1] if older else known[0])
