@@ -340,11 +340,21 @@ def _netmask_or_prefix_length(schema: dict[str, Any]) -> dict[str, Any]:
     return relaxed
 
 
+def _string_or_byte_count(schema: dict[str, Any]) -> dict[str, Any]:
+    if schema.get("type") != "string":
+        return schema
+    return {**schema, "type": ["string", "integer"]}
+
+
 # Where real answers deviate from PVE's own returns schema, with the evidence; applied after conversion.
 # GET /nodes/{node}/network: PVE::INotify sets 'netmask' to the prefix length ("24") when the address is written
 # in CIDR form in /etc/network/interfaces (capture nodes-node-network__go-proxmox-pve8x: "netmask": "32").
+# GET /cluster/resources: up to 7.2-2 the schema typed 'mem' and 'disk' as strings while PVE::API2Tools always put
+# byte counts there (JSON numbers, as the 7.x captures show); pve-manager 55fb2ead ("fixup /cluster/resources schema",
+# 2022-11-04, in 7.2-3) made them integers. A string-typed one also takes a JSON number.
 RETURNS_DEVIATIONS: dict[tuple[str, str], list[tuple[tuple[str, ...], Any]]] = {
     ("GET", "/nodes/{node}/network"): [(("items", "properties", "netmask"), _netmask_or_prefix_length)],
+    ("GET", "/cluster/resources"): [(("items", "properties", key), _string_or_byte_count) for key in ("mem", "disk")],
 }
 
 
