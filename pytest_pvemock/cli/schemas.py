@@ -1,4 +1,7 @@
-"""``pvemock schemas pack|build|check|diff``: store PVE's schemas, write a release's JSON Schemas, check, compare."""
+"""``pvemock schemas pack|build|check|diff``: store PVE's schemas, write a release's JSON Schemas, check, compare.
+
+``diff A B`` prints what changed in the API from release A to release B (``schema/release_diff.py``).
+"""
 
 from __future__ import annotations
 
@@ -36,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check.add_argument("path", help="concrete API path, e.g. /nodes/pve1/qemu/100/status/current")
     check.add_argument("file")
     check.add_argument("--pve-version", default="latest", help=_VERSION_HELP)
+    diff = sub.add_parser(
+        "diff", help="what changed in the API from release A to release B (methods, parameters, returns)"
+    )
+    diff.add_argument("old", metavar="A", help=_VERSION_HELP)
+    diff.add_argument("new", metavar="B", help=_VERSION_HELP)
+    diff.add_argument("--format", default="text", choices=("text", "json"), help="output format (default text)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
             return _pack(args)
         if args.schemas_command == "build":
             return _build(args)
+        if args.schemas_command == "diff":
+            return _diff(args)
         return _check(args)
     except UnknownRelease as error:
         print(f"pvemock schemas {args.schemas_command}: {error}", file=sys.stderr)
@@ -97,6 +108,17 @@ def _build(args: argparse.Namespace) -> int:
         counts = build_version(apidoc_tree(release.file), args.out, release.version, release.file)
         target = args.out / f"pve-{release.version}"
         print(f"PVE {release.version}: {counts['paths']} paths, {counts['methods']} methods -> {target}")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from pytest_pvemock.schema.release_diff import diff_releases, format_text
+
+    diff = diff_releases(args.old, args.new)
+    if args.format == "json":
+        print(json.dumps(diff.as_json(), indent=1, sort_keys=True))
+    else:
+        print(format_text(diff))
     return 0
 
 
