@@ -39,6 +39,8 @@ REAL = {
     "/nodes/{node}/services/{service}/state",
     "/nodes/{node}/syslog",
     "/cluster/log",
+    "/nodes/{node}/dns",
+    "/nodes/{node}/hosts",
 }
 # Answered only where a VM runs with ``agent: 1`` (the default scenario's win11); PVE's 500 elsewhere.
 AGENT = {

@@ -24,6 +24,7 @@ from pytest_pvemock.api.permissions import PermissionChecker, fill_template
 from pytest_pvemock.api.synthesis import cluster_facts
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.config_store import ConfigStore, KeyedSection, RuleList, config_store_of, digest_of
+from pytest_pvemock.model.node_files import resolv_conf
 from pytest_pvemock.schema.synthesis import Facts, synthesize, value_fits
 
 if TYPE_CHECKING:
@@ -73,11 +74,17 @@ class Rules:
 @dataclass(frozen=True)
 class Options:
     template: str
+    # what the node holds before any write (otherwise values synthesised from the schema)
+    defaults: Callable[[HandlerContext], dict[str, Any]] | None = None
 
 
 _GUESTS = ("/nodes/{node}/qemu/{vmid}", "/nodes/{node}/lxc/{vmid}")
 _SDN_READ = ("SDN.Audit", "SDN.Allocate")
 _MAPPING_READ = ("Mapping.Modify", "Mapping.Use", "Mapping.Audit")
+
+
+def _node_resolv_conf(ctx: HandlerContext) -> dict[str, Any]:
+    return resolv_conf(ctx.cluster, ctx.cluster.require_node_reachable(ctx.params["node"]))
 
 
 def _realms(ctx: HandlerContext) -> list[tuple[str, dict[str, Any]]]:
@@ -211,7 +218,7 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     Keyed("/nodes/{node}/network", "iface", "interface", builtin=_node_interfaces),
     # options
     Options("/cluster/options"),
-    Options("/nodes/{node}/dns"),
+    Options("/nodes/{node}/dns", defaults=_node_resolv_conf),
     Options("/nodes/{node}/config"),
 )
 
@@ -522,7 +529,7 @@ def _options_read(ctx: HandlerContext, endpoint: Any, spec: Options) -> dict[str
     facts = facts_for(ctx)
     if not returns.get("properties"):
         return dict(stored)
-    base = synthesize(returns, facts) or {}
+    base = spec.defaults(ctx) if spec.defaults is not None else (synthesize(returns, facts) or {})
     return shape({**base, **stored, "digest": digest_of(stored)}, returns, facts)
 
 
