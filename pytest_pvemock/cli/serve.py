@@ -40,12 +40,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--http", action="store_true", help="serve plain HTTP instead of HTTPS")
     parser.add_argument("--cert-dir", type=Path, help="write the CA (ca.pem), certificate and key here")
     parser.add_argument("--validate", action="store_true", help="check every answer against its returns schema")
+    parser.add_argument(
+        "--clock",
+        choices=("instant", "manual", "realtime"),
+        default="instant",
+        help="cluster time: instant (tasks end at once, time stands still; the default), manual (moves only "
+        "through the control API) or realtime (follows wall time, --speed times faster)",
+    )
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="how much faster than wall time a realtime clock runs (default: 1)"
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
     from pytest_pvemock.transports.server import PveServer, is_loopback
 
+    if args.speed != 1.0 and args.clock != "realtime":
+        print("pvemock serve: --speed needs --clock realtime", file=sys.stderr)
+        return 2
+    if not 0 < args.speed <= 1000:
+        print(f"pvemock serve: --speed must be above 0 and at most 1000, not {args.speed:g}", file=sys.stderr)
+        return 2
     try:
         cluster = _load_cluster(args.scenario, args.pve_version)
         user, password = _set_login(cluster, args.user, args.password)
@@ -60,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         validate=args.validate,
         cert_dir=args.cert_dir,
         access_log=None if args.quiet else _log_line,
+        clock=args.clock,
+        speed=args.speed,
     )
     if not args.http and not _has_trustme():
         print(
@@ -126,6 +144,7 @@ def _announce(server: PveServer, cluster: Any, scenario: str, user: str, passwor
     else:
         print("  CA file:  none (plain HTTP)")
     print(f"  Login:    {user} / {password}")
+    print(f"  Control:  {server.control_url}  (clock, reset, node power and network, request log; root@pam only)")
     if loopback:
         print(f"  Bound to loopback only ({server.host}): other machines cannot reach it.")
     else:

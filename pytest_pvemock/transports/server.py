@@ -36,6 +36,15 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.api.app import MAX_POST
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
 from pytest_pvemock.transports.certs import ServerTls, certificate_names, issue_server_tls
+from pytest_pvemock.transports.control_api import (
+    CONTROL_PREFIX,
+    ControlApi,
+    ControlHost,
+    RequestLog,
+    ServerClock,
+    is_api_path,
+    is_control_path,
+)
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -85,6 +94,8 @@ class PveServer:
         dispatcher: Dispatcher | None = None,
         cert_dir: str | Path | None = None,
         access_log: Callable[[str], None] | None = None,
+        clock: str = "instant",
+        speed: float = 1.0,
     ) -> None:
         self.cluster = cluster
         self.host = host.strip("[]")
@@ -104,6 +115,9 @@ class PveServer:
         self._tls_files: ServerTls | None = None
         self._httpd: _ThreadingApiServer | None = None
         self._thread: threading.Thread | None = None
+        #: Drives the cluster's clock (``clock``: instant, manual or realtime, ``speed`` times wall time).
+        self.server_clock = ServerClock(clock, speed)
+        self._control: ControlApi | None = None
 
     # -- what clients need -------------------------------------------------------------------------------
 
@@ -128,6 +142,19 @@ class PveServer:
         return f"{scheme}://{host}:{self.port}"
 
     @property
+    def control_url(self) -> str:
+        """The base URL of the control API (``https://127.0.0.1:PORT/pvemock-api``); see ``transports/control_api``."""
+        return self.url + CONTROL_PREFIX
+
+    @property
+    def request_log(self) -> RequestLog:
+        """The PVE API requests answered so far (secrets masked), as ``GET /pvemock-api/requests`` shows them."""
+        control = self._control_api()
+        if control is None:
+            raise RuntimeError("this server has no cluster, hence no request log")
+        return control.host.request_log
+
+    @property
     def ca_file(self) -> Path | None:
         """The CA certificate (PEM) that signed the server's certificate; ``None`` for plain HTTP."""
         return self._tls_files.ca_file if self._tls_files else None
@@ -150,6 +177,7 @@ class PveServer:
         if self._httpd is not None:
             return self
         dispatch = self._dispatcher or self._api_dispatcher()
+        self._control_api()
         httpd = _server_class(self.host)((self.host, self._requested_port), _ApiConnection)
         try:
             if self.tls:
@@ -200,7 +228,18 @@ class PveServer:
         """Answer one request under the cluster lock; an exception becomes a 500 and is kept in :attr:`errors`."""
         try:
             with self.lock:
-                return dispatcher(request)
+                control = self._control_api()
+                if control is not None:
+                    self.server_clock.catch_up(control.host.cluster)
+                    if is_control_path(request.path):
+                        return control.answer(request)
+                started = time.perf_counter()
+                response = dispatcher(request)
+                if control is not None and is_api_path(request.path):
+                    control.host.request_log.record(
+                        request, response.status, self.cluster.clock.now(), time.perf_counter() - started
+                    )
+                return response
         except Exception as error:  # e.g. SchemaValidationError: the client gets a 500, the test gets the error
             self.errors.append(error)
             self.error_count += 1
@@ -217,6 +256,29 @@ class PveServer:
         """Hand ``line`` to the access log, with control characters escaped (they would reach a terminal)."""
         if self._access_log is not None:
             self._access_log(_log_text(line))
+
+    def _control_api(self) -> ControlApi | None:
+        """The control API, once the server has a cluster to drive (a bare dispatcher has none)."""
+        if self._control is None and hasattr(self.cluster, "clock"):
+            self._control = ControlApi(ControlHost(self.cluster, self.server_clock, self._replace_cluster))
+        return self._control
+
+    def _replace_cluster(self, cluster: FakeCluster) -> None:
+        """After a control API reset: answer ``cluster`` from now on (the API app is rebuilt for it)."""
+        from pytest_pvemock.api.app import PveApi
+
+        self.cluster = cluster
+        validate = self._validate
+        if self._dispatcher is not None:
+            owner = getattr(self._dispatcher, "__self__", None)
+            if not isinstance(owner, PveApi):
+                return  # a dispatcher of the test's own: it keeps answering as it likes
+            validate = owner.validate
+        dispatch = PveApi(cluster, validate=validate).handle
+        if self._dispatcher is not None:
+            self._dispatcher = dispatch
+        if self._httpd is not None:
+            self._httpd.dispatch = dispatch
 
     def _running(self) -> _ThreadingApiServer:
         if self._httpd is None:
