@@ -87,7 +87,7 @@ def test_a_client_dripping_its_headers_gets_408_and_others_are_served_meanwhile(
 
 def test_connection_threads_are_capped(small_server):
     before = threading.active_count()
-    held = [socket.create_connection((small_server.address, small_server.port), timeout=10) for _ in range(40)]
+    held = [socket.create_connection((small_server.address, small_server.port), timeout=10) for _ in range(3 * CAP)]
     for sock in held:
         sock.sendall(b"GET /")  # a request begun, never finished
     time.sleep(0.3)  # let the server take what it will take

@@ -62,6 +62,7 @@ REQUEST_TIMEOUT = 10.0
 #: (pveproxy's max_conn_soft_limit turns keep-alive off).
 MAX_CONNECTIONS = 256
 _CUT_OFF = 0.001  # the read timeout of a connection past its request deadline
+_LINGER = 1.0  # seconds a refused request's connection reads and drops what the client still sends
 _KEEP_ALIVE_LIMIT = MAX_CONNECTIONS - 20
 #: Listen queue: connections the kernel accepts while the server is busy (socketserver's default is 5).
 LISTEN_BACKLOG = max(socket.SOMAXCONN, 1024)
@@ -385,12 +386,10 @@ class _ThreadingApiServer(ThreadingHTTPServer):
                     del self._deadlines[connection]
                     self._late.add(connection)
             for connection in late:
-                # A client dripping bytes returns from every read in time: make its next read fail at once. A
-                # plain socket's reading side is closed too (a TLS one stays whole: the 408 goes out over it).
+                # A client dripping bytes returns from every read in time: make its next read fail at once (a
+                # line being read is checked against the deadline when it ends, see _read_headers).
                 with contextlib.suppress(OSError):
                     connection.settimeout(_CUT_OFF)
-                    if not isinstance(connection, ssl.SSLSocket):
-                        connection.shutdown(socket.SHUT_RD)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         # Runs in the connection's own thread, so a slow TLS handshake never blocks the accept loop.
@@ -498,10 +497,12 @@ class _ApiConnection(socketserver.StreamRequestHandler):
                 status, reason = 408, ""
             reason = reason or "Request Timeout"
             self._send_bare(status, reason, "", request_line or "", keep_alive=False)
-            if isinstance(error, _BadRequest) and error.unread:
-                with contextlib.suppress(OSError):  # the answer is complete: the client may read to the end now
-                    socket.socket.shutdown(self.connection, socket.SHUT_WR)
-                self._discard(error.unread)
+            # Lingering close: the answer is complete (the client may read to the end now), then what the client
+            # is still sending is read and dropped for a while, so closing does not reset the answer away.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(self.connection, socket.SHUT_WR)
+            unread = error.unread if isinstance(error, _BadRequest) else 0
+            self._discard(max(unread, MAX_LINE), REQUEST_TIMEOUT if unread else _LINGER)
             return False
         path, _, query = target.partition("?")
         request = ApiRequest(
@@ -575,10 +576,10 @@ class _ApiConnection(socketserver.StreamRequestHandler):
             raise _BadRequest(400, "incomplete request body")
         return body
 
-    def _discard(self, length: int) -> None:
-        """Read and drop up to ``length`` bytes for at most REQUEST_TIMEOUT, so that a client still sending a body
+    def _discard(self, length: int, seconds: float) -> None:
+        """Read and drop up to ``length`` bytes for at most ``seconds``, so that a client still sending a request
         we refused reads our answer rather than a connection reset."""
-        deadline = time.monotonic() + REQUEST_TIMEOUT
+        deadline = time.monotonic() + seconds
         with contextlib.suppress(OSError, ValueError):
             while length > 0 and (remaining := deadline - time.monotonic()) > 0:
                 self.connection.settimeout(remaining)
