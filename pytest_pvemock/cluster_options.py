@@ -20,7 +20,7 @@ from pytest_pvemock.schema.registry import supported_release
 
 __all__ = ["MARKER_KEYS", "ClusterOptions", "checked_option"]
 
-MARKER_KEYS = ("scenario", "version", "task_mode", "validate", "refuse_other_hosts", "ha_chaos", "timezone")
+MARKER_KEYS = ("scenario", "version", "versions", "task_mode", "validate", "refuse_other_hosts", "ha_chaos", "timezone")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,12 @@ class ClusterOptions:
             if "scenario" in changes:
                 raise ValueError(f"{where}: scenario given both positionally and by keyword")
             changes["scenario"] = args[0]
+        versions = changes.pop("versions", None)
+        if versions is not None:  # run the test once per release: the plugin parametrizes it (release_params)
+            try:
+                release_params(versions)
+            except ValueError as error:
+                raise ValueError(f"{where}: versions: {error}") from None
         known = {field.name for field in fields(cls)}
         unknown = sorted(set(changes) - known)
         if unknown:
@@ -64,6 +70,14 @@ class ClusterOptions:
                 except ValueError as error:
                     raise ValueError(f"{where}: {key}: {error}") from None
         return changes
+
+
+def release_params(versions: Any) -> list[str]:
+    """The releases ``versions=[...]`` of the ``pve_cluster`` marker names (``["7.4", "8.4"]`` -> ``["7.4-2",
+    "8.4.2"]``), each resolved by the registry, or ``ValueError``."""
+    if isinstance(versions, (str, bytes)) or not isinstance(versions, (list, tuple)) or not versions:
+        raise ValueError(f"must be a non-empty list of PVE versions, not {versions!r}")
+    return [supported_release(version) for version in versions]
 
 
 def checked_option(key: str, value: Any) -> Any:

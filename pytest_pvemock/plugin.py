@@ -306,8 +306,30 @@ def pve_cluster_factory_session(request: pytest.FixtureRequest) -> Iterator[Clus
     factory.close()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``@pytest.mark.pve_cluster(versions=[...])``: the test runs once per release, the release in its id."""
+    marker = metafunc.definition.get_closest_marker("pve_cluster")
+    if marker is None or "versions" not in marker.kwargs or "pvemock_release" not in metafunc.fixturenames:
+        return
+    from pytest_pvemock.cluster_options import release_params
+
+    try:
+        releases = release_params(marker.kwargs["versions"])
+    except ValueError:
+        return  # reported for the test by the marker check, naming the marker
+    metafunc.parametrize("pvemock_release", releases, ids=releases, indirect=True)
+
+
 @pytest.fixture
-def pve_cluster(request: pytest.FixtureRequest, pve_cluster_factory: ClusterFactory) -> FakeCluster:
+def pvemock_release(request: pytest.FixtureRequest) -> str | None:
+    """The release a ``versions=[...]`` marker runs this test with (``None`` without one)."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def pve_cluster(
+    request: pytest.FixtureRequest, pve_cluster_factory: ClusterFactory, pvemock_release: str | None
+) -> FakeCluster:
     """A fresh fake cluster for this test (the default scenario unless the marker or options say otherwise).
 
     Reach it at ``pve_cluster.url`` with ``pve_cluster.user`` / ``pve_cluster.password``; change it through its
@@ -321,6 +343,8 @@ def pve_cluster(request: pytest.FixtureRequest, pve_cluster_factory: ClusterFact
     except ValueError as error:
         problem = str(error)
     else:
+        if pvemock_release is not None:
+            changes["version"] = pvemock_release
         try:
             return pve_cluster_factory(**changes)
         except (ValueError, LookupError, OSError) as error:

@@ -93,3 +93,39 @@ def test_serve_answers_as_the_release_given():
     finally:
         stop(process)
     assert (version["version"], version["release"]) == ("8.0.5", "8.0")
+
+
+def test_a_test_runs_once_per_listed_release_with_the_release_in_its_id(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pve_cluster(versions=["7.4", "8.4", "9.1"])
+        def test_upgrade_path(pve_cluster, pve_api):
+            assert pve_api.version.get()["version"] == pve_cluster.version
+        """
+    )
+    result = pytester.runpytest("-v", "-p", "no:randomly", "-p", "no:asyncio")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*test_upgrade_path[[]7.4-2[]] PASSED*",
+            "*test_upgrade_path[[]8.4.2[]] PASSED*",
+            "*test_upgrade_path[[]9.1.5[]] PASSED*",
+        ]
+    )
+
+
+def test_a_bad_versions_list_is_blamed_on_the_marker(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pve_cluster(versions=["8.4", "8.9"])
+        def test_it(pve_cluster):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:asyncio")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*pve_cluster marker: versions: PVE version '8.9' is not a known release*"])

@@ -63,19 +63,52 @@ def test_a_violation_is_reported_per_endpoint_with_pointer_expected_and_actual(t
     assert "bad.yaml:17)" in line  # the line of the interaction in the file
 
 
-def test_the_recorded_version_wins_over_the_option_and_the_option_over_the_default(tmp_path, capsys):
+def test_the_recorded_version_is_used_unless_the_option_names_another_release(tmp_path, capsys):
     eight = interaction("/version", {"version": "8.4.1", "release": "8.4", "repoid": "2a2fa54b8503f96c"})
     recorded = write_cassette(tmp_path / "recorded.yaml", eight, GOOD_NODES)
     unversioned = write_cassette(tmp_path / "unversioned.yaml", GOOD_NODES)
 
+    main(["validate", str(recorded)])
     main(["validate", str(recorded), "--pve-version", "9.1"])
     main(["validate", str(unversioned), "--pve-version", "8.4"])
     main(["validate", str(unversioned)])
 
     out = capsys.readouterr().out
     assert "recorded.yaml: ok; 2 answer(s) checked against PVE 8.4 (recorded /version)" in out
-    assert "unversioned.yaml: ok; 1 answer(s) checked against PVE 8.4 (--pve-version)" in out
+    assert "recorded.yaml: ok; 2 answer(s) checked against PVE 9.1.5 (--pve-version; recorded on 8.4)" in out
+    assert "unversioned.yaml: ok; 1 answer(s) checked against PVE 8.4.2 (--pve-version; no /version recorded)" in out
     assert "unversioned.yaml: ok; 1 answer(s) checked against PVE latest (default)" in out
+
+
+def test_another_release_tells_which_recorded_answers_and_requests_would_no_longer_hold(tmp_path, capsys):
+    seven = interaction("/version", {"version": "7.4-2", "release": "7.4", "repoid": "b8dc2d3d27d3f1c4"})
+    # PVE 7.4 answered memory as an integer; qemu-server 8.0.8 made it a property string
+    config = interaction("/nodes/pve1/qemu/100/config", {"memory": 2048, "digest": "0" * 40})
+    pools = interaction("/nodes/pve1/ceph/pools", [])  # gone in 8.x (moved to /nodes/{node}/ceph/pool)
+    listed = interaction("/nodes/pve1/tasks?typefilter=vzdump&vmid=100", [])
+    cassette = write_cassette(tmp_path / "pve7.yaml", seven, config, pools, listed)
+
+    assert main(["validate", str(cassette)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(cassette), "--pve-version", "8.1"]) == 1
+
+    out = capsys.readouterr().out
+    assert "checked against PVE 8.1.5 (--pve-version; recorded on 7.4)" in out
+    assert "GET /nodes/{node}/qemu/{vmid}/config: 1 violation(s)" in out
+    assert "/memory: expected type 'string'; actual 2048" in out
+    assert "request would no longer hold: PVE 8.1.5 has no GET /nodes/pve1/ceph/pools: 501" in out
+    assert "/nodes/pve1/tasks" not in out.split("request would no longer hold")[-1]  # still valid on 8.1
+
+
+def test_a_request_parameter_the_new_release_rejects_is_named(tmp_path, capsys):
+    # 'typefilter' of GET /nodes/{node}/tasks exists on every release; 'statusfilter' came with PVE 7.1
+    listed = interaction("/nodes/pve1/tasks?statusfilter=ok", [])
+    cassette = write_cassette(tmp_path / "tasks.yaml", listed)
+
+    assert main(["validate", str(cassette), "--pve-version", "7.0-1"]) == 1
+
+    out = capsys.readouterr().out
+    assert "request would no longer hold: GET /nodes/pve1/tasks: 400 statusfilter: property is not defined" in out
 
 
 def test_a_recorded_minor_is_checked_against_its_last_release_and_says_so(tmp_path, capsys):

@@ -48,12 +48,14 @@ class CassetteReport:
     checked: dict[str, int] = field(default_factory=dict)  # endpoint -> answers checked
     violations: list[Violation] = field(default_factory=list)
     unknown: list[RecordedAnswer] = field(default_factory=list)
+    #: Recorded requests the release checked against would refuse: (answer, why). Filled by ``against=``.
+    requests: list[tuple[RecordedAnswer, str]] = field(default_factory=list)
     skipped: int = 0
     error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None and not self.violations
+        return self.error is None and not self.violations and not self.requests
 
     def violations_by_endpoint(self) -> dict[str, list[Violation]]:
         grouped: dict[str, list[Violation]] = {}
@@ -120,8 +122,13 @@ def check_answers(answers: Iterable[RecordedAnswer], report: CassetteReport) -> 
     return report
 
 
-def validate_cassette(path: str | Path, pve_version: str | None = None) -> CassetteReport:
-    """Check the cassette at ``path``; ``pve_version`` is used when the cassette recorded no ``/version``."""
+def validate_cassette(path: str | Path, pve_version: str | None = None, against: str | None = None) -> CassetteReport:
+    """Check the cassette at ``path``; ``pve_version`` is used when the cassette recorded no ``/version``.
+
+    ``against`` checks it against that release instead of the recorded one (``pvemock validate --pve-version``):
+    the answers against its schema, and the requests against its methods and parameters, which says what would no
+    longer hold after an upgrade (or a downgrade).
+    """
     cassette = Path(path)
     report = CassetteReport(cassette)
     try:
@@ -133,6 +140,14 @@ def validate_cassette(path: str | Path, pve_version: str | None = None) -> Casse
         report.error = f"{cassette}: cannot be read: {error.strerror or error}"
         return report
     recorded = recorded_pve_version(answers)
+    if against is not None:
+        from pytest_pvemock.schema.registry import resolve_release
+
+        report.pve_version = resolve_release(against).version
+        report.version_note = f"PVE {report.pve_version} (--pve-version"
+        report.version_note += f"; recorded on {recorded})" if recorded else "; no /version recorded)"
+        check_requests(answers, report)
+        return check_answers(answers, report)
     wanted = recorded or pve_version or DEFAULT_PVE_VERSION
     report.pve_version = schema_version_for(wanted)
     source = "recorded /version" if recorded else "--pve-version" if pve_version else "default"
@@ -140,6 +155,31 @@ def validate_cassette(path: str | Path, pve_version: str | None = None) -> Casse
     if report.pve_version != wanted:
         report.version_note += f", checked against the {report.pve_version} schema"
     return check_answers(answers, report)
+
+
+def check_requests(answers: Iterable[RecordedAnswer], report: CassetteReport) -> CassetteReport:
+    """The recorded requests the release ``report.pve_version`` would refuse: a method it does not have (PVE's
+    501), or, for GET and DELETE (whose parameters the cassette holds in the URL), parameters it rejects (400).
+    POST and PUT bodies are not kept by the reader, so only their method and path are checked."""
+    from pytest_pvemock.errors import ParameterError
+    from pytest_pvemock.schema.registry import get_registry
+
+    registry = get_registry(report.pve_version)
+    for answer in answers:
+        if answer.status >= 400:
+            continue  # it failed when recorded too
+        endpoint = registry.resolve(answer.method, answer.path)
+        if endpoint is None:
+            report.requests.append((answer, f"PVE {report.pve_version} has no {answer.method} {answer.path}: 501"))
+            continue
+        if answer.method not in ("GET", "DELETE"):
+            continue
+        try:
+            endpoint.check_parameters({**dict(answer.query), **endpoint.params})
+        except ParameterError as error:
+            problems = "; ".join(f"{name}: {text}" for name, text in sorted((error.errors or {}).items()))
+            report.requests.append((answer, f"{answer.method} {answer.path}: 400 {problems}"))
+    return report
 
 
 def cassette_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -161,11 +201,13 @@ def format_report(report: CassetteReport) -> str:
     if report.error:
         return f"ERROR {report.error}"
     total = sum(report.checked.values())
-    status = "ok" if report.ok else f"{len(report.violations)} violation(s)"
+    status = "ok" if report.ok else f"{len(report.violations) + len(report.requests)} violation(s)"
     lines = [f"{report.path}: {status}; {total} answer(s) checked against {report.version_note}"]
     for endpoint, violations in report.violations_by_endpoint().items():
         lines.append(f"  {endpoint}: {len(violations)} violation(s) in {report.checked.get(endpoint, 0)} answer(s)")
         lines.extend(f"    {violation.describe()}" for violation in violations)
+    for answer, why in report.requests:
+        lines.append(f"  request would no longer hold: {why}  ({answer.where})")
     for answer in report.unknown:
         lines.append(
             f"  note: {answer.method} {answer.path} is not in the PVE {report.pve_version} schema ({answer.where})"

@@ -66,7 +66,13 @@ def run(args: argparse.Namespace) -> int:
     if not paths:
         print("pvemock validate: no cassette found in " + ", ".join(args.paths), file=sys.stderr)
         return 2
-    reports = [validate_cassette(path, args.pve_version) for path in paths]
+    from pytest_pvemock.schema.registry import UnknownRelease
+
+    try:
+        reports = [validate_cassette(path, against=args.pve_version) for path in paths]
+    except UnknownRelease as error:
+        print(f"pvemock validate: {error}", file=sys.stderr)
+        return 2
     for report in reports:
         print(format_report(report))
     bad = [report for report in reports if not report.ok]

@@ -45,7 +45,7 @@ from pytest_pvemock.model.key_order import KeyOrder
 from pytest_pvemock.model.nodes import Node
 from pytest_pvemock.model.pools import Pool
 from pytest_pvemock.model.provisioning import as_base_volume, default_boot_order, fill_in_options, volume_names
-from pytest_pvemock.model.release_platform import platform_of
+from pytest_pvemock.model.release_platform import has_feature, platform_of
 from pytest_pvemock.model.revision import Revision
 from pytest_pvemock.model.storage import Storage, Volume
 from pytest_pvemock.model.tasks import Task, TaskRegistry
@@ -210,6 +210,10 @@ class FakeCluster:
         """``uname -r`` and ``uname -v`` of the release's nodes (``model/release_platform.py``)."""
         platform = platform_of(self.version)
         return platform.kernel, platform.kernel_build
+
+    def has(self, feature: str) -> bool:
+        """Whether the cluster's release has an API behaviour of ``release_platform.FEATURES`` (``"ha-rules"``)."""
+        return has_feature(self.version, feature)
 
     def version_at_least(self, major: int) -> bool:
         """Whether the cluster runs PVE ``major`` or newer."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Platform", "platform_of"]
+__all__ = ["FEATURES", "Platform", "has_feature", "platform_of"]
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,22 @@ def platform_of(version: str) -> Platform:
     wanted = tuple(int(p) for p in series.split(".") if p.isdigit())
     older = [s for s in known if tuple(int(p) for p in s.split(".")) <= wanted]
     return platform_of(older[-1] if older else known[0])
+
+
+#: API behaviours that changed inside a major, by the first release whose schema has them (read from
+#: third_party/pve-api with ``pvemock schemas diff``): the model and the handlers ask ``cluster.has(name)``
+#: instead of comparing majors, so every release answers in its own shape.
+FEATURES: dict[str, str] = {
+    # /cluster/ha/rules and HA groups migrated into rules (pve-ha-manager 5.0): not in 9.0.0-9.0.4's schema
+    "ha-rules": "9.0.5",
+    # POST /cluster/ha/resources/{sid}/migrate and .../relocate answer {sid, requested-node, ...}, not null
+    "ha-move-answer": "9.0.6",
+    # GET /cluster/ha/status/current lists a 'fencing' row (ha-manager 5.1.3)
+    "ha-status-fencing-row": "9.1.3",
+}
+
+
+def has_feature(version: str, name: str) -> bool:
+    """Whether the release ``version`` (``"9.0.7"``, ``"7.2-3"``) has the behaviour ``name`` of :data:`FEATURES`."""
+    release = tuple(int(part) for part in version.replace("-", ".").split("."))
+    return release >= tuple(int(part) for part in FEATURES[name].split("."))

@@ -204,7 +204,7 @@ def _move(ctx: HandlerContext, task: str) -> dict[str, Any] | None:
     require_ha_managed(ha, sid)
     check_service_state(ha, sid)
     result = ha.migrate(sid, ctx.params["node"]) if task == "migrate" else ha.relocate(sid, ctx.params["node"])
-    return result if ctx.cluster.version_at_least(9) else None
+    return result if ctx.cluster.has("ha-move-answer") else None
 
 
 @handles("POST", "/cluster/ha/resources/{sid}/migrate")
@@ -404,7 +404,7 @@ def status_current(ctx: HandlerContext) -> list[dict[str, Any]]:
         now=ctx.cluster.clock.now(),
         crs_mode=crs,
         tz=ctx.cluster.tzinfo,
-        fencing_row=ctx.cluster.version_at_least(9),
+        fencing_row=ctx.cluster.has("ha-status-fencing-row"),
         failback_field=ctx.cluster.version_at_least(9),
     )
     for row in rows:

@@ -225,7 +225,7 @@ class ClusterHA(HAFiles):
 
     def groups_migrated(self) -> bool:
         """PVE 9 moves HA groups into rules (``have_groups_been_migrated``: no groups left); PVE 8 has no rules."""
-        return self.cluster.version_at_least(9) and not self.group_entries()
+        return self.cluster.has("ha-rules") and not self.group_entries()
 
     def config_digest(self, what: str = "resources") -> str:
         """The SHA-1 of a config file's text, as PVE's section configs carry it."""
