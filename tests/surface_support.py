@@ -30,7 +30,13 @@ SNAPSHOT = "before"
 QEMU_VMID, LXC_VMID = 100, 110  # running, with a snapshot
 STOPPED_QEMU, STOPPED_LXC = 102, 111
 # Methods PVE refuses on a running guest (start, destroy, convert to template) get a stopped one.
-NEEDS_STOPPED = ("/status/start", "/template", "/nodes/{node}/qemu/{vmid}", "/nodes/{node}/lxc/{vmid}")
+NEEDS_STOPPED = (
+    "/status/start",
+    "/template",
+    "/nodes/{node}/qemu/{vmid}",
+    "/nodes/{node}/lxc/{vmid}",
+    "/lxc/{vmid}/clone",  # a full clone of a running CT needs a snapshot (pve-container LXC.pm 2085-2089)
+)
 
 # Names a create method is given, so that it does not collide with what the prepared cluster already has.
 FRESH = {
@@ -54,6 +60,11 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/pools"): {"poolid": "empty"},
     ("POST", "/nodes/{node}/qemu/{vmid}/migrate"): {"online": 1},
     ("POST", "/nodes/{node}/lxc/{vmid}/migrate"): {"restart": 1},
+    # a disk that exists, a size that grows, a storage to move to (resize and move check them like PVE)
+    ("PUT", "/nodes/{node}/qemu/{vmid}/resize"): {"disk": "scsi0", "size": "+1G"},
+    ("PUT", "/nodes/{node}/lxc/{vmid}/resize"): {"disk": "rootfs", "size": "+1G"},
+    ("POST", "/nodes/{node}/qemu/{vmid}/move_disk"): {"disk": "scsi0", "storage": "nas"},
+    ("POST", "/nodes/{node}/lxc/{vmid}/move_volume"): {"volume": "rootfs", "storage": "nas"},
     # PVE's default storage for a container's root file system is 'local', which holds no rootdir here
     ("POST", "/nodes/{node}/lxc"): {"storage": "local-lvm"},
     # a config update with no option fails with "no options specified" (Qemu.pm 2110, API2/LXC/Config.pm 161)

@@ -28,6 +28,7 @@ from pytest_pvemock.model.guest_config import (
     volume_storage,
     with_new_identity,
 )
+from pytest_pvemock.model.guest_disks import check_clone, clone_volumes, detach_removed_volumes
 from pytest_pvemock.model.provisioning import fill_in_options
 from pytest_pvemock.model.release_platform import platform_of
 from pytest_pvemock.model.revision import TrackedDict, Watched
@@ -568,8 +569,10 @@ class Guest(Watched):
         pool: str | None = None,
         description: str | None = None,
         authid: str = "root@pam",
+        storage: str | None = None,
     ) -> Task:
-        """Copy this guest to ``newid``. The copy exists (locked ``clone``) at once and is usable when the task ends."""
+        """Copy this guest to ``newid``: full copies (on ``storage`` if given) or, by default for templates, linked
+        clones of the ``base-`` volumes. The copy exists (locked ``clone``) at once and is usable when the task ends."""
         self._prepare_write()
         newid = int(newid)
         if self._cluster.find_guest(newid) is not None:
@@ -579,8 +582,13 @@ class Guest(Watched):
         if target_node is None:
             raise ParameterError({"target": f"no such cluster node '{target}'"})
         self.check_lock()
+        full = (not self.template) if full is None else full
+        check_clone(self, full, storage, target if target != self.node else None)
         rng = figures.seeded(self._cluster.seed, "clone", self.vmid, newid)
         config = with_new_identity(self.config, self.vmid, newid, rng)
+        for key in [key for key in config if key.startswith("unused")]:
+            del config[key]  # Qemu.pm clone_vm 4521: unused volumes are not copied
+        config.update(clone_volumes(self, newid, full, storage))
         self._name_clone(config, name)
         if description is not None:
             config["description"] = description
@@ -630,6 +638,7 @@ class Guest(Watched):
         delete: Iterable[str] | str = (),
         digest: str | None = None,
         skiplock: bool = False,
+        force: bool = False,
         **options: Any,
     ) -> None:
         """Change the config as ``PUT .../config`` does: ``changes``/``options`` set keys, ``delete`` removes them.
@@ -649,6 +658,7 @@ class Guest(Watched):
             if key in updates:
                 raise ParameterError({key: f"unable to delete '{key}' - option is also set"})
         updates, _log = fill_in_options(self._cluster, self.kind, self.vmid, updates, template=self.template)
+        detach_removed_volumes(self, removals, force)
         self._apply_config(updates, removals)
 
     def set_config_task(

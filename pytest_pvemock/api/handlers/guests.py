@@ -16,7 +16,9 @@ from pytest_pvemock.api.handler import Handler, HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.errors import ParameterError, PVEError
+from pytest_pvemock.model import guest_disks
 from pytest_pvemock.model.guests import Guest, QemuVM, masked_config
+from pytest_pvemock.schema.registry import get_registry
 
 KINDS = ("qemu", "lxc")
 
@@ -150,15 +152,84 @@ def guest_config(ctx: HandlerContext) -> dict[str, Any]:
 def _changes(ctx: HandlerContext) -> tuple[dict[str, Any], list[str]]:
     changes = {key: value for key, value in ctx.params.items() if key not in UPDATE_CONTROL}
     removals = _list_param(ctx.params.get("delete")) + _list_param(ctx.params.get("revert"))
+    _check_known_options(ctx, "delete", _list_param(ctx.params.get("delete")))
+    _check_known_options(ctx, "revert", _list_param(ctx.params.get("revert")))
     return changes, removals
+
+
+def _check_known_options(ctx: HandlerContext, parameter: str, names: list[str]) -> None:
+    """``delete=``/``revert=`` name config options (qemu-server Qemu.pm update_vm 2119-2146; pve-container
+    API2/LXC/Config.pm 185-197): anything else is a parameter error before the config is read."""
+    schema = get_registry(ctx.cluster.version).endpoint("PUT", f"/nodes/{{node}}/{_kind(ctx)}/{{vmid}}/config")
+    body = schema.parameters_schema
+    known = set(body.get("properties", {})) - UPDATE_CONTROL | ({"cdrom"} if _kind(ctx) == "qemu" else set())
+    patterns = [re.compile(pattern) for pattern in body.get("patternProperties", {})]
+    for name in names:
+        if name not in known and not any(pattern.match(name) for pattern in patterns):
+            raise ParameterError({parameter: f"unknown option '{name}'"})
 
 
 @guest_routes("PUT", f"{ONE}/config")
 def update_guest_config(ctx: HandlerContext) -> None:
     guest = _guest(ctx)
     changes, removals = _changes(ctx)
-    guest.set_config(changes, delete=removals, digest=ctx.params.get("digest"), skiplock=_flag(ctx, "skiplock"))
+    guest.set_config(
+        changes,
+        delete=removals,
+        digest=ctx.params.get("digest"),
+        skiplock=_flag(ctx, "skiplock"),
+        force=_flag(ctx, "force"),
+    )
     return None
+
+
+@guest_routes("PUT", f"{ONE}/unlink", kinds=("qemu",))
+def unlink_disks(ctx: HandlerContext) -> None:
+    """``update_vm`` with ``delete=idlist`` (qemu-server Qemu.pm unlink 2898-2930): detached disks become
+    ``unusedN``; with ``force`` the volumes are removed."""
+    guest = _guest(ctx)
+    removals = _list_param(ctx.params.get("idlist"))
+    _check_known_options(ctx, "delete", removals)
+    guest.set_config({}, delete=removals, force=_flag(ctx, "force"))
+    return None
+
+
+@guest_routes("POST", f"{ONE}/template")
+def convert_to_template(ctx: HandlerContext) -> str | None:
+    """A ``qmtemplate``/``vztemplate`` task; pve-container answers ``null`` (LXC.pm template 1843, 1883: the
+    worker's UPID is dropped), qemu-server the UPID."""
+    task = guest_disks.convert_to_template(_guest(ctx), ctx.principal.authid)
+    return str(task.upid) if _kind(ctx) == "qemu" else None
+
+
+@guest_routes("PUT", f"{ONE}/resize")
+def resize_disk(ctx: HandlerContext) -> str:
+    guest = _guest(ctx)
+    digest = ctx.params.get("digest")
+    if digest and digest != guest.digest:
+        raise PVEError(guest._digest_mismatch_error())
+    task = guest_disks.resize(
+        guest, ctx.params["disk"], str(ctx.params["size"]), ctx.principal.authid, skiplock=_flag(ctx, "skiplock")
+    )
+    return str(task.upid)
+
+
+@guest_routes("POST", f"{ONE}/move_disk", kinds=("qemu",))
+@guest_routes("POST", f"{ONE}/move_volume", kinds=("lxc",))
+def move_volume(ctx: HandlerContext) -> str:
+    """A disk (QEMU) or mount point (LXC) to another storage; moves to another guest are not modelled yet."""
+    guest = _guest(ctx)
+    if ctx.params.get("target-vmid") is not None:
+        raise PVEError("moving a volume to another guest is not supported by pytest-pvemock yet")
+    disk = ctx.params["disk" if _kind(ctx) == "qemu" else "volume"]
+    storage = ctx.params.get("storage")
+    if storage is None:  # qemu-server Qemu.pm move_vm_disk 5201-5202
+        message = "both 'storage' and 'target-vmid' missing, either needs to be set"
+        raise ParameterError({"target-vmid": message, "storage": message})
+    task = guest_disks.move_disk(
+        guest, disk, storage, ctx.principal.authid, delete=_flag(ctx, "delete"), fmt=ctx.params.get("format")
+    )
+    return str(task.upid)
 
 
 @guest_routes("POST", f"{ONE}/config", kinds=("qemu",))
@@ -242,6 +313,7 @@ def clone_guest(ctx: HandlerContext) -> str:
         pool=ctx.params.get("pool"),
         description=ctx.params.get("description"),
         authid=ctx.principal.authid,
+        storage=ctx.params.get("storage"),
     )
     return str(task.upid)
 
