@@ -125,7 +125,7 @@ def test_migration_checks(cluster):
     assert error.value.errors == {"target": "target is local node."}
     with pytest.raises(PVEError, match="can't migrate running VM without --online"):
         cluster.guest(100).migrate("pve2")
-    assert cluster.guest(100).migrate("pve2", online=True).ok
+    assert cluster.guest(100).migrate("pve2", online=True, with_local_disks=True).ok  # its disk is on local-lvm
 
 
 def test_clone_creates_a_new_identity(cluster):

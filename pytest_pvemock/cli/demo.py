@@ -219,11 +219,14 @@ class Demo:
         kind, vmid, source = guest["type"], guest["vmid"], guest["node"]
         ha = "hastate" in guest
         target = targets[0]
-        option = "online=1" if kind == "qemu" else "restart=1"
+        # a running VM's local disks move only with with-local-disks (qemu-server QemuMigrate.pm 540-544)
+        option = 'online=1, **{"with-local-disks": 1}' if kind == "qemu" else "restart=1"
         self.say(f"  {kind} {vmid} ({guest.get('name', '')}) is running on {source}; move it to {target}.")
         self.call(f'upid = api.nodes("{source}").{kind}({vmid}).migrate.post(target="{target}", {option})')
         endpoint = getattr(api.nodes(source), kind)(vmid).migrate
-        upid = endpoint.post(target=target, **({"online": 1} if kind == "qemu" else {"restart": 1}))
+        upid = endpoint.post(
+            target=target, **({"online": 1, "with-local-disks": 1} if kind == "qemu" else {"restart": 1})
+        )
         self.say(f"  {upid}")
         self.call(f'api.cluster.resources.get(type="vm")   # every {MIGRATION_STEP} s of cluster.clock')
 

@@ -520,7 +520,14 @@ class Guest(Watched):
         if self.running:
             self.run_state = run_state
 
-    def migrate(self, target: str, online: bool = False, authid: str = "root@pam", restart: bool = False) -> Task:
+    def migrate(
+        self,
+        target: str,
+        online: bool = False,
+        authid: str = "root@pam",
+        restart: bool = False,
+        with_local_disks: bool = False,
+    ) -> Task:
         """Move to ``target``: the guest holds the ``migrate`` lock while the task runs, and moves when it ends."""
         self._cluster.require_quorum()
         if target == self.node:
@@ -528,7 +535,8 @@ class Guest(Watched):
         if self._cluster.find_node(target) is None:
             raise ParameterError({"target": f"no such cluster node '{target}'"})
         self._cluster.require_node_reachable(self.node)
-        self.check_lock()
+        if self.kind == "qemu":
+            self.check_lock()  # qemu-server Qemu.pm migrate_vm 5592: before the worker
         if self.running and not (online or restart):
             raise PVEError(self._offline_migration_error())
         request = getattr(self._cluster.ha_provider, "request_guest_migration", None)
@@ -539,12 +547,34 @@ class Guest(Watched):
             raise PVEError(f"target node '{target}' is not online")
         source = self.node
         was_running = self.running
-        self.config["lock"] = "migrate"
-        return self._start_task(
-            "migrate",
-            authid,
-            work=lambda task: self._finish_migration(task, source, target, was_running),
-        )
+        locked = self.lock
+        if locked is None:
+            self.config["lock"] = "migrate"
+
+        def migration(task: Task) -> None:
+            problem = self._migration_problem(locked, was_running, with_local_disks)
+            if problem is not None:
+                # pve-guest-common AbstractMigrate.pm migrate 236-242: the error logged, the task ends aborted
+                if locked is None:
+                    self.config.pop("lock", None)
+                task.log.append(f"ERROR: migration aborted (duration 00:00:00): {problem}")
+                raise PVEError("migration aborted")
+            self._finish_migration(task, source, target, was_running)
+
+        return self._start_task("migrate", authid, work=migration)
+
+    def _migration_problem(self, locked: str | None, was_running: bool, with_local_disks: bool) -> str | None:
+        """What the migration's prepare/phase1 refuses inside the worker: a locked CT (pve-container
+        LXC/Migrate.pm prepare 48), a running VM's local disks without ``with-local-disks`` (qemu-server
+        QemuMigrate.pm 540-544)."""
+        if locked is not None:
+            return f"{self.noun} is locked ({locked})"
+        if self.kind == "qemu" and was_running and not with_local_disks:
+            for storage, _volid, _size in self.volume_list():
+                definition = self._cluster.storage(storage)
+                if definition is not None and not definition.shared:
+                    return "can't live migrate attached local disks without with-local-disks option"
+        return None
 
     def _offline_migration_error(self) -> str:
         raise NotImplementedError
@@ -603,8 +633,11 @@ class Guest(Watched):
     def delete(self, authid: str = "root@pam", purge: bool = False, skiplock: bool = False) -> Task:
         """Destroy the guest (it must be stopped and unlocked); it disappears when the task completes."""
         self._prepare_write()
-        if not skiplock:
-            self.check_lock()
+        if self.config.get("protection"):
+            # AbstractConfig.pm check_protection 389-395, called first by both destroy handlers
+            raise PVEError(f"can't remove {self.noun} {self.vmid} - protection mode enabled")
+        if self.kind == "lxc":
+            self.check_lock()  # pve-container LXC.pm destroy_vm 860: before the worker
         ha = self._cluster.ha
         sid = ha.sid(self)
         if sid in ha.service_config and not purge:
@@ -615,6 +648,8 @@ class Guest(Watched):
             raise PVEError(self._running_destroy_error())
 
         def destroy(task: Task) -> None:
+            if self.kind == "qemu" and not skiplock and self.lock != "suspended":
+                self.check_lock()  # qemu-server QemuServer.pm destroy_vm 1847-1848: inside the worker
             self._cluster.unregister_guest(self.vmid)
             if sid in ha.service_config:
                 ha.remove_resource(sid)
@@ -685,14 +720,21 @@ class Guest(Watched):
 
     def snapshot(self, snapname: str, description: str = "", vmstate: bool = False, authid: str = "root@pam") -> Task:
         self._prepare_write()
-        if snapname == "current":
-            raise ParameterError({"snapname": "invalid configuration ID 'current'"})
-        if snapname in self.snapshots:
-            raise PVEError(f"snapshot name '{snapname}' already used")
-        self.check_lock()
-        return self._start_task(
-            "snapshot", authid, work=lambda task: self._take_snapshot(snapname, description, vmstate)
-        )
+        # qemu-server Qemu.pm snapshot 6212-6216, pve-container API2/LXC/Snapshot.pm 152-155: before the worker;
+        # the rest in pve-guest-common AbstractConfig.pm __snapshot_prepare 739-751, inside the worker
+        reserved = ("current", "pending") if self.kind == "qemu" else ("current", "vzdump")
+        if snapname in reserved or (self.kind == "qemu" and snapname.lower() == "pending"):
+            raise PVEError(f"unable to use snapshot name '{snapname}' (reserved name)")
+
+        def take(task: Task) -> None:
+            if self.template:
+                raise PVEError("you can't take a snapshot if it's a template")
+            self.check_lock()
+            if snapname in self.snapshots:
+                raise PVEError(f"snapshot name '{snapname}' already used")
+            self._take_snapshot(snapname, description, vmstate)
+
+        return self._start_task("snapshot", authid, work=take)
 
     def _take_snapshot(self, snapname: str, description: str, vmstate: bool) -> None:
         snap = {key: value for key, value in self.config.items() if key not in ("lock", "parent")}
@@ -708,10 +750,14 @@ class Guest(Watched):
 
     def delete_snapshot(self, snapname: str, authid: str = "root@pam") -> Task:
         self._prepare_write()
-        if snapname not in self.snapshots:
-            raise PVEError(f"snapshot '{snapname}' does not exist")
-        self.check_lock()
-        return self._start_task("delsnapshot", authid, work=lambda task: self._drop_snapshot(snapname))
+
+        def drop(task: Task) -> None:  # AbstractConfig.pm snapshot_delete 930-937: inside the worker
+            if snapname not in self.snapshots:
+                raise PVEError(f"snapshot '{snapname}' does not exist")
+            self.check_lock()
+            self._drop_snapshot(snapname)
+
+        return self._start_task("delsnapshot", authid, work=drop)
 
     def _drop_snapshot(self, snapname: str) -> None:
         removed = self.snapshots.pop(snapname)
@@ -724,10 +770,16 @@ class Guest(Watched):
 
     def rollback(self, snapname: str, authid: str = "root@pam") -> Task:
         self._prepare_write()
-        if snapname not in self.snapshots:
-            raise PVEError(f"snapshot '{snapname}' does not exist")
-        self.check_lock()
-        return self._start_task("rollback", authid, work=lambda task: self._roll_back(snapname))
+
+        def roll(task: Task) -> None:  # AbstractConfig.pm snapshot_rollback 1134-1168: inside the worker
+            if self.template:
+                raise PVEError("you can't rollback if vm is a template")
+            if snapname not in self.snapshots:
+                raise PVEError(f"snapshot '{snapname}' does not exist")
+            self.check_lock()
+            self._roll_back(snapname)
+
+        return self._start_task("rollback", authid, work=roll)
 
     def _roll_back(self, snapname: str) -> None:
         snap = self.snapshots[snapname]

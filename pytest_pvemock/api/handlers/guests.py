@@ -326,6 +326,7 @@ def migrate_guest(ctx: HandlerContext) -> str:
         online=_flag(ctx, "online"),
         restart=_flag(ctx, "restart"),
         authid=ctx.principal.authid,
+        with_local_disks=_flag(ctx, "with-local-disks"),
     )
     return str(task.upid)
 
