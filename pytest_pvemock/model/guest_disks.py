@@ -100,8 +100,11 @@ def convert_to_template(guest: Guest, authid: str) -> Task:
     return guest._start_task("template", authid, work=convert)
 
 
-def resize(guest: Guest, disk: str, size: str, authid: str, skiplock: bool = False) -> Task:
-    """``PUT .../resize``: QEMU checks inside the worker, containers before it (and again inside)."""
+def resize(
+    guest: Guest, disk: str, size: str, authid: str, skiplock: bool = False, in_task: bool = True
+) -> Task | None:
+    """``PUT .../resize``: QEMU checks inside the worker, containers before it (and again inside); before PVE 8 a
+    VM's resize ran in the request (``in_task=False``: errors raise, nothing is returned)."""
     guest._prepare_write()
 
     def checked() -> tuple[str, dict[str, str], int]:
@@ -133,6 +136,11 @@ def resize(guest: Guest, disk: str, size: str, authid: str, skiplock: bool = Fal
         options["size"] = format_size(new)
         guest.config[disk] = print_property(head, options, required=("mp",))
 
+    if not in_task:
+        head, options, new = checked()
+        options["size"] = format_size(new)
+        guest.config[disk] = print_property(head, options, required=("mp",))
+        return None
     return guest._cluster.tasks.start(guest.node, "resize", guest.vmid, authid, work=grow)
 
 

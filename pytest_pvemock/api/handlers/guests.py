@@ -203,15 +203,21 @@ def convert_to_template(ctx: HandlerContext) -> str | None:
 
 
 @guest_routes("PUT", f"{ONE}/resize")
-def resize_disk(ctx: HandlerContext) -> str:
+def resize_disk(ctx: HandlerContext) -> str | None:
     guest = _guest(ctx)
     digest = ctx.params.get("digest")
     if digest and digest != guest.digest:
         raise PVEError(guest._digest_mismatch_error())
+    returns = get_registry(ctx.cluster.version).endpoint("PUT", ctx.template).returns_schema
     task = guest_disks.resize(
-        guest, ctx.params["disk"], str(ctx.params["size"]), ctx.principal.authid, skiplock=_flag(ctx, "skiplock")
+        guest,
+        ctx.params["disk"],
+        str(ctx.params["size"]),
+        ctx.principal.authid,
+        skiplock=_flag(ctx, "skiplock"),
+        in_task=returns.get("type") != "null",
     )
-    return str(task.upid)
+    return None if task is None else str(task.upid)
 
 
 @guest_routes("POST", f"{ONE}/move_disk", kinds=("qemu",))
