@@ -908,7 +908,7 @@ class FakeCluster:
     def _sdn_entries(self) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = []
         for node in self._nodes.values():
-            if self.version_at_least(9):
+            if self.has("resources-network-type"):
                 entries.append(
                     {
                         "id": f"network/{node.name}/zone/localnetwork",

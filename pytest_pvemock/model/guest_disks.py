@@ -78,8 +78,9 @@ def detach_removed_volumes(guest: Guest, removals: list[str], force: bool = Fals
             add_unused_volume(guest.config, attached[key].split(",", 1)[0])
 
 
-def convert_to_template(guest: Guest, authid: str) -> Task:
-    """``POST .../template``: ``template: 1`` and every disk renamed to its ``base-`` volume."""
+def convert_to_template(guest: Guest, authid: str, in_task: bool = True) -> Task | None:
+    """``POST .../template``: ``template: 1`` and every disk renamed to its ``base-`` volume; in a task, or in the
+    request (``in_task=False``, QEMU before release 7.1-2: nothing is returned)."""
     guest._prepare_write()
     guest.check_lock()
     if guest.snapshots:
@@ -91,12 +92,15 @@ def convert_to_template(guest: Guest, authid: str) -> Task:
             raise PVEError("you can't convert a VM to template if VM is running")
         raise PVEError("you can't convert a CT to template if the CT is running")
 
-    def convert(task: Task) -> None:
+    def convert(task: Task | None) -> None:
         for key, value in volume_keys(guest).items():
             head, options = property_options(value)
             guest.config[key] = print_property(as_base_volume(head), options, required=("mp",))
         guest.config["template"] = 1
 
+    if not in_task:
+        convert(None)
+        return None
     return guest._start_task("template", authid, work=convert)
 
 

@@ -80,10 +80,19 @@ FEATURES: dict[str, str] = {
     "ha-move-answer": "9.0.6",
     # GET /cluster/ha/status/current lists a 'fencing' row (ha-manager 5.1.3)
     "ha-status-fencing-row": "9.1.3",
+    # POST /nodes/{node}/qemu/{vmid}/template forks a 'qmtemplate' worker and answers its UPID; before, the
+    # conversion ran in the request and the answer was null (returns 'null' in 7.0-1 to 7.1-1's schema)
+    "qemu-template-worker": "7.1-2",
+    # /cluster/resources lists SDN zones as type 'network' (id network/NODE/zone/ZONE); before, as type 'sdn'
+    "resources-network-type": "9.0.9",
 }
 
 
 def has_feature(version: str, name: str) -> bool:
     """Whether the release ``version`` (``"9.0.7"``, ``"7.2-3"``) has the behaviour ``name`` of :data:`FEATURES`."""
-    release = tuple(int(part) for part in version.replace("-", ".").split("."))
-    return release >= tuple(int(part) for part in FEATURES[name].split("."))
+    return _release_key(version) >= _release_key(FEATURES[name])
+
+
+def _release_key(version: str) -> tuple[int, ...]:
+    """``"9.0.7"`` -> (9, 0, 7); PVE 7's ``"7.1-2"`` -> (7, 1, 2)."""
+    return tuple(int(part) for part in version.replace("-", ".").split("."))

@@ -197,9 +197,11 @@ def unlink_disks(ctx: HandlerContext) -> None:
 @guest_routes("POST", f"{ONE}/template")
 def convert_to_template(ctx: HandlerContext) -> str | None:
     """A ``qmtemplate``/``vztemplate`` task; pve-container answers ``null`` (LXC.pm template 1843, 1883: the
-    worker's UPID is dropped), qemu-server the UPID."""
-    task = guest_disks.convert_to_template(_guest(ctx), ctx.principal.authid)
-    return str(task.upid) if _kind(ctx) == "qemu" else None
+    worker's UPID is dropped), qemu-server the UPID, and before release 7.1-2 converted in the request (null)."""
+    qemu = _kind(ctx) == "qemu"
+    in_task = not qemu or ctx.cluster.has("qemu-template-worker")
+    task = guest_disks.convert_to_template(_guest(ctx), ctx.principal.authid, in_task=in_task)
+    return str(task.upid) if qemu and task is not None else None
 
 
 @guest_routes("PUT", f"{ONE}/resize")
