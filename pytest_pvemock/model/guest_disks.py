@@ -135,15 +135,13 @@ def resize(
     if guest.kind == "lxc":
         checked()  # pve-container LXC.pm resize_vm 2470: early checks before forking
 
-    def grow(task: Task) -> None:
+    def grow(task: Task | None) -> None:
         head, options, new = checked()
         options["size"] = format_size(new)
         guest.config[disk] = print_property(head, options, required=("mp",))
 
     if not in_task:
-        head, options, new = checked()
-        options["size"] = format_size(new)
-        guest.config[disk] = print_property(head, options, required=("mp",))
+        grow(None)
         return None
     return guest._cluster.tasks.start(guest.node, "resize", guest.vmid, authid, work=grow)
 
