@@ -104,6 +104,17 @@ def convert_to_template(guest: Guest, authid: str, in_task: bool = True) -> Task
     return guest._start_task("template", authid, work=convert)
 
 
+def _disk_to_change(guest: Guest, disk: str, action: str) -> tuple[str, dict[str, str]]:
+    """The volume and options of ``disk``; PVE's refusals for a missing disk and for a CD-ROM drive."""
+    value = guest.config.get(disk)
+    if value is None:
+        raise PVEError(f"disk '{disk}' does not exist")
+    head, options = property_options(str(value))
+    if options.get("media") == "cdrom":
+        raise PVEError(f"you can't {action} a cdrom")
+    return head, options
+
+
 def resize(
     guest: Guest, disk: str, size: str, authid: str, skiplock: bool = False, in_task: bool = True
 ) -> Task | None:
@@ -114,13 +125,8 @@ def resize(
     def checked() -> tuple[str, dict[str, str], int]:
         if guest.kind == "lxc" or not skiplock:
             guest.check_lock()
-        value = guest.config.get(disk)
-        if value is None:
-            raise PVEError(f"disk '{disk}' does not exist")
-        head, options = property_options(str(value))
-        if options.get("media") == "cdrom":
-            raise PVEError("you can't resize a cdrom")
-        current = parse_size(str(value))
+        head, options = _disk_to_change(guest, disk, "resize")
+        current = parse_size(str(guest.config[disk]))
         match = _SIZE_REQUEST.match(size)
         if match is None:
             raise PVEError("invalid size string")
@@ -154,12 +160,7 @@ def move_disk(guest: Guest, disk: str, storage: str, authid: str, delete: bool =
 
     def checked() -> tuple[str, dict[str, str]]:
         guest.check_lock()
-        value = guest.config.get(disk)
-        if value is None:
-            raise PVEError(f"disk '{disk}' does not exist")
-        head, options = property_options(str(value))
-        if options.get("media") == "cdrom":
-            raise PVEError("you can't move a cdrom")
+        head, options = _disk_to_change(guest, disk, "move")
         old = parse_volid(head)
         if head.split(":", 1)[0] == storage and (not fmt or old is None or old.format == fmt):
             raise PVEError("you can't move to the same storage with same format")
