@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pytest_pvemock.errors import PVEError
-from pytest_pvemock.model.cluster_parts import cluster_part
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
 
 ROOT = "root@pam"
 
@@ -246,9 +248,9 @@ class AccessControl:
         return found
 
 
-def access_control_of(cluster: Any) -> AccessControl:
-    """The roles, groups and ACL of ``cluster`` (``cluster.acl`` when it has one, else kept on it on first use)."""
-    return cluster_part(cluster, "acl", AccessControl)
+def access_control_of(cluster: FakeCluster) -> AccessControl:
+    """The roles, groups and ACL of ``cluster`` (its ``acl``)."""
+    return cluster.acl
 
 
 def normalize_path(path: str) -> str:

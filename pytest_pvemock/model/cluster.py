@@ -33,7 +33,9 @@ from typing import Any, Protocol
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.access import DEFAULT_ROOT_PASSWORD, AccessStore
+from pytest_pvemock.model.acl import AccessControl
 from pytest_pvemock.model.clock import DEFAULT_EPOCH, Clock
+from pytest_pvemock.model.config_store import ConfigStore
 from pytest_pvemock.model.faults import FaultRule
 from pytest_pvemock.model.guest_config import (
     new_lxc_config,
@@ -135,6 +137,10 @@ class FakeCluster:
         self._views: dict[tuple[str | None, bool], tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
         self.clock = Clock(start_time, task_mode)
         self.access = AccessStore(seed, self.clock.now)
+        #: Roles, groups and ACL entries (the rest of ``user.cfg``); see :class:`~.acl.AccessControl`.
+        self.acl = AccessControl()
+        #: What clients write to PVE's small config files (jobs, firewall, SDN, options ...); see ``config_store``.
+        self.configs = ConfigStore()
         self.tasks = TaskRegistry(self.clock, self._process_ids)
         self.faults: list[FaultRule] = []
         #: Per-test answers that replace the API's own: ``(method, template or path) -> callback(ctx)``.

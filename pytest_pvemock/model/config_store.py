@@ -12,10 +12,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import PVEError
-from pytest_pvemock.model.cluster_parts import cluster_part
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
 
 
 def digest_of(data: Any) -> str:
@@ -129,6 +131,6 @@ class ConfigStore:
                 del table[name]
 
 
-def config_store_of(cluster: Any) -> ConfigStore:
-    """The config store of ``cluster`` (``cluster.configs`` when it has one, else kept on it on first use)."""
-    return cluster_part(cluster, "configs", ConfigStore)
+def config_store_of(cluster: FakeCluster) -> ConfigStore:
+    """The config store of ``cluster`` (its ``configs``)."""
+    return cluster.configs

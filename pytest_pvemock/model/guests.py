@@ -74,8 +74,6 @@ class Guest(Watched):
     noun = ""  # "VM" or "CT", as PVE's messages call them
     config_dir = ""
 
-    config: TrackedDict  # assigning any dict stores it wrapped (see __setattr__)
-
     def __init__(
         self,
         cluster: FakeCluster,
@@ -115,11 +113,15 @@ class Guest(Watched):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.vmid} {self.name!r} on {self.node}: {self.status}>"
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "config":  # a config assigned as a whole is tracked too, so tests may change it directly
-            value = TrackedDict(value, on_change=self._config_changed)
-            self._config_serial += 1
-        super().__setattr__(name, value)
+    @property
+    def config(self) -> TrackedDict:
+        """The guest's configuration: a dict whose every change is tracked (a dict assigned as a whole, too)."""
+        return self._config
+
+    @config.setter
+    def config(self, value: dict[str, Any]) -> None:
+        self._config = TrackedDict(value, on_change=self._config_changed)
+        self._config_serial += 1
 
     def _config_changed(self) -> None:
         """Every change of the config: it moves the guest's config serial (its caches' key) and the revision."""

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.revision import Watched
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
+    from pytest_pvemock.model.ha.cluster_host import ClusterHA
 
 GIB = 1024**3
 CLOCK_TICKS = 100  # USER_HZ: PVE's pstart counts these since boot
@@ -53,6 +57,8 @@ class Node(Watched):
     mem_used: int = 0
     disk_used: int = 0
     _next_pid: int = field(default=1000, repr=False)
+    #: The cluster the node belongs to (set by ``FakeCluster.add_node``); its power and network events go through it.
+    _cluster: FakeCluster | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -113,8 +119,8 @@ class Node(Watched):
 
     # ---- events a test makes happen (they go through the cluster, so HA sees them) --------------------------
 
-    def _ha(self) -> Any:
-        cluster = self.__dict__.get("_cluster")
+    def _ha(self) -> ClusterHA:
+        cluster = self._cluster
         if cluster is None:
             raise RuntimeError(f"node '{self.name}' is not part of a cluster")
         return cluster.ha
