@@ -16,7 +16,14 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "pytest_pvemock"
 # Each layer may import the layers listed before it; modules outside these (plugin, cli, mocking, cassette, ...)
 # are the top and may import anything.
-LAYERS = (("errors", "json_nesting", "safe_yaml"), ("schema",), ("cassette",), ("model",), ("api",), ("transports",))
+LAYERS = (
+    ("errors", "json_nesting", "pve_data", "safe_yaml"),
+    ("schema",),
+    ("cassette",),
+    ("model",),
+    ("api",),
+    ("transports",),
+)
 
 
 def module_name(path: Path) -> str:

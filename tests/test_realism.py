@@ -41,6 +41,14 @@ REAL = {
     "/cluster/log",
     "/nodes/{node}/dns",
     "/nodes/{node}/hosts",
+    # firewall data and logs (lead)
+    "/cluster/firewall/macros",
+    "/cluster/firewall/refs",
+    "/nodes/{node}/firewall/log",
+    "/nodes/{node}/qemu/{vmid}/firewall/log",
+    "/nodes/{node}/qemu/{vmid}/firewall/refs",
+    "/nodes/{node}/lxc/{vmid}/firewall/log",
+    "/nodes/{node}/lxc/{vmid}/firewall/refs",
 }
 # Answered only where a VM runs with ``agent: 1`` (the default scenario's win11); PVE's 500 elsewhere.
 AGENT = {

@@ -168,7 +168,7 @@ def test_firewall_refs_name_aliases_and_ipsets(pve_api):
     pve_api.cluster.firewall.aliases.post(name="office", cidr="192.0.2.0/24")
     pve_api.cluster.firewall.ipset.post(name="trusted")
     refs = {(ref["type"], ref["ref"]) for ref in pve_api.cluster.firewall.refs.get()}
-    assert refs == {("alias", "office"), ("ipset", "+dc/trusted")}
+    assert refs == {("alias", "office"), ("ipset", "+trusted")}  # Firewall/Helpers.pm 156-191 @6f1311f3
     assert [ref["name"] for ref in pve_api.cluster.firewall.refs.get(type="ipset")] == ["trusted"]
 
 

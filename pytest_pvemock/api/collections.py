@@ -602,15 +602,28 @@ def _node_replication(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]
 
 
 def _firewall_refs(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
+    """``collect_refs`` of the cluster's firewall (scope ``dc``), and on a guest's path of the guest's own
+    (scope ``guest``) after it: each file's IP sets (``+name``) before its aliases (pve-firewall
+    src/PVE/Firewall/Helpers.pm lines 156-191, src/PVE/API2/Firewall/VM.pm ``refs``; commit 6f1311f3). The SDN
+    scope (IP sets PVE's SDN makes for vnets with subnets) is not modelled."""
+    scopes = [("dc", "/cluster/firewall")]
+    guest = _GUEST_PREFIX.match(ctx.path)
+    if guest is not None:
+        scopes.append(("guest", guest[0] + "/firewall"))
     wanted = ctx.params.get("type")
     refs = []
-    if wanted in (None, "alias"):
-        for name, record in _stored_records(ctx, "/cluster/firewall/aliases").items():
-            refs.append({"type": "alias", "name": name, "ref": name, "scope": "dc", **_comment(record)})
-    if wanted in (None, "ipset"):
-        for name, record in _stored_records(ctx, "/cluster/firewall/ipset").items():
-            refs.append({"type": "ipset", "name": name, "ref": f"+dc/{name}", "scope": "dc", **_comment(record)})
+    for scope, base in scopes:
+        if wanted in (None, "ipset"):
+            for name, record in _stored_at(ctx, base, "ipset").items():
+                refs.append({"type": "ipset", "name": name, "ref": f"+{name}", "scope": scope, **_comment(record)})
+        if wanted in (None, "alias"):
+            for name, record in _stored_at(ctx, base, "aliases").items():
+                refs.append({"type": "alias", "name": name, "ref": name, "scope": scope, **_comment(record)})
     return refs
+
+
+def _stored_at(ctx: HandlerContext, base: str, kind: str) -> dict[str, dict[str, Any]]:
+    return config_store(ctx.cluster).section(store_name(f"{base}/{kind}", ctx.params)).records
 
 
 def _comment(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -621,4 +634,5 @@ _SPECIAL_ACTIONS: dict[tuple[str, str], Callable[[HandlerContext, Any], Any]] = 
     ("GET", "/cluster/notifications/targets"): _notification_targets,
     ("GET", "/nodes/{node}/replication"): _node_replication,
     ("GET", "/cluster/firewall/refs"): _firewall_refs,
+    **{("GET", f"{guest}/firewall/refs"): _firewall_refs for guest in _GUESTS},
 }

@@ -3,26 +3,17 @@ unit's description and its state on a running node (data: ``third_party/pve-serv
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pytest_pvemock.pve_data import pve_data
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
 
-_PACKAGE_DIR = Path(__file__).resolve().parent.parent
-_CANDIDATES = (_PACKAGE_DIR / "_pve_services", _PACKAGE_DIR.parent / "third_party" / "pve-services")
 
-
-@cache
 def _data() -> dict[str, Any]:
-    for folder in _CANDIDATES:
-        path = folder / "services.json"
-        if path.is_file():
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return data
-    raise FileNotFoundError("services.json not found in " + ", ".join(str(folder) for folder in _CANDIDATES))
+    data: dict[str, Any] = pve_data("pve-services", "services.json")
+    return data
 
 
 def _release(cluster: FakeCluster) -> str:
