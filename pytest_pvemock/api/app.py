@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import operator
 import re
 import sys
+import time
 import traceback
 import warnings
 from collections import deque
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from pytest_pvemock.api import envelope, params
 from pytest_pvemock.api.auth import ANONYMOUS, Authenticator, AuthFailure
@@ -113,13 +115,26 @@ class PveApi:
         """Answer ``request`` as PVE would, under the cluster's lock (whichever transport and thread calls).
         Raises only ``SchemaValidationError`` (when validating)."""
         with self.cluster.lock:
+            started = time.perf_counter()
+            status = 500
             try:
-                return self._answer(request)
+                response = self._answer(request)
+                status = response.status
+                return response
             except Exception as exc:
                 if _is_schema_violation(exc):
                     self.violations.append(exc)
                     raise
                 return self._internal_error(request, exc)
+            finally:
+                self.cluster.requests.record(
+                    request.method.upper(),
+                    request.path,
+                    request_parameters(request),
+                    status,
+                    self.cluster.clock.now(),
+                    time.perf_counter() - started,
+                )
 
     def _answer(self, request: ApiRequest) -> ApiResponse:
         split = split_api_path(request.path)
@@ -282,3 +297,20 @@ def _permission_hook() -> Any:
 def _is_schema_violation(exc: Exception) -> bool:
     validation = sys.modules.get("pytest_pvemock.schema.validation")  # not loaded: nothing was validated
     return validation is not None and isinstance(exc, validation.SchemaValidationError)
+
+
+def request_parameters(request: ApiRequest) -> list[tuple[str, str]]:
+    """The query and body parameters of ``request`` as (name, value) pairs as sent (for the request log)."""
+    pairs = parse_qsl(request.query, keep_blank_values=True) if request.query else []
+    if not request.body or (request.header("Content-Type") or "").lower().startswith("multipart/"):
+        return pairs
+    text = request.body.decode("utf-8", "replace")
+    if not text.lstrip().startswith("{"):
+        return pairs + parse_qsl(text, keep_blank_values=True)
+    try:  # a hostile body nests deeper than Python recurses: logged without its parameters
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return pairs
+    if not isinstance(data, dict):
+        return pairs
+    return pairs + [(str(key), value if isinstance(value, str) else json.dumps(value)) for key, value in data.items()]

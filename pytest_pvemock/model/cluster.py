@@ -48,6 +48,7 @@ from pytest_pvemock.model.nodes import Node
 from pytest_pvemock.model.pools import Pool
 from pytest_pvemock.model.provisioning import as_base_volume, default_boot_order, fill_in_options, volume_names
 from pytest_pvemock.model.release_platform import has_feature, platform_of
+from pytest_pvemock.model.request_log import RequestLog
 from pytest_pvemock.model.revision import Revision
 from pytest_pvemock.model.storage import Storage, Volume
 from pytest_pvemock.model.tasks import Task, TaskRegistry
@@ -143,6 +144,8 @@ class FakeCluster:
         self.configs = ConfigStore()
         self.tasks = TaskRegistry(self.clock, self._process_ids)
         self.faults: list[FaultRule] = []
+        #: The PVE API requests answered, secrets masked (see :mod:`.request_log`); kept across a reset.
+        self.requests = RequestLog()
         #: Per-test answers that replace the API's own: ``(method, template or path) -> callback(ctx)``.
         self.api_overrides: dict[tuple[str, str], Callable[[Any], Any]] = {}
         self.key_order = KeyOrder(self.seed, shuffle_keys)
@@ -764,6 +767,20 @@ class FakeCluster:
 
     def clear_errors(self) -> None:
         self.faults.clear()
+
+    def assert_all_faults_used(self) -> None:
+        """Fail (``AssertionError`` naming them) if an injected error has not answered as often as it was meant to
+        (``times=None``: not even once), as ``responses``' ``assert_all_requests_are_fired``."""
+        unused = [rule for rule in self.faults if rule.unused]
+        if unused:
+            left = {id(rule): "never used" if rule.times is None else f"{rule.times} left" for rule in unused}
+            listed = "; ".join(f"{rule.method} {rule.path} ({rule.code}): {left[id(rule)]}" for rule in unused)
+            raise AssertionError(f"injected errors not used up: {listed}")
+
+    def assert_called(self, method: str, path: str, times: int | None = None) -> None:
+        """Fail unless ``method path`` (concrete or a template) was requested (``times`` times); see
+        :meth:`.request_log.RequestLog.assert_called`."""
+        self.requests.assert_called(method, path, times)
 
     def api_override(self, method: str, path: str, callback: Callable[[Any], Any]) -> None:
         """Answer ``method path`` with ``callback(ctx)`` instead of the fake's own answer, until removed.

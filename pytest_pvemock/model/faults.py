@@ -22,11 +22,22 @@ class FaultRule:
     code: int = 500
     message: str = "injected error"
     times: int | None = 1
+    #: How often the rule answered a request so far.
+    used: int = field(default=0, init=False)
     _pattern: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()
         self._pattern = _path_pattern(self.path)
+
+    @property
+    def unused(self) -> bool:
+        """Whether the rule still waits for requests it was meant to answer (``times=None``: never used yet)."""
+        return self.used == 0 if self.times is None else self.times > 0
+
+    def as_json(self) -> dict[str, object]:
+        return {"method": self.method, "path": self.path, "code": self.code, "message": self.message,
+                "times": self.times, "used": self.used}  # fmt: skip
 
     @property
     def exhausted(self) -> bool:
@@ -40,5 +51,6 @@ class FaultRule:
 
     def consume(self) -> None:
         """Count one use; a rule with ``times`` uses left stops matching when they are spent."""
+        self.used += 1
         if self.times is not None:
             self.times -= 1
