@@ -29,9 +29,9 @@ class Client:
         self.session.cookies.set("PVEAuthCookie", data["ticket"])
         self.session.headers["CSRFPreventionToken"] = data["CSRFPreventionToken"]
 
-    def control(self, method: str, path: str, **json: Any) -> requests.Response:
+    def control(self, verb: str, path: str, /, **json: Any) -> requests.Response:
         return self.session.request(
-            method, f"{self.server.control_url}{path}", json=json or None, verify=self.verify, timeout=30
+            verb, f"{self.server.control_url}{path}", json=json or None, verify=self.verify, timeout=30
         )
 
     def api(self, path: str) -> requests.Response:
@@ -99,8 +99,10 @@ def test_bad_advance_is_a_400_with_a_message(root: Client, body: dict[str, Any])
 
 def test_unknown_calls_and_nodes_are_json_404s(root: Client) -> None:
     assert root.control("GET", "/nothing").json()["message"].startswith("no such control API call")
-    assert root.control("POST", "/nodes/nosuch/power-off").status_code == 404
+    missing = root.control("POST", "/nodes/nosuch/power-off")
+    assert missing.status_code == 404 and "pve1" in missing.json()["message"]
     assert root.control("GET", "/reset").status_code == 405
+    assert root.control("GET", "/requests?colour=red").status_code == 400
 
 
 def node_status(root: Client, name: str) -> str:
@@ -109,6 +111,7 @@ def node_status(root: Client, name: str) -> str:
 
 
 def test_power_off_shows_the_node_offline_and_reset_restores(root: Client) -> None:
+    cluster = root.server.cluster
     assert node_status(root, "pve2") == "online"
     answer = root.control("POST", "/nodes/pve2/power-off")
     assert answer.status_code == 200 and answer.json()["online"] is False
@@ -118,7 +121,8 @@ def test_power_off_shows_the_node_offline_and_reset_restores(root: Client) -> No
     assert reset.status_code == 200
     # the ticket was issued at the start time, which the reset clock is back to
     assert node_status(root, "pve2") == "online"
-    assert root.server.cluster.node("pve2").online
+    # the same object: the test's pve_cluster, fixtures and in-process clients see the reset too
+    assert root.server.cluster is cluster and cluster.node("pve2").online
 
 
 def test_cut_network_then_restore(root: Client) -> None:
@@ -167,3 +171,126 @@ def test_realtime_clock_follows_wall_time() -> None:
         wall[0] += 30
         after = root.control("GET", "/clock").json()
         assert before["mode"] == "realtime" and after["now"] == before["now"] + 300
+
+
+def test_request_log_filters_by_method_path_status_and_time(root: Client) -> None:
+    root.api("/nodes")
+    root.api("/nodes/pve1/status")
+    root.api("/cluster/resources")
+    root.api("/nodes/nosuch/status")
+    later = root.control("POST", "/clock/advance", seconds=10).json()["now"]
+    root.api("/nodes/pve2/status")
+
+    def paths(query: str) -> list[str]:
+        answer = root.control("GET", f"/requests?{query}")
+        assert answer.status_code == 200, answer.text
+        return [entry["path"].removeprefix("/api2/json") for entry in answer.json()["requests"]]
+
+    assert paths("path=/nodes") == ["/nodes", "/nodes/pve1/status", "/nodes/nosuch/status", "/nodes/pve2/status"]
+    assert paths("method=post") == ["/access/ticket"]
+    assert paths("path=/api2/json/nodes&status=200&since=" + str(later)) == ["/nodes/pve2/status"]
+    assert paths("status=200&path=/cluster") == ["/cluster/resources"]
+    assert root.control("GET", "/requests?status=abc").status_code == 400
+
+
+@pytest.mark.pve_cluster("ha-three-node")
+def test_maintenance_moves_ha_services_away_and_back(root: Client) -> None:
+    cluster = root.server.cluster
+    answer = root.control("POST", "/nodes/pve1/maintenance", enable=True)
+    assert answer.status_code == 200, answer.text
+    root.control("POST", "/clock/advance", seconds=60)
+    node = root.control("POST", "/nodes/pve1/maintenance", enable=True).json()
+    assert node["ha_state"] == "maintenance" and node["online"]
+    assert cluster.primary_node(100) in ("pve2", "pve3")  # vm:100 lived on pve1
+    root.control("POST", "/nodes/pve1/maintenance", enable=False)
+    root.control("POST", "/clock/advance", seconds=60)
+    assert cluster.primary_node(100) == "pve1"  # moved back: its maintenance fallback node
+    bad = root.control("POST", "/nodes/pve1/maintenance", enable="yes")
+    assert bad.status_code == 400 and "enable" in bad.json()["message"]
+
+
+@pytest.mark.pve_cluster("ha-three-node")
+def test_failed_starts_end_in_ha_error_and_error_can_be_set(root: Client) -> None:
+    # vm:103 is configured 'stopped'; its next starts fail on every node: max_restart, max_relocate, then 'error'
+    failing = root.control("POST", "/guests/103/fail-starts", count=10)
+    assert failing.status_code == 200, failing.text
+    write = root.session.put(
+        f"{root.server.url}/api2/json/cluster/ha/resources/vm:103", data={"state": "started"}, verify=root.verify
+    )
+    assert write.status_code == 200, write.text
+    root.control("POST", "/clock/advance", seconds=300)
+    rows = root.api("/cluster/ha/status/current").json()["data"]
+    states = {row["sid"]: row.get("state") for row in rows if "sid" in row}
+    assert states["vm:103"] == "error"
+    forced = root.control("POST", "/guests/100/error")
+    assert forced.status_code == 200 and forced.json()["ha_state"] == "error"
+    assert root.control("POST", "/guests/9999/error").status_code == 404
+
+
+def test_ha_faults_need_an_ha_resource(root: Client) -> None:
+    answer = root.control("POST", "/guests/100/fail-starts", count=1)
+    assert answer.status_code == 409 and "not an HA resource" in answer.json()["message"]
+
+
+def test_injected_api_errors_answer_then_clear(root: Client) -> None:
+    injected = root.control("POST", "/errors/inject", method="GET", path="/nodes/{node}/status", code=503,
+                            message="node busy", times=1)  # fmt: skip
+    assert injected.status_code == 200, injected.text
+    failed = root.api("/nodes/pve2/status")
+    assert failed.status_code == 503 and "node busy" in failed.reason
+    assert root.api("/nodes/pve2/status").status_code == 200
+    listed = root.control("GET", "/errors").json()["errors"]
+    assert listed == [{"method": "GET", "path": "/nodes/{node}/status", "code": 503, "message": "node busy",
+                       "times": 0, "used": 1}]  # fmt: skip
+    root.control("POST", "/errors/inject", method="*", path="/cluster/resources", times=None)
+    assert root.api("/cluster/resources").status_code == 500
+    assert root.control("POST", "/errors/clear").json() == {"errors": []}
+    assert root.api("/cluster/resources").status_code == 200
+    bad = root.control("POST", "/errors/inject", method="GET", path="/nodes", code=200)
+    assert bad.status_code == 400 and "code" in bad.json()["message"]
+
+
+def test_scenario_dump_loads_back_into_the_same_cluster(root: Client) -> None:
+    root.session.post(f"{root.server.url}/api2/json/pools", data={"poolid": "lab"}, verify=root.verify)
+    root.session.post(f"{root.server.url}/api2/json/nodes/pve2/qemu/102/status/start", verify=root.verify)
+    root.control("POST", "/nodes/pve3/power-off")
+    dumped = root.control("GET", "/scenario?secrets=1")
+    assert dumped.status_code == 200 and dumped.headers["Content-Type"].startswith("application/yaml")
+    plain = root.control("GET", "/scenario").text
+    assert "password:" not in plain and "secret:" not in plain  # no password or token secret by default
+    assert "password: pvemock" in dumped.text
+    with PveServer(FakeCluster.from_scenario("single-node")) as other:
+        other_root = Client(other, password="pvemock")
+        loaded = other_root.session.post(
+            f"{other.control_url}/scenario", data=dumped.content, verify=other_root.verify, timeout=30
+        )
+        assert loaded.status_code == 200, loaded.text
+        assert loaded.json()["nodes"] == 3
+        again = Client(other, password="pvemock")  # a load replaces the users: a new login
+        assert again.control("GET", "/scenario?secrets=1").text == dumped.text
+        config = "/nodes/pve1/qemu/100/config"
+        assert again.api(config).json()["data"] == root.api(config).json()["data"]
+        assert node_status(again, "pve3") == "offline"
+        assert {p["poolid"] for p in again.api("/pools").json()["data"]} == {"prod", "lab"}
+
+
+def test_a_broken_scenario_body_names_the_line(root: Client) -> None:
+    answer = root.session.post(
+        f"{root.server.control_url}/scenario", data=b"nodes:\n  - {name: pve1, cpus: many}\n", verify=root.verify
+    )
+    assert answer.status_code == 400 and "line 2" in answer.json()["message"] and "cpus" in answer.json()["message"]
+    assert node_status(root, "pve2") == "online"  # nothing changed
+
+
+def test_openapi_document_describes_every_route_and_validates(pve_server: PveServer) -> None:
+    openapi_spec_validator = pytest.importorskip("openapi_spec_validator")
+    from pytest_pvemock.transports.control_api import ROUTES
+
+    answer = requests.get(f"{pve_server.control_url}/openapi.json", verify=str(pve_server.ca_file), timeout=30)
+    assert answer.status_code == 200  # the one call without credentials
+    document = answer.json()
+    openapi_spec_validator.validate(document)
+    assert document["openapi"].startswith("3.1")
+    declared = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    routed = {(route.method, "/pvemock-api" + route.template) for route in ROUTES}
+    assert declared == routed

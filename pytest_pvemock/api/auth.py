@@ -147,7 +147,17 @@ class Authenticator:
 
     def __init__(self, cluster: FakeCluster) -> None:
         self.cluster = cluster
-        self.signer = TicketSigner(cluster.access.ticket_secret, cluster.clock.now)
+        self._signer = TicketSigner(cluster.access.ticket_secret, cluster.clock.now)
+        self._signer_of = (cluster.access, cluster.clock)
+
+    @property
+    def signer(self) -> TicketSigner:
+        """Signs with the cluster's key on its clock (made anew when a reset gave the cluster new ones)."""
+        cluster = self.cluster
+        if self._signer_of[0] is not cluster.access or self._signer_of[1] is not cluster.clock:
+            self._signer = TicketSigner(cluster.access.ticket_secret, cluster.clock.now)
+            self._signer_of = (cluster.access, cluster.clock)
+        return self._signer
 
     def authenticate(self, request: ApiRequest, method: str, rel_path: str) -> Principal:
         """The principal of an API call, or :class:`AuthFailure` with pveproxy's reason phrase."""

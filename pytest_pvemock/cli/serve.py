@@ -144,7 +144,7 @@ def _announce(server: PveServer, cluster: Any, scenario: str, user: str, passwor
     else:
         print("  CA file:  none (plain HTTP)")
     print(f"  Login:    {user} / {password}")
-    print(f"  Control:  {server.control_url}  (clock, reset, node power and network, request log; root@pam only)")
+    print(f"  Control:  {server.control_url}  (clock, nodes, faults, requests, scenarios: openapi.json)")
     if loopback:
         print(f"  Bound to loopback only ({server.host}): other machines cannot reach it.")
     else:

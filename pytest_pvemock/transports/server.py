@@ -40,14 +40,13 @@ from pytest_pvemock.transports.control_api import (
     CONTROL_PREFIX,
     ControlApi,
     ControlHost,
-    RequestLog,
     ServerClock,
-    is_api_path,
     is_control_path,
 )
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
+    from pytest_pvemock.model.request_log import RequestLog
 
 Dispatcher = Callable[[ApiRequest], ApiResponse]
 
@@ -149,11 +148,12 @@ class PveServer:
 
     @property
     def request_log(self) -> RequestLog:
-        """The PVE API requests answered so far (secrets masked), as ``GET /pvemock-api/requests`` shows them."""
-        control = self._control_api()
-        if control is None:
+        """The PVE API requests answered so far (secrets masked), as ``GET /pvemock-api/requests`` shows them:
+        the cluster's own log (``cluster.requests``), which in-process transports write too."""
+        if not hasattr(self.cluster, "requests"):
             raise RuntimeError("this server has no cluster, hence no request log")
-        return control.host.request_log
+        log: RequestLog = self.cluster.requests
+        return log
 
     @property
     def ca_file(self) -> Path | None:
@@ -234,13 +234,7 @@ class PveServer:
                     self.server_clock.catch_up(control.host.cluster)
                     if is_control_path(request.path):
                         return control.answer(request)
-                started = time.perf_counter()
-                response = dispatcher(request)
-                if control is not None and is_api_path(request.path):
-                    control.host.request_log.record(
-                        request, response.status, self.cluster.clock.now(), time.perf_counter() - started
-                    )
-                return response
+                return dispatcher(request)
         except Exception as error:  # e.g. SchemaValidationError: the client gets a 500, the test gets the error
             self.errors.append(error)
             self.error_count += 1
@@ -261,14 +255,15 @@ class PveServer:
     def _control_api(self) -> ControlApi | None:
         """The control API, once the server has a cluster to drive (a bare dispatcher has none)."""
         if self._control is None and hasattr(self.cluster, "clock"):
-            self._control = ControlApi(ControlHost(self.cluster, self.server_clock, self._replace_cluster))
+            self._control = ControlApi(ControlHost(self.cluster, self.server_clock, self._rebuild_app))
         return self._control
 
-    def _replace_cluster(self, cluster: FakeCluster) -> None:
-        """After a control API reset: answer ``cluster`` from now on (the API app is rebuilt for it)."""
+    def _rebuild_app(self) -> None:
+        """After a control API reset or scenario load: a new API app for the cluster's new state (its release
+        may have changed), the cluster object itself being the same."""
         from pytest_pvemock.api.app import PveApi
 
-        self.cluster = cluster
+        cluster = self.cluster
         validate = self._validate
         if self._dispatcher is not None:
             owner = getattr(self._dispatcher, "__self__", None)
