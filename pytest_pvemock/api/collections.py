@@ -56,6 +56,9 @@ class Keyed:
     private: tuple[str, ...] = ()
     # the list shows only these settings of a record (``None``: all of them)
     listed: Callable[[str, Mapping[str, Any]], dict[str, Any]] | None = None
+    # PVE's own wording, by action ("create", "read", "update", "delete"): message(action, key, values), which
+    # raises the error of a refused create and answers the text for a missing record (``None``: the noun's)
+    messages: Callable[[str, str, Mapping[str, Any]], str] | None = None
 
     @property
     def item(self) -> str:
@@ -106,6 +109,19 @@ def _realm_entry(realm: str, record: Mapping[str, Any]) -> dict[str, Any]:
     if tfa_type:
         entry["tfa"] = tfa_type
     return entry
+
+
+def _realm_messages(action: str, realm: str, values: Mapping[str, Any]) -> str:
+    """pve-access-control src/PVE/API2/Domains.pm (5ccd07d9): create 152-159, update 240, read 318, delete 357,
+    the writes inside ``lock_domain_config`` with their failure prefix."""
+    if action == "create":
+        if realm not in ("pam", "pve") and values.get("type") in ("pam", "pve"):
+            raise PVEError(f"add auth server failed: unable to create builtin type '{values['type']}'")
+        return f"add auth server failed: domain '{realm}' already exists"
+    if action == "delete":
+        return f"delete auth server failed: authentication domain '{realm}' does not exist"
+    prefix = "update auth server failed: " if action == "update" else ""
+    return f"{prefix}domain '{realm}' does not exist"
 
 
 def _node_interfaces(ctx: HandlerContext) -> list[tuple[str, dict[str, Any]]]:
@@ -213,7 +229,15 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     # access (groups, roles and ACLs live in the model's AccessControl: api/handlers/access_control.py)
     # an LDAP/AD bind password goes to /etc/pve/priv/realm/<realm>.pw (pve-access-control src/PVE/API2/Domains.pm
     # 140-185, 225-276 at 5ccd07d9); an OpenID client-key stays in domains.cfg and is returned, as on PVE
-    Keyed("/access/domains", "realm", "realm", builtin=_realms, private=("password",), listed=_realm_entry),
+    Keyed(
+        "/access/domains",
+        "realm",
+        "realm",
+        builtin=_realms,
+        private=("password",),
+        listed=_realm_entry,
+        messages=_realm_messages,
+    ),
     # node network interfaces
     Keyed("/nodes/{node}/network", "iface", "interface", builtin=_node_interfaces),
     # options
@@ -410,7 +434,8 @@ def _keyed_create(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
     values = {**_public_values(spec, _stored_values(ctx, spec.key)), spec.key: key}
     if spec.base.startswith("/cluster/notifications/"):
         values["origin"] = "user-created"
-    section.create(key, values, f"{spec.noun} '{key}' already exists")
+    exists = spec.messages("create", key, values) if spec.messages else f"{spec.noun} '{key}' already exists"
+    section.create(key, values, exists)
     return _write_answer(ctx, endpoint)
 
 
@@ -436,13 +461,13 @@ def _secret_name(entry: Any) -> str:
     return ""
 
 
-def _keyed_record(ctx: HandlerContext, spec: Keyed) -> tuple[KeyedSection, str, dict[str, Any]]:
+def _keyed_record(ctx: HandlerContext, spec: Keyed, action: str = "read") -> tuple[KeyedSection, str, dict[str, Any]]:
     _require_parent(ctx, spec.base)
     section = _section(ctx, spec)
     key = str(ctx.params.get(spec.key, ""))
     record = section.get(key)
     if record is None:
-        raise PVEError(f"{spec.noun} '{key}' does not exist")
+        raise PVEError(spec.messages(action, key, {}) if spec.messages else f"{spec.noun} '{key}' does not exist")
     return section, key, record
 
 
@@ -452,7 +477,7 @@ def _keyed_read(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> dict[str, An
 
 
 def _keyed_update(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
-    section, key, _record = _keyed_record(ctx, spec)
+    section, key, _record = _keyed_record(ctx, spec, "update")
     _check_digest(ctx, section.digest)
     values = _public_values(spec, {k: v for k, v in _stored_values(ctx).items() if k != spec.key})
     section.update(key, values, _deleted(ctx))
@@ -462,7 +487,7 @@ def _keyed_update(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
 
 
 def _keyed_delete(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
-    section, key, _record = _keyed_record(ctx, spec)
+    section, key, _record = _keyed_record(ctx, spec, "delete")
     section.remove(key)
     config_store(ctx.cluster).drop(store_name(spec.item, {**ctx.params, spec.key: key}))
     return _write_answer(ctx, endpoint)

@@ -12,6 +12,7 @@ from typing import Any
 from pytest_pvemock.api.auth import TicketSigner, user_is_active
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.index import pve_index_listing
+from pytest_pvemock.api.permissions import PermissionChecker, access_control
 from pytest_pvemock.errors import ParameterError, PermissionDenied, PVEError
 
 # Subdirectories of /access in PVE's order: its subclasses, then the two methods listed by hand.
@@ -149,12 +150,32 @@ def _user(ctx: HandlerContext, userid: str, failure: str | None = None) -> Any:
     return user
 
 
+def _visible_users(ctx: HandlerContext) -> set[str] | None:
+    """User.pm index 235-245: everyone with User.Modify or Sys.Audit on /access/groups, else the members of the
+    groups the caller has either on, and the caller itself (``None``: no filter)."""
+    authid = ctx.principal.authid
+    checker = PermissionChecker(ctx.cluster)
+    privs = ["User.Modify", "Sys.Audit"]
+    if checker.check(authid, "/access/groups", privs, any_of=True, noerr=True):
+        return None
+    groups = {
+        group
+        for group in access_control(ctx.cluster).groups
+        if checker.check(authid, f"/access/groups/{group}", privs, any_of=True, noerr=True)
+    }
+    users = ctx.cluster.access.users
+    return {userid for userid, user in users.items() if set(user.groups) & groups} | {authid}
+
+
 @handles("GET", "/access/users")
 def list_users(ctx: HandlerContext) -> list[dict[str, Any]]:
     full = bool(ctx.params.get("full"))
     enabled = ctx.params.get("enabled")
+    visible = _visible_users(ctx)
     result = []
     for userid in sorted(ctx.cluster.access.users):
+        if visible is not None and userid not in visible:
+            continue
         user = ctx.cluster.access.users[userid]
         entry = _user_entry(user, full)
         if enabled is not None and bool(entry["enable"]) != bool(enabled):
@@ -176,18 +197,29 @@ def _split_groups(value: Any) -> list[str]:
     return [group for group in str(value or "").replace(";", ",").replace(" ", ",").split(",") if group]
 
 
+def _existing_groups(ctx: HandlerContext, value: Any, failure: str) -> list[str]:
+    """The groups of a ``groups`` parameter, each one that exists (User.pm create_user 342-348, update 471-477)."""
+    groups = _split_groups(value)
+    known = access_control(ctx.cluster).groups
+    for group in groups:
+        if group not in known:
+            raise PVEError(f"{failure}: no such group '{group}'\n")
+    return groups
+
+
 @handles("POST", "/access/users")
 def create_user(ctx: HandlerContext) -> None:
     p = ctx.params
     userid = p["userid"]
     if userid in ctx.cluster.access.users:
         raise PVEError(f"create user failed: user '{userid}' already exists\n")
+    groups = _existing_groups(ctx, p.get("groups"), "create user failed")
     ctx.cluster.access.add_user(
         userid,
         password=p.get("password"),
         enable=bool(p.get("enable", 1)),
         expire=int(p.get("expire", 0) or 0),
-        groups=_split_groups(p.get("groups")),
+        groups=groups,
         comment=p.get("comment", ""),
         email=p.get("email", ""),
         firstname=p.get("firstname", ""),
@@ -213,7 +245,7 @@ def update_user(ctx: HandlerContext) -> None:
         if key in p:
             setattr(user, key, p[key])
     if "groups" in p:
-        groups = _split_groups(p["groups"])
+        groups = _existing_groups(ctx, p["groups"], "update user failed")
         user.groups = sorted(set(user.groups) | set(groups)) if p.get("append") else groups
     return None
 
@@ -223,6 +255,13 @@ def delete_user(ctx: HandlerContext) -> None:
     userid = ctx.params["userid"]
     _user(ctx, userid, "delete user failed")
     ctx.cluster.access.remove_user(userid)
+    # User.pm delete_user 551-553: its group memberships and ACL entries go; its tokens' entries with it
+    control = access_control(ctx.cluster)
+    control.acl = [
+        entry
+        for entry in control.acl
+        if not (entry.kind in ("user", "token") and entry.ugid.partition("!")[0] == userid)
+    ]
     return None
 
 
@@ -260,13 +299,19 @@ def generate_token(ctx: HandlerContext) -> dict[str, Any]:
         expire=int(p.get("expire", 0) or 0),
         comment=p.get("comment") or "",
     )
-    return {"info": _token_info(user.tokens[tokenid]), "value": secret, "full-tokenid": f"{userid}!{tokenid}"}
+    # User.pm generate_token 812-815, 824-828: the answer's info holds what was set (expire only when given)
+    info: dict[str, Any] = {"privsep": 1 if user.tokens[tokenid].privsep else 0}
+    if p.get("expire") is not None:
+        info["expire"] = int(p["expire"])
+    if p.get("comment"):
+        info["comment"] = p["comment"]
+    return {"info": info, "value": secret, "full-tokenid": f"{userid}!{tokenid}"}
 
 
 @handles("PUT", "/access/users/{userid}/token/{tokenid}")
 def update_token(ctx: HandlerContext) -> dict[str, Any]:
     p = ctx.params
-    token = _token(ctx, "updating token info failed")
+    token = _token(ctx)  # User.pm update_token_info 889: checked before the lock, no prefix
     if "privsep" in p:
         token.privsep = bool(p["privsep"])
     if "expire" in p:
@@ -289,6 +334,6 @@ def update_token(ctx: HandlerContext) -> dict[str, Any]:
 
 @handles("DELETE", "/access/users/{userid}/token/{tokenid}")
 def remove_token(ctx: HandlerContext) -> None:
-    _token(ctx, "deleting token failed")
+    _token(ctx)  # User.pm remove_token 962: checked before the lock, no prefix
     ctx.cluster.access.remove_token(ctx.params["userid"], ctx.params["tokenid"])
     return None

@@ -48,12 +48,13 @@ def list_groups(ctx: HandlerContext) -> list[dict[str, Any]]:
     return answer
 
 
-def _group_get(ctx: HandlerContext) -> Any:
+def _group_get(ctx: HandlerContext, failure: str = "") -> Any:
+    """The path's group; Group.pm's checks inside ``lock_user_config`` carry the method's ``failure`` prefix."""
     control = access_control(ctx.cluster)
     groupid = str(ctx.params.get("groupid", ""))
     group = control.groups.get(groupid)
     if group is None:
-        raise PVEError(f"group '{groupid}' does not exist")
+        raise PVEError(f"{failure}: " * bool(failure) + f"group '{groupid}' does not exist")
     return group
 
 
@@ -63,7 +64,7 @@ def create_group(ctx: HandlerContext) -> None:
     control = access_control(ctx.cluster)
     groupid = str(ctx.params.get("groupid", ""))
     if groupid in control.groups:
-        raise PVEError(f"group '{groupid}' already exists")
+        raise PVEError(f"create group failed: group '{groupid}' already exists")  # Group.pm 107-108
     control.groups[groupid] = Group(groupid, str(ctx.params.get("comment") or ""))
 
 
@@ -79,7 +80,7 @@ def read_group(ctx: HandlerContext) -> dict[str, Any]:
 @handles("PUT", "/access/groups/{groupid}")
 def update_group(ctx: HandlerContext) -> None:
     ctx.cluster.require_quorum()  # access.cfg lives in pmxcfs, read-only without quorum
-    group = _group_get(ctx)
+    group = _group_get(ctx, "update group failed")
     if "comment" in ctx.params:
         group.comment = str(ctx.params["comment"] or "")
 
@@ -87,7 +88,7 @@ def update_group(ctx: HandlerContext) -> None:
 @handles("DELETE", "/access/groups/{groupid}")
 def delete_group(ctx: HandlerContext) -> None:
     ctx.cluster.require_quorum()  # access.cfg lives in pmxcfs, read-only without quorum
-    group = _group_get(ctx)
+    group = _group_get(ctx, "delete group failed")
     control = access_control(ctx.cluster)
     del control.groups[group.groupid]
     control.acl = [entry for entry in control.acl if not (entry.kind == "group" and entry.ugid == group.groupid)]
@@ -106,18 +107,25 @@ def list_roles(ctx: HandlerContext) -> list[dict[str, Any]]:
     ]
 
 
-def _role_get(ctx: HandlerContext) -> tuple[str, frozenset[str]]:
+def _role_get(ctx: HandlerContext, failure: str = "") -> tuple[str, frozenset[str]]:
+    """The path's role; Role.pm's checks inside ``lock_user_config`` carry the method's ``failure`` prefix."""
     control = access_control(ctx.cluster)
     roleid = str(ctx.params.get("roleid", ""))
     if roleid not in control.roles:
-        raise PVEError(f"role '{roleid}' does not exist")
+        raise PVEError(f"{failure}: " * bool(failure) + f"role '{roleid}' does not exist")
     return roleid, control.roles[roleid]
 
 
 @handles("POST", "/access/roles")
 def create_role(ctx: HandlerContext) -> None:
     ctx.cluster.require_quorum()  # access.cfg lives in pmxcfs, read-only without quorum
-    access_control(ctx.cluster).add_role(str(ctx.params.get("roleid", "")), _split(ctx.params.get("privs")))
+    roleid = str(ctx.params.get("roleid", ""))
+    if roleid.lower().startswith("pve"):  # Role.pm create_role 96-101
+        raise ParameterError({"roleid": "cannot use role ID starting with the (case-insensitive) 'PVE' namespace"})
+    try:
+        access_control(ctx.cluster).add_role(roleid, _split(ctx.params.get("privs")))
+    except PVEError as error:
+        raise PVEError(f"create role failed: {error.message}") from None
 
 
 @handles("GET", "/access/roles/{roleid}")
@@ -129,9 +137,10 @@ def read_role(ctx: HandlerContext) -> dict[str, int]:
 @handles("PUT", "/access/roles/{roleid}")
 def update_role(ctx: HandlerContext) -> None:
     ctx.cluster.require_quorum()  # access.cfg lives in pmxcfs, read-only without quorum
-    roleid, privs = _role_get(ctx)
-    if roleid in BUILTIN_ROLES:
-        raise PVEError(f"cannot modify special role '{roleid}'")
+    roleid = str(ctx.params.get("roleid", ""))
+    if roleid in BUILTIN_ROLES:  # Role.pm update_role 145-146, before the lock
+        raise PVEError(f"auto-generated role '{roleid}' cannot be modified")
+    roleid, privs = _role_get(ctx, "update role failed")
     wanted = set(check_privileges(_split(ctx.params.get("privs"))))
     access_control(ctx.cluster).roles[roleid] = frozenset(wanted | privs if ctx.params.get("append") else wanted)
 
@@ -139,9 +148,10 @@ def update_role(ctx: HandlerContext) -> None:
 @handles("DELETE", "/access/roles/{roleid}")
 def delete_role(ctx: HandlerContext) -> None:
     ctx.cluster.require_quorum()  # access.cfg lives in pmxcfs, read-only without quorum
-    roleid, _privs = _role_get(ctx)
-    if roleid in BUILTIN_ROLES:
-        raise PVEError(f"cannot delete special role '{roleid}'")
+    roleid = str(ctx.params.get("roleid", ""))
+    if roleid in BUILTIN_ROLES:  # Role.pm delete_role 222-223, before the lock
+        raise PVEError(f"auto-generated role '{roleid}' cannot be deleted")
+    roleid, _privs = _role_get(ctx, "delete role failed")
     control = access_control(ctx.cluster)
     del control.roles[roleid]
     control.acl = [entry for entry in control.acl if entry.roleid != roleid]
