@@ -49,6 +49,7 @@ REAL = {
     "/nodes/{node}/qemu/{vmid}/firewall/refs",
     "/nodes/{node}/lxc/{vmid}/firewall/log",
     "/nodes/{node}/lxc/{vmid}/firewall/refs",
+    "/cluster/metrics/export",
 }
 # Answered only where a VM runs with ``agent: 1`` (the default scenario's win11); PVE's 500 elsewhere.
 AGENT = {
