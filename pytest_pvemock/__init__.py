@@ -17,6 +17,9 @@ _EXPORTS = {
     "PVEError": "pytest_pvemock.errors",
     "ParameterError": "pytest_pvemock.errors",
     "PermissionDenied": "pytest_pvemock.errors",
+    # a cluster that lives: seeded events on its clock
+    "Churn": "pytest_pvemock.model.churn",
+    "ChurnSettings": "pytest_pvemock.model.churn",
     # patching clients in, serving HTTPS, recording
     "mock": "pytest_pvemock.mocking",
     "PveServer": "pytest_pvemock.transports.server",
@@ -37,6 +40,8 @@ _EXPORTS = {
 __all__ = [
     "ApiRequest",
     "ApiResponse",
+    "Churn",
+    "ChurnSettings",
     "FakeCluster",
     "HandlerContext",
     "MethodPatch",
@@ -61,6 +66,7 @@ if TYPE_CHECKING:
     from pytest_pvemock.api.router import Router, route_table
     from pytest_pvemock.errors import ParameterError, PermissionDenied, PVEError
     from pytest_pvemock.mocking import mock
+    from pytest_pvemock.model.churn import Churn, ChurnSettings
     from pytest_pvemock.model.cluster import FakeCluster
     from pytest_pvemock.schema.validation import SchemaValidationError, validate_response
     from pytest_pvemock.transports.patching import MethodPatch

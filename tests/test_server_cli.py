@@ -114,3 +114,24 @@ def test_a_library_server_without_trustme_names_the_extra_to_install():
     )
     process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert "pip install 'pytest-pvemock[server]'" in process.stdout, process.stderr
+
+
+def test_serve_churn_needs_a_moving_clock_and_good_numbers():
+    for options, option in (
+        (["--churn", "7"], "--churn"),
+        (["--churn", "7", "--clock", "manual", "--churn-rate", "0"], "--churn-rate"),
+        (["--churn-rate", "5"], "--churn-rate"),
+    ):
+        process = subprocess.run([*PVEMOCK, "serve", "--port", "0", *options], capture_output=True, text=True,
+                                 timeout=60)  # fmt: skip
+        assert process.returncode == 2 and option in process.stderr and "Traceback" not in process.stderr
+
+
+def test_serve_with_churn_announces_it():
+    process, announced = start_serve("--clock", "realtime", "--speed", "10", "--churn", "7", "--scenario",
+                                     "ha-three-node")  # fmt: skip
+    try:
+        assert "Churn:    seed 7, 12 events/hour" in announced["text"]
+    finally:
+        code, _ = stop(process)
+    assert code == 0

@@ -50,6 +50,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--speed", type=float, default=1.0, help="how much faster than wall time a realtime clock runs (default: 1)"
     )
+    parser.add_argument(
+        "--churn",
+        metavar="SEED",
+        help="drive the cluster with a seeded, repeatable stream of events (migrations, node losses, start "
+        "failures, maintenance, load spikes) on its clock; needs --clock realtime or manual",
+    )
+    parser.add_argument(
+        "--churn-rate",
+        type=float,
+        default=12.0,
+        metavar="N",
+        help="churn events per hour of cluster time, on average (default: 12)",
+    )
+    parser.add_argument(
+        "--churn-max-down", type=int, default=1, metavar="N", help="nodes the churn takes down at once (default: 1)"
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
 
 
@@ -61,6 +77,30 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not 0 < args.speed <= 1000:
         print(f"pvemock serve: --speed must be above 0 and at most 1000, not {args.speed:g}", file=sys.stderr)
+        return 2
+    churn = None
+    if args.churn is not None:
+        from pytest_pvemock.model.churn import ChurnSettings
+
+        if args.clock == "instant":
+            print("pvemock serve: --churn needs --clock realtime or --clock manual (instant time stands still)",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        seed: int | str = int(args.churn) if args.churn.lstrip("-").isdigit() else args.churn
+        try:
+            churn = ChurnSettings(seed, rate=args.churn_rate, max_down=args.churn_max_down)
+        except ValueError as error:
+            option = (
+                "--churn-rate"
+                if "rate" in str(error)
+                else "--churn-max-down"
+                if "max_down" in str(error)
+                else "--churn"
+            )
+            print(f"pvemock serve: {option}: {error}", file=sys.stderr)
+            return 2
+    elif args.churn_rate != 12.0 or args.churn_max_down != 1:
+        print("pvemock serve: --churn-rate and --churn-max-down need --churn SEED", file=sys.stderr)
         return 2
     try:
         cluster = _load_cluster(args.scenario, args.pve_version)
@@ -78,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         access_log=None if args.quiet else _log_line,
         clock=args.clock,
         speed=args.speed,
+        churn=churn,
     )
     if not args.http and not _has_trustme():
         print(
@@ -145,6 +186,9 @@ def _announce(server: PveServer, cluster: Any, scenario: str, user: str, passwor
         print("  CA file:  none (plain HTTP)")
     print(f"  Login:    {user} / {password}")
     print(f"  Control:  {server.control_url}  (clock, nodes, faults, requests, scenarios: openapi.json)")
+    if server.churn is not None:
+        settings = server.churn.settings
+        print(f"  Churn:    seed {settings.seed}, {settings.rate:g} events/hour of cluster time (GET .../events)")
     if loopback:
         print(f"  Bound to loopback only ({server.host}): other machines cannot reach it.")
     else:

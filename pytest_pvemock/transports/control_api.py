@@ -386,7 +386,7 @@ def events(host: ControlHost, call: Call) -> dict[str, Any]:
         return {"churn": None, "events": []}
     since = call.query.get("since")
     return {
-        "churn": churn.settings(),
+        "churn": churn.settings_json(),
         "events": [event.as_json() for event in churn.events if since is None or event.time >= since],
     }
 
@@ -503,13 +503,23 @@ class ControlApi:
             route, params = self._route(request)
             if not route.public:
                 self._check_root(request)
-            call = Call(request, params, _query(route, request), _body(route, request))
-            result = route.handler(self.host, call)
+            result = self._run(route, params, request)
             if route.answer_type == "application/yaml":
                 return ApiResponse(200, str(result).encode(), headers={"Content-Type": YAML_TYPE})
             return _json_response(200, result)
         except ControlError as error:
             return _json_response(error.status, {"message": error.message})
+
+    def call(self, method: str, path: str, body: Any = None, query: str = "") -> Any:
+        """Run a call in-process, as the server's owner (no credentials): ``call("POST", "/clock/advance",
+        {"seconds": 60})``; a dict or list body is sent as JSON, a str as it is. Raises :class:`ControlError`."""
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode() if body is not None else b""
+        request = ApiRequest(method.upper(), CONTROL_PREFIX + path, query=query, body=data)
+        route, params = self._route(request)
+        return self._run(route, params, request)
+
+    def _run(self, route: ControlRoute, params: dict[str, str], request: ApiRequest) -> Any:
+        return route.handler(self.host, Call(request, params, _query(route, request), _body(route, request)))
 
     def _check_root(self, request: ApiRequest) -> None:
         cluster = self.host.cluster
@@ -597,3 +607,88 @@ def _json_response(status: int, data: Any) -> ApiResponse:
     body = json.dumps(data).encode()
     reason = "OK" if status == 200 else str(data.get("message", ""))[:200]
     return ApiResponse(status, body, headers={"Content-Type": JSON_TYPE}, reason=reason)
+
+
+class ServerControl:
+    """The control API in Python (``PveServer.control``): the same calls, run in-process under the cluster's lock.
+
+    ``server.control.advance(60)``, ``.settle()``, ``.reset()``, ``.power_off("pve2")`` (and ``power_on``,
+    ``reboot``, ``cut_network``, ``restore_network``), ``.maintenance("pve1", True)``, ``.fail_starts(100, 3)``,
+    ``.fail_migrations(100)``, ``.set_error(100)``, ``.inject_error("GET", "/nodes", 503)``, ``.clear_errors()``,
+    ``.requests(path="/nodes")``, ``.dump_scenario()``, ``.load_scenario(text)``, ``.events()``; each answers what
+    the HTTP call answers (a dict, or the YAML text of a dump). A refusal raises :class:`ControlError`.
+    """
+
+    def __init__(self, api: ControlApi, lock: Any) -> None:
+        self._api = api
+        self._lock = lock
+
+    def call(self, method: str, path: str, body: Any = None, query: str = "") -> Any:
+        with self._lock:
+            return self._api.call(method, path, body, query)
+
+    def clock(self) -> dict[str, Any]:
+        return dict(self.call("GET", "/clock"))
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        return dict(self.call("POST", "/clock/advance", {"seconds": seconds}))
+
+    def settle(self) -> dict[str, Any]:
+        return dict(self.call("POST", "/clock/settle"))
+
+    def reset(self) -> dict[str, Any]:
+        return dict(self.call("POST", "/reset"))
+
+    def power_off(self, node: str) -> dict[str, Any]:
+        return dict(self.call("POST", f"/nodes/{node}/power-off"))
+
+    def power_on(self, node: str) -> dict[str, Any]:
+        return dict(self.call("POST", f"/nodes/{node}/power-on"))
+
+    def reboot(self, node: str) -> dict[str, Any]:
+        return dict(self.call("POST", f"/nodes/{node}/reboot"))
+
+    def cut_network(self, node: str) -> dict[str, Any]:
+        return dict(self.call("POST", f"/nodes/{node}/cut-network"))
+
+    def restore_network(self, node: str) -> dict[str, Any]:
+        return dict(self.call("POST", f"/nodes/{node}/restore-network"))
+
+    def maintenance(self, node: str, enable: bool = True) -> dict[str, Any]:
+        return dict(self.call("POST", f"/nodes/{node}/maintenance", {"enable": enable}))
+
+    def fail_starts(self, vmid: int, count: int = 1) -> dict[str, Any]:
+        return dict(self.call("POST", f"/guests/{vmid}/fail-starts", {"count": count}))
+
+    def fail_migrations(self, vmid: int, count: int = 1) -> dict[str, Any]:
+        return dict(self.call("POST", f"/guests/{vmid}/fail-migrations", {"count": count}))
+
+    def set_error(self, vmid: int) -> dict[str, Any]:
+        return dict(self.call("POST", f"/guests/{vmid}/error"))
+
+    def inject_error(
+        self, method: str, path: str, code: int = 500, message: str = "injected error", times: int | None = 1
+    ) -> dict[str, Any]:
+        body = {"method": method.upper(), "path": path, "code": code, "message": message, "times": times}
+        return dict(self.call("POST", "/errors/inject", body)["error"])
+
+    def clear_errors(self) -> None:
+        self.call("POST", "/errors/clear")
+
+    def requests(
+        self, method: str | None = None, path: str | None = None, status: int | None = None, since: int | None = None
+    ) -> list[dict[str, Any]]:
+        from urllib.parse import urlencode
+
+        query = {"method": method, "path": path, "status": status, "since": since}
+        text = urlencode({key: value for key, value in query.items() if value is not None})
+        return list(self.call("GET", "/requests", query=text)["requests"])
+
+    def dump_scenario(self, secrets: bool = False) -> str:
+        return str(self.call("GET", "/scenario", query="secrets=1" if secrets else ""))
+
+    def load_scenario(self, text: str) -> dict[str, Any]:
+        return dict(self.call("POST", "/scenario", text))
+
+    def events(self, since: int | None = None) -> list[dict[str, Any]]:
+        return list(self.call("GET", "/events", query=f"since={since}" if since is not None else "")["events"])

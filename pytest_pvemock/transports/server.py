@@ -41,10 +41,12 @@ from pytest_pvemock.transports.control_api import (
     ControlApi,
     ControlHost,
     ServerClock,
+    ServerControl,
     is_control_path,
 )
 
 if TYPE_CHECKING:
+    from pytest_pvemock.model.churn import Churn, ChurnSettings
     from pytest_pvemock.model.cluster import FakeCluster
     from pytest_pvemock.model.request_log import RequestLog
 
@@ -96,6 +98,7 @@ class PveServer:
         access_log: Callable[[str], None] | None = None,
         clock: str = "instant",
         speed: float = 1.0,
+        churn: ChurnSettings | None = None,
     ) -> None:
         self.cluster = cluster
         self.host = host.strip("[]")
@@ -118,6 +121,9 @@ class PveServer:
         #: Drives the cluster's clock (``clock``: instant, manual or realtime, ``speed`` times wall time).
         self.server_clock = ServerClock(clock, speed)
         self._control: ControlApi | None = None
+        self._churn_settings = churn
+        #: The churn driving the cluster (``churn=ChurnSettings(seed)``), once started; its events: ``.events``.
+        self.churn: Churn | None = None
 
     # -- what clients need -------------------------------------------------------------------------------
 
@@ -145,6 +151,15 @@ class PveServer:
     def control_url(self) -> str:
         """The base URL of the control API (``https://127.0.0.1:PORT/pvemock-api``); see ``transports/control_api``."""
         return self.url + CONTROL_PREFIX
+
+    @property
+    def control(self) -> ServerControl:
+        """The control API in Python, run in-process under the lock: ``server.control.power_off("pve2")``,
+        ``.advance(60)``, ``.dump_scenario()`` ... (see :class:`~.control_api.ServerControl`)."""
+        control = self._control_api()
+        if control is None:
+            raise RuntimeError("this server has no cluster to control")
+        return ServerControl(control, self.lock)
 
     @property
     def request_log(self) -> RequestLog:
@@ -255,7 +270,13 @@ class PveServer:
     def _control_api(self) -> ControlApi | None:
         """The control API, once the server has a cluster to drive (a bare dispatcher has none)."""
         if self._control is None and hasattr(self.cluster, "clock"):
-            self._control = ControlApi(ControlHost(self.cluster, self.server_clock, self._rebuild_app))
+            host = ControlHost(self.cluster, self.server_clock, self._rebuild_app)
+            if self._churn_settings is not None:
+                from pytest_pvemock.model.churn import Churn
+
+                self.churn = host.churn = Churn(self._churn_settings)
+                self.churn.attach(self.cluster)
+            self._control = ControlApi(host)
         return self._control
 
     def _rebuild_app(self) -> None:
