@@ -110,7 +110,7 @@ def test_demo_shows_the_migration_lock_then_the_node_change(default_output):
     assert rows[-1] == {**rows[-1], "TASK STATUS": "stopped", "EXITSTATUS": "OK", "NODE": "pve2", "LOCK": "-"}
     assert rows[-1]["STATUS"] == "running"
     log = [row[1] for row in table_after(part, "N  LINE")]
-    assert log[0] == "starting migration of VM 100 to node 'pve2'" and log[-1] == "TASK OK"
+    assert log[0].endswith("starting migration of VM 100 to node 'pve2' (192.168.100.12)") and log[-1] == "TASK OK"
 
 
 def test_demo_shows_ha_failover_when_the_cluster_runs_the_ha_manager(default_output):

@@ -201,7 +201,7 @@ class Demo:
         self.say(table(headers, rows))
         if ha:
             self.say("  HA manages this guest: the hastart task only asks the HA manager, which starts it.")
-        self.call(f'api.nodes("{node}").tasks(upid).log.get()')
+        self.call(f'api.nodes("{node}").tasks(upid).log.get(limit=1000)')
         self.say(log_lines(api, node, upid))
 
     # ---- 3. a migration ----------------------------------------------------------------------------------------
@@ -246,12 +246,13 @@ class Demo:
             self.say(f"  {vmid} did not reach {target} within {TASK_LIMIT} s of cluster time.")
         elif ha:
             self.say(
-                "  HA manages this guest: the hamigrate task only asks the HA manager; its CRM and LRM migrate it\n"
-                f"  in their next rounds (hastate migrate, then started on {target})."
+                "  HA manages this guest: the hamigrate task only asks the HA manager. Its CRM sets hastate migrate,\n"
+                f"  the LRM of {source} runs the migration (a qmigrate/vzmigrate task of root@pam, lock migrate)\n"
+                f"  and the CRM's next round after it ends sets started on {target}."
             )
         else:
             self.say(f"  The guest holds the 'migrate' lock while the task runs; its node is {target} once it ends.")
-        self.call(f'api.nodes("{source}").tasks(upid).log.get()')
+        self.call(f'api.nodes("{source}").tasks(upid).log.get(limit=1000)')
         self.say(log_lines(api, source, upid))
 
     # ---- 4. HA failover ----------------------------------------------------------------------------------------
@@ -418,7 +419,8 @@ def describe_upid(upid: str) -> str:
 
 
 def log_lines(api: Api, node: str, upid: str) -> str:
-    return table(("N", "LINE"), [(line["n"], line["t"]) for line in api.nodes(node).tasks(upid).log.get()], right=(0,))
+    lines = api.nodes(node).tasks(upid).log.get(limit=1000)
+    return table(("N", "LINE"), [(line["n"], line["t"]) for line in lines], right=(0,))
 
 
 def guest_table(rows: list[dict[str, Any]]) -> str:

@@ -29,6 +29,7 @@ from pytest_pvemock.model.guest_config import (
     with_new_identity,
 )
 from pytest_pvemock.model.guest_disks import check_clone, clone_volumes, detach_removed_volumes
+from pytest_pvemock.model.guest_migration import log_stamp, migration_plan, schedule_lines
 from pytest_pvemock.model.provisioning import fill_in_options
 from pytest_pvemock.model.release_platform import platform_of
 from pytest_pvemock.model.revision import TrackedDict, Watched
@@ -529,8 +530,13 @@ class Guest(Watched):
         authid: str = "root@pam",
         restart: bool = False,
         with_local_disks: bool = False,
+        ha_worker: bool = False,
     ) -> Task:
-        """Move to ``target``: the guest holds the ``migrate`` lock while the task runs, and moves when it ends."""
+        """Move to ``target``: the guest holds the ``migrate`` lock while the task runs, and moves when it ends.
+
+        The task takes what copying the running VM's memory and the local volumes takes (:mod:`.guest_migration`)
+        and writes PVE's log lines as it goes. ``ha_worker``: the HA LRM's own call (``$rpcenv->{type} eq 'ha'``),
+        which is not turned into an HA request again."""
         self._cluster.require_quorum()
         if target == self.node:
             raise ParameterError({"target": "target is local node."})
@@ -541,7 +547,7 @@ class Guest(Watched):
             self.check_lock()  # qemu-server Qemu.pm migrate_vm 5592: before the worker
         if self.running and not (online or restart):
             raise PVEError(self._offline_migration_error())
-        request = getattr(self._cluster.ha_provider, "request_guest_migration", None)
+        request = None if ha_worker else getattr(self._cluster.ha_provider, "request_guest_migration", None)
         ha_task: Task | None = request(self, target, authid) if request is not None else None
         if ha_task is not None:
             return ha_task
@@ -550,20 +556,48 @@ class Guest(Watched):
         source = self.node
         was_running = self.running
         locked = self.lock
-        if locked is None:
-            self.config["lock"] = "migrate"
-
-        def migration(task: Task) -> None:
-            problem = self._migration_problem(locked, was_running, with_local_disks)
-            if problem is not None:
-                # pve-guest-common AbstractMigrate.pm migrate 236-242: the error logged, the task ends aborted
-                if locked is None:
-                    self.config.pop("lock", None)
+        problem = self._migration_problem(locked, was_running, with_local_disks)
+        if problem is not None:
+            # pve-guest-common AbstractMigrate.pm migrate 236-242: prepare/phase1 fail at once, the task ends aborted
+            def aborted(task: Task) -> None:
                 task.log.append(f"ERROR: migration aborted (duration 00:00:00): {problem}")
                 raise PVEError("migration aborted")
-            self._finish_migration(task, source, target, was_running)
 
-        return self._start_task("migrate", authid, work=migration)
+            return self._start_task("migrate", authid, work=aborted, duration=0)
+        self.config["lock"] = "migrate"
+        plan = migration_plan(
+            self,
+            target,
+            self._cluster.node(target).ip,
+            online=was_running and self.kind == "qemu",
+            restart=was_running and self.kind == "lxc",
+            local_volumes=self._local_volumes(),
+        )
+
+        def migration(task: Task) -> None:
+            self._finish_migration(task, source, target, was_running)
+            task.log.append(f"{log_stamp(self._cluster.clock.now(), self._cluster.tzinfo)} {plan.lines[-1][1]}")
+
+        if was_running and self.kind == "lxc":
+            self._halt()  # a restart migration: LXC/Migrate.pm prepare 168 shuts the CT down, phase3 starts it
+        task = self._start_task("migrate", authid, work=migration, duration=plan.seconds)
+        if task.running:
+
+            def write(line: str) -> None:
+                if task.running:
+                    task.log.append(line)
+
+            schedule_lines(plan, task.starttime, self._cluster.tzinfo, self._cluster.clock.call_at, write)
+        return task
+
+    def _local_volumes(self) -> list[tuple[str, int]]:
+        """(volid, bytes) of the volumes a migration copies: those on storage that is not shared."""
+        volumes = []
+        for storage, volid, size in self.volume_list():
+            definition = self._cluster.storage(storage)
+            if definition is not None and not definition.shared:
+                volumes.append((volid, size))
+        return volumes
 
     def _migration_problem(self, locked: str | None, was_running: bool, with_local_disks: bool) -> str | None:
         """What the migration's prepare/phase1 refuses inside the worker: a locked CT (pve-container
@@ -571,18 +605,14 @@ class Guest(Watched):
         QemuMigrate.pm 540-544)."""
         if locked is not None:
             return f"{self.noun} is locked ({locked})"
-        if self.kind == "qemu" and was_running and not with_local_disks:
-            for storage, _volid, _size in self.volume_list():
-                definition = self._cluster.storage(storage)
-                if definition is not None and not definition.shared:
-                    return "can't live migrate attached local disks without with-local-disks option"
+        if self.kind == "qemu" and was_running and not with_local_disks and self._local_volumes():
+            return "can't live migrate attached local disks without with-local-disks option"
         return None
 
     def _offline_migration_error(self) -> str:
         raise NotImplementedError
 
     def _finish_migration(self, task: Task, source: str, target: str, was_running: bool) -> None:
-        task.log.append(f"starting migration of {self.noun} {self.vmid} to node '{target}'")
         self.config.pop("lock", None)
         if not self._cluster.node(target).online:
             raise PVEError(f"migration aborted: target node '{target}' is not online")
@@ -590,7 +620,6 @@ class Guest(Watched):
         if was_running:
             self._halt()
             self._boot()
-        task.log.append("migration finished successfully")
 
     def clone(
         self,
