@@ -139,7 +139,9 @@ def test_is_primary_through_a_migration_on_a_manual_clock(pve_cluster, pve_api):
     assert vm_row(pve_api, 100)["hastate"] == "migrate"
     assert pve_cluster.primary_node(100) is None
     assert not pve_cluster.is_primary(100, "pve1") and not pve_cluster.is_primary(100, "pve2")
-    pve_cluster.clock.advance(10)
+    pve_cluster.clock.advance(40)  # the LRM's qmigrate of 4 GiB of memory runs (see test_ha_migration_timing.py)
+    assert vm_row(pve_api, 100)["hastate"] == "migrate" and pve_cluster.primary_node(100) is None
+    pve_cluster.clock.advance(20)
     assert vm_row(pve_api, 100)["hastate"] == "started" and pve_cluster.primary_node(100) == "pve2"
     assert not pve_cluster.is_primary(100, "pve1")
 

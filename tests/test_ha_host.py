@@ -60,6 +60,9 @@ class MiniCluster(HAFiles):
     def forget_guest(self, node: str, sid: str) -> None:
         self.running[node].discard(sid)
 
+    def start_migration(self, node: str, sid: str, target: str, online: bool) -> None:
+        return None
+
     def guest_lock(self, sid: str) -> str | None:
         return None
 

@@ -13,6 +13,10 @@ rounds as it takes to settle, without moving the clock: a test sees ``started`` 
 failures still need time (``cluster.clock.advance(...)``). In ``manual`` mode only ``advance()`` and
 ``settle()`` move HA (``settle()`` goes on, 10 s at a time, until HA is quiet).
 
+Migrations and relocations run as the cluster's own tasks (:mod:`.cluster_migration`): the LRM of the source
+starts them and checks them each round, the guest keeps its ``migrate`` lock on the source until the task ends
+(:mod:`pytest_pvemock.model.guest_migration` says how long that takes). In ``instant`` mode they end at once.
+
 HA is dormant (no rounds, empty ``manager_status``) until a resource is configured, as on a cluster where HA
 was never set up.
 """
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.errors import PVEError
 
 from .chaos import HAChaos
+from .cluster_migration import ClusterMigration
 from .environment import DaemonEnv, HAConfigError
 from .ha_files import HAFiles
 from .rules import parse_section_config, section_config_text
@@ -587,6 +592,13 @@ class ClusterHA(HAFiles):
         if guest is not None and guest.running and guest.node != node:
             guest._halt()
             guest._boot()
+
+    def start_migration(self, node: str, sid: str, target: str, online: bool) -> ClusterMigration | None:
+        """The migration runs as the cluster's tasks, in cluster time (see :mod:`.cluster_migration`)."""
+        guest = self.guest_of(sid)
+        if guest is None or guest.node != node:
+            return None
+        return ClusterMigration(guest, target, online)
 
     def guest_lock(self, sid: str) -> str | None:
         guest = self.guest_of(sid)

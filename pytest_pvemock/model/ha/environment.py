@@ -24,6 +24,14 @@ class HAConfigError(Exception):
     """A configuration change the HA stack cannot apply (e.g. moving a guest whose config moved meanwhile)."""
 
 
+class GuestMigration(Protocol):
+    """A migration or relocation the host runs as a worker of the LRM (PVE forks it: LRM.pm run_workers 632-670)."""
+
+    def outcome(self) -> bool | None:
+        """``None`` while it runs; then whether the guest moved to the target."""
+        ...
+
+
 class HAHost(Protocol):
     """What the HA stack needs from the cluster it manages. Times are integer seconds."""
 
@@ -129,6 +137,11 @@ class HAHost(Protocol):
 
     def forget_guest(self, node: str, sid: str) -> None:
         """The guest left ``node`` (end of a migration): it no longer runs there."""
+        ...
+
+    def start_migration(self, node: str, sid: str, target: str, online: bool) -> GuestMigration | None:
+        """Start moving the guest from ``node`` to ``target`` (a relocation stops it first) as a worker that takes
+        the time a migration takes; ``None``: the host moves it at once (the simulator's timing)."""
         ...
 
     def guest_lock(self, sid: str) -> str | None:

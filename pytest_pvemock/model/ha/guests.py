@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .environment import DaemonEnv
+    from .environment import DaemonEnv, GuestMigration
 
 
 def _fault_digits(name: str) -> tuple[int, int, int, int]:
@@ -82,7 +82,9 @@ class ResourceAgents:
             return
         env.host.set_guest_running(env.node, sid, False)
 
-    def migrate(self, env: DaemonEnv, sid: str, target: str, online: bool) -> bool:
+    def migrate(self, env: DaemonEnv, sid: str, target: str, online: bool) -> bool | GuestMigration:
+        """Move ``sid`` to ``target``: ``True``/``False`` when done within the round, else the running worker
+        (:meth:`migration_finished` reports its end)."""
         kind, name = sid.split(":", 1)
         host = env.host
         if kind == "ct" and online and self.check_running(env, sid):
@@ -104,6 +106,9 @@ class ResourceAgents:
         if lock:
             env.log("err", f"service '{sid}' locked ({lock}), unable to {task}!")
             return False
+        job = host.start_migration(env.node, sid, target, online)
+        if job is not None:
+            return job
         if not online and self.check_running(env, sid):
             env.log("info", f"stopping service {sid} (relocate)")
             self.shutdown(env, sid)
@@ -112,3 +117,9 @@ class ResourceAgents:
         env.log("info", f"service {sid} - end {task} to node '{target}'")
         host.forget_guest(env.node, sid)
         return True
+
+    @staticmethod
+    def migration_finished(env: DaemonEnv, sid: str, target: str, online: bool, moved: bool) -> None:
+        """The end of a migration the host ran as a worker (the log line the inline path writes)."""
+        if moved:
+            env.log("info", f"service {sid} - end {'migrate' if online else 'relocate'} to node '{target}'")

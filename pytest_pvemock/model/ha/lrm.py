@@ -22,7 +22,7 @@ from .states import (
 )
 
 if TYPE_CHECKING:
-    from .environment import DaemonEnv
+    from .environment import DaemonEnv, GuestMigration
 
 MAX_ACTIVE_IDLE_ROUNDS = 60
 
@@ -42,6 +42,8 @@ class _Worker:
     state: str
     params: dict[str, Any] | None
     start_tries: int = 0
+    #: A migration the host runs as a worker of its own (PVE: the forked worker's pid).
+    job: GuestMigration | None = None
 
 
 class LRM:
@@ -353,6 +355,9 @@ class LRM:
     ) -> None:
         if state != "stopped" and uid and uid in self.results:
             return
+        current = self.workers.get(sid)
+        if current is not None and current.job is not None:
+            return  # already started (LRM.pm queue_resource_command 745-746)
         self.workers[sid] = _Worker(sid, uid, state, params)
 
     def run_workers(self) -> int:
@@ -366,12 +371,25 @@ class LRM:
             return len(self.workers)
         queued = sorted(self.workers.values(), key=lambda w: (-w.start_tries, w.sid))
         for worker in queued:
-            worker.start_tries += 1
-            try:
-                code = self.exec_resource_agent(worker.sid, config.get(worker.sid), worker.state, worker.params or {})
-            except (ClusterFSError, KeyError) as err:
-                self.env.log("err", str(err))
-                code = -1
+            code: int | None
+            if worker.job is None:
+                worker.start_tries += 1
+                try:
+                    result = self.exec_resource_agent(
+                        worker.sid, config.get(worker.sid), worker.state, worker.params or {}
+                    )
+                except (ClusterFSError, KeyError) as err:
+                    self.env.log("err", str(err))
+                    result = -1
+                if isinstance(result, int):
+                    code = result
+                else:
+                    worker.job = result
+                    code = self._job_exit_code(worker)
+            else:
+                code = self._job_exit_code(worker)
+            if code is None:
+                continue  # still running: check_active_workers sees it again next round
             if code == -1:
                 self.env.log("err", f"resource agent {worker.sid} finished - failed to execute")
             self.workers.pop(worker.sid, None)
@@ -380,6 +398,20 @@ class LRM:
             elif code != SUCCESS:
                 self.shutdown_errors += 1
         return len(self.workers)
+
+    def _job_exit_code(self, worker: _Worker) -> int | None:
+        """The exit code of a migration worker once it ended (exec_resource_agent's tail, LRM.pm 1010-1020)."""
+        assert worker.job is not None
+        moved = worker.job.outcome()
+        if moved is None:
+            return None
+        target = str((worker.params or {}).get("target"))
+        online = worker.state == "migrate" and not worker.sid.startswith("ct:")
+        self.shared.agents.migration_finished(self.env, worker.sid, target, online, moved)
+        if not moved:
+            self.env.log("err", f"service {worker.sid} not moved (migration error)")
+            return ERROR
+        return SUCCESS
 
     def resource_command_finished(self, worker: _Worker, code: int, config: dict[str, dict[str, Any]]) -> None:
         code = self.handle_service_exitcode(worker.sid, worker.state, code, config)
@@ -415,7 +447,9 @@ class LRM:
         self.env.log("warning", f"restart policy: retry number {tries + 1} for service '{sid}'")
         return ETRY_AGAIN
 
-    def exec_resource_agent(self, sid: str, cfg: dict[str, Any] | None, cmd: str, params: dict[str, Any]) -> int:
+    def exec_resource_agent(
+        self, sid: str, cfg: dict[str, Any] | None, cmd: str, params: dict[str, Any]
+    ) -> int | GuestMigration:
         env = self.env
         agents = self.shared.agents
         kind = sid.split(":", 1)[0]
@@ -470,7 +504,10 @@ class LRM:
             if cmd == "request_start_balance" and running:
                 env.log("info", f"ignoring rebalance-on-start for service {sid} - already running")
                 return IGNORED
-            if not agents.migrate(env, sid, target, cmd == "migrate"):
+            moved = agents.migrate(env, sid, target, cmd == "migrate")
+            if not isinstance(moved, bool):
+                return moved  # a worker that runs on: run_workers waits for its end
+            if not moved:
                 env.log("err", f"service {sid} not moved (migration error)")
                 return ERROR
             return SUCCESS

@@ -96,6 +96,9 @@ class SimHardware(HAFiles):
     def forget_guest(self, node: str, sid: str) -> None:
         self.running.get(node, {}).pop(sid, None)
 
+    def start_migration(self, node: str, sid: str, target: str, online: bool) -> None:
+        return None  # the simulator moves guests within the LRM round, as PVE's Sim/Resources.pm does
+
     def guest_lock(self, sid: str) -> str | None:
         return (self.service_config.get(sid) or {}).get("lock")
 
