@@ -7,6 +7,8 @@ import pytest
 
 pytest.importorskip("proxmoxer")
 
+from pytest_pvemock.api.views.guest_status import guest_current_status
+from pytest_pvemock.api.views.resources import cluster_resources
 from pytest_pvemock.model.cluster import FakeCluster
 
 pytestmark = pytest.mark.pve_cluster("ha-three-node", validate=True)
@@ -193,7 +195,9 @@ def test_non_ha_guests_are_primary_wherever_they_run_and_have_no_hastate():
     cluster = FakeCluster.default()
     vm = cluster.guest(100)
     assert vm.hastate is None and cluster.is_primary(100, vm.node) and not cluster.is_primary(100, "nowhere")
-    assert "hastate" not in cluster.resources("vm")[0] and vm.current_status()["ha"] == {"managed": 0}
+    assert "hastate" not in cluster_resources(cluster, "vm")[0] and guest_current_status(cluster, vm)["ha"] == {
+        "managed": 0
+    }
     assert cluster.primary_node(424242) is None
 
 
@@ -202,7 +206,7 @@ def test_resources_from_python_and_the_api_agree():
     cluster.ha.add_resource(100, max_restart=2)
     assert cluster.guest(100).hastate == "started" and cluster.primary_node(100) == cluster.guest(100).node
     assert cluster.ha_resources == [{"sid": "vm:100", "state": "started", "max_restart": 2}]
-    assert cluster.guest(100).current_status()["ha"] == {"managed": 1, "state": "started"}
+    assert guest_current_status(cluster, cluster.guest(100))["ha"] == {"managed": 1, "state": "started"}
     cluster.ha.remove_resource("vm:100")
     assert cluster.guest(100).hastate is None or cluster.guest(100).hastate == "started"  # until the CRM's round
     cluster.clock.advance(10)

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from pytest_pvemock.api.views.resources import cluster_resources
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.model.errors import PVEError
 from pytest_pvemock.model.ha.states import GUEST_HASTATES, NODE_STATES
@@ -87,11 +88,11 @@ class ClusterHAEvents(RuleBasedStateMachine):
     # -- invariants --------------------------------------------------------------------------------------------
     @invariant()
     def every_guest_listed_once_with_a_documented_hastate(self) -> None:
-        rows = [row for row in self.cluster.resources("vm") if row["vmid"] in HA_VMIDS]
+        rows = [row for row in cluster_resources(self.cluster, "vm") if row["vmid"] in HA_VMIDS]
         assert sorted(row["vmid"] for row in rows) == HA_VMIDS  # no HA service lost
         for row in rows:
             assert row.get("hastate") in GUEST_HASTATES
-        for row in self.cluster.resources("node"):
+        for row in cluster_resources(self.cluster, "node"):
             assert row.get("hastate") is None or row["hastate"] in NODE_STATES
 
     @invariant()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_pvemock.api.views.guest_status import guest_current_status
+from pytest_pvemock.api.views.resources import cluster_resources, guest_resource
 from pytest_pvemock.model.clock import Clock
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.model.errors import ParameterError, PVEError
@@ -79,7 +81,7 @@ def test_uptime_grows_with_the_clock_and_stopped_guest_reports_zeros(manual):
     assert vm.uptime() == before + 60
     vm.stop()
     manual.clock.settle()
-    entry = vm.resource_entry()
+    entry = guest_resource(manual, vm)
     assert entry["status"] == "stopped"
     assert all(entry[key] == 0 for key in ("uptime", "cpu", "mem", "netin", "netout", "diskread", "diskwrite"))
     assert vm.pid is None
@@ -114,7 +116,7 @@ def test_migration_holds_the_lock_while_running_and_moves_on_completion(manual):
     task = vm.migrate("pve3")
     assert task.type == "qmigrate" and task.node == "pve2"
     assert vm.lock == "migrate" and vm.node == "pve2"
-    assert manual.resources("vm")[2]["lock"] == "migrate"
+    assert cluster_resources(manual, "vm")[2]["lock"] == "migrate"
     manual.clock.settle()
     assert vm.node == "pve3" and vm.lock is None and task.ok
 
@@ -163,7 +165,7 @@ def test_offline_node_is_unreachable_with_595(cluster):
     with pytest.raises(PVEError) as error:
         cluster.guest(102).start()
     assert error.value.code == 595
-    entry = next(entry for entry in cluster.resources("node") if entry["node"] == "pve2")
+    entry = next(entry for entry in cluster_resources(cluster, "node") if entry["node"] == "pve2")
     assert entry["status"] == "offline" and "cpu" not in entry and "maxmem" in entry
 
 
@@ -216,20 +218,20 @@ def test_delete_refuses_a_running_guest_and_removes_a_stopped_one(cluster):
 
 
 def test_pool_membership_appears_only_when_it_applies(cluster):
-    entries = {entry["id"]: entry for entry in cluster.resources("vm")}
+    entries = {entry["id"]: entry for entry in cluster_resources(cluster, "vm")}
     assert entries["qemu/100"]["pool"] == "prod"
     assert "pool" not in entries["qemu/102"] and "tags" not in entries["qemu/102"]
     assert "lock" not in entries["qemu/102"] and "hastate" not in entries["qemu/102"]
     assert entries["qemu/100"]["tags"] == "prod;web"
-    pools = cluster.resources("pool")
+    pools = cluster_resources(cluster, "pool")
     assert pools[0]["id"] == "/pool/prod"
 
 
 def test_same_scenario_gives_the_same_answers():
     first, second = FakeCluster.default(), FakeCluster.default()
-    assert first.resources() == second.resources()
+    assert cluster_resources(first) == cluster_resources(second)
     assert first.guest(100).config_view() == second.guest(100).config_view()
-    assert FakeCluster.default(seed=7).resources() != first.resources()
+    assert cluster_resources(FakeCluster.default(seed=7)) != cluster_resources(first)
 
 
 def test_access_store_checks_passwords_and_tokens(cluster):
@@ -283,15 +285,15 @@ class FakeHa:
 
 def test_ha_provider_adds_hastate_only_where_it_applies(cluster):
     cluster.ha_provider = FakeHa(cluster)
-    entries = {entry["id"]: entry for entry in cluster.resources()}
+    entries = {entry["id"]: entry for entry in cluster_resources(cluster)}
     assert entries["qemu/100"]["hastate"] == "started" and "hastate" not in entries["qemu/102"]
     assert entries["node/pve1"]["hastate"] == "online"
-    assert cluster.guest(100).current_status()["ha"] == {"managed": 1, "state": "started"}
-    assert cluster.guest(102).current_status()["ha"] == {"managed": 0}
+    assert guest_current_status(cluster, cluster.guest(100))["ha"] == {"managed": 1, "state": "started"}
+    assert guest_current_status(cluster, cluster.guest(102))["ha"] == {"managed": 0}
     assert cluster.guest(100).stop().type == "hastop"
     assert cluster.guest(102).start().type == "qmstart"
 
 
 def test_storage_can_be_removed(cluster):
     cluster.remove_storage("nas")
-    assert all(entry.get("storage") != "nas" for entry in cluster.resources("storage"))
+    assert all(entry.get("storage") != "nas" for entry in cluster_resources(cluster, "storage"))

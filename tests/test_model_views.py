@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pytest_pvemock.api.views.resources import cluster_resources
 from pytest_pvemock.model.cluster import FakeCluster
 
 
 def key_orders(cluster: FakeCluster) -> list[tuple[str, ...]]:
-    return [tuple(entry) for entry in cluster.resources("vm", ordered=True)]
+    return [tuple(entry) for entry in cluster_resources(cluster, "vm", ordered=True)]
 
 
 def test_key_order_differs_between_objects_and_repeats_between_runs():
@@ -23,11 +24,11 @@ def test_key_order_can_be_switched_off():
 
 def test_ordered_entries_hold_the_same_data():
     cluster = FakeCluster.default()
-    assert cluster.resources(ordered=True) == cluster.resources()
+    assert cluster_resources(cluster, ordered=True) == cluster_resources(cluster)
 
 
 def entry(cluster: FakeCluster, ident: str) -> dict:
-    return next(row for row in cluster.resources(ordered=True) if row["id"] == ident)
+    return next(row for row in cluster_resources(cluster, ordered=True) if row["id"] == ident)
 
 
 def test_cached_resources_follow_direct_changes():
@@ -40,7 +41,7 @@ def test_cached_resources_follow_direct_changes():
     cluster.pool("prod").vmids.append(102)
     assert entry(cluster, "qemu/102")["pool"] == "prod"
     cluster.storage("nas").enabled = False
-    assert all(row.get("storage") != "nas" for row in cluster.resources(ordered=True))
+    assert all(row.get("storage") != "nas" for row in cluster_resources(cluster, ordered=True))
 
 
 def test_cached_resources_follow_the_clock():
@@ -64,7 +65,7 @@ def test_cached_resources_follow_actions_and_rollback():
 
 def test_usage_figures_do_not_depend_on_what_was_read_first():
     listed_first = FakeCluster.default()
-    listed_first.resources()
+    cluster_resources(listed_first)
     one_by_one = FakeCluster.default()
     for guest in reversed(one_by_one.guests):
         guest.usage()
@@ -72,7 +73,7 @@ def test_usage_figures_do_not_depend_on_what_was_read_first():
         cluster.clock.advance(45)
         cluster.guest(102).start()
     assert [guest.usage() for guest in one_by_one.guests] == [guest.usage() for guest in listed_first.guests]
-    assert one_by_one.resources() == listed_first.resources()
+    assert cluster_resources(one_by_one) == cluster_resources(listed_first)
 
 
 def test_a_stopped_guests_entry_follows_changes_while_the_clock_moves():

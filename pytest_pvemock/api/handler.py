@@ -61,6 +61,9 @@ class Result:
     data: Any
     extra: dict[str, Any] = field(default_factory=dict)
     status: int = 200
+    #: A value equal for equal answers (a view's cache key, see ``api/views/cache.py``): the app encodes and
+    #: validates an answer once for as long as its snapshot stays the same. ``None``: every answer is new.
+    snapshot: Any = None
 
 
 Handler = Callable[[HandlerContext], Any]

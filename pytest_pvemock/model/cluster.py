@@ -135,7 +135,6 @@ class FakeCluster:
         #: Held by every transport (in-process patches, pvesh, the HTTPS server) while it answers a request, so
         #: that concurrent clients see each change whole; hold it too to change the cluster while clients talk.
         self.lock = ClusterLock()
-        self._views: dict[tuple[str | None, bool], tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
         self.clock = Clock(start_time, task_mode)
         self.access = AccessStore(seed, self.clock.now)
         #: Roles, groups and ACL entries (the rest of ``user.cfg``); see :class:`~.acl.AccessControl`.
@@ -804,155 +803,17 @@ class FakeCluster:
         """Give ``method path`` its own answer back (see :meth:`api_override`)."""
         self.api_overrides.pop((method.upper(), "/" + path.strip("/")), None)
 
-    # ---- views shared by several endpoints ---------------------------------------------------------------------
+    # ---- load --------------------------------------------------------------------------------------------------
 
-    def resources(self, kind: str | None = None, ordered: bool = False) -> list[dict[str, Any]]:
-        """``GET /cluster/resources`` (``kind``: vm, node, storage, pool, sdn): one list, every view consistent.
-
-        ``ordered=True`` gives each entry its per-object key order (see :mod:`.key_order`). The list is kept
-        until the cluster's revision, the clock, the pools or the HA state move; do not change the entries.
-        """
-        state = self._view_state(kind, ordered)
-        cached = self._views.get((kind, ordered))
-        if state is not None and cached is not None and cached[0] == state:
-            return list(cached[1])
-        entries = self._compute_resources(kind)
-        if ordered:
-            apply = self.key_order.apply
-            entries = [apply(entry, entry["id"]) for entry in entries]
-        if state is not None:
-            self._views[(kind, ordered)] = (state, entries)
-        return list(entries)
-
-    def _view_state(self, kind: str | None, ordered: bool) -> tuple[Any, ...] | None:
-        """What a cached view depends on, or ``None`` when it cannot be known (an HA provider without revision)."""
-        ha_revision = None
-        if self.ha_provider is not None:
-            ha_revision = getattr(self.ha_provider, "revision", None)
-            if ha_revision is None:
-                return None
-        pools = tuple((pool.poolid, tuple(pool.vmids), tuple(pool.storages)) for pool in self._pools.values())
-        return (self.revision.value, self.clock.now(), pools, ha_revision, self.key_order.enabled, self.version)
-
-    def _compute_resources(self, kind: str | None) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = []
-        if kind in (None, "vm"):
-            entries.extend(self._guest_entry(guest) for guest in self.guests)
-        if kind in (None, "node"):
-            loads = self._guest_loads()
-            entries.extend(self.node_resource(node, loads.get(node.name, [])) for node in self._nodes.values())
-        if kind in (None, "storage"):
-            entries.extend(self._storage_entries())
-        if kind in (None, "pool"):
-            entries.extend(self.pool_resource(pool) for pool in self._pools.values())
-        if kind in (None, "sdn"):
-            entries.extend(self._sdn_entries())
-        return entries
-
-    def _guest_entry(self, guest: Guest) -> dict[str, Any]:
-        node = self._nodes.get(guest.node)
-        if node is None or not node.online:
-            return guest.unknown_resource_entry()
-        return guest.resource_entry()
-
-    def _guest_loads(self, node_name: str | None = None) -> dict[str, list[tuple[dict[str, Any], int]]]:
-        """(usage, maxcpu) of each guest (of ``node_name``, or of all), grouped by node in the guests' order."""
-        loads: dict[str, list[tuple[dict[str, Any], int]]] = {}
+    def guest_loads(self, node_name: str | None = None) -> dict[str, tuple[int, float]]:
+        """(memory in bytes, CPU in cores) the guests on each node (or on ``node_name``) use now, by node."""
+        loads: dict[str, tuple[int, float]] = {}
         for guest in self._guests.values():
             if node_name is None or guest.node == node_name:
-                loads.setdefault(guest.node, []).append((guest.usage(), guest.maxcpu))
+                usage = guest.usage()
+                mem, cpu = loads.get(guest.node, (0, 0.0))
+                loads[guest.node] = (mem + usage["mem"], cpu + float(usage["cpu"]) * guest.maxcpu)
         return loads
-
-    def node_resource(self, node: Node, usages: list[tuple[dict[str, Any], int]] | None = None) -> dict[str, Any]:
-        """The node's ``/cluster/resources`` entry; ``usages``: its guests' (usage, maxcpu), when already known."""
-        if usages is None:
-            usages = self._guest_loads(node.name).get(node.name, [])
-        guests_mem = sum(usage["mem"] for usage, _maxcpu in usages)
-        guests_cpu = sum(float(usage["cpu"]) * maxcpu for usage, maxcpu in usages)
-        entry = node.resource_entry(self.clock.now(), guests_mem, guests_cpu)
-        entry["cgroup-mode"] = 2
-        if self.ha_provider is not None:
-            hastate = self.ha_provider.node_hastate(node)
-            if hastate:
-                entry["hastate"] = hastate
-        return entry
-
-    def storage_resource(
-        self, storage: Storage, node: Node, allocations: dict[tuple[str, str | None], int] | None = None
-    ) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "id": f"storage/{node.name}/{storage.storage}",
-            "storage": storage.storage,
-            "node": node.name,
-            "type": "storage",
-            "plugintype": storage.plugintype,
-            "status": "available" if node.online else "unknown",
-            "shared": int(storage.shared),
-            "content": storage.content_text,
-        }
-        if node.online:
-            total, used, _avail = self.storage_usage(storage.storage, node.name, allocations)
-            entry["disk"] = used
-            entry["maxdisk"] = total
-        return entry
-
-    def _storage_entries(self) -> list[dict[str, Any]]:
-        allocations = self.allocations()
-        return [
-            self.storage_resource(storage, node, allocations)
-            for node in self._nodes.values()
-            for storage in self.storages_on(node.name)
-            if storage.enabled
-        ]
-
-    def pool_resource(self, pool: Pool) -> dict[str, Any]:
-        entry: dict[str, Any] = {"id": f"/pool/{pool.poolid}", "pool": pool.poolid, "type": "pool"}
-        running = [self._guests[vmid] for vmid in pool.vmids if vmid in self._guests and self._guests[vmid].running]
-        if running:
-            usages = [guest.usage() for guest in running]
-            entry["cpu"] = float(f"{sum(float(usage['cpu']) for usage in usages):.15g}")
-            entry["maxcpu"] = sum(guest.maxcpu for guest in running)
-            entry["mem"] = sum(usage["mem"] for usage in usages)
-            entry["maxmem"] = sum(guest.maxmem for guest in running)
-            entry["uptime"] = max(guest.uptime() for guest in running)
-        return entry
-
-    def pool_members(self, pool: Pool) -> list[dict[str, Any]]:
-        members = [self._guest_entry(self._guests[vmid]) for vmid in pool.vmids if vmid in self._guests]
-        for storage_id in pool.storages:
-            storage = self._storages.get(storage_id)
-            if storage is None:
-                continue
-            members.extend(
-                self.storage_resource(storage, node) for node in self._nodes.values() if storage.available_on(node.name)
-            )
-        return members
-
-    def _sdn_entries(self) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = []
-        for node in self._nodes.values():
-            if self.has("resources-network-type"):
-                entries.append(
-                    {
-                        "id": f"network/{node.name}/zone/localnetwork",
-                        "type": "network",
-                        "network-type": "zone",
-                        "network": "localnetwork",
-                        "status": "ok",
-                        "node": node.name,
-                    }
-                )
-            else:
-                entries.append(
-                    {
-                        "id": f"sdn/{node.name}/localnetwork",
-                        "sdn": "localnetwork",
-                        "status": "ok",
-                        "type": "sdn",
-                        "node": node.name,
-                    }
-                )
-        return entries
 
     def __repr__(self) -> str:
         return (

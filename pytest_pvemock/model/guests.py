@@ -31,7 +31,6 @@ from pytest_pvemock.model.guest_config import (
 from pytest_pvemock.model.guest_disks import check_clone, clone_volumes, detach_removed_volumes
 from pytest_pvemock.model.guest_migration import log_stamp, migration_plan, schedule_lines
 from pytest_pvemock.model.provisioning import fill_in_options
-from pytest_pvemock.model.release_platform import platform_of
 from pytest_pvemock.model.revision import TrackedDict, Watched
 from pytest_pvemock.model.tasks import Task
 
@@ -102,7 +101,6 @@ class Guest(Watched):
         self._runs: int = 0
         self._usage: dict[str, float] | None = {}  # None: drawn when first read (see _usage_figures)
         self._volume_cache: tuple[int, tuple[dict[str, str], list[tuple[str, str, int]]]] | None = None
-        self._entry_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
         self._usage_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
         self._figures_cache: tuple[int, tuple[str, int, int, int]] | None = None
         if status != "stopped":
@@ -329,7 +327,7 @@ class Guest(Watched):
         base = int(use["base"])
         return {
             "cpu": use["cpu"] if self.run_state == "running" else 0,
-            "mem": int(self._config_figures()[2] * use["mem"]) + base % 4093,
+            "mem": int(self.config_figures()[2] * use["mem"]) + base % 4093,
             "disk": self._disk_used(),
             "netin": base // 7 + int(use["netin"] * uptime),
             "netout": base // 31 + int(use["netout"] * uptime),
@@ -340,93 +338,27 @@ class Guest(Watched):
     def _disk_used(self) -> int:
         return 0
 
-    def _config_figures(self) -> tuple[str, int, int, int]:
+    def memhost(self, mem: int) -> int:
+        """Host memory the guest's process uses (PVE 9's ``memhost``) when the guest uses ``mem``; 0 unless a
+        running VM."""
+        return 0
+
+    def run_figures(self) -> dict[str, float]:
+        """This run's drawn usage figures (rates, fractions, ``base``); empty while stopped."""
+        return self._usage_figures()
+
+    def state_key(self) -> tuple[Any, ...]:
+        """What the guest's own facts are at: node, run state, start, run number and config serial. Equal keys
+        of the same guest mean equal facts (its usage still moves with the clock while it runs)."""
+        return (self.node, self.run_state, self.started_at, self._runs, self._config_serial)
+
+    def config_figures(self) -> tuple[str, int, int, int]:
         """(name, template as 0/1, maxmem, maxdisk): what the config alone decides, kept per config state."""
         cached = self._figures_cache
         if cached is None or cached[0] != self._config_serial:
             figures_now = (self.name, int(self.template), self.maxmem, self.maxdisk)
             cached = self._figures_cache = (self._config_serial, figures_now)
         return cached[1]
-
-    def resource_entry(self) -> dict[str, Any]:
-        """The guest as ``/cluster/resources`` lists it (QUIRKS §2.3); reused while nothing it shows changed
-        (a stopped guest's entry does not depend on the time)."""
-        pool = self.pool
-        hastate = self.hastate
-        running = self.running
-        state = (
-            self._cluster.clock.now() if running else None,
-            self._usage_figures() if running else None,
-            self.node,
-            self.run_state,
-            self.started_at,
-            self._runs,
-            self._config_serial,
-            self.maxcpu,  # a container without ``cores`` shows its node's
-            pool,
-            hastate,
-            self._cluster.version,
-        )
-        cached = self._entry_cache
-        if cached is None or cached[0] != state:
-            cached = self._entry_cache = (state, self._build_resource_entry(hastate, pool))
-        return dict(cached[1])
-
-    def _build_resource_entry(self, hastate: str | None, pool: str | None) -> dict[str, Any]:
-        name, template, maxmem, maxdisk = self._config_figures()
-        entry: dict[str, Any] = {
-            "id": self.id,
-            "vmid": self.vmid,
-            "node": self.node,
-            "type": self.kind,
-            "status": self.status,
-            "name": name,
-            "uptime": self.uptime(),
-            "template": template,
-            "maxcpu": self.maxcpu,
-            "maxmem": maxmem,
-            "maxdisk": maxdisk,
-            **self.usage(),
-        }
-        if self._cluster.version_at_least(9):
-            entry["memhost"] = self._memhost(entry["mem"])
-        self._add_optional(entry, hastate, pool)
-        return entry
-
-    def unknown_resource_entry(self) -> dict[str, Any]:
-        """The entry of a guest whose node has no fresh figures (offline): only its identity."""
-        entry: dict[str, Any] = {"id": self.id, "vmid": self.vmid, "node": self.node, "type": self.kind}
-        entry["status"] = "unknown"
-        self._add_optional(entry, self.hastate, self.pool)
-        return entry
-
-    def _memhost(self, mem: int) -> int:
-        return 0
-
-    def _add_optional(self, entry: dict[str, Any], hastate: str | None, pool: str | None) -> None:
-        if hastate:
-            entry["hastate"] = hastate
-        if self.lock:
-            entry["lock"] = self.lock
-        if self.config.get("tags"):
-            entry["tags"] = ";".join(self.tags)
-        if pool:
-            entry["pool"] = pool
-
-    def list_entry(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def current_status(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def _add_flags(self, data: dict[str, Any]) -> None:
-        """``template``, ``lock`` and ``tags`` as the node's guest lists and ``status/current`` show them."""
-        if self.template:
-            data["template"] = 1
-        if self.lock:
-            data["lock"] = self.lock
-        if self.config.get("tags"):
-            data["tags"] = ";".join(self.tags)
 
     # ---- checks ------------------------------------------------------------------------------------------------
 
@@ -877,7 +809,7 @@ class QemuVM(Guest):
     def qmpstatus(self) -> str:
         return self.run_state
 
-    def _memhost(self, mem: int) -> int:
+    def memhost(self, mem: int) -> int:
         return mem + int(self._usage_figures().get("base", 0)) % 50_000_000 if self.running else 0
 
     def _do_start(self, task: Task, skiplock: bool) -> None:
@@ -933,141 +865,6 @@ class QemuVM(Guest):
                 self.config[key] = value
             else:
                 self.pending[key] = value
-
-    def list_entry(self) -> dict[str, Any]:
-        """A row of ``GET /nodes/{node}/qemu``: ``cpus`` not ``maxcpu``, no ``type``, ``pid`` only when running."""
-        usage = self.usage()
-        entry: dict[str, Any] = {
-            "vmid": self.vmid,
-            "name": self.name,
-            "status": self.status,
-            "uptime": self.uptime(),
-            "cpus": self.maxcpu,
-            "maxmem": self.maxmem,
-            "maxdisk": self.maxdisk,
-            "disk": 0,
-            "cpu": usage["cpu"],
-            "mem": usage["mem"],
-            "netin": usage["netin"],
-            "netout": usage["netout"],
-            "diskread": usage["diskread"],
-            "diskwrite": usage["diskwrite"],
-        }
-        if self._cluster.version_at_least(9):
-            entry["memhost"] = self._memhost(usage["mem"])
-        if self.pid is not None:
-            entry["pid"] = self.pid
-        self._add_flags(entry)
-        return entry
-
-    def current_status(self) -> dict[str, Any]:
-        """``GET .../status/current``: short while stopped, with the QEMU runtime details while running."""
-        usage = self.usage()
-        data: dict[str, Any] = {
-            "vmid": self.vmid,
-            "name": self.name,
-            "status": self.status,
-            "qmpstatus": self.qmpstatus,
-            "uptime": self.uptime(),
-            "cpus": self.maxcpu,
-            "cpu": usage["cpu"],
-            "maxmem": self.maxmem,
-            "mem": usage["mem"],
-            "maxdisk": self.maxdisk,
-            "disk": 0,
-            "netin": usage["netin"],
-            "netout": usage["netout"],
-            "ha": self.ha_status(),
-        }
-        if self._cluster.version_at_least(9):
-            data["memhost"] = self._memhost(usage["mem"])
-        if self.running:
-            data.update(self._runtime_details(usage))
-        self._add_flags(data)
-        return data
-
-    def _runtime_details(self, usage: dict[str, Any]) -> dict[str, Any]:
-        version = self._cluster.version
-        balloon = self.maxmem
-        free = max(balloon - usage["mem"] - 87_654_321, 0)
-        nics = {
-            f"tap{self.vmid}i{key[3:]}": {"netin": usage["netin"], "netout": usage["netout"]}
-            for key in self.config
-            if NET_KEYS.match(key)
-        }
-        return {
-            "pid": self.pid,
-            "diskread": usage["diskread"],
-            "diskwrite": usage["diskwrite"],
-            "running-machine": platform_of(version).machine,
-            "running-qemu": platform_of(version).qemu,
-            "balloon": balloon,
-            "freemem": free,
-            "ballooninfo": {
-                "actual": balloon,
-                "max_mem": balloon,
-                "total_mem": balloon - 81_920_000,
-                "free_mem": free,
-                "last_update": self._cluster.clock.now(),
-            },
-            "nics": nics,
-            "agent": 1 if str(self.config.get("agent", "0")).split(",")[0] in ("1", "enabled=1") else 0,
-            "spice": 0,
-            "shares": int(self.config.get("shares", 1000)),
-            "balloon_min": balloon,
-            "blockstat": self._blockstat(usage),
-            "proxmox-support": {
-                "pbs-dirty-bitmap": True,
-                "pbs-dirty-bitmap-savevm": True,
-                "pbs-dirty-bitmap-migration": True,
-                "query-bitmap-info": True,
-                "pbs-masterkey": True,
-                "backup-max-workers": True,
-                "backup-fleecing": True,
-                "pbs-library-version": "1.5.2 (UNKNOWN)",
-            },
-        }
-
-    def _blockstat(self, usage: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """QEMU's ``query-blockstats`` per drive: the boot disk carries the guest's I/O, CD-ROMs a few reads."""
-        stats: dict[str, dict[str, Any]] = {}
-        disks = self.volumes()
-        drives = [key for key in self.config if QEMU_DISK_KEYS.match(key) and not key.startswith(("efi", "tpm"))]
-        boot_disk = next(iter(disks), None)
-        for index, key in enumerate(drives):
-            busy = key == boot_disk
-            read = usage["diskread"] if busy else 344_348 * int(key not in disks)
-            written = usage["diskwrite"] if busy else 0
-            stats[key] = {
-                "rd_bytes": read,
-                "wr_bytes": written,
-                "rd_operations": read // 41_677,
-                "wr_operations": written // 9_621,
-                "flush_operations": written // 97_801,
-                "unmap_operations": 0,
-                "rd_total_time_ns": read * 11,
-                "wr_total_time_ns": written * 43,
-                "flush_total_time_ns": written * 5,
-                "unmap_total_time_ns": 0,
-                "rd_merged": 0,
-                "wr_merged": 0,
-                "unmap_merged": 0,
-                "unmap_bytes": 0,
-                "wr_highest_offset": min(written, self.maxdisk),
-                "idle_time_ns": 4_427_685_914 + index,
-                "failed_rd_operations": 0,
-                "failed_wr_operations": 0,
-                "failed_flush_operations": 0,
-                "failed_unmap_operations": 0,
-                "invalid_rd_operations": 0,
-                "invalid_wr_operations": 0,
-                "invalid_flush_operations": 0,
-                "invalid_unmap_operations": 0,
-                "account_failed": True,
-                "account_invalid": True,
-                "timed_stats": [],
-            }
-        return stats
 
 
 class Container(Guest):
@@ -1144,48 +941,6 @@ class Container(Guest):
     def _digest_mismatch_error(self) -> str:
         return "detected modified configuration - file changed by other user? Try again."
 
-    def _swap_used(self) -> int:
+    def swap_used(self) -> int:
+        """Swap the container uses now (bytes)."""
         return 0
-
-    def list_entry(self) -> dict[str, Any]:
-        """A row of ``GET /nodes/{node}/lxc``: ``type: lxc``, swap figures, ``pid`` only when running."""
-        vmid: int | str = self.vmid if self._cluster.version_at_least(9) else str(self.vmid)
-        return self._status_fields(vmid, {})
-
-    def _status_fields(self, vmid: int | str, before_usage: dict[str, Any]) -> dict[str, Any]:
-        """What the list row and ``status/current`` share; ``before_usage`` goes before the usage figures."""
-        data: dict[str, Any] = {
-            "vmid": vmid,
-            "name": self.name,
-            "type": "lxc",
-            "status": self.status,
-            "uptime": self.uptime(),
-            "cpus": self.maxcpu,
-            "maxmem": self.maxmem,
-            "maxswap": self.maxswap,
-            "maxdisk": self.maxdisk,
-            "swap": self._swap_used(),
-            **before_usage,
-            **self.usage(),
-        }
-        if self._cluster.version_at_least(9) and self.running:
-            # read from the running container's cgroup only (pve-container src/PVE/LXC.pm lines 361-367, 94f55852)
-            data.update(self._pressure())
-        if self.pid is not None:
-            data["pid"] = self.pid
-        self._add_flags(data)
-        return data
-
-    def _pressure(self) -> dict[str, str]:
-        level = f"{self._usage_figures().get('cpu', 0) * 10:.2f}"
-        return {
-            "pressurecpusome": level,
-            "pressurecpufull": f"{self._usage_figures().get('cpu', 0) * 4:.2f}",
-            "pressureiosome": "0.00",
-            "pressureiofull": "0.00",
-            "pressurememorysome": "0.00",
-            "pressurememoryfull": "0.00",
-        }
-
-    def current_status(self) -> dict[str, Any]:
-        return self._status_fields(self.vmid, {"ha": self.ha_status()})

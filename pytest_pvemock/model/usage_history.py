@@ -120,11 +120,13 @@ def _node_up(cluster: FakeCluster, node: Node, time: int, resolution: int) -> bo
 def node_history(cluster: FakeCluster, node: Node, timeframe: str, cf: str | None = None) -> list[dict[str, Any]]:
     """``/nodes/{node}/rrddata``: the node's load, memory, root disk and traffic while it ran."""
     resolution = timeframes(cluster)[timeframe][0]
-    entry = cluster.node_resource(node)
     guests = [guest for guest in cluster.guests_on(node.name) if guest.running]
     traffic_in = sum(guest.usage_rates().get("netin", 0.0) for guest in guests) + 1800.0
     traffic_out = sum(guest.usage_rates().get("netout", 0.0) for guest in guests) + 900.0
-    cpu, mem_used = float(entry.get("cpu", node.cpu_load)), float(entry.get("mem", node.mem_used))
+    cpu, mem_used = float(node.cpu_load), float(node.mem_used)
+    if node.online:  # what /cluster/resources shows for the node now
+        guests_mem, guests_cpu = cluster.guest_loads(node.name).get(node.name, (0, 0.0))
+        cpu, mem_used = float(node.cpu(guests_cpu)), float(node.mem_used + guests_mem)
     pve9 = cluster.version_at_least(9)
 
     def at(time: int, wobble: float) -> dict[str, float] | None:
@@ -165,7 +167,10 @@ def guest_history(cluster: FakeCluster, guest: Guest, timeframe: str, cf: str | 
     """``/nodes/{node}/{qemu,lxc}/{vmid}/rrddata``: figures while the current run lasted; sizes only before it."""
     resolution = timeframes(cluster)[timeframe][0]
     now = cluster.clock.now()
-    entry = guest.resource_entry()
+    usage = guest.usage()
+    entry = {"maxcpu": guest.maxcpu, "maxmem": guest.maxmem, "maxdisk": guest.maxdisk, **usage}
+    if cluster.version_at_least(9):
+        entry["memhost"] = guest.memhost(usage["mem"])
     rates = guest.usage_rates()
     pve9 = cluster.version_at_least(9)
     qemu = guest.kind == "qemu"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_pvemock.api.handler import HandlerContext, handles
+from pytest_pvemock.api.handler import HandlerContext, Result, handles
 from pytest_pvemock.api.handlers.shaping import ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
+from pytest_pvemock.api.views.resources import cluster_resources_answer
 from pytest_pvemock.errors import ParameterError
 
 # PVE's /cluster/status config version: bumped on every corosync.conf change; a plausible constant here.
@@ -52,8 +53,9 @@ def cluster_status(ctx: HandlerContext) -> list[dict[str, Any]]:
 
 
 @handles("GET", "/cluster/resources")
-def cluster_resources(ctx: HandlerContext) -> list[dict[str, Any]]:
-    return ctx.cluster.resources(ctx.params.get("type"), ordered=True)
+def cluster_resources(ctx: HandlerContext) -> Result:
+    rows, snapshot = cluster_resources_answer(ctx.cluster, ctx.params.get("type"))
+    return Result(rows, snapshot=snapshot)
 
 
 @handles("GET", "/cluster/nextid")

@@ -15,6 +15,7 @@ from typing import Any
 from pytest_pvemock.api.handler import Handler, HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
+from pytest_pvemock.api.views.guest_status import guest_current_status, guest_list_row
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import guest_disks
 from pytest_pvemock.model.guests import Guest, QemuVM, masked_config
@@ -112,7 +113,7 @@ ONE = "/{vmid}"
 def list_guests(ctx: HandlerContext) -> list[dict[str, Any]]:
     node = ctx.cluster.require_node_reachable(ctx.params["node"])
     guests = ctx.cluster.guests_on(node.name, _kind(ctx))
-    return [ordered(ctx, guest.list_entry(), guest.id) for guest in guests]
+    return [ordered(ctx, guest_list_row(ctx.cluster, guest), guest.id) for guest in guests]
 
 
 @guest_routes("POST")
@@ -263,7 +264,7 @@ def status_index(ctx: HandlerContext) -> list[dict[str, str]]:
 @guest_routes("GET", f"{ONE}/status/current")
 def current_status(ctx: HandlerContext) -> dict[str, Any]:
     guest = _guest(ctx)
-    return ordered(ctx, guest.current_status(), guest.id)
+    return ordered(ctx, guest_current_status(ctx.cluster, guest), guest.id)
 
 
 @guest_routes("POST", f"{ONE}/status/start")

@@ -7,6 +7,7 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
+from pytest_pvemock.api.views.resources import node_resource
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.nodes import Node
@@ -32,7 +33,7 @@ def list_nodes(ctx: HandlerContext) -> list[dict[str, Any]]:
     """Every node; an offline one keeps its maxima but has no load figures; ``ssl_fingerprint`` only here."""
     rows = []
     for node in ctx.cluster.nodes:
-        entry = ctx.cluster.node_resource(node)
+        entry = node_resource(ctx.cluster, node)
         entry.pop("cgroup-mode", None)
         entry.pop("hastate", None)
         entry["ssl_fingerprint"] = node.ssl_fingerprint
@@ -52,7 +53,7 @@ def node_status(ctx: HandlerContext) -> dict[str, Any]:
     cluster = ctx.cluster
     node = _node(ctx)
     now = cluster.clock.now()
-    resource = cluster.node_resource(node)
+    resource = node_resource(cluster, node)
     rng = figures.seeded(cluster.seed, "node-status", node.name, now // 60)
     release, build = cluster.kernel
     mem_used = resource["mem"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
+from pytest_pvemock.api.views.resources import pool_members
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.pools import Pool
 
@@ -21,7 +22,7 @@ def _pool(ctx: HandlerContext) -> Pool:
 
 
 def _members(ctx: HandlerContext, pool: Pool) -> list[dict[str, Any]]:
-    members = ctx.cluster.pool_members(pool)
+    members = pool_members(ctx.cluster, pool)
     kind = ctx.params.get("type")
     if kind:
         members = [member for member in members if member["type"] in _MEMBER_TYPES.get(kind, (kind,))]

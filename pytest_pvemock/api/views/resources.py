@@ -1,0 +1,231 @@
+"""``GET /cluster/resources`` and the entries other endpoints share (nodes, storages, pools, pool members).
+
+One list, every view consistent: each entry is rendered from the model's facts at the cluster's current moment.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pytest_pvemock.api.views.cache import ViewCache, view_cache
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
+    from pytest_pvemock.model.guests import Guest
+    from pytest_pvemock.model.nodes import Node
+    from pytest_pvemock.model.pools import Pool
+    from pytest_pvemock.model.storage import Storage
+
+
+def cluster_resources(cluster: FakeCluster, kind: str | None = None, ordered: bool = False) -> list[dict[str, Any]]:
+    """``GET /cluster/resources`` (``kind``: vm, node, storage, pool, sdn).
+
+    ``ordered=True`` gives each entry its per-object key order (see :mod:`pytest_pvemock.model.key_order`). The
+    entries are kept until the cluster's view key moves (:mod:`.cache`); do not change them.
+    """
+    cache = view_cache(cluster)
+    return list(cache.answer(("resources", kind, ordered), lambda: _resources(cluster, cache, kind, ordered)))
+
+
+def cluster_resources_answer(
+    cluster: FakeCluster, kind: str | None = None
+) -> tuple[list[dict[str, Any]], tuple[Any, ...] | None]:
+    """What ``GET /cluster/resources`` answers (ordered entries) and its snapshot: a value equal for equal
+    answers (``None``: not known), so that the app encodes and validates each answer once."""
+    cache = view_cache(cluster)
+    rows = list(cache.answer(("resources", kind, True), lambda: _resources(cluster, cache, kind, True)))
+    return rows, None if cache.key is None else (cache, cache.key, kind)
+
+
+def _resources(cluster: FakeCluster, cache: ViewCache, kind: str | None, ordered: bool) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    if kind in (None, "vm"):
+        entries.extend(_guest_resource(cluster, cache, guest) for guest in cluster.guests)
+    if kind in (None, "node"):
+        loads = cluster.guest_loads()
+        entries.extend(node_resource(cluster, node, loads.get(node.name)) for node in cluster.nodes)
+    if kind in (None, "storage"):
+        entries.extend(_storage_entries(cluster))
+    if kind in (None, "pool"):
+        entries.extend(pool_resource(cluster, pool) for pool in cluster.pools)
+    if kind in (None, "sdn"):
+        entries.extend(_sdn_entries(cluster))
+    if ordered:
+        apply = cluster.key_order.apply
+        entries = [apply(entry, entry["id"]) for entry in entries]
+    return entries
+
+
+def guest_resource(cluster: FakeCluster, guest: Guest) -> dict[str, Any]:
+    """The guest as ``/cluster/resources`` lists it (QUIRKS §2.3); only its identity while its node is offline."""
+    return _guest_resource(cluster, view_cache(cluster), guest)
+
+
+def _guest_resource(cluster: FakeCluster, cache: ViewCache, guest: Guest) -> dict[str, Any]:
+    node = cluster.find_node(guest.node)
+    if node is None or not node.online:
+        return _unknown_guest_resource(guest)
+    return _running_guest_resource(cluster, cache, guest)
+
+
+def _running_guest_resource(cluster: FakeCluster, cache: ViewCache, guest: Guest) -> dict[str, Any]:
+    """The full entry, reused while nothing it shows changed (a stopped guest's does not depend on the time)."""
+    pool = guest.pool
+    hastate = guest.hastate
+    running = guest.running
+    state = (
+        cluster.clock.now() if running else None,
+        guest.run_figures() if running else None,
+        guest.state_key(),
+        guest.maxcpu,  # a container without ``cores`` shows its node's
+        pool,
+        hastate,
+        cluster.version,
+    )
+    cached = cache.rows.get(guest.id)
+    if cached is None or cached[0][0] is not guest or cached[0][1] != state:
+        cached = cache.rows[guest.id] = ((guest, state), _build_guest_resource(cluster, guest, hastate, pool))
+    return dict(cached[1])
+
+
+def _build_guest_resource(cluster: FakeCluster, guest: Guest, hastate: str | None, pool: str | None) -> dict[str, Any]:
+    name, template, maxmem, maxdisk = guest.config_figures()
+    entry: dict[str, Any] = {
+        "id": guest.id,
+        "vmid": guest.vmid,
+        "node": guest.node,
+        "type": guest.kind,
+        "status": guest.status,
+        "name": name,
+        "uptime": guest.uptime(),
+        "template": template,
+        "maxcpu": guest.maxcpu,
+        "maxmem": maxmem,
+        "maxdisk": maxdisk,
+        **guest.usage(),
+    }
+    if cluster.version_at_least(9):
+        entry["memhost"] = guest.memhost(entry["mem"])
+    _add_optional(guest, entry, hastate, pool)
+    return entry
+
+
+def _unknown_guest_resource(guest: Guest) -> dict[str, Any]:
+    """The entry of a guest whose node has no fresh figures (offline): only its identity."""
+    entry: dict[str, Any] = {"id": guest.id, "vmid": guest.vmid, "node": guest.node, "type": guest.kind}
+    entry["status"] = "unknown"
+    _add_optional(guest, entry, guest.hastate, guest.pool)
+    return entry
+
+
+def _add_optional(guest: Guest, entry: dict[str, Any], hastate: str | None, pool: str | None) -> None:
+    if hastate:
+        entry["hastate"] = hastate
+    if guest.lock:
+        entry["lock"] = guest.lock
+    if guest.config.get("tags"):
+        entry["tags"] = ";".join(guest.tags)
+    if pool:
+        entry["pool"] = pool
+
+
+def node_resource(cluster: FakeCluster, node: Node, load: tuple[int, float] | None = None) -> dict[str, Any]:
+    """The node's ``/cluster/resources`` entry; ``load``: its guests' (memory, CPU in cores), when already known."""
+    if load is None:
+        load = cluster.guest_loads(node.name).get(node.name)
+    guests_mem, guests_cpu = load if load is not None else (0, 0.0)
+    entry = node.resource_entry(cluster.clock.now(), guests_mem, guests_cpu)
+    entry["cgroup-mode"] = 2
+    if cluster.ha_provider is not None:
+        hastate = cluster.ha_provider.node_hastate(node)
+        if hastate:
+            entry["hastate"] = hastate
+    return entry
+
+
+def storage_resource(
+    cluster: FakeCluster, storage: Storage, node: Node, allocations: dict[tuple[str, str | None], int] | None = None
+) -> dict[str, Any]:
+    """A storage as ``/cluster/resources`` lists it on ``node``; ``allocations``: ``cluster.allocations()``."""
+    entry: dict[str, Any] = {
+        "id": f"storage/{node.name}/{storage.storage}",
+        "storage": storage.storage,
+        "node": node.name,
+        "type": "storage",
+        "plugintype": storage.plugintype,
+        "status": "available" if node.online else "unknown",
+        "shared": int(storage.shared),
+        "content": storage.content_text,
+    }
+    if node.online:
+        total, used, _avail = cluster.storage_usage(storage.storage, node.name, allocations)
+        entry["disk"] = used
+        entry["maxdisk"] = total
+    return entry
+
+
+def _storage_entries(cluster: FakeCluster) -> list[dict[str, Any]]:
+    allocations = cluster.allocations()
+    return [
+        storage_resource(cluster, storage, node, allocations)
+        for node in cluster.nodes
+        for storage in cluster.storages_on(node.name)
+        if storage.enabled
+    ]
+
+
+def pool_resource(cluster: FakeCluster, pool: Pool) -> dict[str, Any]:
+    """A pool as ``/cluster/resources`` lists it: the sums over its running guests."""
+    entry: dict[str, Any] = {"id": f"/pool/{pool.poolid}", "pool": pool.poolid, "type": "pool"}
+    guests = (cluster.find_guest(vmid) for vmid in pool.vmids)
+    running = [guest for guest in guests if guest is not None and guest.running]
+    if running:
+        usages = [guest.usage() for guest in running]
+        entry["cpu"] = float(f"{sum(float(usage['cpu']) for usage in usages):.15g}")
+        entry["maxcpu"] = sum(guest.maxcpu for guest in running)
+        entry["mem"] = sum(usage["mem"] for usage in usages)
+        entry["maxmem"] = sum(guest.maxmem for guest in running)
+        entry["uptime"] = max(guest.uptime() for guest in running)
+    return entry
+
+
+def pool_members(cluster: FakeCluster, pool: Pool) -> list[dict[str, Any]]:
+    """``GET /pools/{poolid}`` members: its guests' entries, then its storages' on every node that has them."""
+    cache = view_cache(cluster)
+    guests = (cluster.find_guest(vmid) for vmid in pool.vmids)
+    members = [_guest_resource(cluster, cache, guest) for guest in guests if guest is not None]
+    for storage_id in pool.storages:
+        storage = cluster.storage(storage_id)
+        if storage is None:
+            continue
+        members.extend(
+            storage_resource(cluster, storage, node) for node in cluster.nodes if storage.available_on(node.name)
+        )
+    return members
+
+
+def _sdn_entries(cluster: FakeCluster) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for node in cluster.nodes:
+        if cluster.has("resources-network-type"):
+            entries.append(
+                {
+                    "id": f"network/{node.name}/zone/localnetwork",
+                    "type": "network",
+                    "network-type": "zone",
+                    "network": "localnetwork",
+                    "status": "ok",
+                    "node": node.name,
+                }
+            )
+        else:
+            entries.append(
+                {
+                    "id": f"sdn/{node.name}/localnetwork",
+                    "sdn": "localnetwork",
+                    "status": "ok",
+                    "type": "sdn",
+                    "node": node.name,
+                }
+            )
+    return entries
