@@ -805,6 +805,11 @@ class FakeCluster:
 
     # ---- load --------------------------------------------------------------------------------------------------
 
+    def node_load(self, node: Node) -> tuple[float, int]:
+        """(CPU fraction, memory used in bytes) of ``node`` now, its guests' load included (for an online node)."""
+        guests_mem, guests_cpu = self.guest_loads(node.name).get(node.name, (0, 0.0))
+        return node.cpu(guests_cpu), node.mem_used + guests_mem
+
     def guest_loads(self, node_name: str | None = None) -> dict[str, tuple[int, float]]:
         """(memory in bytes, CPU in cores) the guests on each node (or on ``node_name``) use now, by node."""
         loads: dict[str, tuple[int, float]] = {}

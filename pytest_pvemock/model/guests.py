@@ -343,6 +343,10 @@ class Guest(Watched):
         running VM."""
         return 0
 
+    def current_figures(self) -> dict[str, Any]:
+        """``maxcpu``, ``maxmem``, ``maxdisk`` and :meth:`usage` now: the figures ``/cluster/resources`` shows."""
+        return {"maxcpu": self.maxcpu, "maxmem": self.maxmem, "maxdisk": self.maxdisk, **self.usage()}
+
     def run_figures(self) -> dict[str, float]:
         """This run's drawn usage figures (rates, fractions, ``base``); empty while stopped."""
         return self._usage_figures()

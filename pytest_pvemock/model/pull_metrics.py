@@ -44,12 +44,13 @@ def round_times(cluster: FakeCluster, node: Node, rounds: int) -> list[int]:
 def node_metrics(cluster: FakeCluster, node: Node, rounds: int = 1) -> list[dict[str, Any]]:
     """``get_local_metrics`` of ``node``: its newest ``rounds`` rounds (node, QEMU, LXC, storage), oldest first."""
     now = cluster.clock.now()
-    entry = cluster.node_resource(node)
+    load, used = cluster.node_load(node)
+    entry = {"cpu": load, "mem": used}
     guests = cluster.guests_on(node.name)
     running = [guest for guest in guests if guest.running]
     rates_in = sum(guest.usage_rates().get("netin", 0.0) for guest in running) + NODE_TRAFFIC_IN
     rates_out = sum(guest.usage_rates().get("netout", 0.0) for guest in running) + NODE_TRAFFIC_OUT
-    entries = {guest.vmid: guest.resource_entry() for guest in guests}
+    entries = {guest.vmid: guest.current_figures() for guest in guests}
     storages = [
         (storage, cluster.storage_usage(storage.storage, node.name)) for storage in cluster.storages_on(node.name)
     ]

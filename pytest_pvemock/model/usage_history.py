@@ -125,8 +125,8 @@ def node_history(cluster: FakeCluster, node: Node, timeframe: str, cf: str | Non
     traffic_out = sum(guest.usage_rates().get("netout", 0.0) for guest in guests) + 900.0
     cpu, mem_used = float(node.cpu_load), float(node.mem_used)
     if node.online:  # what /cluster/resources shows for the node now
-        guests_mem, guests_cpu = cluster.guest_loads(node.name).get(node.name, (0, 0.0))
-        cpu, mem_used = float(node.cpu(guests_cpu)), float(node.mem_used + guests_mem)
+        load, used = cluster.node_load(node)
+        cpu, mem_used = float(load), float(used)
     pve9 = cluster.version_at_least(9)
 
     def at(time: int, wobble: float) -> dict[str, float] | None:
@@ -167,10 +167,9 @@ def guest_history(cluster: FakeCluster, guest: Guest, timeframe: str, cf: str | 
     """``/nodes/{node}/{qemu,lxc}/{vmid}/rrddata``: figures while the current run lasted; sizes only before it."""
     resolution = timeframes(cluster)[timeframe][0]
     now = cluster.clock.now()
-    usage = guest.usage()
-    entry = {"maxcpu": guest.maxcpu, "maxmem": guest.maxmem, "maxdisk": guest.maxdisk, **usage}
+    entry = guest.current_figures()
     if cluster.version_at_least(9):
-        entry["memhost"] = guest.memhost(usage["mem"])
+        entry["memhost"] = guest.memhost(entry["mem"])
     rates = guest.usage_rates()
     pve9 = cluster.version_at_least(9)
     qemu = guest.kind == "qemu"
