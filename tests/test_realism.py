@@ -13,6 +13,17 @@ from pytest_pvemock.api.realism_check import SCENARIOS, VERSIONS, problems_in, w
 from pytest_pvemock.model.cluster import FakeCluster
 
 REAL = {
+    # nodedata: per-release node data (third_party/pve-packages) and what the node derives from its state
+    "/nodes/{node}/aplinfo",
+    "/nodes/{node}/apt/changelog",
+    "/nodes/{node}/apt/repositories",
+    "/nodes/{node}/apt/update",
+    "/nodes/{node}/apt/versions",
+    "/nodes/{node}/capabilities/qemu/cpu",
+    "/nodes/{node}/capabilities/qemu/machines",
+    "/nodes/{node}/journal",
+    "/nodes/{node}/netstat",
+    "/nodes/{node}/vzdump/defaults",
     "/nodes/{node}/subscription",
     "/cluster/backup-info/not-backed-up",
     "/cluster/resources",

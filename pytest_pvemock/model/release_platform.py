@@ -1,16 +1,18 @@
 """What a node of a given PVE release runs: kernel, QEMU and machine version, per release series.
 
 The cluster's release is any release of ``third_party/pve-api/INDEX.json`` (resolved by
-``pytest_pvemock.schema.registry.resolve_release``); what it runs follows its series (``8.2``), from Proxmox's
-release notes for that series (https://pve.proxmox.com/wiki/Roadmap, "Proxmox VE X.Y": the default kernel and the
-QEMU version). 8.4 and 9.1 carry the exact builds of real nodes (uname strings with build dates); for the other
-series the kernel is the one their ISO shipped and ``uname -v`` is written without a build date, which the release
-notes do not give.
+``pytest_pvemock.schema.registry.resolve_release``); its kernel build and QEMU come from the Debian changelogs of
+pve-kernel and pve-qemu at the release's date (``third_party/pve-packages``). The series table is the fallback
+(the bump commits before a major's first packages), from Proxmox's release notes for that series
+(https://pve.proxmox.com/wiki/Roadmap, "Proxmox VE X.Y": the default kernel and the QEMU version), whose
+``uname -v`` has no build date.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from pytest_pvemock.model.node_packages import qemu_server_facts, release_packages
 
 __all__ = ["FEATURES", "Platform", "has_feature", "platform_of"]
 
@@ -55,8 +57,24 @@ _EXACT = {
 
 
 def platform_of(version: str) -> Platform:
-    """The platform of a release (``"8.2.5"``, ``"7.2-3"``) or series (``"8.2"``); a series not listed gets the
-    nearest older one's (a release newer than the table, the newest)."""
+    """The platform of a release (``"8.2.5"``, ``"7.2-3"``): its default kernel's build (the newest changelog entry
+    of that kernel series on the release's date, whose trailer time is ``uname -v``'s build stamp) and its
+    pve-qemu-kvm, from ``third_party/pve-packages``; the series table below where that data has no kernel."""
+    packages = release_packages(version) if version[:1].isdigit() and "." in version else {}
+    kernel, stamp, qemu_package = packages.get("kernel"), packages.get("kernel-build"), packages.get("pve-qemu-kvm")
+    if kernel and stamp and qemu_package:
+        release = f"{kernel}-pve"
+        qemu = qemu_package.split("-", 1)[0]
+        series = ".".join(qemu.split(".")[:2])
+        revisions = qemu_server_facts(version)["machine_revisions"].get(series, {})
+        revision = max((int(name.removeprefix("+pve")) for name in revisions), default=0)
+        return Platform(release, f"{_pve_kernel(release)} ({stamp})", qemu, f"pc-i440fx-{series}+pve{revision}")
+    return _series_platform(version)
+
+
+def _series_platform(version: str) -> Platform:
+    """The platform of a series (``"8.2"``); a series not listed gets the nearest older one's (a release newer
+    than the table, the newest)."""
     parts = version.replace("-", ".").split(".")
     series = f"{parts[0]}.{parts[1]}" if len(parts) > 1 else parts[0]
     if series in _EXACT:
@@ -67,7 +85,7 @@ def platform_of(version: str) -> Platform:
     known = sorted([*_SERIES, *_EXACT], key=lambda s: tuple(int(p) for p in s.split(".")))
     wanted = tuple(int(p) for p in series.split(".") if p.isdigit())
     older = [s for s in known if tuple(int(p) for p in s.split(".")) <= wanted]
-    return platform_of(older[-1] if older else known[0])
+    return _series_platform(older[-1] if older else known[0])
 
 
 #: API behaviours that changed inside a major, by the first release whose schema has them (read from
