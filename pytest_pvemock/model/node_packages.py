@@ -4,24 +4,14 @@ its qemu-server knows (CPU models, VM CPU flags, machine revisions), per release
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-_PACKAGE_DIR = Path(__file__).resolve().parent.parent
-_CANDIDATES = (_PACKAGE_DIR / "_pve_packages", _PACKAGE_DIR.parent / "third_party" / "pve-packages")
+from pytest_pvemock.pve_data import pve_data
 
-
-@cache
 def _data() -> dict[str, Any]:
-    for folder in _CANDIDATES:
-        path = folder / "packages.json"
-        if path.is_file():
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return data
-    raise FileNotFoundError("packages.json not found in " + ", ".join(str(folder) for folder in _CANDIDATES))
+    data: dict[str, Any] = pve_data("pve-packages", "packages.json")
+    return data
 
 
 def _key(version: str) -> tuple[int, ...]:
