@@ -9,6 +9,7 @@ from typing import Any
 
 from pytest_pvemock.pve_data import pve_data
 
+
 def _data() -> dict[str, Any]:
     data: dict[str, Any] = pve_data("pve-packages", "packages.json")
     return data
