@@ -14,6 +14,7 @@ the clock past two hours expires them as on PVE. The wording of every failure is
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -61,6 +62,7 @@ class AuthFailure(Exception):
 _AUTH_VALUES = {key: re.compile(rf"(?:^|\s){key}(?:=| )([^;]*)") for key in (COOKIE_NAME, API_TOKEN_NAME)}
 
 
+@functools.lru_cache(maxsize=1024)  # a client sends the same Cookie header with every request
 def extract_auth_value(header: str | None, key: str) -> str | None:
     """The value of ``key`` in a Cookie or Authorization header (``key=value`` or ``key value``), unescaped."""
     if not header:

@@ -31,11 +31,12 @@ class ApiRequest:
     host: str = ""
 
     def header(self, name: str, default: str | None = None) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return default
+        # the API asks for four or five headers per request: their lower-cased names are made once per request
+        lowered: dict[str, str] | None = self.__dict__.get("_lowered")
+        if lowered is None:
+            lowered = {key.lower(): value for key, value in self.headers.items()}
+            object.__setattr__(self, "_lowered", lowered)
+        return lowered.get(name.lower(), default)
 
 
 @dataclass
