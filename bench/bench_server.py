@@ -8,6 +8,12 @@ measures it in the same run and the ratio is printed (goal: pytest-pvemock at le
     python bench/bench_server.py                       # both, if fakepve can be installed
     python bench/bench_server.py --no-fakepve          # pytest-pvemock only
     python bench/bench_server.py --fakepve-venv DIR    # reuse a virtualenv that has fakepve
+    python bench/bench_server.py --native wrk          # a native load generator instead (wrk or h2load --h1):
+                                                       # 1 and 16 keep-alive connections, realtime clock on
+
+With ``--native``, pytest-pvemock's server runs with ``clock="realtime"`` (the clock catches up before every
+request, so the answer is made anew every second), and the load generator sends ``GET /api2/json/cluster/resources``
+with a ticket cookie over TLS on 1 and 16 keep-alive connections for ``--seconds`` each.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ PASSWORD = "bench-secret"
 # -- the servers -----------------------------------------------------------------------------------------------
 
 
-def serve_pvemock(guests: int) -> None:
+def serve_pvemock(guests: int, clock: str = "instant") -> None:
     """Child process: a cluster with ``guests`` guests behind PveServer; prints the port, serves until killed."""
     from pytest_pvemock.model.cluster import FakeCluster
     from pytest_pvemock.transports.server import PveServer
@@ -44,15 +50,15 @@ def serve_pvemock(guests: int) -> None:
     while len(cluster.guests) < guests:
         cluster.add_vm(vmid, node=nodes[vmid % len(nodes)], name=f"bench{vmid}", status="running")
         vmid += 1
-    with PveServer(cluster, port=0, validate=False) as server:
+    with PveServer(cluster, port=0, validate=False, clock=clock) as server:
         print(server.port, flush=True)
         while True:
             time.sleep(3600)
 
 
-def start_pvemock(guests: int) -> tuple[subprocess.Popen[str], int]:
+def start_pvemock(guests: int, clock: str = "instant") -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [sys.executable, __file__, "--serve-pvemock", str(guests)], stdout=subprocess.PIPE, text=True
+        [sys.executable, __file__, "--serve-pvemock", str(guests), "--clock", clock], stdout=subprocess.PIPE, text=True
     )
     return process, int(process.stdout.readline())
 
@@ -131,6 +137,37 @@ def requests_per_second(port: int, expected_guests: int) -> float:
     return best
 
 
+def native_requests_per_second(tool: str, port: int, connections: int, seconds: float, guests: int) -> float:
+    """``wrk`` or ``h2load --h1``: GET /cluster/resources with a ticket cookie on ``connections`` keep-alive
+    connections for ``seconds``; the requests per second it reports (every answer must be a 200)."""
+    import re
+
+    import requests
+
+    warnings.filterwarnings("ignore", message="Unverified HTTPS request")
+    base = f"https://127.0.0.1:{port}/api2/json"
+    login = requests.post(f"{base}/access/ticket", data={"username": "root@pam", "password": PASSWORD}, verify=False)
+    cookie = f"PVEAuthCookie={login.json()['data']['ticket']}"
+    rows = requests.get(f"{base}/cluster/resources", headers={"Cookie": cookie}, verify=False, timeout=60).json()
+    if sum(1 for row in rows["data"] if row.get("type") in ("qemu", "lxc")) < guests:
+        raise RuntimeError("the server lists fewer guests than expected")
+    url = f"{base}/cluster/resources"
+    if tool == "wrk":
+        threads = str(min(connections, 2))
+        command = ["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds:.0f}s", "-H", f"Cookie: {cookie}"]
+        command.append(url)
+        output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+        if "Non-2xx" in output:
+            raise RuntimeError(f"wrk saw errors: {output}")
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    command = ["h2load", "--h1", "-c", str(connections), "-D", f"{seconds:.0f}", "-H", f"cookie: {cookie}", url]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    status = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", output)
+    if status is None or any(int(n) for n in status.groups()[1:]):
+        raise RuntimeError(f"h2load saw errors: {output}")
+    return float(re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", output).group(1))  # type: ignore[union-attr]
+
+
 def measure(start: object, guests: int) -> float:
     process, port = start(guests)  # type: ignore[operator]
     try:
@@ -144,11 +181,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-fakepve", action="store_true", help="measure pytest-pvemock only")
     parser.add_argument("--fakepve-venv", help="a virtualenv where fakepve is installed")
+    parser.add_argument("--native", choices=("wrk", "h2load"), help="measure with a native load generator")
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds per native run (default: 5)")
     parser.add_argument("--serve-pvemock", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--clock", default="instant", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_pvemock is not None:
-        serve_pvemock(args.serve_pvemock)
+        serve_pvemock(args.serve_pvemock, args.clock)
         return 0
+    if args.native:
+        return native(args)
     with tempfile.TemporaryDirectory(prefix="pvemock-bench-") as tmp:
         workdir = Path(tmp)
         venv = None if args.no_fakepve else fakepve_venv(args.fakepve_venv, workdir)
@@ -163,6 +205,41 @@ def main() -> int:
             ratio = f"{ours / theirs:.2f}x" if theirs else "-"
             theirs_text = f"{theirs:.0f}" if theirs else "-"
             print(f"{guests:>7} {ours:>21.0f} {theirs_text:>14} {ratio:>6}", flush=True)
+    return 0
+
+
+def native(args: argparse.Namespace) -> int:
+    import shutil
+
+    if shutil.which(args.native) is None:
+        package = "wrk" if args.native == "wrk" else "nghttp2-client"
+        print(f"{args.native} is not installed (Debian: apt-get install {package})", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="pvemock-bench-") as tmp:
+        workdir = Path(tmp)
+        venv = None if args.no_fakepve else fakepve_venv(args.fakepve_venv, workdir)
+        what = "GET /cluster/resources over HTTPS with a ticket, keep-alive"
+        print(f"{args.native}: {what}, {args.seconds:.0f} s a run; pytest-pvemock with its realtime clock")
+        print(f"{'guests':>7} {'conns':>5} {'pytest-pvemock req/s':>21} {'fakepve req/s':>14} {'ratio':>6}")
+        for guests in SIZES:
+            for connections in (1, 16):
+                process, port = start_pvemock(guests, "realtime")
+                try:
+                    ours = native_requests_per_second(args.native, port, connections, args.seconds, guests)
+                finally:
+                    process.kill()
+                    process.wait()
+                theirs = None
+                if venv is not None:
+                    process, port = start_fakepve(venv, guests, workdir)
+                    try:
+                        theirs = native_requests_per_second(args.native, port, connections, args.seconds, guests)
+                    finally:
+                        process.kill()
+                        process.wait()
+                ratio = f"{ours / theirs:.2f}x" if theirs else "-"
+                theirs_text = f"{theirs:.0f}" if theirs else "-"
+                print(f"{guests:>7} {connections:>5} {ours:>21.0f} {theirs_text:>14} {ratio:>6}", flush=True)
     return 0
 
 
