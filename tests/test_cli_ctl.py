@@ -66,3 +66,22 @@ def test_refusals_and_bad_options_say_which(ctl, pve_server: PveServer) -> None:
         port = pve_server.port
     code, _, err = ctl("--url", f"https://127.0.0.1:{port + 1 if port < 65535 else 1}", "clock")
     assert code == 2 and "cannot reach" in err and "Traceback" not in err
+
+
+def test_watch_shows_nodes_guests_and_the_churn(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("trustme")
+    from pytest_pvemock import ChurnSettings, FakeCluster
+
+    cluster = FakeCluster.from_scenario("ha-three-node")
+    with PveServer(cluster, clock="manual", churn=ChurnSettings(5, rate=30)) as server:
+        server.control.power_off("pve3")
+        server.control.advance(3600)
+        options = ["--url", server.url, "--cacert", str(server.ca_file), "--password", server.password]
+        assert main(["watch", "--once", *options]) == 0
+        frame = capsys.readouterr().out
+        assert "(manual)" in frame and "churn: seed 5, 30 events/hour" in frame
+        rows = {line.split()[0]: line.split() for line in frame.splitlines() if line.startswith(("pve", "10", "200"))}
+        assert rows["pve1"][1] == "online" and {"100", "101", "102", "200"} <= set(rows)
+        assert len([line for line in frame.splitlines() if line.startswith("  ")]) >= 3  # the last events
+        assert main(["watch", "--once", "--interval", "0", *options]) == 2
+        assert "--interval" in capsys.readouterr().err

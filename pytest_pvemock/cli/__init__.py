@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ha-sim": ("pytest_pvemock.cli.ha_sim", "run a pve-ha-manager regression case and print its log"),
     "serve": ("pytest_pvemock.cli.serve", "serve a fake cluster over HTTPS for clients in any language"),
     "ctl": ("pytest_pvemock.cli.ctl", "drive a running pvemock serve through its control API (for shell scripts)"),
+    "watch": ("pytest_pvemock.cli.watch", "watch a running pvemock serve live: clock, nodes, guests, churn events"),
     "routes": ("pytest_pvemock.cli.routes", "say who answers each method of a PVE release (endpoint, collection, ...)"),
     "schemas": ("pytest_pvemock.cli.schemas", "build the JSON Schemas from PVE's API schema, or check an answer"),
     "realism": ("pytest_pvemock.cli.realism", "count the GET answers a real PVE would never send, per method"),

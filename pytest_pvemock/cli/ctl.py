@@ -30,7 +30,8 @@ class CtlError(Exception):
         self.status = status
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """--url, --token, --user, --password, --cacert, --insecure, --timeout (also for ``pvemock watch``)."""
     parser.add_argument(
         "--url",
         default=os.environ.get("PVEMOCK_URL"),
@@ -50,6 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--insecure", action="store_true", help="do not verify the server's certificate")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for an answer (default: 30)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_connection_arguments(parser)
     sub = parser.add_subparsers(dest="ctl_command", metavar="COMMAND")
 
     clock = sub.add_parser("clock", help="show the clock, or advance or settle it")
@@ -107,7 +112,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         method, path, query, body, content_type = _call(args)
-        session = _Session(args)
+        session = ControlSession(args)
         answer = session.request(method, path, query, body, content_type)
     except CtlError as error:
         print(f"pvemock ctl: {error}", file=sys.stderr)
@@ -180,7 +185,7 @@ def _read(name: str) -> bytes:
         raise CtlError(f"cannot read the scenario file {name}: {error.strerror}") from None
 
 
-class _Session:
+class ControlSession:
     """A root@pam session on the server: an API token header, or a ticket from a password login."""
 
     def __init__(self, args: argparse.Namespace) -> None:
@@ -237,6 +242,13 @@ class _Session:
             raise CtlError(f"--url {self.base}: the certificate was refused ({error}); check --cacert") from None
         except requests.exceptions.RequestException as error:
             raise CtlError(f"--url {self.base}: cannot reach the server ({type(error).__name__})") from None
+
+    def get(self, path: str) -> Any:
+        """The JSON answer of ``GET path`` (a full path: ``/api2/json/...`` or ``/pvemock-api/...``)."""
+        answer = self._send("GET", self.base + path)
+        if answer.status_code != 200:
+            raise CtlError(f"GET {path}: {answer.status_code} {answer.reason}", 1)
+        return answer.json()
 
     def request(self, method: str, path: str, query: dict[str, Any], body: bytes | None, content_type: str) -> str:
         headers = {"Content-Type": content_type} if body is not None else {}
