@@ -324,16 +324,29 @@ class Guest(Watched):
 
     def _running_usage(self, use: dict[str, float]) -> dict[str, Any]:
         uptime = self.uptime()
-        base = int(use["base"])
-        return {
+        usage: dict[str, Any] = {
             "cpu": use["cpu"] if self.run_state == "running" else 0,
-            "mem": int(self.config_figures()[2] * use["mem"]) + base % 4093,
+            "mem": int(self.config_figures()[2] * use["mem"]) + int(use["base"]) % 4093,
             "disk": self._disk_used(),
-            "netin": base // 7 + int(use["netin"] * uptime),
-            "netout": base // 31 + int(use["netout"] * uptime),
-            "diskread": base + int(use["diskread"] * uptime),
-            "diskwrite": base // 3 + int(use["diskwrite"] * uptime),
         }
+        for key, start, rate in self.usage_counters():
+            usage[key] = start + int(rate * uptime)
+        return usage
+
+    def usage_counters(self) -> tuple[tuple[str, int, float], ...]:
+        """The counters of :meth:`usage` that grow with the uptime while the guest runs, as (key, value at boot,
+        bytes per second): each reads ``start + int(rate * uptime)``. Empty while stopped; every other figure of
+        :meth:`usage` stays the same for the whole run (until the config or the run state changes)."""
+        if not self.running:
+            return ()
+        use = self._usage_figures()
+        base = int(use["base"])
+        return (
+            ("netin", base // 7, use["netin"]),
+            ("netout", base // 31, use["netout"]),
+            ("diskread", base, use["diskread"]),
+            ("diskwrite", base // 3, use["diskwrite"]),
+        )
 
     def _disk_used(self) -> int:
         return 0

@@ -39,42 +39,74 @@ def cluster_resources_answer(
 
 def _resources(cluster: FakeCluster, cache: ViewCache, kind: str | None, ordered: bool) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
+    now = cluster.clock.now()
     if kind in (None, "vm"):
-        entries.extend(_guest_resource(cluster, cache, guest) for guest in cluster.guests)
+        rows = cache.steady_part("guests", lambda: [_guest_row(cluster, cache, guest) for guest in cluster.guests])
+        entries.extend(row.at(now, ordered, cluster) for row in rows)
+    others: list[dict[str, Any]] = []
     if kind in (None, "node"):
-        loads = cluster.guest_loads()
-        entries.extend(node_resource(cluster, node, loads.get(node.name)) for node in cluster.nodes)
+        loads = cache.steady_part("loads", cluster.guest_loads)
+        others.extend(node_resource(cluster, node, loads.get(node.name)) for node in cluster.nodes)
     if kind in (None, "storage"):
-        entries.extend(_storage_entries(cluster))
+        others.extend(cache.steady_part("storage", lambda: _storage_entries(cluster)))
     if kind in (None, "pool"):
-        entries.extend(pool_resource(cluster, pool) for pool in cluster.pools)
+        others.extend(pool_resource(cluster, pool) for pool in cluster.pools)
     if kind in (None, "sdn"):
-        entries.extend(_sdn_entries(cluster))
+        others.extend(cache.steady_part("sdn", lambda: _sdn_entries(cluster)))
     if ordered:
         apply = cluster.key_order.apply
-        entries = [apply(entry, entry["id"]) for entry in entries]
+        others = [apply(entry, entry["id"]) for entry in others]
+    entries.extend(others)
     return entries
+
+
+class GuestRow:
+    """A guest's ``/cluster/resources`` entry with the figures that grow with its uptime set aside: the entry at
+    any moment of the same run is a copy with ``uptime`` and those counters (``Guest.usage_counters``) filled in.
+    """
+
+    __slots__ = ("counters", "entry", "identity", "ordered", "started_at")
+
+    def __init__(self, entry: dict[str, Any], started_at: int, counters: tuple[tuple[str, int, float], ...]) -> None:
+        self.entry = entry
+        self.identity: str = entry["id"]
+        self.ordered: dict[str, Any] | None = None  # the entry in its per-object key order, made when first asked
+        self.started_at = started_at
+        self.counters = counters
+
+    def at(self, now: int, ordered: bool, cluster: FakeCluster) -> dict[str, Any]:
+        """The entry at ``now`` (shared while nothing in it moves: do not change it)."""
+        entry = self.entry
+        if ordered:
+            entry = self.ordered or self._order(cluster)
+        if not self.counters:
+            return entry
+        fresh = entry.copy()
+        uptime = now - self.started_at if now > self.started_at else 0
+        fresh["uptime"] = uptime
+        for key, start, rate in self.counters:
+            fresh[key] = start + int(rate * uptime)
+        return fresh
+
+    def _order(self, cluster: FakeCluster) -> dict[str, Any]:
+        ordered = self.ordered = cluster.key_order.apply(self.entry, self.identity)
+        return ordered
 
 
 def guest_resource(cluster: FakeCluster, guest: Guest) -> dict[str, Any]:
     """The guest as ``/cluster/resources`` lists it (QUIRKS §2.3); only its identity while its node is offline."""
-    return _guest_resource(cluster, view_cache(cluster), guest)
+    return dict(_guest_row(cluster, view_cache(cluster), guest).at(cluster.clock.now(), False, cluster))
 
 
-def _guest_resource(cluster: FakeCluster, cache: ViewCache, guest: Guest) -> dict[str, Any]:
+def _guest_row(cluster: FakeCluster, cache: ViewCache, guest: Guest) -> GuestRow:
+    """The guest's row, reused while nothing it shows but the clock changed."""
     node = cluster.find_node(guest.node)
-    if node is None or not node.online:
-        return _unknown_guest_resource(guest)
-    return _running_guest_resource(cluster, cache, guest)
-
-
-def _running_guest_resource(cluster: FakeCluster, cache: ViewCache, guest: Guest) -> dict[str, Any]:
-    """The full entry, reused while nothing it shows changed (a stopped guest's does not depend on the time)."""
+    online = node is not None and node.online
     pool = guest.pool
     hastate = guest.hastate
-    running = guest.running
+    running = guest.running and online
     state = (
-        cluster.clock.now() if running else None,
+        online,
         guest.run_figures() if running else None,
         guest.state_key(),
         guest.maxcpu,  # a container without ``cores`` shows its node's
@@ -83,9 +115,15 @@ def _running_guest_resource(cluster: FakeCluster, cache: ViewCache, guest: Guest
         cluster.version,
     )
     cached = cache.rows.get(guest.id)
-    if cached is None or cached[0][0] is not guest or cached[0][1] != state:
-        cached = cache.rows[guest.id] = ((guest, state), _build_guest_resource(cluster, guest, hastate, pool))
-    return dict(cached[1])
+    if cached is not None and cached[0][0] is guest and cached[0][1] == state:
+        row: GuestRow = cached[1]
+        return row
+    if not online:
+        row = GuestRow(_unknown_guest_resource(guest, hastate, pool), 0, ())
+    else:
+        row = GuestRow(_build_guest_resource(cluster, guest, hastate, pool), guest.started_at, guest.usage_counters())
+    cache.rows[guest.id] = ((guest, state), row)
+    return row
 
 
 def _build_guest_resource(cluster: FakeCluster, guest: Guest, hastate: str | None, pool: str | None) -> dict[str, Any]:
@@ -110,11 +148,11 @@ def _build_guest_resource(cluster: FakeCluster, guest: Guest, hastate: str | Non
     return entry
 
 
-def _unknown_guest_resource(guest: Guest) -> dict[str, Any]:
+def _unknown_guest_resource(guest: Guest, hastate: str | None, pool: str | None) -> dict[str, Any]:
     """The entry of a guest whose node has no fresh figures (offline): only its identity."""
     entry: dict[str, Any] = {"id": guest.id, "vmid": guest.vmid, "node": guest.node, "type": guest.kind}
     entry["status"] = "unknown"
-    _add_optional(guest, entry, guest.hastate, guest.pool)
+    _add_optional(guest, entry, hastate, pool)
     return entry
 
 
@@ -191,9 +229,8 @@ def pool_resource(cluster: FakeCluster, pool: Pool) -> dict[str, Any]:
 
 def pool_members(cluster: FakeCluster, pool: Pool) -> list[dict[str, Any]]:
     """``GET /pools/{poolid}`` members: its guests' entries, then its storages' on every node that has them."""
-    cache = view_cache(cluster)
     guests = (cluster.find_guest(vmid) for vmid in pool.vmids)
-    members = [_guest_resource(cluster, cache, guest) for guest in guests if guest is not None]
+    members = [guest_resource(cluster, guest) for guest in guests if guest is not None]
     for storage_id in pool.storages:
         storage = cluster.storage(storage_id)
         if storage is None:
