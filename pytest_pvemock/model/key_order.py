@@ -13,6 +13,10 @@ import zlib
 from typing import Any
 
 VARIANTS = 16
+#: (seed, keys, variant) -> permutation, shared by every cluster: drawing one costs ~20 us, and each test's new
+#: cluster asks for the same few again.
+_PERMUTATIONS: dict[tuple[int | str, tuple[str, ...], int], tuple[str, ...]] = {}
+_PERMUTATIONS_LIMIT = 50_000
 
 
 class KeyOrder:
@@ -21,7 +25,6 @@ class KeyOrder:
     def __init__(self, seed: int | str = 0, enabled: bool = True) -> None:
         self.seed = seed
         self.enabled = enabled
-        self._permutations: dict[tuple[tuple[str, ...], int], tuple[str, ...]] = {}
         self._last_order: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     def apply(self, obj: dict[str, Any], identity: str = "") -> dict[str, Any]:
@@ -38,9 +41,12 @@ class KeyOrder:
 
     def _order(self, keys: tuple[str, ...], identity: str) -> tuple[str, ...]:
         variant = zlib.crc32(identity.encode()) % VARIANTS
-        order = self._permutations.get((keys, variant))
+        found = (self.seed, keys, variant)
+        order = _PERMUTATIONS.get(found)
         if order is None:
             shuffled = list(keys)
             random.Random(f"{self.seed}:{variant}:{len(keys)}").shuffle(shuffled)
-            order = self._permutations[(keys, variant)] = tuple(shuffled)
+            if len(_PERMUTATIONS) >= _PERMUTATIONS_LIMIT:
+                _PERMUTATIONS.clear()
+            order = _PERMUTATIONS[found] = tuple(shuffled)
         return order

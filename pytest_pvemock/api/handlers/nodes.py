@@ -32,8 +32,9 @@ def _node(ctx: HandlerContext) -> Node:
 def list_nodes(ctx: HandlerContext) -> list[dict[str, Any]]:
     """Every node; an offline one keeps its maxima but has no load figures; ``ssl_fingerprint`` only here."""
     rows = []
+    loads = ctx.cluster.guest_loads()
     for node in ctx.cluster.nodes:
-        entry = node_resource(ctx.cluster, node)
+        entry = node_resource(ctx.cluster, node, loads.get(node.name, (0, 0.0)))
         entry.pop("cgroup-mode", None)
         entry.pop("hastate", None)
         entry["ssl_fingerprint"] = node.ssl_fingerprint

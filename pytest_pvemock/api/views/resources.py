@@ -46,7 +46,7 @@ def _resources(cluster: FakeCluster, cache: ViewCache, kind: str | None, ordered
     others: list[dict[str, Any]] = []
     if kind in (None, "node"):
         loads = cache.steady_part("loads", cluster.guest_loads)
-        others.extend(node_resource(cluster, node, loads.get(node.name)) for node in cluster.nodes)
+        others.extend(node_resource(cluster, node, loads.get(node.name, (0, 0.0))) for node in cluster.nodes)
     if kind in (None, "storage"):
         others.extend(cache.steady_part("storage", lambda: _storage_entries(cluster)))
     if kind in (None, "pool"):

@@ -73,7 +73,21 @@ def perl_true(value: str) -> bool:
 
 def fullmatch(pattern: str, value: str, flags: int = 0) -> bool:
     """Perl's ``/^(?:pattern)$/``, which also accepts a trailing newline before the end (as Python's ``$`` does)."""
-    return _anchored_check(pattern, flags).search(value)
+    if len(value) > _KEPT_VALUE_LENGTH:
+        return _anchored_check(pattern, flags).search(value)
+    key = (pattern, flags, value)
+    found = _MATCHES.get(key)
+    if found is None:
+        if len(_MATCHES) >= _MATCHES_LIMIT:
+            _MATCHES.clear()
+        found = _MATCHES[key] = _anchored_check(pattern, flags).search(value)
+    return found
+
+
+# Verdicts on short values, kept: every request checks the same node names and ids again (~40 us each through RE2).
+_MATCHES: dict[tuple[str, int, str], bool] = {}
+_MATCHES_LIMIT = 20_000
+_KEPT_VALUE_LENGTH = 128
 
 
 @cache
