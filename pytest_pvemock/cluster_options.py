@@ -88,7 +88,7 @@ def checked_option(key: str, value: Any) -> Any:
     if key == "scenario":
         if not isinstance(value, (str, Path)) or not str(value):
             raise ValueError(f"must be a built-in scenario name or a YAML file path, not {value!r}")
-        from pytest_pvemock.model.scenario import scenario_text
+        from pytest_pvemock.model.builders.scenario import scenario_text
 
         scenario_text(value)  # an unknown name or an unreadable file: ScenarioError (a ValueError) says which
         return value

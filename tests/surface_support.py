@@ -20,7 +20,7 @@ from pytest_pvemock.api.collections import COLLECTIONS, Keyed, Rules
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
 from pytest_pvemock.api.permissions import access_control
 from pytest_pvemock.api.synthesis import cluster_facts
-from pytest_pvemock.model.acl import Group
+from pytest_pvemock.model.access.acl import Group
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.schema.synthesis import Facts, synthesize
 

@@ -10,7 +10,7 @@ import requests
 
 from pytest_pvemock import FakeCluster
 from pytest_pvemock.api.auth import TicketSigner
-from pytest_pvemock.model.access import AccessStore
+from pytest_pvemock.model.access.users import AccessStore
 from pytest_pvemock.transports.server import PveServer
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from pytest_pvemock.cassette.file_format import CassetteFile, CassetteFormatError
 from pytest_pvemock.cli import main
+from pytest_pvemock.model.builders.scenario import ScenarioError
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.scenario import ScenarioError
 from pytest_pvemock.safe_yaml import MAX_DEPTH
 
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from pytest_pvemock.model.builders.scenario import ScenarioError, build_from_text, builtin_scenarios
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.scenario import ScenarioError, build_from_text, builtin_scenarios
 
 
 def test_builtin_scenarios_are_shipped():

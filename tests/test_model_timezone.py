@@ -11,9 +11,9 @@ import pytest
 
 from pytest_pvemock import mock
 from pytest_pvemock.model import time_zone
+from pytest_pvemock.model.builders.scenario import ScenarioError, build_from_text
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.model.ha.status import perl_localtime
-from pytest_pvemock.model.scenario import ScenarioError, build_from_text
 
 # pegaprox capture (QUIRKS 2.6): "pve-node-b1 (active, Thu Sep 10 19:48:41 2026)" with timestamp 1789062521,
 # which is 17:48:41 UTC: the server ran at UTC+2 (Central European Summer Time).

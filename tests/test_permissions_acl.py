@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_pvemock.model.acl import BUILTIN_ROLES, AccessControl
+from pytest_pvemock.model.access.acl import BUILTIN_ROLES, AccessControl
 
 proxmoxer = pytest.importorskip("proxmoxer")
 from proxmoxer import ResourceException  # noqa: E402

@@ -17,7 +17,7 @@ import vcr.stubs.requests_stubs  # noqa: F401
 
 import pytest_pvemock.cassette.validation
 import pytest_pvemock.mocking
-import pytest_pvemock.model.from_recording
+import pytest_pvemock.model.builders.from_recording
 import pytest_pvemock.transports.recording.per_test
 import pytest_pvemock.transports.recording.recorder  # noqa: F401
 from pytest_pvemock.api import handlers

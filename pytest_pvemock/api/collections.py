@@ -24,7 +24,7 @@ from pytest_pvemock.api.permissions import PermissionChecker, fill_template
 from pytest_pvemock.api.synthesis import cluster_facts
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.config_store import ConfigStore, KeyedSection, RuleList, config_store_of, digest_of
-from pytest_pvemock.model.node_files import resolv_conf
+from pytest_pvemock.model.nodes.files import resolv_conf
 from pytest_pvemock.schema.synthesis import Facts, synthesize, value_fits
 
 if TYPE_CHECKING:

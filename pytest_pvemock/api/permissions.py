@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import PermissionDenied, PVEError
-from pytest_pvemock.model.acl import ROOT, AccessControl, access_control_of, normalize_path
+from pytest_pvemock.model.access.acl import ROOT, AccessControl, access_control_of, normalize_path
 
 if TYPE_CHECKING:
     from pytest_pvemock.api.handler import Principal

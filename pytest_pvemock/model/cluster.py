@@ -32,8 +32,8 @@ from typing import Any, Protocol
 
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import figures
-from pytest_pvemock.model.access import DEFAULT_ROOT_PASSWORD, AccessStore
-from pytest_pvemock.model.acl import AccessControl
+from pytest_pvemock.model.access.acl import AccessControl
+from pytest_pvemock.model.access.users import DEFAULT_ROOT_PASSWORD, AccessStore
 from pytest_pvemock.model.clock import DEFAULT_EPOCH, Clock
 from pytest_pvemock.model.config_store import ConfigStore
 from pytest_pvemock.model.faults import FaultRule
@@ -44,7 +44,7 @@ from pytest_pvemock.model.guest_config import (
 from pytest_pvemock.model.guests import Container, Guest, QemuVM
 from pytest_pvemock.model.ha.cluster_host import ClusterHA
 from pytest_pvemock.model.key_order import KeyOrder
-from pytest_pvemock.model.nodes import Node
+from pytest_pvemock.model.nodes.node import Node
 from pytest_pvemock.model.pools import Pool
 from pytest_pvemock.model.provisioning import as_base_volume, default_boot_order, fill_in_options, volume_names
 from pytest_pvemock.model.release_platform import has_feature, platform_of
@@ -137,7 +137,7 @@ class FakeCluster:
         self.lock = ClusterLock()
         self.clock = Clock(start_time, task_mode)
         self.access = AccessStore(seed, self.clock.now)
-        #: Roles, groups and ACL entries (the rest of ``user.cfg``); see :class:`~.acl.AccessControl`.
+        #: Roles, groups and ACL entries (the rest of ``user.cfg``); see :class:`~.access.acl.AccessControl`.
         self.acl = AccessControl()
         #: What clients write to PVE's small config files (jobs, firewall, SDN, options ...); see ``config_store``.
         self.configs = ConfigStore()
@@ -165,18 +165,18 @@ class FakeCluster:
     @classmethod
     def from_scenario(cls, name_or_path: str | Path = "default", **overrides: Any) -> FakeCluster:
         """A cluster from a built-in scenario name (``default``, ``single-node``, ...) or a YAML file path."""
-        from pytest_pvemock.model.scenario import load_scenario
+        from pytest_pvemock.model.builders.scenario import load_scenario
 
         return load_scenario(name_or_path, **overrides)
 
     @classmethod
     def from_cassette(cls, path: str | Path, **overrides: Any) -> FakeCluster:
-        """A cluster built from the GET answers recorded in a cassette (see ``model/from_recording.py``).
+        """A cluster built from the GET answers recorded in a cassette (see ``model/builders/from_recording.py``).
 
         Cassette files are data (:mod:`pytest_pvemock.cassette`), read here as the model reads scenario files.
         """
         from pytest_pvemock.cassette.answers import answers_by_request, read_answers
-        from pytest_pvemock.model.from_recording import cluster_from_answers
+        from pytest_pvemock.model.builders.from_recording import cluster_from_answers
 
         return cluster_from_answers(answers_by_request(read_answers(path)), **overrides)
 

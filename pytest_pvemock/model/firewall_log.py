@@ -16,7 +16,7 @@ from pytest_pvemock.model import figures
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
-    from pytest_pvemock.model.nodes import Node
+    from pytest_pvemock.model.nodes.node import Node
 
 ROTATIONS = 7
 

@@ -18,7 +18,7 @@ from pytest_pvemock.model.usage_history import SWAP_TOTAL
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
     from pytest_pvemock.model.guests import Guest
-    from pytest_pvemock.model.nodes import Node
+    from pytest_pvemock.model.nodes.node import Node
 
 ROUND = 10  # seconds between two pvestatd rounds
 KEPT_ROUNDS = 180 + 1  # PullMetric::max_generations: OLD_GENERATIONS plus the newest

@@ -2,7 +2,7 @@
 
 ``scenario_of(cluster)`` writes the cluster's settings (its clock's current time as ``start_time``), nodes, storage
 with its static volumes, pools, guests with their whole config, users and tokens, and the HA resources, groups and
-rules, in the format of :mod:`pytest_pvemock.model.scenario`. Sizes drawn from the seed at build time (node
+rules, in the format of :mod:`pytest_pvemock.model.builders.scenario`. Sizes drawn from the seed at build time (node
 memory and disk, storage size and use) are written so that the same seed draws them again to the same byte.
 
 Not written: passwords and token secrets (unless ``secrets=True``: a scenario is a file, and a file is no place for
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from pytest_pvemock.model import figures
-from pytest_pvemock.model.nodes import GIB
+from pytest_pvemock.model.nodes.node import GIB
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
-    from pytest_pvemock.model.nodes import Node
+    from pytest_pvemock.model.nodes.node import Node
     from pytest_pvemock.model.storage import Storage
 
 
@@ -67,7 +67,7 @@ def scenario_yaml(cluster: FakeCluster, secrets: bool = False) -> str:
 
 
 def _node(cluster: FakeCluster, node: Node) -> dict[str, Any]:
-    # Node.build draws these two offsets first (model/nodes.py): the sizes that draw the node's figures again
+    # Node.build draws these two offsets first (model/nodes/node.py): the sizes that draw the node's figures again
     rng = figures.seeded(cluster.seed, "node", node.name)
     memory_offset = rng.randrange(180_000_000, 420_000_000)
     disk_offset = rng.randrange(-2_000_000_000, 2_000_000_000)

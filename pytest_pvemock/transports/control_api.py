@@ -128,8 +128,8 @@ class ControlHost:
         """Replace the cluster's state with the scenario ``text`` (YAML); it becomes what a reset goes back to."""
         import copy
 
+        from pytest_pvemock.model.builders.scenario import build_from_text
         from pytest_pvemock.model.cluster_state import become
-        from pytest_pvemock.model.scenario import build_from_text
 
         built = build_from_text(text, "the scenario body")
         self._start = copy.deepcopy(built)
@@ -363,7 +363,7 @@ def dump_scenario(host: ControlHost, call: Call) -> str:
 
 
 def load_scenario(host: ControlHost, call: Call) -> dict[str, Any]:
-    from pytest_pvemock.model.scenario import ScenarioError
+    from pytest_pvemock.model.builders.scenario import ScenarioError
 
     try:
         text = call.request.body.decode("utf-8")

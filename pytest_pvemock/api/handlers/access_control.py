@@ -14,7 +14,7 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.permissions import PermissionChecker, access_control
 from pytest_pvemock.errors import ParameterError, PermissionDenied, PVEError
-from pytest_pvemock.model.acl import BUILTIN_ROLES, Group, check_privileges, normalize_path
+from pytest_pvemock.model.access.acl import BUILTIN_ROLES, Group, check_privileges, normalize_path
 
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 

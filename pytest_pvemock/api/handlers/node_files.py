@@ -1,6 +1,6 @@
 """``/nodes/{node}/hosts``: the node's ``/etc/hosts`` with its SHA-1 digest (pve-manager PVE/API2/Nodes.pm
 ``get_etc_hosts``/``write_etc_hosts``, commit 14a22df3; PVE::INotify ``read_etc_hosts``): the installer's file
-(:mod:`pytest_pvemock.model.node_files`) until a client writes another, then that one."""
+(:mod:`pytest_pvemock.model.nodes.files`) until a client writes another, then that one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.config_store import config_store_of
-from pytest_pvemock.model.node_files import etc_hosts
+from pytest_pvemock.model.nodes.files import etc_hosts
 
 
 def _stored(ctx: HandlerContext) -> dict[str, Any]:

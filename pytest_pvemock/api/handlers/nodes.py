@@ -10,7 +10,7 @@ from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.api.views.resources import node_resource
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model import figures
-from pytest_pvemock.model.nodes import Node
+from pytest_pvemock.model.nodes.node import Node
 
 CPU_FLAGS = (
     "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx "

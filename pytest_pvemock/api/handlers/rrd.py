@@ -16,7 +16,7 @@ from pytest_pvemock.api.handlers.shaping import ordered_rows
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.model.errors import PVEError
 from pytest_pvemock.model.guests import Guest
-from pytest_pvemock.model.nodes import Node
+from pytest_pvemock.model.nodes.node import Node
 from pytest_pvemock.model.storage import Storage
 from pytest_pvemock.model.usage_history import guest_history, node_history, storage_history
 

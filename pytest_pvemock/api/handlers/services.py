@@ -1,6 +1,6 @@
 """``/nodes/{node}/services`` and ``.../{service}/state``: pve-manager PVE/API2/Services.pm (commit 14a22df3,
 lines 19-43 for the list, 225-260 for the index): every known unit, sorted, with ``systemctl show``'s description
-and states (:mod:`pytest_pvemock.model.node_services`)."""
+and states (:mod:`pytest_pvemock.model.nodes.services`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
-from pytest_pvemock.model.node_services import service_names, service_state
+from pytest_pvemock.model.nodes.services import service_names, service_state
 
 
 @handles("GET", "/nodes/{node}/services")

@@ -15,7 +15,7 @@ from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered
 from pytest_pvemock.api.permissions import privileges_of
 from pytest_pvemock.model import figures
-from pytest_pvemock.model.nodes import Node
+from pytest_pvemock.model.nodes.node import Node
 
 SHOP_URL = "https://www.proxmox.com/en/proxmox-virtual-environment/pricing"
 LEVEL_NAMES = {"c": "Community", "b": "Basic", "s": "Standard", "p": "Premium"}

@@ -1,4 +1,4 @@
-"""``/nodes/{node}/syslog``: the node's journal (:mod:`pytest_pvemock.model.node_journal`) paged as
+"""``/nodes/{node}/syslog``: the node's journal (:mod:`pytest_pvemock.model.nodes.journal`) paged as
 ``dump_journal`` pages it (pve-common src/PVE/Tools.pm, commit f665029e; pve-manager PVE/API2/Nodes.pm ``syslog``):
 ``start``/``limit`` (default 50), ``since``/``until``, ``service`` (``sshd`` is the ``ssh`` unit, ``postfix``
 ``postfix@-``), ``total`` beside the lines, and one ``no content`` line when nothing matches."""
@@ -10,7 +10,7 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
 from pytest_pvemock.model.errors import ParameterError
-from pytest_pvemock.model.node_journal import journal
+from pytest_pvemock.model.nodes.journal import journal
 
 
 def _moment(ctx: HandlerContext, name: str) -> int | None:

@@ -42,7 +42,7 @@ from .status import guest_ha_status, guest_hastate, is_ha_managed, is_primary, n
 if TYPE_CHECKING:
     from ..cluster import FakeCluster
     from ..guests import Guest
-    from ..nodes import Node
+    from ..nodes.node import Node
     from ..tasks import Task
 
 ROUND_SECONDS = 10

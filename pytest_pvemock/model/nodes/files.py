@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
-    from pytest_pvemock.model.nodes import Node
+    from pytest_pvemock.model.nodes.node import Node
 
 HOSTS_TEMPLATE = """127.0.0.1 localhost.localdomain localhost
 {ip} {fqdn} {name}

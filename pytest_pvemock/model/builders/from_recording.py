@@ -19,7 +19,7 @@ from typing import Any
 
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.nodes import SUBSCRIPTION_LEVELS
+from pytest_pvemock.model.nodes.node import SUBSCRIPTION_LEVELS
 from pytest_pvemock.model.storage import CONTENT_TYPES
 
 GIB = 1024**3

@@ -29,7 +29,7 @@ from pytest_pvemock.model.clock import TASK_MODES
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.model.guests import RUN_STATES, Guest
 from pytest_pvemock.model.ha.chaos import ChaosSettingsError, chaos_settings
-from pytest_pvemock.model.nodes import SUBSCRIPTION_LEVELS
+from pytest_pvemock.model.nodes.node import SUBSCRIPTION_LEVELS
 from pytest_pvemock.model.time_zone import zone_info
 from pytest_pvemock.safe_yaml import check_limits
 from pytest_pvemock.schema.registry import supported_release

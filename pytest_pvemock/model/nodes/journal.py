@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pytest_pvemock.model import figures
-from pytest_pvemock.model.node_services import service_names, service_state
+from pytest_pvemock.model.nodes.services import service_names, service_state
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
-    from pytest_pvemock.model.nodes import Node
+    from pytest_pvemock.model.nodes.node import Node
 
 HA_DAEMONS = {"crm": "pve-ha-crm", "lrm": "pve-ha-lrm"}
 

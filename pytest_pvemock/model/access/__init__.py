@@ -1,0 +1,1 @@
+"""Who may do what: users and their API tokens (``users.py``), roles, groups and ACL entries (``acl.py``)."""

@@ -1,0 +1,2 @@
+"""How a cluster comes to be: from a YAML scenario (``scenario.py``) or from recorded answers
+(``from_recording.py``)."""

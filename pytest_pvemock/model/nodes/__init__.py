@@ -1,0 +1,1 @@
+"""Cluster nodes: the node itself (``node.py``) and what it holds: files, journal, services."""
