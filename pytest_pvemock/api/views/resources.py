@@ -12,7 +12,7 @@ from pytest_pvemock.api.views.cache import ViewCache, view_cache
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
     from pytest_pvemock.model.guests import Guest
-    from pytest_pvemock.model.nodes import Node
+    from pytest_pvemock.model.nodes.node import Node
     from pytest_pvemock.model.pools import Pool
     from pytest_pvemock.model.storage import Storage
 
