@@ -16,8 +16,8 @@ from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.nodes import CPU_FLAGS
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.errors import PVEError
-from pytest_pvemock.model.node_journal import journal
 from pytest_pvemock.model.node_packages import qemu_server_facts, release_packages
+from pytest_pvemock.model.nodes.journal import journal
 from pytest_pvemock.schema.registry import get_registry
 
 # QEMU releases, each of which added versioned pc-i440fx-X.Y and pc-q35-X.Y machine types (qemu.org/download;
