@@ -357,7 +357,7 @@ def clear_errors(host: ControlHost, call: Call) -> dict[str, Any]:
 
 
 def dump_scenario(host: ControlHost, call: Call) -> str:
-    from pytest_pvemock.model.scenario_dump import scenario_yaml
+    from pytest_pvemock.model.builders.scenario_dump import scenario_yaml
 
     return scenario_yaml(host.cluster, secrets=bool(call.query.get("secrets")))
 
