@@ -103,6 +103,28 @@ FEATURES: dict[str, str] = {
     "qemu-template-worker": "7.1-2",
     # /cluster/resources lists SDN zones as type 'network' (id network/NODE/zone/ZONE); before, as type 'sdn'
     "resources-network-type": "9.0.9",
+    # GET /nodes/{node}/lxc answers vmid as an integer (pve-container 81aa4bd "config list helper: fix return
+    # type of vmid", in 5.0.10, 2024-04-19: the first release whose package set has it, third_party/pve-packages)
+    "lxc-list-vmid-integer": "8.2.0",
+    # 'memhost' in /nodes/{node}/qemu, .../status/current and /cluster/resources (first in 9.0.5's schema)
+    "memhost": "9.0.5",
+    # a running container's pressure stall figures (pressurecpusome ... pressurememoryfull) in the lxc list and
+    # status (pve-container 275807b, 2025-07-31; first in 9.0.5's schema)
+    "lxc-pressure": "9.0.5",
+    # GET /nodes/{node}/qemu/{vmid}/migrate answers 'has-dbus-vmstate' (first in 9.0.5's schema)
+    "migrate-dbus-vmstate": "9.0.5",
+    # HA resource rows and status carry 'failback' (first in 9.0.5's /cluster/ha/status/current schema)
+    "ha-failback": "9.0.5",
+    # DELETE /cluster/ha/resources/{sid} takes 'purge' (default 1: the resource leaves its rules; first in 9.0.9)
+    "ha-delete-purge": "9.0.9",
+    # pvestatd writes pve-{node,vm,storage}-9.0 RRDs with PVE 9's time frames (pve-manager 24ccdc29,
+    # 2025-07-31, bump 9.0.0~15: the first release dated after it)
+    "rrd-pve9-format": "9.0.5",
+    # Services.pm reads postfix's state from 'postfix', not 'postfix@-' (pve-manager 21a6ed78, 2025-07-19)
+    "services-postfix-unit": "9.0.5",
+    # /nodes/{node}/status cpuinfo has 'vendor' and 'family' (pve-common d2582a9b, 9.1.6, 2026-01-20: the first
+    # release whose package set has libpve-common-perl >= 9.1.6)
+    "cpuinfo-vendor-family": "9.1.3",
 }
 
 

@@ -57,7 +57,7 @@ Figures = Callable[[int, Any], dict[str, float] | None]
 
 def timeframes(cluster: FakeCluster) -> dict[str, tuple[int, int]]:
     """The time frames of the cluster's release and their (resolution, rows)."""
-    return TIMEFRAMES_PVE9 if cluster.version_at_least(9) else TIMEFRAMES_PVE8
+    return TIMEFRAMES_PVE9 if cluster.has("rrd-pve9-format") else TIMEFRAMES_PVE8
 
 
 def row_times(cluster: FakeCluster, timeframe: str) -> tuple[int, list[int]]:
@@ -89,7 +89,7 @@ def _rows(
                 if name in values:
                     row[name] = _number(values[name])
         rows.append(row)
-    if cluster.version_at_least(9) and rows and len(rows[-1]) == 1:
+    if cluster.has("rrd-pve9-format") and rows and len(rows[-1]) == 1:
         rows.pop()  # PVE 9 drops a newest bucket that holds only its time (pve-cluster RRD.pm line 124)
     return rows
 
@@ -127,7 +127,7 @@ def node_history(cluster: FakeCluster, node: Node, timeframe: str, cf: str | Non
     if node.online:  # what /cluster/resources shows for the node now
         load, used = cluster.node_load(node)
         cpu, mem_used = float(load), float(used)
-    pve9 = cluster.version_at_least(9)
+    pve9 = cluster.has("rrd-pve9-format")
 
     def at(time: int, wobble: float) -> dict[str, float] | None:
         if not _node_up(cluster, node, time, resolution):
@@ -168,10 +168,10 @@ def guest_history(cluster: FakeCluster, guest: Guest, timeframe: str, cf: str | 
     resolution = timeframes(cluster)[timeframe][0]
     now = cluster.clock.now()
     entry = guest.current_figures()
-    if cluster.version_at_least(9):
+    if cluster.has("rrd-pve9-format"):
         entry["memhost"] = guest.memhost(entry["mem"])
     rates = guest.usage_rates()
-    pve9 = cluster.version_at_least(9)
+    pve9 = cluster.has("rrd-pve9-format")
     qemu = guest.kind == "qemu"
     stopped = {"maxcpu": entry["maxcpu"], "maxmem": entry["maxmem"], "maxdisk": entry["maxdisk"], "disk": 0}
     host = cluster.find_node(guest.node)

@@ -101,7 +101,7 @@ def _preconditions(ctx: HandlerContext, guest: Guest) -> dict[str, Any]:
         "mapped-resources": [],
         "mapped-resource-info": {},
     }
-    if cluster.version_at_least(9):
+    if cluster.has("migrate-dbus-vmstate"):
         data["has-dbus-vmstate"] = 1
     return data
 

@@ -184,7 +184,7 @@ def delete_resource(ctx: HandlerContext) -> None:
     sid, _kind, _name = _parse_sid(ctx, str(ctx.params["sid"]))
     if sid not in ha.service_config:
         raise PVEError(f"cannot delete service '{sid}', not HA managed!")
-    purge = ctx.params.get("purge", 1) if ctx.cluster.version_at_least(9) else 0
+    purge = ctx.params.get("purge", 1) if ctx.cluster.has("ha-delete-purge") else 0
     ha.remove_resource(sid)
     if purge:
         # a rule loses the resource; a rule left without resources goes
@@ -405,7 +405,7 @@ def status_current(ctx: HandlerContext) -> list[dict[str, Any]]:
         crs_mode=crs,
         tz=ctx.cluster.tzinfo,
         fencing_row=ctx.cluster.has("ha-status-fencing-row"),
-        failback_field=ctx.cluster.version_at_least(9),
+        failback_field=ctx.cluster.has("ha-failback"),
     )
     for row in rows:
         if row.get("node") is None:  # a resource whose guest is gone

@@ -102,8 +102,8 @@ def node_status(ctx: HandlerContext) -> dict[str, Any]:
         },
         "ksm": {"shared": 0},
     }
-    if cluster.version_at_least(9):
-        # pve-common read_cpuinfo returns vendor and family since d2582a9b (2026-01, PVE 9.1 updates)
+    if cluster.has("cpuinfo-vendor-family"):
+        # pve-common read_cpuinfo returns vendor and family since d2582a9b (9.1.6, 2026-01-20)
         status["cpuinfo"]["vendor"], status["cpuinfo"]["family"] = node.cpu_identity()
     return ordered(ctx, status, node.name)
 

@@ -25,7 +25,7 @@ RRD_DIR = "/var/lib/rrdcached/db"
 
 def rrd_file(cluster: FakeCluster, kind: str, name: str) -> str:
     """The RRD file of a node, VM or storage (``kind``), by the release's naming."""
-    directory = f"pve-{kind}-9.0" if cluster.version_at_least(9) else f"pve2-{kind}"
+    directory = f"pve-{kind}-9.0" if cluster.has("rrd-pve9-format") else f"pve2-{kind}"
     return f"{RRD_DIR}/{directory}/{name}"
 
 

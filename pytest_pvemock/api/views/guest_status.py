@@ -17,7 +17,7 @@ def guest_list_row(cluster: FakeCluster, guest: Guest) -> dict[str, Any]:
     if isinstance(guest, QemuVM):
         return _qemu_list_row(cluster, guest)
     assert isinstance(guest, Container)
-    vmid: int | str = guest.vmid if cluster.version_at_least(9) else str(guest.vmid)
+    vmid: int | str = guest.vmid if cluster.has("lxc-list-vmid-integer") else str(guest.vmid)
     return _container_status(cluster, guest, vmid, {})
 
 
@@ -61,7 +61,7 @@ def _qemu_list_row(cluster: FakeCluster, vm: QemuVM) -> dict[str, Any]:
         "diskread": usage["diskread"],
         "diskwrite": usage["diskwrite"],
     }
-    if cluster.version_at_least(9):
+    if cluster.has("memhost"):
         entry["memhost"] = vm.memhost(usage["mem"])
     if vm.pid is not None:
         entry["pid"] = vm.pid
@@ -87,7 +87,7 @@ def _qemu_current_status(cluster: FakeCluster, vm: QemuVM) -> dict[str, Any]:
         "netout": usage["netout"],
         "ha": vm.ha_status(),
     }
-    if cluster.version_at_least(9):
+    if cluster.has("memhost"):
         data["memhost"] = vm.memhost(usage["mem"])
     if vm.running:
         data.update(_qemu_runtime_details(cluster, vm, usage))
@@ -203,7 +203,7 @@ def _container_status(
         **before_usage,
         **ct.usage(),
     }
-    if cluster.version_at_least(9) and ct.running:
+    if cluster.has("lxc-pressure") and ct.running:
         # read from the running container's cgroup only (pve-container src/PVE/LXC.pm lines 361-367, 94f55852)
         data.update(_container_pressure(ct))
     if ct.pid is not None:

@@ -142,7 +142,7 @@ def _build_guest_resource(cluster: FakeCluster, guest: Guest, hastate: str | Non
         "maxdisk": maxdisk,
         **guest.usage(),
     }
-    if cluster.version_at_least(9):
+    if cluster.has("memhost"):
         entry["memhost"] = guest.memhost(entry["mem"])
     _add_optional(guest, entry, hastate, pool)
     return entry
