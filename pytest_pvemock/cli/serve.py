@@ -12,6 +12,7 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"pvemock serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
         return 1
     try:
-        _announce(server, cluster, args.scenario, user, password, is_loopback(args.host))
-        _wait_for_stop_signal()
+        # the handlers go in before the announcement: a client may send Ctrl-C as soon as it reads it
+        _wait_for_stop_signal(lambda: _announce(server, cluster, args.scenario, user, password, is_loopback(args.host)))
     finally:
         server.stop()
     print("pvemock serve: stopped", flush=True)
@@ -203,7 +204,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def _wait_for_stop_signal() -> None:
+def _wait_for_stop_signal(started: Callable[[], None]) -> None:
     stop = threading.Event()
 
     def request_stop(signum: int, frame: Any) -> None:
@@ -211,6 +212,7 @@ def _wait_for_stop_signal() -> None:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        started()
         while not stop.wait(0.5):
             pass
     finally:
