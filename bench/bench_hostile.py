@@ -15,7 +15,8 @@ import threading
 import time
 
 from pytest_pvemock.errors import ParameterError, PVEError
-from pytest_pvemock.model.builders.scenario import ScenarioError, build_from_text
+from pytest_pvemock.model.builders.clusters import build_from_text
+from pytest_pvemock.model.builders.scenario import ScenarioError
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.schema.registry import get_registry
 from pytest_pvemock.transports.server import PveServer

@@ -14,6 +14,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     # the fake cluster and PVE's errors
     "FakeCluster": "pytest_pvemock.model.cluster",
+    "ClusterSpec": "pytest_pvemock.model.builders.spec",
+    "spec_from_cluster": "pytest_pvemock.model.builders.spec",
     "PVEError": "pytest_pvemock.errors",
     "ParameterError": "pytest_pvemock.errors",
     "PermissionDenied": "pytest_pvemock.errors",
@@ -42,6 +44,7 @@ __all__ = [
     "ApiResponse",
     "Churn",
     "ChurnSettings",
+    "ClusterSpec",
     "FakeCluster",
     "HandlerContext",
     "MethodPatch",
@@ -56,6 +59,7 @@ __all__ = [
     "mock",
     "open_cassette",
     "route_table",
+    "spec_from_cluster",
     "validate_response",
 ]
 
@@ -66,6 +70,7 @@ if TYPE_CHECKING:
     from pytest_pvemock.api.router import Router, route_table
     from pytest_pvemock.errors import ParameterError, PermissionDenied, PVEError
     from pytest_pvemock.mocking import mock
+    from pytest_pvemock.model.builders.spec import ClusterSpec, spec_from_cluster
     from pytest_pvemock.model.churn import Churn, ChurnSettings
     from pytest_pvemock.model.cluster import FakeCluster
     from pytest_pvemock.schema.validation import SchemaValidationError, validate_response

@@ -198,11 +198,11 @@ def _option_value(config: pytest.Config, dest: str, flag: str) -> tuple[Any, str
 
 def _check_scenario(values: dict[str, Any], source: str) -> None:
     """Build the scenario an option names once, so a broken file is a usage error naming the option and line."""
-    from pytest_pvemock.model.builders.scenario import load_scenario
+    from pytest_pvemock.model.cluster import FakeCluster
 
     overrides = {key: values.get(key) for key in ("version", "task_mode", "timezone")}
     try:
-        load_scenario(values["scenario"], **overrides)
+        FakeCluster.from_scenario(values["scenario"], **overrides)
     except (ValueError, LookupError) as error:
         raise pytest.UsageError(f"pytest-pvemock: {source}: {error}") from None
 

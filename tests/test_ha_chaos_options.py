@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pytest_pvemock.mocking import ClusterFactory
-from pytest_pvemock.model.builders.scenario import ScenarioError, build_from_text, scenario_text
+from pytest_pvemock.model.builders.clusters import build_from_text
+from pytest_pvemock.model.builders.scenario import ScenarioError, scenario_text
 from pytest_pvemock.model.cluster import FakeCluster
 
 QUIET = ("-p", "no:hypothesispytest", "-p", "no:asyncio", "-p", "no:anyio", "-p", "no:xdist", "-p", "no:cacheprovider")

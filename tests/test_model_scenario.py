@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from pytest_pvemock.model.builders.scenario import ScenarioError, build_from_text, builtin_scenarios
+from pytest_pvemock.model.builders.clusters import build_from_text
+from pytest_pvemock.model.builders.scenario import ScenarioError, builtin_scenarios
 from pytest_pvemock.model.cluster import FakeCluster
 
 

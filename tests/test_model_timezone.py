@@ -11,7 +11,8 @@ import pytest
 
 from pytest_pvemock import mock
 from pytest_pvemock.model import time_zone
-from pytest_pvemock.model.builders.scenario import ScenarioError, build_from_text
+from pytest_pvemock.model.builders.clusters import build_from_text
+from pytest_pvemock.model.builders.scenario import ScenarioError
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.model.ha.status import perl_localtime
 

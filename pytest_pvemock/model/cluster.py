@@ -34,6 +34,9 @@ from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.access.acl import AccessControl
 from pytest_pvemock.model.access.users import DEFAULT_ROOT_PASSWORD, AccessStore
+from pytest_pvemock.model.builders.from_recording import spec_from_answers
+from pytest_pvemock.model.builders.scenario import scenario_spec
+from pytest_pvemock.model.builders.spec import DEFAULT_VERSION, ClusterSpec
 from pytest_pvemock.model.clock import DEFAULT_EPOCH, Clock
 from pytest_pvemock.model.config_store import ConfigStore
 from pytest_pvemock.model.faults import FaultRule
@@ -54,7 +57,7 @@ from pytest_pvemock.model.storage import Storage, Volume
 from pytest_pvemock.model.tasks import Task, TaskRegistry
 from pytest_pvemock.model.time_zone import zone_info
 from pytest_pvemock.model.volumes import allocate_volname, container_format
-from pytest_pvemock.schema.registry import resolve_release, supported_release
+from pytest_pvemock.schema.registry import get_registry, resolve_release, supported_release
 
 NO_QUORUM = "cluster not ready - no quorum?"
 NODE_UNREACHABLE = "Errors during connection establishment, proxy handshake: No route to host"
@@ -111,7 +114,7 @@ class FakeCluster:
     def __init__(
         self,
         name: str = "pvemock",
-        version: str = "9.1",
+        version: str = DEFAULT_VERSION,
         host: str = "pve.test",
         port: int = 8006,
         task_mode: str = "instant",
@@ -165,9 +168,7 @@ class FakeCluster:
     @classmethod
     def from_scenario(cls, name_or_path: str | Path = "default", **overrides: Any) -> FakeCluster:
         """A cluster from a built-in scenario name (``default``, ``single-node``, ...) or a YAML file path."""
-        from pytest_pvemock.model.builders.scenario import load_scenario
-
-        return load_scenario(name_or_path, **overrides)
+        return scenario_spec(name_or_path, **overrides).build(cls)
 
     @classmethod
     def from_cassette(cls, path: str | Path, **overrides: Any) -> FakeCluster:
@@ -175,10 +176,15 @@ class FakeCluster:
 
         Cassette files are data (:mod:`pytest_pvemock.cassette`), read here as the model reads scenario files.
         """
+        # imported here for its weight, not for a cycle: reading a cassette loads vcrpy (and aiohttp, ~0.2 s)
         from pytest_pvemock.cassette.answers import answers_by_request, read_answers
-        from pytest_pvemock.model.builders.from_recording import cluster_from_answers
 
-        return cluster_from_answers(answers_by_request(read_answers(path)), **overrides)
+        return spec_from_answers(answers_by_request(read_answers(path)), **overrides).build(cls)
+
+    @classmethod
+    def from_spec(cls, spec: ClusterSpec) -> FakeCluster:
+        """A cluster holding what ``spec`` describes (``model/builders/spec.py``; ``spec_from_cluster`` makes one)."""
+        return spec.build(cls)
 
     @classmethod
     def default(cls, **overrides: Any) -> FakeCluster:
@@ -791,8 +797,6 @@ class FakeCluster:
         errors, parameter checks and answer validation stay as they are. ``ValueError`` when PVE's schema of the
         cluster's release has no such method.
         """
-        from pytest_pvemock.schema.registry import get_registry
-
         method = method.upper()
         path = "/" + path.strip("/")
         if get_registry(self.version).resolve(method, path) is None:

@@ -128,7 +128,7 @@ class ControlHost:
         """Replace the cluster's state with the scenario ``text`` (YAML); it becomes what a reset goes back to."""
         import copy
 
-        from pytest_pvemock.model.builders.scenario import build_from_text
+        from pytest_pvemock.model.builders.clusters import build_from_text
         from pytest_pvemock.model.cluster_state import become
 
         built = build_from_text(text, "the scenario body")

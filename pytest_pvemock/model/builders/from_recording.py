@@ -1,26 +1,25 @@
-"""A fake cluster built from what a real cluster answered: nodes, guests and their configs, storage, pools, HA.
+"""A cluster spec made of what a real cluster answered: nodes, guests and their configs, storage, pools, HA.
 
-:func:`cluster_from_answers` takes the decoded ``data`` of recorded GET answers keyed by API path (``/nodes``,
-``/cluster/resources``, ``/cluster/resources?type=vm``, ``/nodes/pve1/qemu/100/config`` ...) and builds a
-:class:`FakeCluster` through its ordinary builder methods, so the result behaves like any other fake: it can be
+:func:`spec_from_answers` takes the decoded ``data`` of recorded GET answers keyed by API path (``/nodes``,
+``/cluster/resources``, ``/cluster/resources?type=vm``, ``/nodes/pve1/qemu/100/config`` ...) and makes a
+:class:`~.spec.ClusterSpec`, built like a scenario's, so the result behaves like any other fake: it can be
 changed, and every endpoint answers consistently. What the recording does not show gets the fake's defaults
 (figures drawn from the seed, a default config around the recorded keys). HA resources, groups and rules are kept
 as data on the cluster (``ha_resources``, ``ha_groups``, ``ha_rules``), as scenarios keep them.
 
-No HTTP and no cassette format here: ``FakeCluster.from_cassette`` reads the cassette (transports) and calls this.
+No HTTP and no cassette format here: ``FakeCluster.from_cassette`` reads the cassette file and calls this.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pytest_pvemock.errors import PVEError
-from pytest_pvemock.model.cluster import FakeCluster
+from pytest_pvemock.model.builders.spec import ClusterSpec, GuestSpec, HASpec, NodeSpec, PoolSpec, StorageSpec
 from pytest_pvemock.model.nodes.node import SUBSCRIPTION_LEVELS
 from pytest_pvemock.model.storage import CONTENT_TYPES
+from pytest_pvemock.schema.registry import UnknownRelease, resolve_release
 
 GIB = 1024**3
 MIB = 1024**2
@@ -56,8 +55,6 @@ def _int(value: Any, default: int = 0) -> int:
 def supported_version(recorded: str | None) -> str:
     """The fake's release for a recorded one: the same release when it is known (``8.2.5``, ``7.2-3``), else its
     series' last (a recorded ``8.2.9``), else the latest."""
-    from pytest_pvemock.schema.registry import UnknownRelease, resolve_release
-
     match = re.match(r"^(\d+)(?:\.(\d+))?", recorded or "")
     for candidate in (recorded or "", f"{match[1]}.{match[2]}" if match and match[2] else "", "latest"):
         try:
@@ -101,25 +98,22 @@ def _node_facts(answers: Mapping[str, Any], resources: list[dict[str, Any]]) -> 
     return dict(sorted(facts.items(), key=lambda item: (_int(item[1].get("nodeid"), 10**6), item[0])))
 
 
-def _add_nodes(cluster: FakeCluster, facts: dict[str, dict[str, Any]]) -> None:
+def _node_specs(facts: dict[str, dict[str, Any]]) -> list[NodeSpec]:
+    specs = []
     for name, fact in facts.items():
-        options: dict[str, Any] = {"online": fact.get("status", "online") == "online"}
+        spec = NodeSpec(name, online=fact.get("status", "online") == "online")
         if fact.get("ip"):
-            options["ip"] = str(fact["ip"])
+            spec.ip = str(fact["ip"])
         if _int(fact.get("maxcpu")) > 0:
-            options["cpus"] = _int(fact["maxcpu"])
+            spec.cpus = _int(fact["maxcpu"])
         if _int(fact.get("maxmem")) > 0:
-            options["memory_gib"] = _int(fact["maxmem"]) / GIB
+            spec.memory_gib = _int(fact["maxmem"]) / GIB
         if _int(fact.get("maxdisk")) > 0:
-            options["disk_gib"] = _int(fact["maxdisk"]) / GIB
+            spec.disk_gib = _int(fact["maxdisk"]) / GIB
         if fact.get("level") in SUBSCRIPTION_LEVELS:
-            options["level"] = fact["level"]
-        cluster.add_node(name, **options)
-
-
-def _ensure_node(cluster: FakeCluster, name: str) -> None:
-    if name and cluster.find_node(name) is None:
-        cluster.add_node(name)
+            spec.level = fact["level"]
+        specs.append(spec)
+    return specs
 
 
 # ------------------------------------------------------------------------------------------------------ storage
@@ -160,29 +154,27 @@ def _storage_facts(answers: Mapping[str, Any], resources: list[dict[str, Any]]) 
     return facts
 
 
-def _add_storages(cluster: FakeCluster, facts: dict[str, dict[str, Any]]) -> None:
-    all_nodes = {node.name for node in cluster.nodes}
+def _storage_specs(facts: dict[str, dict[str, Any]], all_nodes: set[str]) -> list[StorageSpec]:
+    specs = []
     for storage, fact in facts.items():
-        options: dict[str, Any] = {
-            "plugintype": str(fact.get("plugintype") or "dir"),
-            "shared": bool(fact.get("shared")),
-        }
+        spec = StorageSpec(storage, plugintype=str(fact.get("plugintype") or "dir"), shared=bool(fact.get("shared")))
         content = _content(fact.get("content"))
         if content:
-            options["content"] = content
+            spec.content = content
         configured = fact.get("configured_nodes")
         seen = {node for node in fact["nodes_seen"] if node}
         nodes = set(_content_names(configured)) if configured else seen
-        if nodes and nodes != all_nodes and not options["shared"]:
-            options["nodes"] = sorted(nodes)
+        if nodes and nodes != all_nodes and not spec.shared:
+            spec.nodes = sorted(nodes)
         if _int(fact.get("maxdisk")) > 0:
-            options["size_gib"] = _int(fact["maxdisk"]) / GIB
-            options["used_fraction"] = min(max(_int(fact.get("disk")) / _int(fact["maxdisk"]), 0.0), 1.0)
+            spec.size_gib = _int(fact["maxdisk"]) / GIB
+            spec.used_fraction = min(max(_int(fact.get("disk")) / _int(fact["maxdisk"]), 0.0), 1.0)
         if fact.get("path"):
-            options["path"] = str(fact["path"])
+            spec.path = str(fact["path"])
         if fact.get("disable"):
-            options["enabled"] = False
-        cluster.add_storage(storage, **options)
+            spec.enabled = False
+        specs.append(spec)
+    return specs
 
 
 def _content_names(value: Any) -> list[str]:
@@ -250,56 +242,56 @@ def _disk_storage(config: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _guest_options(cluster: FakeCluster, fact: dict[str, Any]) -> dict[str, Any]:
+def _guest_spec(fact: dict[str, Any], storages: list[StorageSpec]) -> GuestSpec:
     config = {key: value for key, value in (fact.get("config") or {}).items() if key not in _DERIVED_CONFIG_KEYS}
-    options: dict[str, Any] = {
-        "vmid": _int(fact["vmid"]) if "vmid" in fact else None,
-        "node": str(fact["node"]),
-        "status": _GUEST_STATUS.get(str(fact.get("status")), "stopped"),
-    }
+    spec = GuestSpec(
+        _int(fact["vmid"]),
+        "lxc" if fact.get("type") == "lxc" else "qemu",
+        node=str(fact["node"]),
+        status=_GUEST_STATUS.get(str(fact.get("status")), "stopped"),
+        config=config,
+    )
     name = config.get("name") or config.get("hostname") or fact.get("name")
     if name:
-        options["name"] = str(name)
+        spec.name = str(name)
     cpus = _int(fact.get("maxcpu") or fact.get("cpus"))
     if cpus > 0:
-        options["cores"] = cpus
+        spec.cores = cpus
     if _int(fact.get("maxmem")) > 0:
-        options["memory"] = max(_int(fact["maxmem"]) // MIB, 16)
+        spec.memory = max(_int(fact["maxmem"]) // MIB, 16)
     if _int(fact.get("maxdisk")) >= GIB:
-        options["disk_gib"] = max(_int(fact["maxdisk"]) // GIB, 1)
+        spec.disk_gib = max(_int(fact["maxdisk"]) // GIB, 1)
     if fact.get("tags"):
-        options["tags"] = str(fact["tags"])
+        spec.tags = str(fact["tags"])
     if _int(fact.get("template")):
-        options["template"] = True
+        spec.template = True
     if fact.get("lock"):
-        options["lock"] = str(fact["lock"])
+        spec.lock = str(fact["lock"])
     storage = _disk_storage(config)
     if storage is None:
-        storage = next((s.storage for s in cluster.storages if "images" in s.content), None)
+        storage = next((s.storage for s in storages if "images" in s.content), None)
     if storage:
-        options["storage"] = storage
-    if config:
-        options["config"] = config
-    return options
+        spec.storage = storage
+    return spec
 
 
-def _add_guests(cluster: FakeCluster, facts: dict[int, dict[str, Any]], pools: dict[str, dict[str, Any]]) -> None:
+def _guest_specs(spec: ClusterSpec, facts: dict[int, dict[str, Any]], pools: dict[str, dict[str, Any]]) -> None:
+    """The guests recorded with a node; a node or pool they name that was not recorded is added to ``spec``."""
     member_of = {vmid: poolid for poolid, pool in pools.items() for vmid in pool["vmids"]}
     for vmid, fact in facts.items():
         fact.setdefault("vmid", vmid)
         if not fact.get("node"):
             continue
-        _ensure_node(cluster, str(fact["node"]))
-        options = _guest_options(cluster, fact)
+        node = str(fact["node"])
+        if node and all(known.name != node for known in spec.nodes):
+            spec.nodes.append(NodeSpec(node))
+        guest = _guest_spec(fact, spec.storages)
         pool = fact.get("pool") or member_of.get(vmid)
         if pool:
-            if cluster.pool(str(pool)) is None:
-                cluster.add_pool(str(pool))
-            options["pool"] = str(pool)
-        if fact.get("type") == "lxc":
-            cluster.add_container(**options)
-        else:
-            cluster.add_vm(**options)
+            if all(known.poolid != str(pool) for known in spec.pools):
+                spec.pools.append(PoolSpec(str(pool)))
+            guest.pool = str(pool)
+        spec.guests.append(guest)
 
 
 # ------------------------------------------------------------------------------------------------------ HA
@@ -324,12 +316,12 @@ def _ha_resources(answers: Mapping[str, Any], facts: dict[int, dict[str, Any]]) 
     return list(derived.values())
 
 
-def _known_guests_only(cluster: FakeCluster, resources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _known_guests_only(guests: list[GuestSpec], resources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    kinds = {guest.vmid: guest.kind for guest in guests}
     kept = []
     for resource in resources:
         kind, _, vmid = str(resource["sid"]).partition(":")
-        guest = cluster.find_guest(vmid) if vmid.isdigit() else None
-        if guest is not None and guest.kind == ("qemu" if kind == "vm" else "lxc"):
+        if vmid.isdigit() and kinds.get(int(vmid)) == ("qemu" if kind == "vm" else "lxc"):
             kept.append(resource)
     return kept
 
@@ -337,28 +329,29 @@ def _known_guests_only(cluster: FakeCluster, resources: Iterable[dict[str, Any]]
 # ------------------------------------------------------------------------------------------------------ all
 
 
-def cluster_from_answers(answers: Mapping[str, Any], **overrides: Any) -> FakeCluster:
-    """A :class:`FakeCluster` from recorded GET answers (``data`` values keyed by API path; see the module)."""
-    options: dict[str, Any] = {"version": _version(answers)}
+def spec_from_answers(answers: Mapping[str, Any], **overrides: Any) -> ClusterSpec:
+    """A :class:`~.spec.ClusterSpec` from recorded GET answers (``data`` values keyed by API path; see the module)."""
+    settings: dict[str, Any] = {"version": _version(answers)}
     name = _cluster_name(answers)
     if name:
-        options["name"] = name
-    options.update({key: value for key, value in overrides.items() if value is not None})
-    cluster = FakeCluster(**options)
+        settings["name"] = name
+    given = {key: value for key, value in overrides.items() if value is not None}
+    spec = ClusterSpec(settings=settings, overrides=given)
     resources = _resource_rows(answers)
-    _add_nodes(cluster, _node_facts(answers, resources))
-    _add_storages(cluster, _storage_facts(answers, resources))
+    spec.nodes = _node_specs(_node_facts(answers, resources))
+    spec.storages = _storage_specs(_storage_facts(answers, resources), {node.name for node in spec.nodes})
     pools = _pool_members(answers)
-    for poolid, pool in pools.items():
-        cluster.add_pool(poolid, str(pool["comment"] or ""))
+    spec.pools = [PoolSpec(poolid, str(pool["comment"] or "")) for poolid, pool in pools.items()]
     guests = _guest_facts(answers, resources)
-    _add_guests(cluster, guests, pools)
-    for poolid, pool in pools.items():
-        known_storage = [storage for storage in pool["storage"] if cluster.storage(storage) is not None]
-        if known_storage:
-            with contextlib.suppress(PVEError, ValueError):  # a member the fake cannot hold is left out
-                cluster.update_pool(poolid, storage=known_storage)
-    cluster.ha_resources = _known_guests_only(cluster, _ha_resources(answers, guests))
-    cluster.ha_groups = [dict(row) for row in _rows(answers, "/cluster/ha/groups")]
-    cluster.ha_rules = [dict(row) for row in _rows(answers, "/cluster/ha/rules")]
-    return cluster
+    _guest_specs(spec, guests, pools)
+    storages = {storage.storage for storage in spec.storages}
+    for pool_spec in spec.pools:
+        pool_spec.storage = [
+            storage for storage in pools.get(pool_spec.poolid, {}).get("storage", ()) if storage in storages
+        ]
+    spec.ha = HASpec(
+        resources=_known_guests_only(spec.guests, _ha_resources(answers, guests)),
+        groups=[dict(row) for row in _rows(answers, "/cluster/ha/groups")],
+        rules=[dict(row) for row in _rows(answers, "/cluster/ha/rules")],
+    )
+    return spec

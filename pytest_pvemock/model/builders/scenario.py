@@ -8,15 +8,17 @@
     users:    [{userid: ci@pve, password: secret, tokens: [{tokenid: deploy, secret: "..."}]}]
     ha:       {resources: [{sid: "vm:100", state: started}], groups: [], rules: [], chaos: {seed: 7, rate: 0.3}}
 
-A mistake in a file is reported with the file, the line and what is wrong (:class:`ScenarioError`).
+A file is read into a :class:`~.spec.ClusterSpec` (:func:`scenario_spec`), checked as PVE checks the same values
+sent to its API; ``ClusterSpec.build`` makes the cluster. A mistake in a file is reported with the file, the line
+and what is wrong (:class:`ScenarioError`), whether it is found while reading or while building.
 Built-in scenarios live in ``pytest_pvemock/scenarios/<name>.yaml``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,14 +27,31 @@ from typing import Any
 import yaml
 
 from pytest_pvemock.errors import ParameterError, PVEError
+from pytest_pvemock.model.builders.spec import (
+    DEFAULT_VERSION,
+    ClusterSpec,
+    GuestSpec,
+    HASpec,
+    NodeSpec,
+    PoolSpec,
+    ScenarioError,
+    SnapshotSpec,
+    StorageSpec,
+    TokenSpec,
+    UserSpec,
+    VolumeSpec,
+    Where,
+)
 from pytest_pvemock.model.clock import TASK_MODES
-from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.guests import RUN_STATES, Guest
+from pytest_pvemock.model.guests import RUN_STATES
 from pytest_pvemock.model.ha.chaos import ChaosSettingsError, chaos_settings
-from pytest_pvemock.model.nodes.node import SUBSCRIPTION_LEVELS
+from pytest_pvemock.model.nodes.node import SUBSCRIPTION_LEVELS, default_ip
 from pytest_pvemock.model.time_zone import zone_info
 from pytest_pvemock.safe_yaml import check_limits
-from pytest_pvemock.schema.registry import supported_release
+from pytest_pvemock.schema.parameters import check_parameters
+from pytest_pvemock.schema.registry import get_registry, supported_release
+
+__all__ = ["ScenarioError", "builtin_scenarios", "scenario_spec", "scenario_text", "spec_from_text"]
 
 CLUSTER_KEYS = {"name", "version", "host", "port", "task_mode", "seed", "shuffle_keys", "start_time", "timezone"}
 NODE_KEYS = {"name", "ip", "cpus", "memory_gib", "disk_gib", "level", "online"}
@@ -76,17 +95,6 @@ HA_KEYS = {"resources", "groups", "rules", "shutdown_policy", "chaos"}
 TOP_KEYS = {"cluster", "nodes", "storage", "pools", "guests", "users", "ha", "description"}
 
 
-class ScenarioError(ValueError):
-    """A scenario file that cannot be loaded: says which file, which line and what is wrong."""
-
-    def __init__(self, source: str, line: int | None, problem: str) -> None:
-        where = f"{source}, line {line}" if line else source
-        super().__init__(f"{where}: {problem}")
-        self.source = source
-        self.line = line
-        self.problem = problem
-
-
 class _Map(dict[str, Any]):
     """A mapping from YAML that remembers the line of itself and of each key."""
 
@@ -113,6 +121,13 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         items.line = node.start_mark.line + 1
         return items
     return loader.construct_object(node, deep=True)
+
+
+def _where(source: str, mapping: Any) -> Where:
+    """Where ``mapping`` (a part of the parsed file) was written."""
+    if isinstance(mapping, _Map):
+        return Where(source, mapping.line or None, dict(getattr(mapping, "key_lines", {})))
+    return Where(source, getattr(mapping, "line", None) or None)
 
 
 @dataclass
@@ -203,30 +218,35 @@ def _file_text(path: Path) -> str:
     return text
 
 
-def load_scenario(name_or_path: str | Path = "default", **overrides: Any) -> FakeCluster:
-    """Build a :class:`FakeCluster` from a scenario; ``overrides`` replace the file's ``cluster:`` settings."""
+def scenario_spec(name_or_path: str | Path = "default", **overrides: Any) -> ClusterSpec:
+    """The spec of a built-in scenario or a YAML file; ``overrides`` replace the file's ``cluster:`` settings."""
     source, text = scenario_text(name_or_path)
-    cluster = build_from_text(text, source, **overrides)
-    cluster.scenario_name = str(name_or_path)
-    return cluster
+    return dataclasses.replace(_spec(text, source, overrides), scenario_name=str(name_or_path))
 
 
-def build_from_text(text: str, source: str = "<scenario>", **overrides: Any) -> FakeCluster:
-    reader = _Reader(source)
-    top = reader.mapping(_parsed(text, source), "the scenario", TOP_KEYS)
-    return _build(reader, top, overrides)
+def spec_from_text(text: str, source: str = "<scenario>", **overrides: Any) -> ClusterSpec:
+    """The spec of a scenario's YAML ``text`` (``source`` names it in errors)."""
+    return _spec(text, source, overrides)
 
 
-_PARSED: dict[tuple[str, str], Any] = {}
+_SPECS: dict[tuple[str, str, str], ClusterSpec] = {}
 
 
-def _parsed(text: str, source: str) -> Any:
-    """The YAML tree of ``text`` (with line marks), parsed once per text: fixtures build clusters often."""
-    key = (source, text)
-    tree = _PARSED.get(key)
-    if tree is None:
-        tree = _PARSED[key] = _parse(text, source)
-    return tree
+def _spec(text: str, source: str, overrides: dict[str, Any]) -> ClusterSpec:
+    """The spec of ``text``, read and checked once per text and overrides: fixtures build clusters often.
+
+    A kept spec is never changed: building copies what the cluster keeps (configs, HA entries).
+    """
+    key = (source, text, repr(sorted(overrides.items())))
+    spec = _SPECS.get(key)
+    if spec is None:
+        reader = _Reader(source)
+        top = reader.mapping(_parse(text, source), "the scenario", TOP_KEYS)
+        spec = _read(reader, top, overrides)
+        if len(_SPECS) > 1_000:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return spec
 
 
 def _parse(text: str, source: str) -> Any:
@@ -247,77 +267,53 @@ def _parse(text: str, source: str) -> Any:
     return data
 
 
-def _build(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> FakeCluster:
+@dataclass
+class _Known:
+    """What the file declared so far, for the checks that look across parts (a guest on a node, in a pool ...)."""
+
+    version: str
+    nodes: dict[str, str] = dataclasses.field(default_factory=dict)  # name -> ip
+    storages: list[str] = dataclasses.field(default_factory=list)
+    pools: set[str] = dataclasses.field(default_factory=set)
+    guests: dict[int, str] = dataclasses.field(default_factory=dict)  # vmid -> kind
+
+
+def _read(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> ClusterSpec:
     settings = reader.mapping(top.get("cluster", _Map()), "'cluster'", CLUSTER_KEYS, top)
     options = _cluster_settings(reader, settings)
     given = {key: value for key, value in overrides.items() if value is not None}
-    try:
-        cluster = FakeCluster(**{**options, **given})
-    except (TypeError, ValueError) as error:
-        if not given:
-            raise reader.fail(settings or top, str(error)) from None
-        # the file's own settings were checked above: what the caller passed is the caller's fault
-        passed = ", ".join(f"{key}={value!r}" for key, value in given.items())
-        raise ValueError(f"{reader.source} built with {passed}: {error}") from None
+    spec = ClusterSpec(settings=options, overrides=given, where=_where(reader.source, settings or top))
+    known = _Known(_release(reader, options, given))
     if "name" in settings:  # pvecm create's clustername (pve-cluster API2/ClusterConfig.pm)
         values = {"clustername": ("name", settings["name"])}
-        _check_like_pve(reader, settings, "'cluster'", cluster, "/cluster/config", values)
+        _check_like_pve(reader, settings, "'cluster'", known.version, "/cluster/config", values)
     nodes = reader.sequence(top.get("nodes"), "nodes", top)
     if not nodes:
         where = top if "nodes" in top else None
         raise reader.fail(
             where, "the scenario has no nodes: a cluster needs at least one (add a 'nodes' list)", "nodes"
         )
-    for entry in nodes:
-        _add_node(reader, cluster, entry)
-    for entry in reader.sequence(top.get("storage"), "storage", top):
-        _add_storage(reader, cluster, entry)
-    for entry in reader.sequence(top.get("pools"), "pools", top):
-        pool = reader.mapping(entry, "a pool", POOL_KEYS, top)
-        values = {key: (key, pool[key]) for key in POOL_KEYS if key in pool}
-        _check_like_pve(reader, pool, f"pool '{pool.get('poolid')}'", cluster, "/pools", values)
-        _attempt(
-            reader,
-            pool,
-            lambda p=pool: cluster.add_pool(reader.require(p, "poolid", "a pool"), str(p.get("comment", ""))),
-        )
-    for entry in reader.sequence(top.get("guests"), "guests", top):
-        _add_guest(reader, cluster, entry)
-    for entry in reader.sequence(top.get("users"), "users", top):
-        _add_user(reader, cluster, entry)
+    spec.nodes = [_read_node(reader, known, entry) for entry in nodes]
+    spec.storages = [
+        _read_storage(reader, known, entry) for entry in reader.sequence(top.get("storage"), "storage", top)
+    ]
+    spec.pools = [_read_pool(reader, known, entry, top) for entry in reader.sequence(top.get("pools"), "pools", top)]
+    spec.guests = [_read_guest(reader, known, entry) for entry in reader.sequence(top.get("guests"), "guests", top)]
+    spec.users = [_read_user(reader, known, entry) for entry in reader.sequence(top.get("users"), "users", top)]
     if "ha" in top:
-        ha = reader.mapping(top["ha"], "'ha'", HA_KEYS, top)
-        # plain copies: the parsed tree is shared by every cluster built from the same text
-        for resource in reader.sequence(ha.get("resources"), "resources", ha):
-            _check_ha_resource(reader, cluster, resource)
-        for kind, template in (("groups", "/cluster/ha/groups"), ("rules", "/cluster/ha/rules")):
-            for item in reader.sequence(ha.get(kind), kind, ha):
-                if not isinstance(item, _Map):
-                    raise reader.fail(item if hasattr(item, "line") else ha, f"an HA {kind[:-1]} must be a mapping")
-                values = {str(key): (str(key), value) for key, value in item.items()}
-                what = f"HA {kind[:-1]} '{item.get(kind[:-1])}'"
-                _check_like_pve(reader, item, what, cluster, template, values, all_keys=True)
-        groups = {str(group.get("group")) for group in reader.sequence(ha.get("groups"), "groups", ha)}
-        for resource in reader.sequence(ha.get("resources"), "resources", ha):
-            if "group" in resource and str(resource["group"]) not in groups:  # pve-ha-manager API2/HA/Resources.pm
-                raise reader.fail(
-                    resource, f"HA group '{resource['group']}' does not exist (add it under 'groups')", "group"
-                )
-        if "shutdown_policy" in ha:
-            _attempt(
-                reader,
-                ha,
-                lambda: setattr(cluster.ha, "shutdown_policy", str(ha["shutdown_policy"])),
-                "shutdown_policy",
-            )
-        cluster.ha.load(
-            [_plain(item) for item in reader.sequence(ha.get("resources"), "resources", ha)],
-            [_plain(item) for item in reader.sequence(ha.get("groups"), "groups", ha)],
-            [_plain(item) for item in reader.sequence(ha.get("rules"), "rules", ha)],
-        )
-        if "chaos" in ha:
-            _enable_chaos(reader, cluster, ha)
-    return cluster
+        spec.ha = _read_ha(reader, known, reader.mapping(top["ha"], "'ha'", HA_KEYS, top))
+    return spec
+
+
+def _release(reader: _Reader, options: dict[str, Any], given: dict[str, Any]) -> str:
+    """The release the cluster will answer as, for the checks of the file's values."""
+    if "version" not in given:
+        return str(options.get("version", DEFAULT_VERSION))
+    try:
+        return supported_release(given["version"])
+    except (TypeError, ValueError) as error:
+        passed = ", ".join(f"{key}={value!r}" for key, value in given.items())
+        raise ValueError(f"{reader.source} built with {passed}: {error}") from None
 
 
 _LAST_TICKET_TIME = 0xFFFFFFFF - 10 * 365 * 86_400  # room for ten years of clock.advance()
@@ -362,7 +358,7 @@ def _check_like_pve(
     reader: _Reader,
     where: _Map,
     what: str,
-    cluster: FakeCluster,
+    version: str,
     template: str,
     values: dict[str, tuple[str, Any]],
     *,
@@ -374,15 +370,12 @@ def _check_like_pve(
     ``values``: parameter -> (scenario key, value). Only the parameters named are checked, none is required;
     with ``all_keys`` a name PVE's method does not define is refused too (otherwise it is left to the caller).
     """
-    from pytest_pvemock.schema.parameters import check_parameters
-    from pytest_pvemock.schema.registry import get_registry
-
     # fixtures build the same scenario for every test: a set of values PVE accepted once is not checked again
-    passed_key = (cluster.version, template, all_keys, repr(sorted(values.items())))
+    passed_key = (version, template, all_keys, repr(sorted(values.items())))
     if passed_key in _PASSED_CHECKS:
         return
     try:
-        schema = get_registry(cluster.version).endpoint("POST", template).parameters_schema
+        schema = get_registry(version).endpoint("POST", template).parameters_schema
     except KeyError:
         return
     properties = schema.get("properties", {})
@@ -421,16 +414,15 @@ def _parameter_text(value: Any) -> Any:
     return value
 
 
-def _enable_chaos(reader: _Reader, cluster: FakeCluster, ha: _Map) -> None:
+def _chaos(reader: _Reader, ha: _Map) -> dict[str, Any]:
     """``ha: {chaos: 7}`` or ``ha: {chaos: {seed: 7, rate: 0.3, max_down: 1}}``: seeded HA faults from the start."""
     spec = ha["chaos"]
     try:
-        settings = chaos_settings(_plain(spec))
+        return chaos_settings(_plain(spec))
     except ChaosSettingsError as error:
         if isinstance(spec, _Map) and error.key is not None:
             raise reader.fail(spec, f"'ha: chaos': {error}", error.key) from None
         raise reader.fail(ha, f"'ha: chaos': {error}", "chaos") from None
-    cluster.ha.enable_chaos(**settings)
 
 
 def _plain(value: Any) -> Any:
@@ -452,28 +444,38 @@ def _attempt(reader: _Reader, where: _Map, action: Any, key: str | None = None) 
         raise reader.fail(where, message, key) from None
 
 
-def _add_node(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
+def _read_node(reader: _Reader, known: _Known, entry: Any) -> NodeSpec:
     node = reader.mapping(entry, "a node", NODE_KEYS)
     name = reader.require(node, "name", "a node")
     values = {"node": ("name", name), "new_node_ip": ("ip", node.get("ip"))}
-    _check_like_pve(reader, node, f"node '{name}'", cluster, "/cluster/config/nodes/{node}", values)
-    options = {key: value for key, value in node.items() if key != "name"}
+    _check_like_pve(reader, node, f"node '{name}'", known.version, "/cluster/config/nodes/{node}", values)
     if reader.typed(node, "cpus", f"node '{name}'", int) is not None and node["cpus"] < 1:
         raise reader.fail(node, f"'cpus' of node '{name}' must be at least 1, not {node['cpus']!r}", "cpus")
     for key, least in (("memory_gib", 1), ("disk_gib", 4)):  # the seeded figures subtract up to 0.4 / 2 GiB
         if reader.typed(node, key, f"node '{name}'", (int, float)) is not None and node[key] < least:
             raise reader.fail(node, f"'{key}' of node '{name}' must be at least {least}, not {node[key]!r}", key)
-    taken = {other.ip: other.name for other in cluster.nodes}
+    taken = {ip: other for other, ip in known.nodes.items()}
     if node.get("ip") in taken:
         raise reader.fail(node, f"node '{name}' has the ip of node '{taken[node['ip']]}' ({node['ip']})", "ip")
     reader.typed(node, "online", f"node '{name}'", bool)
     if node.get("level", "") not in SUBSCRIPTION_LEVELS:
         levels = ", ".join(level or "'' (none)" for level in SUBSCRIPTION_LEVELS)
         raise reader.fail(node, f"'level' of node '{name}' must be one of {levels}, not {node['level']!r}", "level")
-    _attempt(reader, node, lambda: cluster.add_node(name, **options))
+    if name not in known.nodes:  # a second node of the same name is refused when the cluster is built
+        known.nodes[name] = node.get("ip") or default_ip(len(known.nodes) + 1)
+    return NodeSpec(
+        name,
+        ip=node.get("ip"),
+        cpus=node.get("cpus"),
+        memory_gib=node.get("memory_gib"),
+        disk_gib=node.get("disk_gib"),
+        level=node.get("level"),
+        online=node.get("online"),
+        where=_where(reader.source, node),
+    )
 
 
-def _add_storage(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
+def _read_storage(reader: _Reader, known: _Known, entry: Any) -> StorageSpec:
     spec = reader.mapping(entry, "a storage", STORAGE_KEYS)
     storage_id = reader.require(spec, "storage", "a storage")
     content = spec.get("content", ["images", "rootdir"])
@@ -486,7 +488,7 @@ def _add_storage(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
     values = {
         key: (key, spec.get(key)) for key in ("storage", "type", "content", "shared", "nodes", "path") if key in spec
     }
-    _check_like_pve(reader, spec, what, cluster, "/storage", values)
+    _check_like_pve(reader, spec, what, known.version, "/storage", values)
     for key in ("shared", "enabled"):
         reader.typed(spec, key, what, bool)
     for key in ("size_gib", "used_fraction"):
@@ -497,42 +499,47 @@ def _add_storage(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
         problem = f"'used_fraction' of {what} must be between 0 and 1, not {spec['used_fraction']!r}"
         raise reader.fail(spec, problem, "used_fraction")
     for name in nodes or ():
-        if cluster.find_node(name) is None:
+        if name not in known.nodes:
             raise reader.fail(spec, f"storage '{storage_id}' names unknown node '{name}'", "nodes")
-    _attempt(
-        reader,
-        spec,
-        lambda: cluster.add_storage(
-            storage_id,
-            plugintype=str(spec.get("type", "dir")),
-            content=content,
-            shared=bool(spec.get("shared", False)),
-            nodes=nodes,
-            size_gib=float(spec.get("size_gib", 100)),
-            used_fraction=float(spec.get("used_fraction", 0.2)),
-            path=spec.get("path"),
-            enabled=bool(spec.get("enabled", True)),
-        ),
-    )
+    volumes = []
     for item in reader.sequence(spec.get("volumes"), "volumes", spec):
         volume = reader.mapping(item, "a volume", VOLUME_KEYS)
         name = reader.require(volume, "name", "a volume")
         if "content" in volume:  # one of the storage content types (pve-storage's valid_content_types)
             values = {"content": ("content", volume["content"])}
-            _check_like_pve(reader, volume, f"volume '{name}'", cluster, "/storage", values)
+            _check_like_pve(reader, volume, f"volume '{name}'", known.version, "/storage", values)
         size = reader.typed(volume, "size", f"volume '{name}'", int, 0)
         if size < 0:
             raise reader.fail(volume, f"'size' of volume '{name}' must be bytes (0 or more), not {size}", "size")
-        _attempt(
-            reader,
-            volume,
-            lambda v=volume, n=name, s=size: cluster.add_volume(
-                storage_id, n, str(v.get("content", "iso")), s, str(v.get("format", "raw"))
-            ),
-        )
+        where = _where(reader.source, volume)
+        content_type, fmt = str(volume.get("content", "iso")), str(volume.get("format", "raw"))
+        volumes.append(VolumeSpec(name, content_type, size, fmt, where=where))
+    known.storages.append(str(storage_id))
+    return StorageSpec(
+        storage_id,
+        plugintype=str(spec.get("type", "dir")),
+        content=content,
+        shared=bool(spec.get("shared", False)),
+        nodes=nodes,
+        size_gib=float(spec.get("size_gib", 100)),
+        used_fraction=float(spec.get("used_fraction", 0.2)),
+        path=spec.get("path"),
+        enabled=bool(spec.get("enabled", True)),
+        volumes=volumes,
+        where=_where(reader.source, spec),
+    )
 
 
-def _add_guest(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
+def _read_pool(reader: _Reader, known: _Known, entry: Any, top: _Map) -> PoolSpec:
+    pool = reader.mapping(entry, "a pool", POOL_KEYS, top)
+    values = {key: (key, pool[key]) for key in POOL_KEYS if key in pool}
+    _check_like_pve(reader, pool, f"pool '{pool.get('poolid')}'", known.version, "/pools", values)
+    poolid = reader.require(pool, "poolid", "a pool")
+    known.pools.add(poolid)
+    return PoolSpec(poolid, str(pool.get("comment", "")), where=_where(reader.source, pool))
+
+
+def _read_guest(reader: _Reader, known: _Known, entry: Any) -> GuestSpec:
     spec = reader.mapping(entry, "a guest", GUEST_KEYS)
     vmid = reader.require(spec, "vmid", "a guest", int)
     what = f"guest {vmid}"
@@ -540,17 +547,16 @@ def _add_guest(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
     if kind not in ("qemu", "lxc"):
         raise reader.fail(spec, f"'type' of {what} must be qemu or lxc, not {kind!r}", "type")
     node = spec.get("node")
-    if node is not None and cluster.find_node(node) is None:
-        known = ", ".join(node.name for node in cluster.nodes)
-        raise reader.fail(spec, f"{what} is on unknown node '{node}' (nodes: {known})", "node")
+    if node is not None and node not in known.nodes:
+        raise reader.fail(spec, f"{what} is on unknown node '{node}' (nodes: {', '.join(known.nodes)})", "node")
     for key in ("cores", "sockets", "memory", "swap", "disk_gib"):
         reader.typed(spec, key, what, int)
     reader.typed(spec, "template", what, bool)
     if "disk_gib" in spec and spec["disk_gib"] < 1:
         raise reader.fail(spec, f"'disk_gib' of {what} must be at least 1, not {spec['disk_gib']!r}", "disk_gib")
-    if "storage" in spec and cluster.storage(str(spec["storage"])) is None:
-        known = ", ".join(storage.storage for storage in cluster.storages) or "none"
-        problem = f"{what} has its disk on unknown storage '{spec['storage']}' (storage: {known})"
+    if "storage" in spec and str(spec["storage"]) not in known.storages:
+        names = ", ".join(known.storages) or "none"
+        problem = f"{what} has its disk on unknown storage '{spec['storage']}' (storage: {names})"
         raise reader.fail(spec, problem, "storage")
     status = spec.get("status", "stopped")
     if status not in RUN_STATES:
@@ -561,78 +567,200 @@ def _add_guest(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
         for key in ("vmid", "name", "cores", "sockets", "memory", "swap", "tags", "template", "pool", "lock")
         if key in spec
     }
-    _check_like_pve(reader, spec, what, cluster, template, values)
+    _check_like_pve(reader, spec, what, known.version, template, values)
     pool = spec.get("pool")
-    if pool is not None and cluster.pool(pool) is None:
+    if pool is not None and pool not in known.pools:
         raise reader.fail(spec, f"{what} is in unknown pool '{pool}' (add it under 'pools')", "pool")
     config = spec.get("config") or {}
     if not isinstance(config, dict):
         raise reader.fail(spec, f"'config' of {what} must be a mapping", "config")
     if isinstance(config, _Map):
         values = {str(key): (str(key), value) for key, value in config.items()}
-        _check_like_pve(reader, config, f"the config of {what}", cluster, template, values)
-    options: dict[str, Any] = {
-        key: spec[key]
-        for key in ("name", "status", "cores", "memory", "disk_gib", "storage", "tags", "template", "pool", "lock")
-        if key in spec
-    }
-    if "name" in options:
-        options["name"] = str(options["name"])
-    if kind == "qemu":
-        if "swap" in spec:
-            raise reader.fail(spec, f"'swap' is for containers; {what} is a qemu VM", "swap")
-        if "sockets" in spec:
-            options["sockets"] = spec["sockets"]
-        add: Callable[..., Guest] = cluster.add_vm
-    else:
-        if "sockets" in spec:
-            raise reader.fail(spec, f"'sockets' is for VMs; {what} is an lxc container", "sockets")
-        if "swap" in spec:
-            options["swap"] = spec["swap"]
-        add = cluster.add_container
-    guest = _attempt(reader, spec, lambda: add(vmid=vmid, node=node, config=_plain(config), **options))
+        _check_like_pve(reader, config, f"the config of {what}", known.version, template, values)
+    if kind == "qemu" and "swap" in spec:
+        raise reader.fail(spec, f"'swap' is for containers; {what} is a qemu VM", "swap")
+    if kind == "lxc" and "sockets" in spec:
+        raise reader.fail(spec, f"'sockets' is for VMs; {what} is an lxc container", "sockets")
+    snapshots = []
     for item in reader.sequence(spec.get("snapshots"), "snapshots", spec):
         snap = reader.mapping(item, "a snapshot", SNAPSHOT_KEYS)
         name = reader.require(snap, "name", "a snapshot")
         values = {"snapname" if key == "name" else key: (key, value) for key, value in snap.items()}
-        snapshots = f"{template}/{{vmid}}/snapshot"
-        _check_like_pve(reader, snap, f"snapshot '{name}' of {what}", cluster, snapshots, values, all_keys=True)
-        guest._take_snapshot(str(name), str(snap.get("description", "")), bool(snap.get("vmstate", False)))
+        path = f"{template}/{{vmid}}/snapshot"
+        _check_like_pve(reader, snap, f"snapshot '{name}' of {what}", known.version, path, values, all_keys=True)
+        snapshots.append(SnapshotSpec(str(name), str(snap.get("description", "")), bool(snap.get("vmstate", False))))
+    known.guests.setdefault(vmid, kind)
+    return GuestSpec(
+        vmid,
+        kind,
+        node=node,
+        name=str(spec["name"]) if "name" in spec else None,
+        status=spec.get("status"),
+        cores=spec.get("cores"),
+        sockets=spec.get("sockets"),
+        memory=spec.get("memory"),
+        swap=spec.get("swap"),
+        disk_gib=spec.get("disk_gib"),
+        storage=spec.get("storage"),
+        tags=spec.get("tags"),
+        template=spec.get("template"),
+        pool=pool,
+        lock=spec.get("lock"),
+        config=_plain(config),
+        snapshots=snapshots,
+        where=_where(reader.source, spec),
+    )
 
 
-def _add_user(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
+def _read_user(reader: _Reader, known: _Known, entry: Any) -> UserSpec:
     spec = reader.mapping(entry, "a user", USER_KEYS)
     userid = reader.require(spec, "userid", "a user")
     # the password is left out: PVE wants 8 characters to create a user, but a scenario may log in with any
     values = {key: (key, value) for key, value in spec.items() if key not in ("tokens", "password")}
-    _check_like_pve(reader, spec, f"user '{userid}'", cluster, "/access/users", values)
-    options = {key: value for key, value in spec.items() if key not in ("userid", "tokens")}
-    if userid == "root@pam":
-        user = cluster.access.users["root@pam"]
-        for key, value in options.items():
-            setattr(user, key, value)
-    else:
-        _attempt(reader, spec, lambda: cluster.access.add_user(userid, **options))
+    _check_like_pve(reader, spec, f"user '{userid}'", known.version, "/access/users", values)
+    tokens = []
     for item in reader.sequence(spec.get("tokens"), "tokens", spec):
         token = reader.mapping(item, "a token", TOKEN_KEYS)
         tokenid = reader.require(token, "tokenid", "a token")
         reader.typed(token, "secret", f"token '{tokenid}' of user '{userid}'", str)
         values = {key: (key, value) for key, value in token.items() if key != "secret"}
         template = "/access/users/{userid}/token/{tokenid}"
-        _check_like_pve(reader, token, f"token '{tokenid}' of user '{userid}'", cluster, template, values)
-        token_options = {key: value for key, value in token.items() if key != "tokenid"}
-        _attempt(reader, token, lambda t=tokenid, o=token_options: cluster.access.add_token(userid, t, **o))
+        _check_like_pve(reader, token, f"token '{tokenid}' of user '{userid}'", known.version, template, values)
+        options = {key: token[key] for key in ("secret", "privsep", "expire", "comment") if key in token}
+        tokens.append(TokenSpec(tokenid, **options, where=_where(reader.source, token)))
+    options = {key: _plain(value) for key, value in spec.items() if key not in ("userid", "tokens")}
+    return UserSpec(userid, **options, tokens=tokens, where=_where(reader.source, spec))
 
 
-def _check_ha_resource(reader: _Reader, cluster: FakeCluster, entry: Any) -> None:
+def _read_ha(reader: _Reader, known: _Known, ha: _Map) -> HASpec:
+    for resource in reader.sequence(ha.get("resources"), "resources", ha):
+        _check_ha_resource(reader, known, resource)
+    for kind, template in (("groups", "/cluster/ha/groups"), ("rules", "/cluster/ha/rules")):
+        for item in reader.sequence(ha.get(kind), kind, ha):
+            if not isinstance(item, _Map):
+                raise reader.fail(item if hasattr(item, "line") else ha, f"an HA {kind[:-1]} must be a mapping")
+            values = {str(key): (str(key), value) for key, value in item.items()}
+            what = f"HA {kind[:-1]} '{item.get(kind[:-1])}'"
+            _check_like_pve(reader, item, what, known.version, template, values, all_keys=True)
+    groups = {str(group.get("group")) for group in reader.sequence(ha.get("groups"), "groups", ha)}
+    for resource in reader.sequence(ha.get("resources"), "resources", ha):
+        if "group" in resource and str(resource["group"]) not in groups:  # pve-ha-manager API2/HA/Resources.pm
+            raise reader.fail(
+                resource, f"HA group '{resource['group']}' does not exist (add it under 'groups')", "group"
+            )
+    # plain copies: the parsed tree is not the cluster's
+    return HASpec(
+        resources=[_plain(item) for item in reader.sequence(ha.get("resources"), "resources", ha)],
+        groups=[_plain(item) for item in reader.sequence(ha.get("groups"), "groups", ha)],
+        rules=[_plain(item) for item in reader.sequence(ha.get("rules"), "rules", ha)],
+        shutdown_policy=str(ha["shutdown_policy"]) if "shutdown_policy" in ha else None,
+        chaos=_chaos(reader, ha) if "chaos" in ha else None,
+        where=_where(reader.source, ha),
+    )
+
+
+def _check_ha_resource(reader: _Reader, known: _Known, entry: Any) -> None:
     if not isinstance(entry, _Map) or "sid" not in entry:
         raise reader.fail(entry if hasattr(entry, "line") else None, "an HA resource needs 'sid' (e.g. vm:100)")
     sid = str(entry["sid"])
     kind, _, vmid = sid.partition(":")
     if kind not in ("vm", "ct") or not vmid.isdigit():
         raise reader.fail(entry, f"HA resource id '{sid}' must look like vm:100 or ct:101", "sid")
-    guest = cluster.find_guest(int(vmid))
-    if guest is None or guest.kind != ("qemu" if kind == "vm" else "lxc"):
+    if known.guests.get(int(vmid)) != ("qemu" if kind == "vm" else "lxc"):
         raise reader.fail(entry, f"HA resource '{sid}' names no such guest", "sid")
     values = {str(key): (str(key), value) for key, value in entry.items()}
-    _check_like_pve(reader, entry, f"HA resource '{sid}'", cluster, "/cluster/ha/resources", values, all_keys=True)
+    _check_like_pve(
+        reader, entry, f"HA resource '{sid}'", known.version, "/cluster/ha/resources", values, all_keys=True
+    )
+
+
+def scenario_data(spec: ClusterSpec) -> dict[str, Any]:
+    """``spec`` as a scenario file holds it: ``yaml.safe_dump`` writes it, :func:`spec_from_text` reads it back.
+
+    A pool's storage members have no place in a scenario file and are left out.
+    """
+    data: dict[str, Any] = {}
+    settings = {key: value for key, value in {**spec.settings, **spec.overrides}.items() if key in CLUSTER_KEYS}
+    if settings:
+        data["cluster"] = settings
+    data["nodes"] = [
+        _present(name=node.name, ip=node.ip, cpus=node.cpus, memory_gib=node.memory_gib, disk_gib=node.disk_gib,
+                 level=node.level, online=node.online)
+        for node in spec.nodes
+    ]  # fmt: skip
+    if spec.storages:
+        data["storage"] = [_storage_data(storage) for storage in spec.storages]
+    if spec.pools:
+        data["pools"] = [_present(poolid=pool.poolid, comment=pool.comment or None) for pool in spec.pools]
+    if spec.guests:
+        data["guests"] = [_guest_data(guest) for guest in spec.guests]
+    if spec.users:
+        data["users"] = [_user_data(user) for user in spec.users]
+    if spec.ha is not None:
+        ha = spec.ha
+        data["ha"] = _present(
+            resources=[dict(entry) for entry in ha.resources] or None,
+            groups=[dict(entry) for entry in ha.groups] or None,
+            rules=[dict(entry) for entry in ha.rules] or None,
+            shutdown_policy=ha.shutdown_policy,
+            chaos=dict(ha.chaos) if ha.chaos is not None else None,
+        )
+    return data
+
+
+def _present(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _storage_data(storage: StorageSpec) -> dict[str, Any]:
+    volumes = [
+        {"name": volume.name, "content": volume.content, "size": volume.size, "format": volume.format}
+        for volume in storage.volumes
+    ]
+    return _present(
+        storage=storage.storage,
+        type=storage.plugintype,
+        content=list(storage.content),
+        shared=storage.shared,
+        nodes=list(storage.nodes) if storage.nodes else None,
+        size_gib=storage.size_gib,
+        used_fraction=storage.used_fraction,
+        path=storage.path,
+        enabled=storage.enabled,
+        volumes=volumes or None,
+    )
+
+
+def _guest_data(guest: GuestSpec) -> dict[str, Any]:
+    snapshots = [
+        _present(name=snap.name, description=snap.description or None, vmstate=snap.vmstate or None)
+        for snap in guest.snapshots
+    ]
+    return _present(
+        vmid=guest.vmid,
+        type=guest.kind,
+        node=guest.node,
+        name=guest.name,
+        status=guest.status,
+        cores=guest.cores,
+        sockets=guest.sockets if guest.kind == "qemu" else None,
+        memory=guest.memory,
+        swap=guest.swap if guest.kind == "lxc" else None,
+        disk_gib=guest.disk_gib,
+        storage=guest.storage,
+        tags=guest.tags,
+        template=guest.template,
+        pool=guest.pool,
+        lock=guest.lock,
+        config=dict(guest.config) or None,
+        snapshots=snapshots or None,
+    )
+
+
+def _user_data(user: UserSpec) -> dict[str, Any]:
+    tokens = [
+        _present(tokenid=token.tokenid, secret=token.secret, privsep=token.privsep, expire=token.expire,
+                 comment=token.comment)
+        for token in user.tokens
+    ]  # fmt: skip
+    return _present(userid=user.userid, **user.options(), tokens=tokens or None)

@@ -36,6 +36,11 @@ CPU_IDENTITY = {
 }
 
 
+def default_ip(nodeid: int) -> str:
+    """The address of node ``nodeid`` when none is given: the cluster's LAN, 192.168.100.11 for the first node."""
+    return f"192.168.100.{10 + nodeid}"
+
+
 @dataclass
 class Node(Watched):
     """A cluster member. ``online=False`` makes it unreachable: calls routed to it fail with 595."""
@@ -83,7 +88,7 @@ class Node(Watched):
         return cls(
             name=name,
             nodeid=nodeid,
-            ip=ip or f"192.168.100.{10 + nodeid}",
+            ip=ip or default_ip(nodeid),
             maxcpu=cpus,
             maxmem=maxmem,
             maxdisk=maxdisk,

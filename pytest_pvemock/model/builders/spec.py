@@ -1,0 +1,478 @@
+"""A cluster as plain data: what scenario files and recorded answers both turn into, and what builds a cluster.
+
+    spec = ClusterSpec(settings={"name": "lab"}, nodes=[NodeSpec("pve1")], guests=[GuestSpec(100, node="pve1")])
+    cluster = FakeCluster.from_spec(spec)      # or spec.build(FakeCluster)
+    spec_from_cluster(cluster)                 # the way back: the cluster's state as a spec
+    scenario_data(spec)                        # and as a scenario file's data (model/builders/scenario.py)
+
+Fields left ``None`` take the builder's defaults (``FakeCluster.add_node``, ``add_vm``, ``add_storage``, ...).
+A part read from a file carries :class:`Where` it was written, so that what the cluster refuses while being built
+is reported with the file and the line (:class:`ScenarioError`); a part made in code raises the cluster's own error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pytest_pvemock.errors import PVEError
+from pytest_pvemock.model import figures
+from pytest_pvemock.model.nodes.node import GIB
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.access.users import User
+    from pytest_pvemock.model.cluster import FakeCluster
+    from pytest_pvemock.model.guests import Guest
+    from pytest_pvemock.model.nodes.node import Node
+    from pytest_pvemock.model.storage import Storage
+
+    ClusterT = TypeVar("ClusterT", bound=FakeCluster)
+else:
+    ClusterT = TypeVar("ClusterT")
+
+#: The release a cluster answers as when none is given (``FakeCluster(version=...)``, a scenario's ``cluster:``).
+DEFAULT_VERSION = "9.1"
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be loaded: says which file, which line and what is wrong."""
+
+    def __init__(self, source: str, line: int | None, problem: str) -> None:
+        where = f"{source}, line {line}" if line else source
+        super().__init__(f"{where}: {problem}")
+        self.source = source
+        self.line = line
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a part of a spec was written: the file, the line of the part and the line of each of its keys."""
+
+    source: str
+    line: int | None = None
+    key_lines: dict[str, int] = field(default_factory=dict, hash=False)
+
+    def error(self, problem: str, key: str | None = None) -> ScenarioError:
+        """A :class:`ScenarioError` at the line of ``key`` (or of the part itself)."""
+        line = self.key_lines.get(key, self.line) if key is not None else self.line
+        return ScenarioError(self.source, line, problem)
+
+
+def _located(where: Where | None, action: Callable[[], Any], key: str | None = None) -> Any:
+    """``action()``; what the cluster refuses is reported at ``where`` when the part was read from a file."""
+    if where is None:
+        return action()
+    try:
+        return action()
+    except ScenarioError:
+        raise
+    except (PVEError, ValueError, KeyError, TypeError) as error:
+        message = error.message if isinstance(error, PVEError) else str(error).strip("'\"")
+        raise where.error(message, key) from None
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    return {key: value for key, value in options.items() if value is not None}
+
+
+@dataclass
+class NodeSpec:
+    """A node (``FakeCluster.add_node``): figures not given are drawn from the cluster's seed."""
+
+    name: str
+    ip: str | None = None
+    cpus: int | None = None
+    memory_gib: float | None = None
+    disk_gib: float | None = None
+    level: str | None = None
+    online: bool | None = None
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of ``FakeCluster.add_node`` besides the name."""
+        return _given(
+            ip=self.ip,
+            cpus=self.cpus,
+            memory_gib=self.memory_gib,
+            disk_gib=self.disk_gib,
+            level=self.level,
+            online=self.online,
+        )
+
+
+@dataclass
+class VolumeSpec:
+    """A static volume on a storage (an ISO, a container template, a backup): ``name`` like ``iso/debian.iso``."""
+
+    name: str
+    content: str = "iso"
+    size: int = 0
+    format: str = "raw"
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass
+class StorageSpec:
+    """A storage definition (``FakeCluster.add_storage``); ``nodes=None``: every node."""
+
+    storage: str
+    plugintype: str = "dir"
+    content: list[str] = field(default_factory=lambda: ["images", "rootdir"])
+    shared: bool = False
+    nodes: list[str] | None = None
+    size_gib: float = 100
+    used_fraction: float = 0.2
+    path: str | None = None
+    enabled: bool = True
+    volumes: list[VolumeSpec] = field(default_factory=list)
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass
+class PoolSpec:
+    """A resource pool; guests join it through :attr:`GuestSpec.pool`, storages through ``storage``."""
+
+    poolid: str
+    comment: str = ""
+    storage: list[str] = field(default_factory=list)
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass
+class SnapshotSpec:
+    """A snapshot a guest has (taken in this order, each the parent of the next)."""
+
+    name: str
+    description: str = ""
+    vmstate: bool = False
+
+
+@dataclass
+class GuestSpec:
+    """A QEMU VM (``kind="qemu"``) or LXC container (``"lxc"``) as ``FakeCluster.add_vm``/``add_container`` take
+    it; ``config`` adds to (and overrides) the config the cluster makes up from the other fields."""
+
+    vmid: int
+    kind: str = "qemu"
+    node: str | None = None
+    name: str | None = None
+    status: str | None = None
+    cores: int | None = None
+    sockets: int | None = None
+    memory: int | None = None
+    swap: int | None = None
+    disk_gib: int | None = None
+    storage: str | None = None
+    tags: str | list[str] | None = None
+    template: bool | None = None
+    pool: str | None = None
+    lock: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    snapshots: list[SnapshotSpec] = field(default_factory=list)
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of ``FakeCluster.add_vm`` (``add_container``)."""
+        options = _given(
+            vmid=self.vmid,
+            node=self.node,
+            name=self.name,
+            status=self.status,
+            cores=self.cores,
+            memory=self.memory,
+            disk_gib=self.disk_gib,
+            storage=self.storage,
+            tags=self.tags,
+            template=self.template,
+            pool=self.pool,
+            lock=self.lock,
+            **({"sockets": self.sockets} if self.kind == "qemu" else {"swap": self.swap}),
+        )
+        options["node"] = self.node
+        options["config"] = dict(self.config)
+        return options
+
+
+@dataclass
+class TokenSpec:
+    """An API token of a user; without ``secret`` the cluster makes one (from its seed, when it has one)."""
+
+    tokenid: str
+    secret: str | None = None
+    privsep: bool | None = None
+    expire: int | None = None
+    comment: str | None = None
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass
+class UserSpec:
+    """A user of ``user.cfg`` (``root@pam`` exists already: the fields given change it) and its API tokens."""
+
+    userid: str
+    password: str | None = None
+    enable: bool | None = None
+    expire: int | None = None
+    groups: list[str] | None = None
+    comment: str | None = None
+    email: str | None = None
+    firstname: str | None = None
+    lastname: str | None = None
+    tokens: list[TokenSpec] = field(default_factory=list)
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+    def options(self) -> dict[str, Any]:
+        """The fields given, as ``AccessStore.add_user`` takes them."""
+        return _given(
+            password=self.password,
+            enable=self.enable,
+            expire=self.expire,
+            groups=self.groups,
+            comment=self.comment,
+            email=self.email,
+            firstname=self.firstname,
+            lastname=self.lastname,
+        )
+
+
+@dataclass
+class HASpec:
+    """HA resources, groups (PVE 8) and rules (PVE 9) as PVE's config files hold them, and the manager's settings."""
+
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    shutdown_policy: str | None = None
+    #: ``enable_chaos`` keyword arguments (seed, rate, ...): seeded HA faults from the start.
+    chaos: dict[str, Any] | None = None
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass
+class ClusterSpec:
+    """A whole cluster as plain data; :meth:`build` makes the :class:`FakeCluster`."""
+
+    #: ``FakeCluster``'s keyword arguments (name, version, host, port, task_mode, seed, timezone, ...).
+    settings: dict[str, Any] = field(default_factory=dict)
+    nodes: list[NodeSpec] = field(default_factory=list)
+    storages: list[StorageSpec] = field(default_factory=list)
+    pools: list[PoolSpec] = field(default_factory=list)
+    guests: list[GuestSpec] = field(default_factory=list)
+    users: list[UserSpec] = field(default_factory=list)
+    ha: HASpec | None = None
+    #: What ``cluster.scenario_name`` says (the built-in scenario or file it came from).
+    scenario_name: str | None = None
+    #: Settings the caller passed over those of the file (``FakeCluster.from_scenario(name, version=...)``).
+    overrides: dict[str, Any] = field(default_factory=dict)
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+    def build(self, cluster_class: type[ClusterT]) -> ClusterT:
+        """A new ``cluster_class`` (:class:`FakeCluster` or a subclass) holding everything the spec describes."""
+        cluster = self._new_cluster(cluster_class)
+        for node in self.nodes:
+            _located(node.where, partial(cluster.add_node, node.name, **node.options()))
+        for storage in self.storages:
+            _add_storage(cluster, storage)
+        for pool in self.pools:
+            _located(pool.where, partial(cluster.add_pool, pool.poolid, pool.comment))
+        for guest in self.guests:
+            _add_guest(cluster, guest)
+        for pool in self.pools:
+            if pool.storage:
+                with contextlib.suppress(PVEError, ValueError):  # a member the cluster cannot hold is left out
+                    cluster.update_pool(pool.poolid, storage=pool.storage)
+        for user in self.users:
+            _add_user(cluster, user)
+        if self.ha is not None:
+            _set_up_ha(cluster, self.ha)
+        cluster.scenario_name = self.scenario_name
+        return cluster
+
+    def _new_cluster(self, cluster_class: type[ClusterT]) -> ClusterT:
+        given = {key: value for key, value in self.overrides.items() if value is not None}
+        try:
+            return cluster_class(**{**self.settings, **given})
+        except (TypeError, ValueError) as error:
+            if self.where is None:
+                raise
+            if not given:
+                raise self.where.error(str(error)) from None
+            # the file's own settings were checked when it was read: what the caller passed is the caller's fault
+            passed = ", ".join(f"{key}={value!r}" for key, value in given.items())
+            raise ValueError(f"{self.where.source} built with {passed}: {error}") from None
+
+
+def spec_from_cluster(cluster: FakeCluster, *, secrets: bool = False) -> ClusterSpec:
+    """The state of ``cluster`` as a spec: building it gives a cluster with the same nodes, storages, pools, guests
+    (their configs as they are now, running or not), users, tokens and HA resources, at the cluster's current time.
+
+    Sizes drawn from the seed (node memory and disk, storage size and use) come back as the sizes that draw the same
+    figures again from the same seed. Snapshots' own configs (a rebuilt snapshot takes the guest's config), pending
+    changes, tasks and the state only the API's collections keep (ACL, groups, roles, firewall, SDN, backup jobs ...)
+    are not part of a spec. Passwords and token secrets are left out unless ``secrets`` is true (a rebuilt cluster
+    makes new ones): a spec is what a scenario file holds, and a file is no place for them.
+    """
+    spec = ClusterSpec(
+        settings={
+            "name": cluster.name,
+            "version": cluster.version,
+            "host": cluster.host,
+            "port": cluster.port,
+            "task_mode": cluster.clock.task_mode,
+            "seed": cluster.seed,
+            "shuffle_keys": cluster.key_order.enabled,
+            "start_time": cluster.clock.now(),
+            "timezone": cluster.timezone,
+        },
+        scenario_name=cluster.scenario_name,
+    )
+    spec.nodes = [_node_spec_of(cluster, node) for node in cluster.nodes]
+    spec.storages = [_storage_spec_of(cluster, storage) for storage in cluster.storages]
+    spec.pools = [PoolSpec(pool.poolid, pool.comment, list(pool.storages)) for pool in cluster.pools]
+    spec.guests = [_guest_spec_of(cluster, guest) for guest in cluster.guests]
+    spec.users = [_user_spec_of(user, secrets) for user in cluster.access.users.values()]
+    ha = cluster.ha
+    policy = ha.shutdown_policy
+    if ha.service_config or ha.groups or ha.rules or policy != "conditional":
+        spec.ha = HASpec(
+            resources=cluster.ha_resources,
+            groups=[dict(group) for group in ha.groups],
+            rules=[dict(rule) for rule in ha.rules],
+            shutdown_policy=policy if policy != "conditional" else None,
+        )
+    return spec
+
+
+def _node_spec_of(cluster: FakeCluster, node: Node) -> NodeSpec:
+    # Node.build draws these two offsets first (model/nodes/node.py): the sizes that draw the same figures again
+    rng = figures.seeded(cluster.seed, "node", node.name)
+    memory_offset = rng.randrange(180_000_000, 420_000_000)
+    disk_offset = rng.randrange(-2_000_000_000, 2_000_000_000)
+    return NodeSpec(
+        node.name,
+        ip=node.ip,
+        cpus=node.maxcpu,
+        memory_gib=(node.maxmem + memory_offset) / GIB,
+        disk_gib=(node.maxdisk - disk_offset) / GIB,
+        level=node.level,
+        online=node.online,
+    )
+
+
+def _storage_spec_of(cluster: FakeCluster, storage: Storage) -> StorageSpec:
+    # Storage.build: total = size + offset, used = total * fraction + offset (model/storage.py)
+    rng = figures.seeded(cluster.seed, "storage", storage.storage)
+    size_offset = rng.randrange(-900_000_000, 900_000_000)
+    used_offset = rng.randrange(1, 800_000_000)
+    return StorageSpec(
+        storage.storage,
+        plugintype=storage.plugintype,
+        content=list(storage.content),
+        shared=storage.shared,
+        nodes=list(storage.nodes) if storage.nodes is not None else None,
+        size_gib=(storage.total - size_offset) / GIB,
+        used_fraction=min(max((storage.base_used - used_offset + 0.5) / storage.total, 0.0), 1.0),
+        path=storage.path,
+        enabled=storage.enabled,
+        volumes=[
+            VolumeSpec(volume.volid.split(":", 1)[1], volume.content, volume.size, volume.format)
+            for volume in storage.volumes
+        ],
+    )
+
+
+def _guest_spec_of(cluster: FakeCluster, guest: Guest) -> GuestSpec:
+    return GuestSpec(
+        guest.vmid,
+        guest.kind,
+        node=guest.node,
+        status=guest.run_state,
+        pool=cluster.pool_of(guest.vmid),
+        config={key: value for key, value in guest.config.items() if key != "digest"},
+        snapshots=[
+            SnapshotSpec(name, str(snapshot.get("description", "")), bool(snapshot.get("vmstate")))
+            for name, snapshot in guest.snapshots.items()
+            if name != "current"
+        ],
+    )
+
+
+def _user_spec_of(user: User, secrets: bool) -> UserSpec:
+    """The user's fields that differ from a new user's (``enable`` always), secrets only when asked."""
+    return UserSpec(
+        user.userid,
+        password=user.password if secrets else None,
+        enable=user.enable,
+        expire=user.expire or None,
+        groups=list(user.groups) or None,
+        comment=user.comment or None,
+        email=user.email or None,
+        firstname=user.firstname or None,
+        lastname=user.lastname or None,
+        tokens=[
+            TokenSpec(
+                token.tokenid,
+                secret=token.secret if secrets else None,
+                privsep=token.privsep,
+                expire=token.expire or None,
+                comment=token.comment or None,
+            )
+            for token in user.tokens.values()
+        ],
+    )
+
+
+def _add_storage(cluster: FakeCluster, spec: StorageSpec) -> None:
+    _located(
+        spec.where,
+        lambda: cluster.add_storage(
+            spec.storage,
+            plugintype=spec.plugintype,
+            content=spec.content,
+            shared=spec.shared,
+            nodes=spec.nodes,
+            size_gib=spec.size_gib,
+            used_fraction=spec.used_fraction,
+            path=spec.path,
+            enabled=spec.enabled,
+        ),
+    )
+    for volume in spec.volumes:
+        add_volume = partial(cluster.add_volume, spec.storage, volume.name, volume.content, volume.size, volume.format)
+        _located(volume.where, add_volume)
+
+
+def _add_guest(cluster: FakeCluster, spec: GuestSpec) -> None:
+    add = cluster.add_vm if spec.kind == "qemu" else cluster.add_container
+    guest = _located(spec.where, lambda: add(**spec.options()))
+    for snapshot in spec.snapshots:
+        guest._take_snapshot(snapshot.name, snapshot.description, snapshot.vmstate)
+
+
+def _add_user(cluster: FakeCluster, spec: UserSpec) -> None:
+    options = spec.options()
+    if spec.userid == "root@pam":
+        user = cluster.access.users["root@pam"]
+        for key, value in options.items():
+            setattr(user, key, list(value) if isinstance(value, list) else value)
+    else:
+        _located(spec.where, lambda: cluster.access.add_user(spec.userid, **options))
+    for token in spec.tokens:
+        token_options = _given(secret=token.secret, privsep=token.privsep, expire=token.expire, comment=token.comment)
+        _located(token.where, partial(cluster.access.add_token, spec.userid, token.tokenid, **token_options))
+
+
+def _set_up_ha(cluster: FakeCluster, spec: HASpec) -> None:
+    if spec.shutdown_policy is not None:
+        _located(spec.where, lambda: setattr(cluster.ha, "shutdown_policy", spec.shutdown_policy), "shutdown_policy")
+    cluster.ha.load(
+        [dict(entry) for entry in spec.resources],
+        [dict(entry) for entry in spec.groups],
+        [dict(entry) for entry in spec.rules],
+    )
+    if spec.chaos is not None:
+        cluster.ha.enable_chaos(**spec.chaos)
