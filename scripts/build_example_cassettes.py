@@ -1,7 +1,7 @@
 """Build the example cassettes in cassettes/, reproducibly.
 
 From the real captures in third_party/pve-captures/ (served by the test suite's capture server,
-tests/pve_capture_server.py: real TLS on 127.0.0.1, a real login, answers taken verbatim from the captures):
+tests/support/capture_server.py: real TLS on 127.0.0.1, a real login, answers taken verbatim from the captures):
 
 - ``pve8-captures.yaml``: a monitoring tool's walk over the go-proxmox 4-node cluster (PVE 8): version,
   membership, resources, nodes, one running VM, a pool, and a task polled until it stops. Every answer matches
@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from pve_capture_server import TASK_UPID, capture_server  # noqa: E402
+from support.capture_server import TASK_UPID, capture_server  # noqa: E402
 
 from pytest_pvemock import FakeCluster  # noqa: E402
 from pytest_pvemock.transports.recording.recorder import RecordingOptions, open_cassette  # noqa: E402

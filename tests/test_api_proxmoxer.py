@@ -7,13 +7,9 @@ import pytest
 proxmoxer = pytest.importorskip("proxmoxer")
 from proxmoxer.core import ResourceException  # noqa: E402
 from proxmoxer.tools import Tasks  # noqa: E402
+from support.clients import wait  # noqa: E402
 
 pytestmark = pytest.mark.pve_cluster(validate=True)
-
-
-def wait(api, upid):
-    """proxmoxer's blocking_status, without its one-second sleep after the (already final) answer."""
-    return Tasks.blocking_status(api, upid, polling_interval=0)
 
 
 def resources_by_id(api, kind=None):

@@ -5,14 +5,10 @@ Each boundary is the first release whose PVE schema has the new shape (third_par
 
 from __future__ import annotations
 
-import proxmoxer
 import pytest
+from support.clients import proxmoxer_client as client
 
 from pytest_pvemock import FakeCluster, mock
-
-
-def client(cluster: FakeCluster) -> proxmoxer.ProxmoxAPI:
-    return proxmoxer.ProxmoxAPI(cluster.host, user=cluster.user, password=cluster.password, verify_ssl=False)
 
 
 @pytest.mark.parametrize(("version", "answers_a_task"), [("7.0-1", False), ("7.1-1", False), ("7.1-2", True)])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
 from pytest_pvemock.api.app import InternalErrorWarning, PveApi
 from pytest_pvemock.api.messages import ApiRequest
@@ -12,15 +11,6 @@ from pytest_pvemock.schema.validation import SchemaValidationError
 
 proxmoxer = pytest.importorskip("proxmoxer")
 from proxmoxer import ResourceException  # noqa: E402
-
-
-@pytest.fixture
-def ticket_session(pve_cluster, pve_api):
-    ticket, csrf = pve_api.get_tokens()
-    session = requests.Session()
-    session.cookies.set("PVEAuthCookie", ticket)
-    session.headers["CSRFPreventionToken"] = csrf
-    return session
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import json
 import warnings
 
 import pytest
-import requests
 
 from pytest_pvemock.api.app import INTERNAL_ERRORS_KEPT, MAX_POST, InternalErrorWarning, PveApi
 from pytest_pvemock.api.handler import Principal
@@ -20,15 +19,6 @@ from pytest_pvemock.api.messages import ApiRequest
 from pytest_pvemock.json_nesting import MAX_DEPTH, NestingError, loads
 
 NESTING_MESSAGE = "json text or perl structure exceeds maximum nesting level (max_depth set too low?)"
-
-
-@pytest.fixture
-def ticket_session(pve_cluster, pve_api):
-    ticket, csrf = pve_api.get_tokens()
-    session = requests.Session()
-    session.cookies.set("PVEAuthCookie", ticket)
-    session.headers["CSRFPreventionToken"] = csrf
-    return session
 
 
 def _post_json(session, url, body: str):

@@ -9,25 +9,11 @@ import requests
 
 proxmoxer = pytest.importorskip("proxmoxer")
 from proxmoxer import AuthenticationError, ResourceException  # noqa: E402
+from support.clients import proxmoxer_client as login  # noqa: E402
+from support.clients import token_client  # noqa: E402
 
 TICKET = re.compile(r"^PVE:root@pam:[0-9A-F]{8}::[A-Za-z0-9+/]+=*$")
 CSRF = re.compile(r"^[0-9A-F]{8}:[A-Za-z0-9+/]{43}$")
-
-
-def login(cluster, user=None, password=None):
-    return proxmoxer.ProxmoxAPI(
-        cluster.host,
-        port=cluster.port,
-        user=user or cluster.user,
-        password=password or cluster.password,
-        verify_ssl=False,
-    )
-
-
-def token_client(cluster, user, name, value):
-    return proxmoxer.ProxmoxAPI(
-        cluster.host, port=cluster.port, user=user, token_name=name, token_value=value, verify_ssl=False
-    )
 
 
 def test_password_login_returns_pve_shaped_ticket(pve_cluster):

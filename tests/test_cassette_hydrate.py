@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.clients import proxmoxer_client as client
 
 from pytest_pvemock import FakeCluster
 from pytest_pvemock.cassette.file_format import response_document
@@ -28,12 +29,6 @@ def cassette(tmp_path: Path, *interactions: dict) -> Path:
     path = tmp_path / "recorded.yaml"
     path.write_text(yaml.safe_dump({"version": 1, "interactions": list(interactions)}, sort_keys=False))
     return path
-
-
-def client(cluster: FakeCluster):
-    return proxmoxer.ProxmoxAPI(
-        cluster.host, port=cluster.port, user=cluster.user, password=cluster.password, verify_ssl=False
-    )
 
 
 def recorded_data(path: Path, uri_end: str):

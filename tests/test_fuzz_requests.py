@@ -19,7 +19,7 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from surface_support import SurfaceRig
+from support.surface import SurfaceRig
 
 from pytest_pvemock.api.app import PveApi, split_api_path
 from pytest_pvemock.api.messages import ApiRequest

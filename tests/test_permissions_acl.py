@@ -8,18 +8,13 @@ from pytest_pvemock.model.access.acl import BUILTIN_ROLES, AccessControl
 
 proxmoxer = pytest.importorskip("proxmoxer")
 from proxmoxer import ResourceException  # noqa: E402
+from support.clients import token_client  # noqa: E402
 
 PASSWORD = "alice-password"
 
 
 def client(cluster, user="alice@pve", password=PASSWORD):
     return proxmoxer.ProxmoxAPI(cluster.host, port=cluster.port, user=user, password=password, verify_ssl=False)
-
-
-def token_client(cluster, user, name, value):
-    return proxmoxer.ProxmoxAPI(
-        cluster.host, port=cluster.port, user=user, token_name=name, token_value=value, verify_ssl=False
-    )
 
 
 @pytest.fixture

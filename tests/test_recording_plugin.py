@@ -6,7 +6,7 @@ import socket
 
 import pytest
 import yaml
-from pve_capture_server import PASSWORD, capture_server
+from support.capture_server import PASSWORD
 
 # pytester's in-process runs drop the modules they imported; importing the client stack and vcrpy here keeps one
 # copy of each for every run, as in a real session.
@@ -44,15 +44,9 @@ def test_param(pve_api, node):
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with capture_server(tmp_path_factory.mktemp("tls")) as running:
-        yield running
-
-
 @pytest.fixture
-def real_cluster_env(server, monkeypatch):
-    for name, value in server.environment().items():
+def real_cluster_env(pve_capture, monkeypatch):
+    for name, value in pve_capture.environment().items():
         monkeypatch.setenv(name, value)
 
 
@@ -71,7 +65,7 @@ def record(pytester, *args):
     return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio", "--pvemock-record-mode=once", *args)
 
 
-def test_record_then_replay_with_the_same_test_code(pytester, server, real_cluster_env, monkeypatch):
+def test_record_then_replay_with_the_same_test_code(pytester, pve_capture, real_cluster_env, monkeypatch):
     pytester.makepyfile(test_recorded=WALK)
 
     record(pytester).assert_outcomes(passed=3)
@@ -108,7 +102,7 @@ def test_replay_of_a_missing_cassette_says_how_to_record_it(pytester, offline):
     result.stdout.fnmatch_lines(["*cassettes/test_recorded/test_walk.yaml does not exist*--pvemock-record-mode=once*"])
 
 
-def test_an_unrecorded_request_fails_with_a_diff_and_the_command(pytester, server, real_cluster_env, monkeypatch):
+def test_an_unrecorded_request_fails_with_a_diff_and_the_command(pytester, pve_capture, real_cluster_env, monkeypatch):
     pytester.makepyfile(test_recorded=WALK)
     record(pytester, "-k", "test_walk").assert_outcomes(passed=1)
     pytester.makepyfile(
@@ -136,7 +130,7 @@ def test_walk(pve_api):
     )
 
 
-def test_a_named_cassette_is_shared_and_the_config_fixture_moves_it(pytester, server, real_cluster_env):
+def test_a_named_cassette_is_shared_and_the_config_fixture_moves_it(pytester, pve_capture, real_cluster_env):
     pytester.makeconftest(
         """
 import pytest
@@ -192,7 +186,7 @@ def test_nodes(pve_api):
     result.stdout.fnmatch_lines(["*does not match the PVE schema*", "*/0/status: expected*actual 'sleeping'*"])
 
 
-def test_pve_cassette_cluster_hydrates_a_fake_from_the_tests_cassette(pytester, server, real_cluster_env):
+def test_pve_cassette_cluster_hydrates_a_fake_from_the_tests_cassette(pytester, pve_capture, real_cluster_env):
     pytester.makepyfile(test_recorded=WALK)
     record(pytester, "-k", "test_walk").assert_outcomes(passed=1)
     pytester.makepyfile(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pve_capture_server import PASSWORD, TASK_UPID, capture_server
+from support.capture_server import PASSWORD, TASK_UPID
 
 from pytest_pvemock.cassette.file_format import response_document
 from pytest_pvemock.cassette.validation import validate_cassette
@@ -18,12 +18,6 @@ from pytest_pvemock.transports.recording.recorder import (
     RecordingSetupError,
     open_cassette,
 )
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with capture_server(tmp_path_factory.mktemp("tls")) as running:
-        yield running
 
 
 @pytest.fixture
@@ -52,18 +46,18 @@ def walk(api) -> dict:
     return seen
 
 
-def record(server, path: Path, auth: str = "password", mode: str = "once", **options) -> dict:
-    server.cluster.task_polls = 0  # the task runs for one poll after each recording starts
-    with open_cassette(path, RecordingOptions(record_mode=mode, **options), environ=server.environment(auth)) as s:
+def record(pve_capture, path: Path, auth: str = "password", mode: str = "once", **options) -> dict:
+    pve_capture.cluster.task_polls = 0  # the task runs for one poll after each recording starts
+    with open_cassette(path, RecordingOptions(record_mode=mode, **options), environ=pve_capture.environment(auth)) as s:
         assert s.recording
         return walk(s.client())
 
 
 @pytest.mark.parametrize("auth", ["password", "token"])
-def test_a_recording_replays_offline_with_the_same_answers(server, tmp_path, no_network, auth, monkeypatch):
+def test_a_recording_replays_offline_with_the_same_answers(pve_capture, tmp_path, no_network, auth, monkeypatch):
     path = tmp_path / "walk.yaml"
     monkeypatch.undo()  # recording needs the network
-    recorded = record(server, path, auth)
+    recorded = record(pve_capture, path, auth)
 
     monkeypatch.setattr(socket.socket, "connect", lambda self, address: pytest.fail(f"connected to {address}"))
     with open_cassette(path, environ={}) as session:
@@ -76,21 +70,21 @@ def test_a_recording_replays_offline_with_the_same_answers(server, tmp_path, no_
 
 
 @pytest.mark.parametrize("auth", ["password", "token"])
-def test_the_cassette_holds_none_of_the_secrets(server, tmp_path, auth):
+def test_the_cassette_holds_none_of_the_secrets(pve_capture, tmp_path, auth):
     path = tmp_path / f"{auth}.yaml"
-    record(server, path, auth)
+    record(pve_capture, path, auth)
 
     text = path.read_text()
-    secrets = server.cluster.known_secrets  # password, token secret, ticket, CSRF token, the new token's secret
+    secrets = pve_capture.cluster.known_secrets  # password, token secret, ticket, CSRF token, the new token's secret
     assert [secret for secret in secrets if secret in text] == []
     assert PASSWORD not in text
     placeholder = "PVEMOCK-SCRUBBED" if auth == "password" else "00000000-0000-0000-0000-000000000000"
     assert placeholder in text
 
 
-def test_scrubbed_placeholders_keep_their_shape(server, tmp_path):
+def test_scrubbed_placeholders_keep_their_shape(pve_capture, tmp_path):
     path = tmp_path / "shapes.yaml"
-    record(server, path)
+    record(pve_capture, path)
 
     interactions = yaml.safe_load(path.read_text())["interactions"]
     login = interactions[0]
@@ -105,17 +99,17 @@ def test_scrubbed_placeholders_keep_their_shape(server, tmp_path):
     assert response_document(token["response"])["data"]["value"] == "00000000-0000-0000-0000-000000000000"
 
 
-def test_token_recordings_keep_the_token_id_and_drop_the_secret(server, tmp_path):
+def test_token_recordings_keep_the_token_id_and_drop_the_secret(pve_capture, tmp_path):
     path = tmp_path / "token.yaml"
-    record(server, path, "token")
+    record(pve_capture, path, "token")
 
     first = yaml.safe_load(path.read_text())["interactions"][0]["request"]
     assert first["headers"]["Authorization"] == ["PVEAPIToken=root@pam!ci=00000000-0000-0000-0000-000000000000"]
 
 
-def test_answers_are_stored_decoded_and_pretty(server, tmp_path):
+def test_answers_are_stored_decoded_and_pretty(pve_capture, tmp_path):
     path = tmp_path / "readable.yaml"
-    record(server, path)
+    record(pve_capture, path)
 
     text = path.read_text()
     assert "gzip" not in text.split("headers")[0]
@@ -123,9 +117,9 @@ def test_answers_are_stored_decoded_and_pretty(server, tmp_path):
     assert "Content-Length" not in text
 
 
-def test_json_cassettes_are_pretty_json(server, tmp_path):
+def test_json_cassettes_are_pretty_json(pve_capture, tmp_path):
     path = tmp_path / "walk.json"
-    record(server, path)
+    record(pve_capture, path)
 
     text = path.read_text()
     assert text.startswith('{\n  "version": 1,\n  "interactions": [')
@@ -133,11 +127,11 @@ def test_json_cassettes_are_pretty_json(server, tmp_path):
         assert session.client().version.get()["release"] == "8.4"
 
 
-def test_addresses_and_fingerprints_can_be_replaced_by_placeholders(server, tmp_path, no_network, monkeypatch):
+def test_addresses_and_fingerprints_can_be_replaced_by_placeholders(pve_capture, tmp_path, no_network, monkeypatch):
     path = tmp_path / "anonymous.yaml"
     monkeypatch.undo()
     options = RecordingOptions(record_mode="once", anonymize_hosts=True)
-    with open_cassette(path, options, environ=server.environment()) as session:
+    with open_cassette(path, options, environ=pve_capture.environment()) as session:
         api = session.client()
         real_status, real_nodes = api.cluster.status.get(), api.nodes.get()
 
@@ -151,10 +145,12 @@ def test_addresses_and_fingerprints_can_be_replaced_by_placeholders(server, tmp_
     assert sorted(by_name.values()) == ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]
 
 
-def test_a_request_without_a_recording_fails_with_a_diff_and_the_command(server, tmp_path, no_network, monkeypatch):
+def test_a_request_without_a_recording_fails_with_a_diff_and_the_command(
+    pve_capture, tmp_path, no_network, monkeypatch
+):
     path = tmp_path / "walk.yaml"
     monkeypatch.undo()
-    record(server, path)
+    record(pve_capture, path)
     options = RecordingOptions(rerecord_command="pytest tests/test_x.py::test_y")
     monkeypatch.setattr(socket.socket, "connect", lambda self, address: pytest.fail(f"connected to {address}"))
 
@@ -168,16 +164,16 @@ def test_a_request_without_a_recording_fails_with_a_diff_and_the_command(server,
 
 
 @pytest.mark.parametrize("where", ["query", "body"])
-def test_a_replay_miss_never_prints_a_secret(server, tmp_path, no_network, monkeypatch, where):
+def test_a_replay_miss_never_prints_a_secret(pve_capture, tmp_path, no_network, monkeypatch, where):
     path = tmp_path / "walk.yaml"
     monkeypatch.undo()
-    record(server, path)
+    record(pve_capture, path)
     monkeypatch.setattr(socket.socket, "connect", lambda self, address: pytest.fail(f"connected to {address}"))
     secret = "replay-miss-password-9c1e"
 
     with open_cassette(path, environ={}) as session, pytest.raises(CassetteMismatchError) as raised:
         if where == "query":
-            session.client().nodes("node1").scan.cifs.get(server="nas", password=secret)
+            session.client().nodes("node1").scan.cifs.get(pve_capture="nas", password=secret)
         else:
             session.client().cluster.notifications.endpoints.gotify("g").put(token=secret, comment="x")
 
@@ -187,9 +183,9 @@ def test_a_replay_miss_never_prints_a_secret(server, tmp_path, no_network, monke
     assert "PVEMOCK-SCRUBBED" in message
 
 
-def test_body_and_query_match_by_meaning_not_by_order(server, tmp_path):
+def test_body_and_query_match_by_meaning_not_by_order(pve_capture, tmp_path):
     path = tmp_path / "walk.yaml"
-    record(server, path)
+    record(pve_capture, path)
 
     with open_cassette(path, environ={}) as session:
         api = session.client()
@@ -197,12 +193,14 @@ def test_body_and_query_match_by_meaning_not_by_order(server, tmp_path):
         assert api.cluster.resources.get(type="vm")
 
 
-def test_new_episodes_records_only_what_is_missing_and_logs_in_for_real(server, tmp_path):
+def test_new_episodes_records_only_what_is_missing_and_logs_in_for_real(pve_capture, tmp_path):
     path = tmp_path / "grow.yaml"
-    record(server, path)
+    record(pve_capture, path)
     before = len(yaml.safe_load(path.read_text())["interactions"])
 
-    with open_cassette(path, RecordingOptions(record_mode="new_episodes"), environ=server.environment()) as session:
+    with open_cassette(
+        path, RecordingOptions(record_mode="new_episodes"), environ=pve_capture.environment()
+    ) as session:
         api = session.client()
         api.version.get()  # replayed
         api.nodes.get()  # new: recorded, which needs the real (not the scrubbed) ticket
@@ -212,18 +210,18 @@ def test_new_episodes_records_only_what_is_missing_and_logs_in_for_real(server, 
     assert paths[-1].endswith("/api2/json/nodes")
 
 
-def test_rewrite_records_the_cassette_anew(server, tmp_path):
+def test_rewrite_records_the_cassette_anew(pve_capture, tmp_path):
     path = tmp_path / "walk.yaml"
     path.write_text("version: 1\ninteractions: []\n")
-    with open_cassette(path, RecordingOptions(record_mode="rewrite"), environ=server.environment()) as session:
+    with open_cassette(path, RecordingOptions(record_mode="rewrite"), environ=pve_capture.environment()) as session:
         session.client().version.get()
 
     assert len(yaml.safe_load(path.read_text())["interactions"]) == 2
 
 
-def test_a_recorded_cassette_validates_against_the_recorded_version(server, tmp_path):
+def test_a_recorded_cassette_validates_against_the_recorded_version(pve_capture, tmp_path):
     path = tmp_path / "walk.yaml"
-    record(server, path)
+    record(pve_capture, path)
 
     report = validate_cassette(path)
 
@@ -246,18 +244,18 @@ def test_replaying_a_cassette_that_was_never_recorded_says_how_to_record_it(tmp_
         pass
 
 
-def test_credentials_never_appear_in_reprs_or_the_cassette_path(server):
+def test_credentials_never_appear_in_reprs_or_the_cassette_path(pve_capture):
     from pytest_pvemock.transports.recording.environment import RealCluster
 
-    target = RealCluster.from_environ(server.environment("token"))
-    assert server.cluster.token_secret not in repr(target)
-    assert PASSWORD not in repr(RealCluster.from_environ(server.environment()))
+    target = RealCluster.from_environ(pve_capture.environment("token"))
+    assert pve_capture.cluster.token_secret not in repr(target)
+    assert PASSWORD not in repr(RealCluster.from_environ(pve_capture.environment()))
 
 
-def test_once_replays_an_existing_cassette_without_needing_the_cluster(server, tmp_path, no_network, monkeypatch):
+def test_once_replays_an_existing_cassette_without_needing_the_cluster(pve_capture, tmp_path, no_network, monkeypatch):
     path = tmp_path / "walk.yaml"
     monkeypatch.undo()
-    recorded = record(server, path)
+    recorded = record(pve_capture, path)
     monkeypatch.setattr(socket.socket, "connect", lambda self, address: pytest.fail(f"connected to {address}"))
 
     with open_cassette(path, RecordingOptions(record_mode="once"), environ={}) as session:

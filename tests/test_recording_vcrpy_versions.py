@@ -12,7 +12,7 @@ import socket
 from importlib.metadata import version
 
 import pytest
-from pve_capture_server import PASSWORD, capture_server
+from support.capture_server import PASSWORD
 from vcr.cassette import Cassette
 from vcr.persisters.filesystem import FilesystemPersister
 
@@ -30,12 +30,6 @@ def _requirement() -> str:
     return re.search(r'"vcrpy([^"]*)"', text)[1]  # type: ignore[index]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with capture_server(tmp_path_factory.mktemp("tls")) as running:
-        yield running
-
-
 @pytest.fixture
 def fresh_probe():
     vcrpy_support.scrubbing_problem.cache_clear()
@@ -51,14 +45,14 @@ def test_the_installed_vcrpy_is_one_the_package_declares_and_it_saves_through_ou
 
 
 @pytest.mark.parametrize("auth", ["password", "token"])
-def test_a_recording_on_this_vcrpy_is_scrubbed_and_replays(server, tmp_path, auth, monkeypatch):
+def test_a_recording_on_this_vcrpy_is_scrubbed_and_replays(pve_capture, tmp_path, auth, monkeypatch):
     path = tmp_path / "cassette.yaml"
-    server.cluster.task_polls = 0
-    with open_cassette(path, RecordingOptions(record_mode="once"), environ=server.environment(auth)) as session:
+    pve_capture.cluster.task_polls = 0
+    with open_cassette(path, RecordingOptions(record_mode="once"), environ=pve_capture.environment(auth)) as session:
         recorded = session.client().version.get()
 
     text = path.read_text()
-    assert [secret for secret in server.cluster.known_secrets if secret in text] == []
+    assert [secret for secret in pve_capture.cluster.known_secrets if secret in text] == []
     assert PASSWORD not in text
     monkeypatch.setattr(socket.socket, "connect", lambda self, address: pytest.fail(f"connected to {address}"))
     with open_cassette(path, environ={}) as session:
@@ -66,7 +60,7 @@ def test_a_recording_on_this_vcrpy_is_scrubbed_and_replays(server, tmp_path, aut
 
 
 def test_a_vcrpy_that_bypasses_the_persister_refuses_to_record_and_names_the_fix(
-    server, tmp_path, monkeypatch, fresh_probe
+    pve_capture, tmp_path, monkeypatch, fresh_probe
 ):
     def save_like_vcrpy_8(self, force=False):  # what vcrpy 8 did with a persister given to get_merged_config
         FilesystemPersister.save_cassette(self._path, self._as_dict(), serializer=self._serializer)
@@ -75,7 +69,7 @@ def test_a_vcrpy_that_bypasses_the_persister_refuses_to_record_and_names_the_fix
     path = tmp_path / "never.yaml"
 
     options = RecordingOptions(record_mode="once")
-    with pytest.raises(RecordingSetupError) as raised, open_cassette(path, options, environ=server.environment()):
+    with pytest.raises(RecordingSetupError) as raised, open_cassette(path, options, environ=pve_capture.environment()):
         pytest.fail("recording started")
 
     message = str(raised.value)
@@ -84,7 +78,7 @@ def test_a_vcrpy_that_bypasses_the_persister_refuses_to_record_and_names_the_fix
     assert not path.exists()
 
 
-def test_a_cassette_that_drops_the_persister_refuses_to_record(server, tmp_path, monkeypatch, fresh_probe):
+def test_a_cassette_that_drops_the_persister_refuses_to_record(pve_capture, tmp_path, monkeypatch, fresh_probe):
     original = PveCassette.__init__
 
     def init_without_persister(self, *args, **kwargs):
@@ -96,12 +90,12 @@ def test_a_cassette_that_drops_the_persister_refuses_to_record(server, tmp_path,
 
     options = RecordingOptions(record_mode="once")
     refused = pytest.raises(RecordingSetupError, match="ignored the scrubbing persister")
-    with refused, open_cassette(path, options, environ=server.environment()):
+    with refused, open_cassette(path, options, environ=pve_capture.environment()):
         pytest.fail("recording started")
     assert not path.exists()
 
 
-def test_recording_without_the_secret_classification_refuses_to_start(server, tmp_path, monkeypatch):
+def test_recording_without_the_secret_classification_refuses_to_start(pve_capture, tmp_path, monkeypatch):
     from pytest_pvemock.schema import secrets
 
     monkeypatch.setattr(secrets, "_candidate_dirs", lambda: [tmp_path / "nowhere"])
@@ -112,7 +106,7 @@ def test_recording_without_the_secret_classification_refuses_to_start(server, tm
         refused = pytest.raises(
             RecordingSetupError, match=r"secret classification is missing.*reinstall pytest-pvemock"
         )
-        with refused, open_cassette(path, options, environ=server.environment()):
+        with refused, open_cassette(path, options, environ=pve_capture.environment()):
             pytest.fail("recording started")
     finally:
         secrets.load_secret_index.cache_clear()

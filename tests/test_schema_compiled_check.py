@@ -260,7 +260,7 @@ def test_every_capture_and_its_mutations_agree_in_both_versions(verdicts):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_fakes_answer_to_every_get_and_its_mutations_agree(version, verdicts):
-    from surface_support import SurfaceRig, call
+    from support.surface import SurfaceRig, call
 
     rig = SurfaceRig(version)
     rng = random.Random(f"{SEED}-{version}-fake")

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from surface_support import SurfaceRig, prepare_ha
+from support.surface import SurfaceRig, prepare_ha
 
 from pytest_pvemock.schema.registry import get_registry
 from pytest_pvemock.schema.secrets import load_secret_index

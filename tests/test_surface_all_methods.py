@@ -20,7 +20,7 @@ import random
 import re
 
 import pytest
-from surface_support import SurfaceRig, call
+from support.surface import SurfaceRig, call
 
 from pytest_pvemock.schema.registry import get_registry, known_releases, resolve_release
 

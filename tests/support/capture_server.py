@@ -5,7 +5,8 @@ a real login with a known password and API token, PVE's cookie, CSRF and token c
 verbatim from the captures (the go-proxmox 4-node cluster, DataDog's /version 8.4.1 and task list, proxmoxer's
 two task-status captures played in order, like a task that finishes while the client polls).
 
-Used by tests/test_recording_*.py and by scripts/build_capture_cassette.py.
+Used by tests/test_recording_*.py (the ``pve_capture`` fixture of tests/conftest.py) and by
+scripts/build_example_cassettes.py.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-CAPTURES = Path(__file__).resolve().parent.parent / "third_party" / "pve-captures"
+CAPTURES = Path(__file__).resolve().parents[2] / "third_party" / "pve-captures"
 
 USER = "root@pam"
 PASSWORD = "capture-server-password-7f3a"
