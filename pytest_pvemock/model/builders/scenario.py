@@ -170,6 +170,7 @@ class _Reader:
 
 
 def builtin_scenarios() -> list[str]:
+    """The names of the scenarios shipped with the package (``default``, ``single-node``, ...)."""
     folder = resources.files("pytest_pvemock") / "scenarios"
     return sorted(entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".yaml"))
 
