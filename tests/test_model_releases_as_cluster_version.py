@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from test_server_cli import start_serve, stop
+from test_cli_serve import start_serve, stop
 
 from pytest_pvemock import FakeCluster
 from pytest_pvemock.cli import main
