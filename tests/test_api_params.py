@@ -6,7 +6,7 @@ import pytest
 
 from pytest_pvemock.api.app import split_api_path
 from pytest_pvemock.api.params import collect, decode_urlencoded
-from pytest_pvemock.model.errors import ParameterError, PVEError
+from pytest_pvemock.errors import ParameterError, PVEError
 
 
 def test_form_decoding_follows_pve():

@@ -12,8 +12,8 @@ from pytest_pvemock.api.handler import HANDLERS
 from pytest_pvemock.api.router import DuplicateRoute, Router, declared_routes, route_table
 from pytest_pvemock.cli import main
 from pytest_pvemock.cli.routes import README_VERSIONS, summary_table
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.errors import PVEError
 from pytest_pvemock.schema.registry import get_registry
 
 proxmoxer = pytest.importorskip("proxmoxer")

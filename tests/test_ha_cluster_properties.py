@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from pytest_pvemock.api.views.resources import cluster_resources
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.errors import PVEError
 from pytest_pvemock.model.ha.states import GUEST_HASTATES, NODE_STATES
 
 NODES = ["pve1", "pve2", "pve3"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_pvemock.model.errors import PVEError
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.ha.ha_files import HAFiles
 from pytest_pvemock.model.ha.service_requests import request_move, request_state, request_stop
 

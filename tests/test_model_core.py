@@ -6,9 +6,9 @@ import pytest
 
 from pytest_pvemock.api.views.guest_status import guest_current_status
 from pytest_pvemock.api.views.resources import cluster_resources, guest_resource
+from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.clock import Clock
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.errors import ParameterError, PVEError
 from pytest_pvemock.model.upid import parse_upid
 
 

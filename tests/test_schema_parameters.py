@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_pvemock.model.errors import ParameterError
+from pytest_pvemock.errors import ParameterError
 from pytest_pvemock.schema.registry import get_registry
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model import figures
-from pytest_pvemock.model.errors import PVEError
 from pytest_pvemock.model.guest_network import guest_nics, is_windows
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered_rows
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.cluster import FakeCluster
-from pytest_pvemock.model.errors import PVEError
 from pytest_pvemock.model.guests import Guest
 from pytest_pvemock.model.nodes.node import Node
 from pytest_pvemock.model.storage import Storage

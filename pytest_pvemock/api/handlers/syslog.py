@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
-from pytest_pvemock.model.errors import ParameterError
+from pytest_pvemock.errors import ParameterError
 from pytest_pvemock.model.nodes.journal import journal
 
 
