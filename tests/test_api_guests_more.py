@@ -83,7 +83,7 @@ def test_task_list_sources_and_filters(pve_cluster, pve_api):
     pve_api.nodes("pve2").qemu(102).status.start.post()
     assert pve_api.nodes("pve2").tasks.get() == []
     active = pve_api.nodes("pve2").tasks.get(source="active")
-    assert len(active) == 1 and "status" not in active[0] and "endtime" not in active[0]
+    assert len(active) == 1 and active[0]["status"] == "RUNNING" and "endtime" not in active[0]  # Tasks.pm 246
     pve_cluster.clock.settle()
     pve_api.nodes("pve2").qemu(102).status.start.post()  # fails: already running
     pve_cluster.clock.settle()

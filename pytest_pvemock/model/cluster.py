@@ -707,40 +707,57 @@ class FakeCluster:
         delete: bool = False,
         allow_move: bool = False,
     ) -> None:
-        """``PUT /pools/{poolid}``: add (or with ``delete``, remove) guests and storages, change the comment."""
+        """``PUT /pools``: add (or with ``delete``, remove) guests and storages, change the comment; all or nothing.
+
+        pve-manager PVE/API2/Pool.pm update_pool 327-372 (14a22df3): a member added twice, a non-member removed or
+        a guest of another pool without ``allow_move`` is refused; guests and storages need not exist.
+        """
         pool = self._need_pool(poolid)
-        if comment is not None:
-            pool.comment = comment
+        vmids, storages = list(pool.vmids), list(pool.storages)
+        moved: dict[str, set[int]] = {}
         for vmid in (int(vmid) for vmid in vms):
             if delete:
-                if vmid in pool.vmids:
-                    pool.vmids.remove(vmid)
+                if vmid not in vmids:
+                    raise PVEError(f"VM {vmid} is not a pool member")
+                vmids.remove(vmid)
                 continue
-            if vmid not in self._guests:
-                raise PVEError(f"no such VM '{vmid}'")
+            if vmid in vmids:
+                raise PVEError(f"VM {vmid} is already a pool member")
             current = self.pool_of(vmid)
-            if current == poolid:
-                continue
-            if current is not None:
+            if current is not None and current != poolid:
                 if not allow_move:
                     raise PVEError(f"VM {vmid} belongs already to pool '{current}' and 'allow-move' is not set")
-                self._pools[current].vmids.remove(vmid)
-            pool.vmids.append(vmid)
+                moved.setdefault(current, set()).add(vmid)
+            vmids.append(vmid)
         for storage_id in storage:
             if delete:
-                if storage_id in pool.storages:
-                    pool.storages.remove(storage_id)
+                if storage_id not in storages:
+                    raise PVEError(f"Storage '{storage_id}' is not a pool member")
+                storages.remove(storage_id)
                 continue
-            if storage_id not in self._storages:
-                raise PVEError(f"no such storage '{storage_id}'")
-            if storage_id not in pool.storages:
-                pool.storages.append(storage_id)
+            if storage_id in storages:
+                raise PVEError(f"Storage '{storage_id}' is already a pool member")
+            storages.append(storage_id)
+        if comment is not None:
+            pool.comment = comment
+        pool.vmids, pool.storages = vmids, storages
+        for other, gone in moved.items():
+            self._pools[other].vmids = [vmid for vmid in self._pools[other].vmids if vmid not in gone]
+        self._pool_index = None
+        self.revision.touch()
 
     def remove_pool(self, poolid: str) -> None:
+        """Pool.pm delete_pool 512-525: only a pool without existing guests and configured storages goes."""
         pool = self._need_pool(poolid)
-        if pool.vmids or pool.storages:
-            raise PVEError("delete pool failed: pool not empty")
+        for vmid in sorted(pool.vmids, key=str):
+            if vmid in self._guests:
+                raise PVEError(f"pool '{poolid}' is not empty (contains VM {vmid})")
+        for storage_id in sorted(pool.storages):
+            if storage_id in self._storages:
+                raise PVEError(f"pool '{poolid}' is not empty (contains storage '{storage_id}')")
         del self._pools[poolid]
+        self._pool_index = None
+        self.revision.touch()
 
     def pool_of(self, vmid: int) -> str | None:
         signature = tuple((pool.poolid, len(pool.vmids)) for pool in self._pools.values())

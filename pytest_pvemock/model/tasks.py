@@ -187,7 +187,7 @@ class TaskRegistry:
     def running(self) -> list[Task]:
         return [task for task in self._tasks.values() if task.running]
 
-    def stop(self, task: Task, exitstatus: str = "interrupted by signal") -> None:
+    def stop(self, task: Task, exitstatus: str = "received interrupt") -> None:
         """End a running task without its effect (``DELETE /nodes/{node}/tasks/{upid}``)."""
         if task.running:
             task.work = None

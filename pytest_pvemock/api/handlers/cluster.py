@@ -7,8 +7,9 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
 from pytest_pvemock.api.handlers.shaping import ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
+from pytest_pvemock.api.permissions import privileges_of
 from pytest_pvemock.api.views.resources import cluster_resources_answer
-from pytest_pvemock.errors import ParameterError
+from pytest_pvemock.errors import ParameterError, PVEError
 
 # PVE's /cluster/status config version: bumped on every corosync.conf change; a plausible constant here.
 COROSYNC_CONFIG_VERSION = 3
@@ -67,11 +68,29 @@ def cluster_nextid(ctx: HandlerContext) -> str:
         if cluster.find_guest(wanted) is not None:
             raise ParameterError({"vmid": f"VM {wanted} already exists"})
         return str(wanted)
-    return str(cluster.next_vmid())
+    # Cluster.pm nextid 1041-1051 (pve-manager 14a22df3): within the datacenter's next-id range, upper excluded
+    bounds = dict(
+        part.partition("=")[::2]
+        for part in str(cluster.configs.option_set("/cluster/options").get("next-id") or "").split(",")
+        if "=" in part
+    )
+    lower, upper = int(bounds.get("lower") or 100), int(bounds.get("upper") or 1_000_000)
+    vmid = cluster.next_vmid(lower)
+    if vmid >= upper:
+        raise PVEError(f"unable to get any free VMID in range [{lower}, {upper}]")
+    return str(vmid)
 
 
 @handles("GET", "/cluster/tasks")
 def cluster_tasks(ctx: HandlerContext) -> list[dict[str, Any]]:
-    """Recent tasks of every node, newest first."""
-    tasks = sorted(ctx.cluster.tasks, key=lambda task: (task.starttime, task.pid), reverse=True)
+    """Recent tasks of every node, newest first; without Sys.Audit on / only the caller's own: Cluster.pm tasks
+    758-766 (pve-manager 14a22df3) compares the task's user, its token split off, with the caller (so a token
+    without Sys.Audit sees none)."""
+    authid = ctx.principal.authid
+    everything = "Sys.Audit" in privileges_of(ctx.cluster, authid, "/")
+    tasks = sorted(
+        (task for task in ctx.cluster.tasks if everything or task.user == authid),
+        key=lambda task: (task.starttime, task.pid),
+        reverse=True,
+    )
     return ordered_rows(ctx, (task.list_entry() for task in tasks), key="upid")

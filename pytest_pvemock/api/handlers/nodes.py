@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
+from pytest_pvemock.api.permissions import PermissionChecker, privileges_of
 from pytest_pvemock.api.views.resources import node_resource
-from pytest_pvemock.errors import PVEError
+from pytest_pvemock.errors import ParameterError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.nodes.node import Node
 
@@ -108,73 +110,87 @@ def node_status(ctx: HandlerContext) -> dict[str, Any]:
     return ordered(ctx, status, node.name)
 
 
-def _matches(task_entry: dict[str, Any], params: dict[str, Any], running: bool) -> bool:
-    if params.get("errors") and task_entry.get("status") in ("OK", None):
-        return False
-    typefilter = params.get("typefilter")
-    if typefilter and task_entry["type"] != typefilter:
-        return False
-    vmid = params.get("vmid")
-    if vmid is not None and task_entry["id"] != str(vmid):
-        return False
-    userfilter = params.get("userfilter")
-    if userfilter and userfilter not in task_entry["user"]:
-        return False
-    since, until = params.get("since"), params.get("until")
-    if since is not None and task_entry["starttime"] < since:
-        return False
-    if until is not None and task_entry["starttime"] > until:
-        return False
-    statusfilter = params.get("statusfilter")
-    if statusfilter:
-        wanted = {part.strip() for part in str(statusfilter).split(",")}
-        status = task_entry.get("status")
-        kind = (
-            "active"
-            if running
-            else "ok"
-            if status == "OK"
-            else "warning"
-            if str(status).startswith("WARN")
-            else "error"
-        )
-        if kind not in wanted:
-            return False
-    return True
-
-
-def _status_kind(status: Any, running: bool) -> str:
-    if running:
-        return "active"
+def _status_type(status: Any) -> str:
+    """pve-common src/PVE/UPID.pm normalize_status_type 94-106 (f665029e): a running task's status is unknown."""
+    if not status:
+        return "unknown"
     if status == "OK":
         return "ok"
-    return "warning" if str(status).startswith("WARNINGS") else "error"
+    if re.fullmatch(r"WARNINGS: \d+", str(status)):
+        return "warning"
+    return "unknown" if status == "unexpected status" else "error"
+
+
+def task_visible_to(task: Any, authid: str) -> bool:
+    """Tasks.pm check_task_user 27-38 (pve-manager 14a22df3): a token sees its own tasks, a user its own and its
+    tokens' tasks."""
+    if task.tokenid:
+        return authid in (f"{task.user}!{task.tokenid}", task.user)
+    return bool(authid == task.user)
 
 
 @handles("GET", "/nodes/{node}/tasks")
 def node_tasks(ctx: HandlerContext) -> Result:
-    """The node's tasks, newest first, with ``total``; running ones only for ``source=active|all``."""
+    """pve-manager PVE/API2/Tasks.pm node_tasks 40-257 (14a22df3): running tasks first (``source=active|all``,
+    status ``RUNNING``), then the finished ones newest first; without Sys.Audit on the node only the caller's own;
+    ``start`` skips, ``limit`` caps (0: none), ``total`` counts every match."""
     node = _node(ctx)
     params = ctx.params
     source = params.get("source", "archive")
-    rows = []
-    for task in ctx.cluster.tasks.on_node(node.name):
-        if (task.running and source == "archive") or (not task.running and source == "active"):
-            continue
+    start, limit = int(params.get("start", 0)), int(params.get("limit", 50))
+    userfilter, typefilter = params.get("userfilter"), params.get("typefilter")
+    since, until, vmid = params.get("since"), params.get("until"), params.get("vmid")
+    wanted = {"ok", "warning", "error", "unknown"}
+    if params.get("statusfilter") is not None and not params.get("errors"):
+        wanted = {part.lower() for part in re.split(r"[,;\s]+", str(params["statusfilter"])) if part}
+    elif params.get("errors"):
+        wanted.discard("ok")
+    authid = ctx.principal.authid
+    auditor = "Sys.Audit" in privileges_of(ctx.cluster, authid, f"/nodes/{node.name}")
+    tasks = ctx.cluster.tasks.on_node(node.name)
+    chosen = [task for task in tasks if task.running] if source in ("active", "all") else []
+    if source != "active":
+        chosen += [task for task in tasks if not task.running]
+    count, rows = 0, list[dict[str, Any]]()
+    for task in chosen:
         entry = task.list_entry()
-        if _matches(entry, params, task.running):
-            rows.append(entry)
-    start = int(params.get("start", 0))
-    limit = int(params.get("limit", 50))
-    page = rows[start : start + limit] if limit else rows[start:]
-    return Result(ordered_rows(ctx, page, key="upid"), extra={"total": len(rows)})
+        if userfilter and str(userfilter).lower() not in task.user.lower():
+            continue
+        if not (auditor or task_visible_to(task, authid)):
+            continue
+        if (typefilter and task.type != typefilter) or (vmid and task.id != str(vmid)):
+            continue
+        if (since is not None and task.starttime < since) or (until is not None and task.starttime > until):
+            continue
+        if _status_type(entry.get("status")) not in wanted:
+            continue
+        count += 1
+        if count <= start or len(rows) >= limit:
+            continue
+        if task.running:
+            entry["status"] = "RUNNING"
+        rows.append(entry)
+    return Result(ordered_rows(ctx, rows, key="upid"), extra={"total": count})
 
 
-def task_for(ctx: HandlerContext) -> Any:
-    """The task named by the path's ``upid`` on the path's ``node``, or PVE's error."""
+_UPID = re.compile(
+    r"^UPID:([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):"
+    r"([^:\s/]+):([^:\s/]*):([^:\s/]+):$"
+)
+
+
+def task_for(ctx: HandlerContext, privilege: str | None = None) -> Any:
+    """The task named by the path's ``upid`` on the path's ``node``, as Tasks.pm finds it (pve-manager 14a22df3,
+    read_task_status 514-529): a UPID that does not parse, or whose log the node does not hold, is a parameter
+    error; a task of someone else needs ``privilege`` on the node."""
     node = _node(ctx)
-    upid = ctx.params["upid"]
+    upid = str(ctx.params["upid"])
+    if not _UPID.match(upid):
+        raise ParameterError({"upid": "unable to parse worker upid"})
     task = ctx.cluster.tasks.get(upid)
     if task is None or task.node != node.name:
-        raise PVEError(f"no such task '{upid}'" if task is None else "no such task", 500)
+        raise ParameterError({"upid": "no such task"})
+    authid = ctx.principal.authid
+    if privilege and not task_visible_to(task, authid):
+        PermissionChecker(ctx.cluster).check(authid, f"/nodes/{node.name}", [privilege])
     return task

@@ -19,14 +19,14 @@ def task_index(ctx: HandlerContext) -> list[dict[str, str]]:
 @handles("GET", "/nodes/{node}/tasks/{upid}/status")
 def task_status(ctx: HandlerContext) -> dict[str, Any]:
     """``status: running`` without ``exitstatus``, then ``stopped`` with it (QUIRKS §2.5)."""
-    task = task_for(ctx)
+    task = task_for(ctx, "Sys.Audit")
     return ordered(ctx, task.info(), task.upid)
 
 
 @handles("GET", "/nodes/{node}/tasks/{upid}/log")
 def task_log(ctx: HandlerContext) -> Result:
     """Numbered log lines from ``start`` (0-based), at most ``limit``; ``total`` counts them all."""
-    task = task_for(ctx)
+    task = task_for(ctx, "Sys.Audit")
     lines = task.log_lines() or ["no content"]
     start = int(ctx.params.get("start", 0))
     limit = int(ctx.params.get("limit", 50))
@@ -38,5 +38,7 @@ def task_log(ctx: HandlerContext) -> Result:
 
 @handles("DELETE", "/nodes/{node}/tasks/{upid}")
 def stop_task(ctx: HandlerContext) -> None:
-    ctx.cluster.tasks.stop(task_for(ctx))
+    # Tasks.pm stop_task 323-328 (pve-manager 14a22df3): the worker gets SIGTERM and dies with 'received interrupt'
+    # (pve-common RESTEnvironment.pm fork_worker 566, 653-659, f665029e)
+    ctx.cluster.tasks.stop(task_for(ctx, "Sys.Modify"), "received interrupt")
     return None
