@@ -70,6 +70,32 @@ AGENT = {
 }  # fmt: skip
 
 
+# ceph (issue 11): answered where Ceph is set up (the ceph scenario), PVE's 500 'binary not installed' elsewhere.
+CEPH = {
+    "/cluster/ceph/flags",
+    "/cluster/ceph/flags/{flag}",
+    "/cluster/ceph/metadata",
+    "/cluster/ceph/status",
+    "/nodes/{node}/ceph/cfg/db",
+    "/nodes/{node}/ceph/cfg/raw",
+    "/nodes/{node}/ceph/cfg/value",
+    "/nodes/{node}/ceph/cmd-safety",
+    "/nodes/{node}/ceph/crush",
+    "/nodes/{node}/ceph/fs",
+    "/nodes/{node}/ceph/log",
+    "/nodes/{node}/ceph/mds",
+    "/nodes/{node}/ceph/mgr",
+    "/nodes/{node}/ceph/mon",
+    "/nodes/{node}/ceph/osd",
+    "/nodes/{node}/ceph/osd/{osdid}/lv-info",
+    "/nodes/{node}/ceph/osd/{osdid}/metadata",
+    "/nodes/{node}/ceph/pool",
+    "/nodes/{node}/ceph/pool/{name}/status",
+    "/nodes/{node}/ceph/rules",
+    "/nodes/{node}/ceph/status",
+}
+
+
 @pytest.fixture(scope="module", params=[(scenario, version) for scenario in SCENARIOS for version in VERSIONS])
 def answers(request):
     scenario, version = request.param
@@ -87,8 +113,17 @@ def test_the_methods_made_real_answer_without_placeholders(answers):
     assert not failing
 
 
+def test_ceph_reads_answer_where_ceph_is_set_up(answers):
+    judged = {template: answers[template] for template in CEPH}
+    if answers["scenario"] == "ceph":
+        assert {template: answer.status for template, answer in judged.items() if answer.status != 200} == {}
+        assert {template: answer.problems for template, answer in judged.items() if answer.problems} == {}
+    else:
+        assert {answer.status for answer in judged.values()} == {500}
+
+
 def test_agent_calls_answer_where_a_vm_runs_its_agent(answers):
-    expected = 200 if answers["scenario"] == "default" else 500  # ha-three-node has no VM with an agent
+    expected = 200 if answers["scenario"] == "default" else 500  # ha-three-node and ceph have no VM with an agent
     assert {answers[template].status for template in AGENT} == {expected}
 
 

@@ -32,7 +32,7 @@ PLACEHOLDER = re.compile(r"(?i)\b(example|placeholder|dummy|lorem|ipsum|foobar|c
 TIME_KEYS = frozenset({"time", "starttime", "endtime", "ctime", "mtime", "checktime", "timestamp", "lastsync",
                        "last_sync", "last-run", "last_try", "logtime", "regdate"})  # fmt: skip
 YEAR = 365 * 86400
-SCENARIOS = ("default", "ha-three-node")
+SCENARIOS = ("default", "ha-three-node", "ceph")
 VERSIONS = ("9.1", "8.4")
 
 
@@ -102,6 +102,13 @@ def _path_values(cluster: FakeCluster, template: str) -> dict[str, Any]:
     storages = cluster.storages_on(values["node"])
     if storages:
         values["storage"] = storages[0].storage
+    ceph = cluster.ceph
+    if ceph is not None and ceph.installed_on(values["node"]):
+        osds = ceph.osds_on(values["node"])
+        if osds:
+            values["osdid"] = osds[0].osdid
+        if template.startswith("/nodes/{node}/ceph/pool"):
+            values["name"] = ceph.pools[-1].name
     return values
 
 

@@ -37,6 +37,7 @@ from pytest_pvemock.model.access.users import DEFAULT_ROOT_PASSWORD, AccessStore
 from pytest_pvemock.model.builders.from_recording import spec_from_answers
 from pytest_pvemock.model.builders.scenario import scenario_spec
 from pytest_pvemock.model.builders.spec import DEFAULT_VERSION, ClusterSpec
+from pytest_pvemock.model.ceph import CephCluster, build_ceph
 from pytest_pvemock.model.clock import DEFAULT_EPOCH, Clock
 from pytest_pvemock.model.config_store import ConfigStore
 from pytest_pvemock.model.faults import FaultRule
@@ -162,6 +163,8 @@ class FakeCluster:
         self._quorum_override: bool | None = None
         self._pool_index: tuple[tuple[tuple[str, int], ...], dict[int, str]] | None = None
         self.repoid = self.release.repoid
+        #: The hyper-converged Ceph cluster (``None``: not installed, as on a fresh PVE); see :meth:`enable_ceph`.
+        self.ceph: CephCluster | None = None
 
     # ---- construction ------------------------------------------------------------------------------------------
 
@@ -678,8 +681,34 @@ class FakeCluster:
         self, storage: str, node: str, allocations: dict[tuple[str, str | None], int] | None = None
     ) -> tuple[int, int, int]:
         target = self._storages[storage]
+        if self.ceph is not None and (on_ceph := self.ceph.storage_usage(self, target)) is not None:
+            return on_ceph
         totals = self.allocations() if allocations is None else allocations
         return target.usage(totals.get((storage, None if target.shared else node), 0))
+
+    def enable_ceph(
+        self,
+        nodes: Iterable[str] | None = None,
+        osds_per_node: int = 2,
+        device_class: str = "nvme",
+        pools: list[dict[str, Any]] | None = None,
+        cephfs: dict[str, Any] | None = None,
+    ) -> CephCluster:
+        """Install and set up Ceph as ``pveceph`` does: a monitor and a manager on each of ``nodes`` (default: all),
+        ``osds_per_node`` OSDs of ``device_class`` (nvme, ssd, hdd), the ``.mgr`` pool and ``pools`` (default one
+        ``ceph-vm``; ``{"name", "pg_num", "size", "min_size", "storage": True}``), each with its RBD storage, and
+        with ``cephfs`` (``{"name": "cephfs"}``) a CephFS, an MDS per node and its storage."""
+        build_ceph(
+            self,
+            nodes=list(nodes) if nodes is not None else None,
+            osds_per_node=osds_per_node,
+            device_class=device_class,
+            pools=pools,
+            cephfs=cephfs,
+        )
+        self.revision.touch()
+        assert self.ceph is not None
+        return self.ceph
 
     # ---- pools -------------------------------------------------------------------------------------------------
 

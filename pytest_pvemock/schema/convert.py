@@ -346,14 +346,46 @@ def _string_or_byte_count(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "type": ["string", "integer"]}
 
 
+def _without_required(name: str) -> Any:
+    def relax(schema: dict[str, Any]) -> dict[str, Any]:
+        return {**schema, "required": [key for key in schema.get("required", ()) if key != name]}
+
+    return relax
+
+
+def _placeholder_key_map(schema: dict[str, Any]) -> dict[str, Any]:
+    properties = schema.get("properties") or {}
+    placeholders = [key for key in properties if key.startswith("{") and key.endswith("}")]
+    if len(placeholders) != 1:
+        return schema
+    relaxed = {k: v for k, v in schema.items() if k not in ("properties", "required")}
+    relaxed["additionalProperties"] = properties[placeholders[0]]
+    return relaxed
+
+
 # Where real answers deviate from PVE's own returns schema, with the evidence; applied after conversion.
 # GET /nodes/{node}/network: PVE::INotify sets 'netmask' to the prefix length ("24") when the address is written
 # in CIDR form in /etc/network/interfaces (capture nodes-node-network__go-proxmox-pve8x: "netmask": "32").
 # GET /cluster/resources: up to 7.2-2 the schema typed 'mem' and 'disk' as strings while PVE::API2Tools always put
 # byte counts there (JSON numbers, as the 7.x captures show); pve-manager 55fb2ead ("fixup /cluster/resources schema",
 # 2022-11-04, in 7.2-3) made them integers. A string-typed one also takes a JSON number.
+# GET /cluster/ceph/metadata: the schema documents each map by one placeholder key ("{id}", "{node}") and requires
+# it, while PVE fills the maps with "<service>@<host>" and node-name keys (pve-manager PVE/API2/Cluster/Ceph.pm
+# lines 272-311, commit 14a22df3): the placeholder's schema applies to every key instead. Its OSD entries are Ceph's
+# 'osd metadata' as is, which names the devices 'device_ids' (no 'device_id', which the schema requires).
+# GET /nodes/{node}/ceph/mon: up to 9.1 the schema typed 'host' boolean and 'direxists' string, while PVE put the
+# host name and 1 there; pve-manager e8cbd1e7 ("correct host type lie", 2026-05-12) made them string and boolean.
 RETURNS_DEVIATIONS: dict[tuple[str, str], list[tuple[tuple[str, ...], Any]]] = {
     ("GET", "/nodes/{node}/network"): [(("items", "properties", "netmask"), _netmask_or_prefix_length)],
+    ("GET", "/cluster/ceph/metadata"): [
+        *((("properties", key), _placeholder_key_map) for key in ("mds", "mgr", "mon", "node")),
+        (("properties", "osd", "items"), _without_required("device_id")),
+        (("required",), lambda required: [key for key in required if key == "node"]),  # scope=versions: node only
+    ],
+    ("GET", "/nodes/{node}/ceph/mon"): [
+        (("items", "properties", "host"), lambda _schema: {"type": "string"}),
+        (("items", "properties", "direxists"), lambda _schema: {"enum": [0, 1, "0", "1", False, True]}),
+    ],
     ("GET", "/cluster/resources"): [(("items", "properties", key), _string_or_byte_count) for key in ("mem", "disk")],
 }
 

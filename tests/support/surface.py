@@ -78,6 +78,16 @@ PATH_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/pools/{poolid}"): {"poolid": "empty"},
     **{(method, "/cluster/ha/groups/{group}"): {"group": "surface-group"} for method in ("GET", "PUT", "DELETE")},
     **{(method, "/cluster/ha/rules/{rule}"): {"rule": "surface-rule"} for method in ("GET", "PUT", "DELETE")},
+    # an OSD of the node in the path (pve1 holds osd.0 and osd.1) and a pool that exists
+    **{("GET", f"/nodes/{{node}}/ceph/osd/{{osdid}}{tail}"): {"osdid": 0} for tail in ("", "/metadata", "/lv-info")},
+    **{
+        ("GET", template): {"name": "ceph-vm"}
+        for template in (
+            "/nodes/{node}/ceph/pool/{name}",
+            "/nodes/{node}/ceph/pool/{name}/status",
+            "/nodes/{node}/ceph/pools/{name}",
+        )
+    },
 }
 # HA: vm:100 is an HA resource; PVE 8 has a group; PVE 9 has a rule, and a group only where groups are used
 # (PVE 9 refuses group methods once no group is left, and rule changes while one is).
@@ -103,6 +113,7 @@ class SurfaceRig:
         access_control(cluster).groups["admins"] = Group("admins", "surface test group")
         access_control(cluster).add_role("SurfaceRole", ["VM.Audit"])
         cluster.add_pool("empty")
+        cluster.enable_ceph(cephfs={"name": "cephfs"})  # PVE answers Ceph reads only where Ceph is set up
         cluster.guest(QEMU_VMID).config["agent"] = "1"  # PVE answers guest agent calls only for a VM with its agent on
         cluster.ha.add_resource(f"vm:{QEMU_VMID}")
         if cluster.version_at_least(9):

@@ -7,6 +7,7 @@
     guests:   [{vmid: 100, type: qemu, node: pve1, name: web01, status: running, pool: prod}]
     users:    [{userid: ci@pve, password: secret, tokens: [{tokenid: deploy, secret: "..."}]}]
     ha:       {resources: [{sid: "vm:100", state: started}], groups: [], rules: [], chaos: {seed: 7, rate: 0.3}}
+    ceph:     {osds_per_node: 2, device_class: nvme, pools: [{name: ceph-vm, pg_num: 128}], cephfs: {name: cephfs}}
 
 A file is read into a :class:`~.spec.ClusterSpec` (:func:`scenario_spec`), checked as PVE checks the same values
 sent to its API; ``ClusterSpec.build`` makes the cluster. A mistake in a file is reported with the file, the line
@@ -29,6 +30,7 @@ import yaml
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.builders.spec import (
     DEFAULT_VERSION,
+    CephSpec,
     ClusterSpec,
     GuestSpec,
     HASpec,
@@ -92,7 +94,10 @@ SNAPSHOT_KEYS = {"name", "description", "vmstate"}
 USER_KEYS = {"userid", "password", "enable", "expire", "groups", "comment", "email", "firstname", "lastname", "tokens"}
 TOKEN_KEYS = {"tokenid", "secret", "privsep", "expire", "comment"}
 HA_KEYS = {"resources", "groups", "rules", "shutdown_policy", "chaos"}
-TOP_KEYS = {"cluster", "nodes", "storage", "pools", "guests", "users", "ha", "description"}
+CEPH_KEYS = {"nodes", "osds_per_node", "device_class", "pools", "cephfs"}
+CEPH_POOL_KEYS = {"name", "pg_num", "size", "min_size", "storage"}
+CEPH_FS_KEYS = {"name", "pg_num"}
+TOP_KEYS = {"cluster", "nodes", "storage", "pools", "guests", "users", "ha", "ceph", "description"}
 
 
 class _Map(dict[str, Any]):
@@ -298,6 +303,8 @@ def _read(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> ClusterSpec:
     spec.storages = [
         _read_storage(reader, known, entry) for entry in reader.sequence(top.get("storage"), "storage", top)
     ]
+    if "ceph" in top:
+        spec.ceph = _read_ceph(reader, known, top["ceph"], top)
     spec.pools = [_read_pool(reader, known, entry, top) for entry in reader.sequence(top.get("pools"), "pools", top)]
     spec.guests = [_read_guest(reader, known, entry) for entry in reader.sequence(top.get("guests"), "guests", top)]
     spec.users = [_read_user(reader, known, entry) for entry in reader.sequence(top.get("users"), "users", top)]
@@ -531,6 +538,54 @@ def _read_storage(reader: _Reader, known: _Known, entry: Any) -> StorageSpec:
     )
 
 
+def _read_ceph(reader: _Reader, known: _Known, entry: Any, top: _Map) -> CephSpec:
+    """``ceph: {}`` or with ``nodes``, ``osds_per_node``, ``device_class``, ``pools`` and ``cephfs``: Ceph set up as
+    pveceph does, each pool with its RBD storage (a storage of that name declared under ``storage`` is used)."""
+    spec = reader.mapping(entry if entry is not None else _Map(), "'ceph'", CEPH_KEYS, top)
+    what = "'ceph'"
+    nodes = reader.sequence(spec.get("nodes"), "nodes", spec) or None
+    for name in nodes or ():
+        if str(name) not in known.nodes:
+            raise reader.fail(spec, f"{what} names unknown node '{name}' (nodes: {', '.join(known.nodes)})", "nodes")
+    osds = reader.typed(spec, "osds_per_node", what, int, 2)
+    if not 0 <= osds <= 24:
+        raise reader.fail(spec, f"'osds_per_node' of {what} must be between 0 and 24, not {osds}", "osds_per_node")
+    device_class = reader.typed(spec, "device_class", what, str, "nvme")
+    pools = None
+    if "pools" in spec:
+        pools = []
+        for item in reader.sequence(spec.get("pools"), "pools", spec):
+            pool = reader.mapping(item, "a ceph pool", CEPH_POOL_KEYS, spec)
+            name = reader.require(pool, "name", "a ceph pool")
+            for key in ("pg_num", "size", "min_size"):
+                reader.typed(pool, key, f"ceph pool '{name}'", int)
+            reader.typed(pool, "storage", f"ceph pool '{name}'", bool)
+            # the checks of pveceph pool create (pve-manager PVE/API2/Ceph/Pool.pm, commit 14a22df3)
+            values = {key: (key, pool[key]) for key in ("name", "pg_num", "size", "min_size") if key in pool}
+            _check_like_pve(reader, pool, f"ceph pool '{name}'", known.version, "/nodes/{node}/ceph/pool", values)
+            if pool.get("storage", True) and str(name) not in known.storages:
+                known.storages.append(str(name))
+            pools.append(_plain(pool))
+    elif "ceph-vm" not in known.storages:
+        known.storages.append("ceph-vm")
+    cephfs = None
+    if "cephfs" in spec:
+        fs = reader.mapping(spec["cephfs"] if spec["cephfs"] is not None else _Map(), "'cephfs'", CEPH_FS_KEYS, spec)
+        reader.typed(fs, "name", "'cephfs'", str)
+        reader.typed(fs, "pg_num", "'cephfs'", int)
+        cephfs = _plain(fs)
+        if str(fs.get("name", "cephfs")) not in known.storages:
+            known.storages.append(str(fs.get("name", "cephfs")))
+    return CephSpec(
+        nodes=[str(name) for name in nodes] if nodes else None,
+        osds_per_node=osds,
+        device_class=device_class,
+        pools=pools,
+        cephfs=cephfs,
+        where=_where(reader.source, spec),
+    )
+
+
 def _read_pool(reader: _Reader, known: _Known, entry: Any, top: _Map) -> PoolSpec:
     pool = reader.mapping(entry, "a pool", POOL_KEYS, top)
     values = {key: (key, pool[key]) for key in POOL_KEYS if key in pool}
@@ -697,6 +752,15 @@ def scenario_data(spec: ClusterSpec) -> dict[str, Any]:
         data["guests"] = [_guest_data(guest) for guest in spec.guests]
     if spec.users:
         data["users"] = [_user_data(user) for user in spec.users]
+    if spec.ceph is not None:
+        ceph = spec.ceph
+        data["ceph"] = _present(
+            nodes=list(ceph.nodes) if ceph.nodes else None,
+            osds_per_node=ceph.osds_per_node,
+            device_class=ceph.device_class,
+            pools=[dict(pool) for pool in ceph.pools] if ceph.pools is not None else None,
+            cephfs=dict(ceph.cephfs) if ceph.cephfs is not None else None,
+        )
     if spec.ha is not None:
         ha = spec.ha
         data["ha"] = _present(

@@ -253,6 +253,19 @@ class HASpec:
 
 
 @dataclass
+class CephSpec:
+    """Ceph as ``pveceph`` sets it up (``FakeCluster.enable_ceph``): on ``nodes`` (``None``: all), the OSDs per node
+    and their device class, the pools (``name``, ``pg_num``, ``size``, ``min_size``, ``storage``) and a CephFS."""
+
+    nodes: list[str] | None = None
+    osds_per_node: int = 2
+    device_class: str = "nvme"
+    pools: list[dict[str, Any]] | None = None
+    cephfs: dict[str, Any] | None = None
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass
 class ClusterSpec:
     """A whole cluster as plain data; :meth:`build` makes the :class:`FakeCluster`."""
 
@@ -264,6 +277,7 @@ class ClusterSpec:
     guests: list[GuestSpec] = field(default_factory=list)
     users: list[UserSpec] = field(default_factory=list)
     ha: HASpec | None = None
+    ceph: CephSpec | None = None
     #: What ``cluster.scenario_name`` says (the built-in scenario or file it came from).
     scenario_name: str | None = None
     #: Settings the caller passed over those of the file (``FakeCluster.from_scenario(name, version=...)``).
@@ -277,6 +291,8 @@ class ClusterSpec:
             _located(node.where, partial(cluster.add_node, node.name, **node.options()))
         for storage in self.storages:
             _add_storage(cluster, storage)
+        if self.ceph is not None:  # before the guests: their disks may be on its RBD storage
+            _set_up_ceph(cluster, self.ceph)
         for pool in self.pools:
             _located(pool.where, partial(cluster.add_pool, pool.poolid, pool.comment))
         for guest in self.guests:
@@ -335,6 +351,7 @@ def spec_from_cluster(cluster: FakeCluster, *, secrets: bool = False) -> Cluster
     spec.pools = [PoolSpec(pool.poolid, pool.comment, list(pool.storages)) for pool in cluster.pools]
     spec.guests = [_guest_spec_of(cluster, guest) for guest in cluster.guests]
     spec.users = [_user_spec_of(user, secrets) for user in cluster.access.users.values()]
+    spec.ceph = _ceph_spec_of(cluster)
     ha = cluster.ha
     policy = ha.shutdown_policy
     if ha.service_config or ha.groups or ha.rules or policy != "conditional":
@@ -464,6 +481,34 @@ def _add_user(cluster: FakeCluster, spec: UserSpec) -> None:
     for token in spec.tokens:
         token_options = _given(secret=token.secret, privsep=token.privsep, expire=token.expire, comment=token.comment)
         _located(token.where, partial(cluster.access.add_token, spec.userid, token.tokenid, **token_options))
+
+
+def _set_up_ceph(cluster: FakeCluster, spec: CephSpec) -> None:
+    setup = partial(cluster.enable_ceph, spec.nodes, spec.osds_per_node, spec.device_class,
+                    [dict(pool) for pool in spec.pools] if spec.pools is not None else None,
+                    dict(spec.cephfs) if spec.cephfs is not None else None)  # fmt: skip
+    _located(spec.where, setup)
+
+
+def _ceph_spec_of(cluster: FakeCluster) -> CephSpec | None:
+    ceph = cluster.ceph
+    if ceph is None:
+        return None
+    by_host = [len(ceph.osds_on(host)) for host in ceph.hosts]
+    pools = [
+        {"name": pool.name, "pg_num": pool.pg_num, "size": pool.size, "min_size": pool.min_size}
+        for pool in ceph.pools
+        if pool.application == "rbd"
+    ]
+    fs = ceph.filesystems[0] if ceph.filesystems else None
+    data_pool = ceph.pool(fs.data_pool) if fs else None
+    return CephSpec(
+        nodes=list(ceph.hosts) if ceph.hosts != [node.name for node in cluster.nodes] else None,
+        osds_per_node=max(by_host, default=0),
+        device_class=ceph.osds[0].device_class if ceph.osds else "nvme",
+        pools=pools,
+        cephfs={"name": fs.name, "pg_num": data_pool.pg_num if data_pool else 32} if fs else None,
+    )
 
 
 def _set_up_ha(cluster: FakeCluster, spec: HASpec) -> None:
