@@ -48,7 +48,7 @@ def assert_one_usage_error(result, message):
 BAD_OPTIONS = {
     "--pvemock-pve-version=7.5": "--pvemock-pve-version: PVE version '7.5' is not a known release: give a release*",
     "--pvemock-timezone=Mars/Olympus": "--pvemock-timezone: unknown timezone 'Mars/Olympus'*",
-    "--pvemock-scenario=no-such": "--pvemock-scenario: no-such: no such built-in scenario (built-in: default, *",
+    "--pvemock-scenario=no-such": "--pvemock-scenario: no-such: no such built-in scenario (built-in: ceph, default, *",
     "--pvemock-scenario=missing.yaml": "--pvemock-scenario: missing.yaml: cannot read the scenario file: *",
 }
 
