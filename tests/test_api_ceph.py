@@ -147,3 +147,13 @@ def test_the_scenario_option():
     with pytest.raises(ScenarioError, match="'ceph' names unknown node 'z'"):
         build_from_text("nodes: [{name: a}]\nceph: {nodes: [z]}\n")
     assert FakeCluster.default().ceph is None
+
+
+def test_a_ceph_cluster_survives_the_way_to_a_spec_and_back():
+    from pytest_pvemock.model.builders.spec import spec_from_cluster
+
+    cluster = FakeCluster.from_scenario("ceph")
+    again = FakeCluster.from_spec(spec_from_cluster(cluster))
+    assert again.ceph is not None and cluster.ceph is not None
+    assert [pool.name for pool in again.ceph.pools] == [pool.name for pool in cluster.ceph.pools]
+    assert again.storage_usage("ceph-vm", "pve1") == cluster.storage_usage("ceph-vm", "pve1")
