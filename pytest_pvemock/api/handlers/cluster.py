@@ -9,6 +9,7 @@ from pytest_pvemock.api.handlers.shaping import ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.api.permissions import privileges_of
 from pytest_pvemock.api.views.resources import cluster_resources_answer
+from pytest_pvemock.api.visibility import Visibility
 from pytest_pvemock.errors import ParameterError, PVEError
 
 # PVE's /cluster/status config version: bumped on every corosync.conf change; a plausible constant here.
@@ -56,6 +57,9 @@ def cluster_status(ctx: HandlerContext) -> list[dict[str, Any]]:
 @handles("GET", "/cluster/resources")
 def cluster_resources(ctx: HandlerContext) -> Result:
     rows, snapshot = cluster_resources_answer(ctx.cluster, ctx.params.get("type"))
+    seen = Visibility(ctx)
+    if not seen.everything:  # filtered per caller after the view, as Cluster.pm resources 536-700 filters
+        return Result(seen.resources(rows))
     return Result(rows, snapshot=snapshot)
 
 

@@ -16,6 +16,7 @@ from pytest_pvemock.api.handler import Handler, HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.api.views.guest_status import guest_current_status, guest_list_row
+from pytest_pvemock.api.visibility import Visibility
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import guest_disks
 from pytest_pvemock.model.guests import Guest, QemuVM, masked_config
@@ -112,7 +113,11 @@ ONE = "/{vmid}"
 @guest_routes("GET")
 def list_guests(ctx: HandlerContext) -> list[dict[str, Any]]:
     node = ctx.cluster.require_node_reachable(ctx.params["node"])
-    guests = ctx.cluster.guests_on(node.name, _kind(ctx))
+    # qemu-server Qemu.pm vmlist 1112-1113, pve-container LXC.pm vmlist 129: VM.Audit per guest
+    seen = Visibility(ctx)
+    guests = [
+        guest for guest in ctx.cluster.guests_on(node.name, _kind(ctx)) if seen.may(f"/vms/{guest.vmid}", "VM.Audit")
+    ]
     return [ordered(ctx, guest_list_row(ctx.cluster, guest), guest.id) for guest in guests]
 
 

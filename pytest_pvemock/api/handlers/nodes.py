@@ -10,6 +10,7 @@ from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.api.permissions import PermissionChecker, privileges_of
 from pytest_pvemock.api.views.resources import node_resource
+from pytest_pvemock.api.visibility import Visibility
 from pytest_pvemock.errors import ParameterError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.nodes.node import Node
@@ -35,12 +36,13 @@ def list_nodes(ctx: HandlerContext) -> list[dict[str, Any]]:
     """Every node; an offline one keeps its maxima but has no load figures; ``ssl_fingerprint`` only here."""
     rows = []
     loads = ctx.cluster.guest_loads()
+    seen = Visibility(ctx)  # Nodes.pm index 2985-2994: the figures only with Sys.Audit on the node
     for node in ctx.cluster.nodes:
         entry = node_resource(ctx.cluster, node, loads.get(node.name, (0, 0.0)))
         entry.pop("cgroup-mode", None)
         entry.pop("hastate", None)
         entry["ssl_fingerprint"] = node.ssl_fingerprint
-        rows.append(entry)
+        rows.append(seen.node_row(entry))
     return ordered_rows(ctx, rows)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
+from pytest_pvemock.api.visibility import Visibility
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.storage import Storage
 from pytest_pvemock.model.volumes import is_file_storage, parse_volid
@@ -46,7 +47,7 @@ def _node_status(ctx: HandlerContext, node: str, storage: Storage) -> dict[str, 
 def list_storage(ctx: HandlerContext) -> list[dict[str, Any]]:
     kind = ctx.params.get("type")
     rows = [storage.config_entry() for storage in ctx.cluster.storages if kind in (None, storage.plugintype)]
-    return ordered_rows(ctx, rows, key="storage")
+    return ordered_rows(ctx, Visibility(ctx).storages(rows), key="storage")  # Storage/Config.pm index 161-163
 
 
 @handles("GET", "/storage/{storage}")
@@ -73,7 +74,7 @@ def node_storage(ctx: HandlerContext) -> list[dict[str, Any]]:
         if target and target != node and not (storage.shared and storage.available_on(target)):
             continue
         rows.append(_node_status(ctx, node, storage))
-    return ordered_rows(ctx, rows, key="storage")
+    return ordered_rows(ctx, Visibility(ctx).storages(rows), key="storage")  # Storage/Status.pm index 243-245
 
 
 @handles("GET", "/nodes/{node}/storage/{storage}")
