@@ -141,9 +141,9 @@ def test_is_primary_through_a_migration_on_a_manual_clock(pve_cluster, pve_api):
     assert vm_row(pve_api, 100)["hastate"] == "migrate"
     assert pve_cluster.primary_node(100) is None
     assert not pve_cluster.is_primary(100, "pve1") and not pve_cluster.is_primary(100, "pve2")
-    pve_cluster.clock.advance(40)  # the LRM's qmigrate of 4 GiB of memory runs (see test_ha_migration_timing.py)
+    pve_cluster.clock.advance(20)  # the LRM's qmigrate of 4 GiB of memory runs (test_behaviour_migration.py)
     assert vm_row(pve_api, 100)["hastate"] == "migrate" and pve_cluster.primary_node(100) is None
-    pve_cluster.clock.advance(20)
+    pve_cluster.clock.advance(30)
     assert vm_row(pve_api, 100)["hastate"] == "started" and pve_cluster.primary_node(100) == "pve2"
     assert not pve_cluster.is_primary(100, "pve1")
 
@@ -232,3 +232,37 @@ def test_seeded_chaos_is_reproducible_and_never_runs_a_guest_twice():
         cluster.node(name).power_on()
     cluster.clock.settle()
     assert all(cluster.guest(vmid).hastate in ("started", "error") for vmid in (100, 101, 102, 200))
+
+
+@pytest.mark.pve_cluster("ha-three-node", task_mode="manual")
+def test_a_migration_that_ended_is_reported_before_its_source_is_cut_off(pve_cluster):
+    # PVE's LRM waits for its workers within its round (LRM.pm run_workers 632-680): a 1 s offline migration is
+    # reported at once, so losing the source's network 2 s later does not leave the CRM with a stale location
+    pve_cluster.ha.fail_starts("vm:103", 2)
+    pve_cluster.guest(103).start()
+    pve_cluster.clock.advance(30)  # two failed starts on pve3, then relocated (a stopped VM: offline qmigrate)
+    assert pve_cluster.guest(103).node == "pve2"
+    pve_cluster.node("pve3").cut_network()
+    pve_cluster.clock.advance(60)
+    for node in ("pve1", "pve2", "pve3"):
+        pve_cluster.node(node).power_on()
+    pve_cluster.clock.advance(300)
+    assert not any("failed - No such file or directory" in line for line in pve_cluster.ha.log)
+    assert pve_cluster.guest(103).hastate == "started" and pve_cluster.guest(103).node == "pve2"
+    assert pve_cluster.guest(102).hastate == "started" and pve_cluster.guest(102).status == "running"
+
+
+@pytest.mark.pve_cluster("ha-three-node", task_mode="manual")
+def test_source_losing_power_mid_migration_keeps_the_guest_and_recovers_it(pve_cluster):
+    # the qmigrate worker dies with its node: the config stays on the source with lock 'migrate'; HA fences the
+    # node and recovers the guest elsewhere, removing the leftover lock (Manager.pm recover_fenced_service)
+    pve_cluster.ha.migrate("vm:100", "pve2")
+    pve_cluster.clock.advance(15)
+    (task,) = [task for task in pve_cluster.tasks if task.type == "qmigrate"]
+    assert task.running and pve_cluster.guest(100).lock == "migrate"
+    pve_cluster.node("pve1").power_off()
+    assert not task.running and task.exitstatus != "OK" and pve_cluster.guest(100).node == "pve1"
+    pve_cluster.clock.advance(300)
+    guest = pve_cluster.guest(100)
+    assert guest.node != "pve1" and guest.hastate == "started" and guest.status == "running" and guest.lock is None
+    assert any("removed leftover lock 'migrate'" in line for line in pve_cluster.ha.log)

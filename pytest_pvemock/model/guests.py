@@ -562,9 +562,14 @@ class Guest(Watched):
         raise NotImplementedError
 
     def _finish_migration(self, task: Task, source: str, target: str, was_running: bool) -> None:
+        if self.node != source:
+            # HA recovered the guest elsewhere meanwhile (its config was stolen from the fenced source)
+            raise PVEError("migration aborted")
         self.config.pop("lock", None)
-        if not self._cluster.node(target).online:
-            raise PVEError(f"migration aborted: target node '{target}' is not online")
+        for node in (source, target):
+            if not self._cluster.node(node).online:
+                # the tunnel broke, or the node left the quorate partition: /etc/pve is read-only for phase 3
+                raise PVEError(f"migration aborted: node '{node}' is not online")
         self.node = target
         if was_running:
             self._halt()

@@ -74,6 +74,7 @@ class ClusterHA(HAFiles):
         self.stack: HAStack | None = None
         self.chaos: HAChaos | None = None
         self._ticking = False
+        self._migrations: list[ClusterMigration] = []
 
     # ---- configuration -----------------------------------------------------------------------------------------
 
@@ -372,6 +373,8 @@ class ClusterHA(HAFiles):
                 self.stack.start_daemons(name)
         else:
             node.go_offline()
+            for job in [job for job in self._migrations if job.source == name and job.outcome() is None]:
+                job.interrupt(self.cluster.tasks)
             for guest in self.cluster.guests_on(name):
                 if guest.running:
                     guest._halt()
@@ -568,7 +571,10 @@ class ClusterHA(HAFiles):
     def change_service_location(self, sid: str, current_node: str, new_node: str) -> None:
         guest = self.guest_of(sid)
         if guest is not None and guest.node != current_node:
-            raise HAConfigError(f"current_node for '{sid}' does not match ({current_node} != {guest.node})")
+            # Env/PVE2.pm steal_service 213-217: the rename of the config file from the old node's directory fails
+            folder = "qemu-server" if guest.kind == "qemu" else "lxc"
+            old, new = (f"/etc/pve/nodes/{node}/{folder}/{guest.vmid}.conf" for node in (current_node, new_node))
+            raise HAConfigError(f"rename '{old}' to '{new}' failed - No such file or directory")
         super().change_service_location(sid, current_node, new_node)
         if guest is not None:
             guest.node = new_node
@@ -598,7 +604,24 @@ class ClusterHA(HAFiles):
         guest = self.guest_of(sid)
         if guest is None or guest.node != node:
             return None
-        return ClusterMigration(guest, target, online)
+        job = ClusterMigration(guest, target, online)
+        self._migrations = [running for running in self._migrations if running.outcome() is None]
+        if job.outcome() is None:
+            self._migrations.append(job)
+            job.watch(self.cluster.clock, lambda: self._worker_ended(node))
+        return job
+
+    def _worker_ended(self, node: str) -> None:
+        """The LRM of ``node`` sees its worker end and writes the result to its status (LRM.pm run_workers 632-680,
+        then update_lrm_status), so the CRM's next round can act on it."""
+        daemons = self.stack.nodes.get(node) if self.stack is not None else None
+        lrm = daemons.lrm if daemons is not None else None
+        if lrm is None or not self.power.get(node, False) or lrm.state not in ("active", "maintenance"):
+            return  # a later round's run_workers reports it
+        lrm.env.loop_start_hook()
+        lrm.check_active_workers()
+        lrm.update_lrm_status()
+        self._touch()
 
     def guest_lock(self, sid: str) -> str | None:
         guest = self.guest_of(sid)

@@ -10,13 +10,15 @@ shuts it down first (``vm_shutdown``, ``upid_wait``), then ``PVE::API2::Qemu->mi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pytest_pvemock.errors import PVEError
 
 if TYPE_CHECKING:
+    from pytest_pvemock.model.clock import Clock
     from pytest_pvemock.model.guests import Guest
-    from pytest_pvemock.model.tasks import Task
+    from pytest_pvemock.model.tasks import Task, TaskRegistry
 
 HA_USER = "root@pam"
 
@@ -26,6 +28,7 @@ class ClusterMigration:
 
     def __init__(self, guest: Guest, target: str, online: bool) -> None:
         self.guest = guest
+        self.source = guest.node
         self.target = target
         self.online = online and guest.kind == "qemu"
         self.tasks: list[Task] = []
@@ -63,3 +66,22 @@ class ClusterMigration:
         if any(task.running for task in self.tasks) or self.migration is None:
             return None
         return self.guest.node == self.target
+
+    def watch(self, clock: Clock, ended: Callable[[], None]) -> None:
+        """Call ``ended`` at the second the worker ends: PVE's LRM waits for its forked workers within its round
+        (run_workers polls them for up to 8 s of each 10 s loop), so it reports an end at once, not a round later."""
+
+        def check() -> None:
+            if self.outcome() is None:
+                clock.call_at(clock.now() + 1, check)
+            else:
+                ended()
+
+        if self.outcome() is None:
+            clock.call_at(clock.now() + 1, check)
+
+    def interrupt(self, tasks: TaskRegistry) -> None:
+        """The source node lost power: its tasks die with it and the guest's config stays where it was."""
+        for task in self.tasks:
+            tasks.stop(task)
+        self.failed = True

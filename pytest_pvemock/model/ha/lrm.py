@@ -399,6 +399,25 @@ class LRM:
                 self.shutdown_errors += 1
         return len(self.workers)
 
+    def check_active_workers(self) -> int:
+        """Report the workers that ended (LRM.pm check_active_workers 763-785); the number still running."""
+        if not any(worker.job is not None for worker in self.workers.values()):
+            return 0
+        try:
+            config = self.env.read_service_config()
+        except ClusterFSError:
+            return len(self.workers)
+        running = 0
+        for worker in [worker for worker in self.workers.values() if worker.job is not None]:
+            code = self._job_exit_code(worker)
+            if code is None:
+                running += 1
+                continue
+            self.workers.pop(worker.sid, None)
+            if worker.uid is not None:
+                self.resource_command_finished(worker, code, config)
+        return running
+
     def _job_exit_code(self, worker: _Worker) -> int | None:
         """The exit code of a migration worker once it ended (exec_resource_agent's tail, LRM.pm 1010-1020)."""
         assert worker.job is not None
