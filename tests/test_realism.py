@@ -70,6 +70,14 @@ AGENT = {
 }  # fmt: skip
 
 
+# ceph helper (issue 11): disks and LVM agreeing with the storages and the OSDs
+REAL |= {
+    "/nodes/{node}/disks/list",
+    "/nodes/{node}/disks/lvm",
+    "/nodes/{node}/disks/lvmthin",
+    "/nodes/{node}/scan/lvm",
+    "/nodes/{node}/scan/lvmthin",
+}
 # ceph (issue 11): answered where Ceph is set up (the ceph scenario), PVE's 500 'binary not installed' elsewhere.
 CEPH = {
     "/cluster/ceph/flags",

@@ -110,6 +110,11 @@ class Osd:
         return round(self.size / TIB, 5)
 
     @property
+    def lv_size(self) -> int:
+        """The block LV: every 4 MiB extent of the disk after LVM's 1 MiB of metadata (``ceph-volume``: 100%FREE)."""
+        return (self.size - 1024**2) // (4 * 1024**2) * (4 * 1024**2)
+
+    @property
     def vg_name(self) -> str:
         return f"ceph-{self.vg_uuid}"
 

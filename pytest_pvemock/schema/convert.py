@@ -373,6 +373,9 @@ def _placeholder_key_map(schema: dict[str, Any]) -> dict[str, Any]:
 # it, while PVE fills the maps with "<service>@<host>" and node-name keys (pve-manager PVE/API2/Cluster/Ceph.pm
 # lines 272-311, commit 14a22df3): the placeholder's schema applies to every key instead. Its OSD entries are Ceph's
 # 'osd metadata' as is, which names the devices 'device_ids' (no 'device_id', which the schema requires).
+# GET /nodes/{node}/disks/list: PVE::Diskmanage::get_disks sets 'mounted' only for a mounted disk and leaves
+# 'osdid-list' undefined (null) on a disk without OSD (pve-storage 0c56bad8 src/PVE/Diskmanage.pm lines 628, 754; its
+# own src/test/disk_tests/*/disklist_expected.json hold "osdid-list" : null), while the schema requires both.
 # GET /nodes/{node}/ceph/mon: up to 9.1 the schema typed 'host' boolean and 'direxists' string, while PVE put the
 # host name and 1 there; pve-manager e8cbd1e7 ("correct host type lie", 2026-05-12) made them string and boolean.
 RETURNS_DEVIATIONS: dict[tuple[str, str], list[tuple[tuple[str, ...], Any]]] = {
@@ -381,6 +384,11 @@ RETURNS_DEVIATIONS: dict[tuple[str, str], list[tuple[tuple[str, ...], Any]]] = {
         *((("properties", key), _placeholder_key_map) for key in ("mds", "mgr", "mon", "node")),
         (("properties", "osd", "items"), _without_required("device_id")),
         (("required",), lambda required: [key for key in required if key == "node"]),  # scope=versions: node only
+    ],
+    ("GET", "/nodes/{node}/disks/list"): [
+        (("items",), _without_required("mounted")),
+        (("items",), _without_required("osdid-list")),
+        (("items", "properties", "osdid-list"), lambda schema: {"anyOf": [schema, {"type": "null"}]}),
     ],
     ("GET", "/nodes/{node}/ceph/mon"): [
         (("items", "properties", "host"), lambda _schema: {"type": "string"}),

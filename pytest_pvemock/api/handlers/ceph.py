@@ -369,7 +369,7 @@ def osd_metadata_entry(cluster: FakeCluster, ceph: CephCluster, osd: Osd) -> dic
         "bluefs": "1",
         "bluestore_bdev_dev_node": f"/dev/dm-{ceph.osds_on(osd.host).index(osd) + 5}",
         "bluestore_bdev_devices": osd.devpath.rsplit("/", 1)[1],
-        "bluestore_bdev_size": str(osd.size - 4 * 1024**2),
+        "bluestore_bdev_size": str(osd.lv_size),
         "bluestore_bdev_support_discard": "1",
         "bluestore_bdev_type": "ssd" if osd.device_class != "hdd" else "hdd",
         "mem_swap_kb": "0",
@@ -414,7 +414,7 @@ def osd_volume(ctx: HandlerContext) -> dict[str, Any]:
         "creation_time": created,
         "lv_name": osd.lv_name,
         "lv_path": osd.lv_path,
-        "lv_size": osd.size - 4 * 1024**2,  # the VG's 4 MiB extent is what LVM keeps for itself
+        "lv_size": osd.lv_size,
         "lv_uuid": osd.lv_uuid,
         "vg_name": osd.vg_name,
     }
