@@ -397,3 +397,17 @@ def test_access_realm_delete_missing_refused(pve_api):
     # Domains.pm delete 357 ("delete auth server failed")
     text = message(lambda: pve_api.access.domains("nope").delete())
     assert text == "delete auth server failed: authentication domain 'nope' does not exist"
+
+
+def test_access_acl_role_needs_privilege_superset(pve_cluster, pve_api):
+    # ACL.pm update_acl 189-201 inside lock_user_config: without Permissions.Modify only roles whose privileges
+    # the caller holds on the path may be handed out
+    pve_api.access.users.post(userid="bob@pve", password=PASSWORD)
+    pve_api.access.users.post(userid="carol@pve")
+    pve_api.access.acl.put(path="/vms/100", roles="PVEVMAdmin", users="bob@pve")
+    bob = client(pve_cluster)
+    bob.access.acl.put(path="/vms/100", roles="PVEVMUser", users="carol@pve")
+    text = message(lambda: bob.access.acl.put(path="/vms/100", roles="Administrator", users="carol@pve"))
+    # the parameter exception stringified into the die: its first line is what the status line carries
+    assert text == "ACL update failed: 400 Parameter verification failed."
+    assert [entry["roleid"] for entry in pve_api.access.acl.get() if entry["ugid"] == "carol@pve"] == ["PVEVMUser"]

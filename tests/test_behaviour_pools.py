@@ -141,3 +141,19 @@ def test_nextid_datacenter_range(pve_api):
     assert refused(lambda: pve_api.cluster.nextid.get()).content.strip() == (
         "unable to get any free VMID in range [5000, 5002]"
     )
+
+
+def test_pool_update_needs_permission_on_members(pve_cluster, pve_api):
+    # Pool.pm update_pool 333 (RPCEnvironment.pm check_perm_modify 442-457, check_any 307-325 @5ccd07d9): Pool.Allocate
+    # on the pool is not enough, each guest added needs Permissions.Modify or VM.Allocate
+    pve_api.pools.post(poolid="dev")
+    pve_api.access.users.post(userid="bob@pve", password="bob-password")
+    pve_api.access.acl.put(path="/pool/dev", roles="PVEPoolAdmin", users="bob@pve")
+    bob = proxmoxer.ProxmoxAPI(
+        pve_cluster.host, port=pve_cluster.port, user="bob@pve", password="bob-password", verify_ssl=False
+    )
+    error = refused(lambda: bob.pools.put(poolid="dev", vms="102"), 403)
+    assert error.content == "Permission check failed (/vms/102, Permissions.Modify|VM.Allocate)"
+    pve_api.access.acl.put(path="/vms/102", roles="PVEVMAdmin", users="bob@pve")
+    bob.pools.put(poolid="dev", vms="102")
+    assert members(pve_api, "dev") == ["qemu/102"]

@@ -156,3 +156,35 @@ def test_task_of_other_user_needs_sys_audit(pve_cluster, pve_api):
     refused(lambda: mine.nodes("pve1").tasks(upid).log.get(), 403)
     error = refused(lambda: mine.nodes("pve1").tasks(upid).delete(), 403)
     assert error.content == "Permission check failed (/nodes/pve1, Sys.Modify)"
+
+
+def test_task_list_statusfilter(pve_cluster, pve_api):
+    # Tasks.pm node_tasks 160-179 (pve-task-status-type-list): ok, warning, error, unknown (running) by name
+    vm = pve_api.nodes("pve2").qemu(102)
+    ok = vm.snapshot.post(snapname="s1")
+    pve_cluster.clock.settle()
+    failed = vm.snapshot.post(snapname="s1")
+    pve_cluster.clock.settle()
+    running = vm.status.start.post()
+    tasks = pve_api.nodes("pve2").tasks
+    assert upids(tasks.get(statusfilter="ok")) == [ok]
+    assert upids(tasks.get(statusfilter="error", source="all")) == [failed]
+    assert upids(tasks.get(statusfilter="unknown", source="all")) == [running]
+
+
+def test_task_cluster_list_token_without_sys_audit(pve_cluster, pve_api):
+    # Cluster.pm tasks 758-766: the task's user (its token split off) is compared with the caller, a token id for
+    # a token: without Sys.Audit on / a token lists no task, not even its own
+    pve_api.access.users.post(userid="bob@pve", password=PASSWORD)
+    pve_api.access.acl.put(path="/vms/100", roles="PVEVMUser", users="bob@pve")
+    made = pve_api.access.users("bob@pve").token("ci").post(privsep=0)
+    api = proxmoxer.ProxmoxAPI(
+        pve_cluster.host, port=pve_cluster.port, user="bob@pve", token_name="ci", token_value=made["value"],
+        verify_ssl=False,
+    )  # fmt: skip
+    upid = api.nodes("pve1").qemu(100).status.stop.post()
+    pve_cluster.clock.settle()
+    assert api.cluster.tasks.get() == []
+    assert upids(api.nodes("pve1").tasks.get()) == [upid]  # the node list shows a token its own tasks
+    row = next(row for row in pve_api.cluster.tasks.get() if row["upid"] == upid)
+    assert (row["user"], row["tokenid"]) == ("bob@pve", "ci")
