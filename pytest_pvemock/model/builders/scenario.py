@@ -21,13 +21,14 @@ import dataclasses
 import re
 import time
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from pytest_pvemock.errors import ParameterError, PVEError
+from pytest_pvemock.errors import ParameterError
 from pytest_pvemock.model.builders.spec import (
     DEFAULT_VERSION,
     CephSpec,
@@ -43,6 +44,7 @@ from pytest_pvemock.model.builders.spec import (
     UserSpec,
     VolumeSpec,
     Where,
+    located,
 )
 from pytest_pvemock.model.clock import TASK_MODES
 from pytest_pvemock.model.guests import RUN_STATES
@@ -348,14 +350,15 @@ def _cluster_settings(reader: _Reader, settings: _Map) -> dict[str, Any]:
         )
     options = dict(settings)
     if "version" in settings:
-        options["version"] = _attempt(reader, settings, lambda: supported_release(settings["version"]), "version")
+        where = _where(reader.source, settings)
+        options["version"] = located(where, lambda: supported_release(settings["version"]), "version")
     if "task_mode" in settings and settings["task_mode"] not in TASK_MODES:
         modes = ", ".join(TASK_MODES)
         raise reader.fail(
             settings, f"'task_mode' of {what} must be one of {modes}, not {settings['task_mode']!r}", "task_mode"
         )
     if "timezone" in settings:
-        _attempt(reader, settings, lambda: zone_info(settings["timezone"]), "timezone")
+        located(_where(reader.source, settings), partial(zone_info, settings["timezone"]), "timezone")
     return options
 
 
@@ -440,16 +443,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return value
-
-
-def _attempt(reader: _Reader, where: _Map, action: Any, key: str | None = None) -> Any:
-    try:
-        return action()
-    except ScenarioError:
-        raise
-    except (PVEError, ValueError, KeyError, TypeError) as error:
-        message = error.message if isinstance(error, PVEError) else str(error).strip("'\"")
-        raise reader.fail(where, message, key) from None
 
 
 def _read_node(reader: _Reader, known: _Known, entry: Any) -> NodeSpec:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def scenario_of(cluster: FakeCluster, secrets: bool = False) -> dict[str, Any]:
     """The scenario (as plain data) that builds ``cluster`` as it is now; ``secrets`` adds passwords and tokens'
-    secrets. The cluster's :func:`~.builders.spec.spec_from_cluster`, written as a scenario file holds it."""
+    secrets. The cluster's :func:`~.spec.spec_from_cluster`, written as a scenario file holds it."""
     data = scenario_data(spec_from_cluster(cluster, secrets=secrets))
     return {"description": f"Dumped from cluster {cluster.name} at {cluster.clock.now()}", **data}
 

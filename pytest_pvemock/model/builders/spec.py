@@ -62,8 +62,9 @@ class Where:
         return ScenarioError(self.source, line, problem)
 
 
-def _located(where: Where | None, action: Callable[[], Any], key: str | None = None) -> Any:
-    """``action()``; what the cluster refuses is reported at ``where`` when the part was read from a file."""
+def located(where: Where | None, action: Callable[[], Any], key: str | None = None) -> Any:
+    """``action()``; what the cluster refuses (PVE's errors, ValueError, KeyError, TypeError) is reported at
+    ``where`` (a :class:`ScenarioError` naming the file and the line of ``key``) when the part was read from a file."""
     if where is None:
         return action()
     try:
@@ -288,13 +289,13 @@ class ClusterSpec:
         """A new ``cluster_class`` (:class:`FakeCluster` or a subclass) holding everything the spec describes."""
         cluster = self._new_cluster(cluster_class)
         for node in self.nodes:
-            _located(node.where, partial(cluster.add_node, node.name, **node.options()))
+            located(node.where, partial(cluster.add_node, node.name, **node.options()))
         for storage in self.storages:
             _add_storage(cluster, storage)
         if self.ceph is not None:  # before the guests: their disks may be on its RBD storage
             _set_up_ceph(cluster, self.ceph)
         for pool in self.pools:
-            _located(pool.where, partial(cluster.add_pool, pool.poolid, pool.comment))
+            located(pool.where, partial(cluster.add_pool, pool.poolid, pool.comment))
         for guest in self.guests:
             _add_guest(cluster, guest)
         for pool in self.pools:
@@ -444,7 +445,7 @@ def _user_spec_of(user: User, secrets: bool) -> UserSpec:
 
 
 def _add_storage(cluster: FakeCluster, spec: StorageSpec) -> None:
-    _located(
+    located(
         spec.where,
         lambda: cluster.add_storage(
             spec.storage,
@@ -460,12 +461,12 @@ def _add_storage(cluster: FakeCluster, spec: StorageSpec) -> None:
     )
     for volume in spec.volumes:
         add_volume = partial(cluster.add_volume, spec.storage, volume.name, volume.content, volume.size, volume.format)
-        _located(volume.where, add_volume)
+        located(volume.where, add_volume)
 
 
 def _add_guest(cluster: FakeCluster, spec: GuestSpec) -> None:
     add = cluster.add_vm if spec.kind == "qemu" else cluster.add_container
-    guest = _located(spec.where, lambda: add(**spec.options()))
+    guest = located(spec.where, lambda: add(**spec.options()))
     for snapshot in spec.snapshots:
         guest._take_snapshot(snapshot.name, snapshot.description, snapshot.vmstate)
 
@@ -477,17 +478,17 @@ def _add_user(cluster: FakeCluster, spec: UserSpec) -> None:
         for key, value in options.items():
             setattr(user, key, list(value) if isinstance(value, list) else value)
     else:
-        _located(spec.where, lambda: cluster.access.add_user(spec.userid, **options))
+        located(spec.where, lambda: cluster.access.add_user(spec.userid, **options))
     for token in spec.tokens:
         token_options = _given(secret=token.secret, privsep=token.privsep, expire=token.expire, comment=token.comment)
-        _located(token.where, partial(cluster.access.add_token, spec.userid, token.tokenid, **token_options))
+        located(token.where, partial(cluster.access.add_token, spec.userid, token.tokenid, **token_options))
 
 
 def _set_up_ceph(cluster: FakeCluster, spec: CephSpec) -> None:
     setup = partial(cluster.enable_ceph, spec.nodes, spec.osds_per_node, spec.device_class,
                     [dict(pool) for pool in spec.pools] if spec.pools is not None else None,
                     dict(spec.cephfs) if spec.cephfs is not None else None)  # fmt: skip
-    _located(spec.where, setup)
+    located(spec.where, setup)
 
 
 def _ceph_spec_of(cluster: FakeCluster) -> CephSpec | None:
@@ -513,7 +514,7 @@ def _ceph_spec_of(cluster: FakeCluster) -> CephSpec | None:
 
 def _set_up_ha(cluster: FakeCluster, spec: HASpec) -> None:
     if spec.shutdown_policy is not None:
-        _located(spec.where, lambda: setattr(cluster.ha, "shutdown_policy", spec.shutdown_policy), "shutdown_policy")
+        located(spec.where, lambda: setattr(cluster.ha, "shutdown_policy", spec.shutdown_policy), "shutdown_policy")
     cluster.ha.load(
         [dict(entry) for entry in spec.resources],
         [dict(entry) for entry in spec.groups],
