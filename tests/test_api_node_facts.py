@@ -4,12 +4,12 @@ src/PVE/LXC.pm lines 361-367, 94f55852: read from a running container's cgroup o
 
 from __future__ import annotations
 
-import proxmoxer
+from support.clients import proxmoxer_client
 
 
 def client(pve_cluster_factory, version="9.1"):
     cluster = pve_cluster_factory(version=version, validate=True)
-    return proxmoxer.ProxmoxAPI(cluster.host, user=cluster.user, password=cluster.password, verify_ssl=False)
+    return proxmoxer_client(cluster)
 
 
 def test_cpuinfo_names_vendor_and_family_of_the_model(pve_cluster_factory):

@@ -7,15 +7,15 @@ with ``systemctl show``'s Description, SubState, UnitFileState and ActiveState; 
 
 from __future__ import annotations
 
-import proxmoxer
 import pytest
+from support.clients import proxmoxer_client
 
 from pytest_pvemock.schema.registry import get_registry
 
 
 def client(pve_cluster_factory, version):
     cluster = pve_cluster_factory(version=version, validate=True)
-    return proxmoxer.ProxmoxAPI(cluster.host, user=cluster.user, password=cluster.password, verify_ssl=False)
+    return proxmoxer_client(cluster)
 
 
 @pytest.mark.parametrize("version", ["9.1", "8.4"])
