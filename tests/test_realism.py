@@ -61,6 +61,8 @@ REAL = {
     "/nodes/{node}/lxc/{vmid}/firewall/log",
     "/nodes/{node}/lxc/{vmid}/firewall/refs",
     "/cluster/metrics/export",
+    "/cluster/notifications/matcher-fields",
+    "/cluster/notifications/matcher-field-values",
 }
 # Answered only where a VM runs with ``agent: 1`` (the default scenario's win11); PVE's 500 elsewhere.
 AGENT = {

@@ -613,6 +613,35 @@ def _notification_targets(ctx: HandlerContext, endpoint: Any) -> list[dict[str, 
     return targets
 
 
+# pve-manager PVE/API2/Cluster/Notifications.pm lines 90-228 (commit 14a22df3): "until there is a registry"
+_NOTIFICATION_TYPES = ("package-updates", "fencing", "replication", "vzdump", "system-mail")
+
+
+def _matcher_fields(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
+    """The metadata fields a matcher can match on: a fixed list in PVE."""
+    return [{"name": "type"}, {"name": "hostname"}, {"name": "job-id"}]
+
+
+def _matcher_field_values(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
+    """The known values: notification types, backup job ids (with ``Sys.Audit`` on ``/``), the replication jobs
+    the caller may see, the cluster's node names. PVE writes a job's missing comment as JSON null; the fake leaves
+    the key out, as the schema describes it."""
+    values: list[dict[str, Any]] = [{"value": kind, "field": "type"} for kind in _NOTIFICATION_TYPES]
+    jobs: list[tuple[str, dict[str, Any]]] = []
+    if _may(ctx, "/", ["Sys.Audit"]):
+        jobs.extend(_stored_records(ctx, "/cluster/backup").items())
+    replication = next(spec for spec in COLLECTIONS if isinstance(spec, Keyed) and spec.base == "/cluster/replication")
+    jobs.extend(
+        (jobid, record)
+        for jobid, record in _stored_records(ctx, "/cluster/replication").items()
+        if _record_visible(ctx, replication, jobid, record)
+    )
+    for jobid, record in jobs:
+        values.append({"value": jobid, **_comment(record), "field": "job-id"})
+    values.extend({"value": node.name, "field": "hostname"} for node in ctx.cluster.nodes)
+    return values
+
+
 def _node_replication(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
     """The replication jobs whose guest runs on the node (PVE lists a node's jobs with their state)."""
     node = str(ctx.params.get("node", ""))
@@ -659,5 +688,7 @@ _SPECIAL_ACTIONS: dict[tuple[str, str], Callable[[HandlerContext, Any], Any]] = 
     ("GET", "/cluster/notifications/targets"): _notification_targets,
     ("GET", "/nodes/{node}/replication"): _node_replication,
     ("GET", "/cluster/firewall/refs"): _firewall_refs,
+    ("GET", "/cluster/notifications/matcher-fields"): _matcher_fields,
+    ("GET", "/cluster/notifications/matcher-field-values"): _matcher_field_values,
     **{("GET", f"{guest}/firewall/refs"): _firewall_refs for guest in _GUESTS},
 }
