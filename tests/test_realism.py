@@ -63,6 +63,9 @@ REAL = {
     "/cluster/metrics/export",
     "/cluster/notifications/matcher-fields",
     "/cluster/notifications/matcher-field-values",
+    "/cluster/config/join",
+    "/cluster/config/nodes",
+    "/cluster/config/totem",
 }
 # Answered only where a VM runs with ``agent: 1`` (the default scenario's win11); PVE's 500 elsewhere.
 AGENT = {

@@ -11,9 +11,7 @@ from pytest_pvemock.api.permissions import privileges_of
 from pytest_pvemock.api.views.resources import cluster_resources_answer
 from pytest_pvemock.api.visibility import Visibility
 from pytest_pvemock.errors import ParameterError, PVEError
-
-# PVE's /cluster/status config version: bumped on every corosync.conf change; a plausible constant here.
-COROSYNC_CONFIG_VERSION = 3
+from pytest_pvemock.model.corosync import config_version
 
 
 @handles("GET", "/cluster")
@@ -35,7 +33,7 @@ def cluster_status(ctx: HandlerContext) -> list[dict[str, Any]]:
                 "name": cluster.name,
                 "nodes": len(nodes),
                 "quorate": int(cluster.quorate),
-                "version": COROSYNC_CONFIG_VERSION,
+                "version": config_version(cluster),
             }
         )
     for index, node in enumerate(nodes):
