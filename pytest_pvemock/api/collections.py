@@ -56,8 +56,8 @@ class Keyed:
     private: tuple[str, ...] = ()
     # the list shows only these settings of a record (``None``: all of them)
     listed: Callable[[str, Mapping[str, Any]], dict[str, Any]] | None = None
-    # PVE's own wording, by action ("create", "read", "update", "delete"): message(action, key, values), which
-    # raises the error of a refused create and answers the text for a missing record (``None``: the noun's)
+    # PVE's own wording, by action: message(action, key, values) answers the text of an existing record
+    # ("exists") or of a missing one ("read", "update", "delete"), and raises PVE's refusal of a new one ("create")
     messages: Callable[[str, str, Mapping[str, Any]], str] | None = None
 
     @property
@@ -115,8 +115,10 @@ def _realm_messages(action: str, realm: str, values: Mapping[str, Any]) -> str:
     """pve-access-control src/PVE/API2/Domains.pm (5ccd07d9): create 152-159, update 240, read 318, delete 357,
     the writes inside ``lock_domain_config`` with their failure prefix."""
     if action == "create":
-        if realm not in ("pam", "pve") and values.get("type") in ("pam", "pve"):
+        if values.get("type") in ("pam", "pve"):
             raise PVEError(f"add auth server failed: unable to create builtin type '{values['type']}'")
+        return ""
+    if action == "exists":
         return f"add auth server failed: domain '{realm}' already exists"
     if action == "delete":
         return f"delete auth server failed: authentication domain '{realm}' does not exist"
@@ -434,7 +436,11 @@ def _keyed_create(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
     values = {**_public_values(spec, _stored_values(ctx, spec.key)), spec.key: key}
     if spec.base.startswith("/cluster/notifications/"):
         values["origin"] = "user-created"
-    exists = spec.messages("create", key, values) if spec.messages else f"{spec.noun} '{key}' already exists"
+    exists = f"{spec.noun} '{key}' already exists"
+    if spec.messages:
+        exists = spec.messages("exists", key, values)
+        if section.get(key) is None:
+            spec.messages("create", key, values)  # PVE's refusals of a new record, after the exists check
     section.create(key, values, exists)
     return _write_answer(ctx, endpoint)
 
