@@ -66,6 +66,7 @@ REAL = {
     "/cluster/config/join",
     "/cluster/config/nodes",
     "/cluster/config/totem",
+    "/nodes/{node}/qemu/{vmid}/feature",
 }
 # Answered only where a VM runs with ``agent: 1`` (the default scenario's win11); PVE's 500 elsewhere.
 AGENT = {

@@ -1,0 +1,50 @@
+"""``GET /nodes/{node}/qemu/{vmid}/feature``: whether every disk of the VM (or of one of its snapshots) supports
+``snapshot``, ``clone`` or ``copy`` on its storage, and the nodes that see all of its storages (qemu-server
+src/PVE/API2/Qemu.pm ``vm_feature`` lines 4261-4326, ``PVE::QemuConfig::has_feature`` lines 74-93,
+``PVE::QemuServer::shared_nodes`` lines 2261-2295, commit e6352be6; the storage side in
+:mod:`pytest_pvemock.model.storage_features`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_pvemock.api.handler import HandlerContext, handles
+from pytest_pvemock.errors import PVEError
+from pytest_pvemock.model.guest_config import QEMU_DISK_KEYS, property_options
+from pytest_pvemock.model.storage_features import volume_has_feature
+
+
+@handles("GET", "/nodes/{node}/qemu/{vmid}/feature")
+def vm_feature(ctx: HandlerContext) -> dict[str, Any]:
+    """``hasFeature`` and the ``nodes`` the VM could run on with all its storages (sorted; PVE: hash order)."""
+    cluster = ctx.cluster
+    cluster.require_node_reachable(ctx.params["node"])
+    guest = cluster.guest_on(ctx.params["node"], ctx.params["vmid"], "qemu")
+    snapname = ctx.params.get("snapname")
+    config: dict[str, Any] = guest.config
+    if snapname:
+        snapshot = guest.snapshots.get(str(snapname))
+        if snapshot is None:
+            raise PVEError(f"snapshot '{snapname}' does not exist")
+        config = snapshot
+    feature = str(ctx.params["feature"])
+    nodes = {node.name for node in cluster.nodes}
+    has_feature = True
+    for key, value in config.items():
+        if not QEMU_DISK_KEYS.match(key):
+            continue
+        head, options = property_options(str(value))
+        volid = options.get("file", head.removeprefix("file="))
+        storage = cluster.storage(volid.partition(":")[0]) if ":" in volid else None
+        if storage is not None:  # shared_nodes: every drive, CD-ROMs too
+            if not storage.enabled:
+                nodes = set()
+            elif storage.nodes:
+                nodes &= set(storage.nodes)
+            elif not storage.shared:
+                nodes &= {guest.node}
+        if options.get("media") == "cdrom":
+            continue
+        if storage is None or not volume_has_feature(storage.plugintype, feature, volid, snapname):
+            has_feature = False
+    return {"hasFeature": int(has_feature), "nodes": sorted(nodes)}
