@@ -122,3 +122,32 @@ def test_netstat_counts_each_running_guests_nics_and_moves_with_the_clock(pve_cl
 def test_a_node_that_never_downloaded_the_appliance_index_lists_none(pve_cluster_factory):
     _cluster, api = client(pve_cluster_factory, "8.4")
     assert api.nodes("pve1").aplinfo.get() == []
+
+
+@pytest.mark.parametrize(("version", "kernel"), [("8.4", "6.8.12-20-pve"), ("9.1", "6.17.13-9-pve")])
+def test_the_report_is_pvereport_of_the_nodes_state(pve_cluster_factory, version, kernel):
+    cluster, api = client(pve_cluster_factory, version)
+    report = api.nodes("pve1").report.get()
+    titles = [line for line in report.splitlines() if line.startswith("==== ")]
+    assert titles[0] == "==== general system info ===="  # PVE/Report.pm: sections by their order
+    assert f"proxmox-ve: {'8.4.0' if version == '8.4' else '9.1.0'} (running kernel: {kernel})" in report
+    assert f"pve-manager: {cluster.full_version} (running version: {cluster.full_version}/{cluster.repoid})" in report
+    web01 = cluster.guest(100)
+    assert f"{100:>10} {web01.name:<20} {web01.status:<10}" in report  # qm list's printf
+    assert "# cat /etc/pve/qemu-server/100.conf" in report
+
+
+def test_hardware_is_a_host_for_the_nodes_cpu_with_pves_filters(pve_cluster_factory):
+    cluster, api = client(pve_cluster_factory, "9.1")
+    node = api.nodes("pve1")
+    vendor, _family = cluster.node("pve1").cpu_identity()
+    rows = node.hardware.pci.get()
+    assert not any(row["class"].startswith(("0x05", "0x06", "0x0b")) for row in rows)  # default blacklist
+    assert any(row["class"].startswith("0x06") for row in node.hardware.pci.get(**{"pci-class-blacklist": "07"}))
+    chipset = "0x1022" if vendor == "AuthenticAMD" else "0x8086"
+    assert any(row["vendor"] == chipset and row["class"] == "0x0c0330" for row in rows)  # the board's xHCI
+    assert "vendor_name" not in node.hardware.pci.get(verbose=0)[0]
+    assert node.hardware.pci(rows[0]["id"]).mdev.get() == []  # no device with mediated device types
+    usb = node.hardware.usb.get()
+    assert [(row["busnum"], row["level"]) for row in usb] == [(1, 0), (1, 1), (2, 0)]  # scan_usb's walk order
+    assert usb[0]["manufacturer"] == f"Linux {cluster.kernel[0]} xhci-hcd"

@@ -7,11 +7,14 @@ cluster's package index; ``repositories`` the standard Proxmox repository files 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.model.node_packages import package_facts, release_packages
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
 
 SUITES = {7: "bullseye", 8: "bookworm", 9: "trixie"}
 
@@ -39,8 +42,12 @@ def _row(name: str, version: str, facts: dict[str, str]) -> dict[str, Any]:
 
 @handles("GET", "/nodes/{node}/apt/versions")
 def apt_versions(ctx: HandlerContext) -> list[dict[str, Any]]:
-    cluster = ctx.cluster
     ctx.cluster.require_node_reachable(ctx.params["node"])
+    return ordered_rows(ctx, version_rows(ctx.cluster), key="Package")
+
+
+def version_rows(cluster: FakeCluster) -> list[dict[str, Any]]:
+    """The rows of ``apt/versions`` (and of ``pveversion -v``) for the cluster's release."""
     packages = release_packages(cluster.version)
     kernel, _build = cluster.kernel
     rows = []
@@ -66,7 +73,7 @@ def apt_versions(ctx: HandlerContext) -> list[dict[str, Any]]:
         if name in ("pve-manager", "kernel", "kernel-build"):
             continue
         rows.append(_row(name, packages[name], package_facts(name)))
-    return ordered_rows(ctx, rows, key="Package")
+    return rows
 
 
 @handles("GET", "/nodes/{node}/apt/update")
