@@ -7,10 +7,11 @@ configs, ``pvecm nodes``, ``ha-manager status``)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.apt import version_rows
+from pytest_pvemock.model.guests import masked_config
 from pytest_pvemock.model.nodes.files import etc_hosts
 
 if TYPE_CHECKING:
@@ -32,8 +33,10 @@ def _pveversion(cluster: FakeCluster) -> str:
     return "\n".join(lines)
 
 
-def _config_text(config: dict[str, object]) -> str:
-    return "".join(f"{key}: {value}\n" for key, value in config.items() if not key.startswith("_"))
+def _config_text(config: dict[str, Any]) -> str:
+    # the file holds cipassword's crypt hash; like GET .../config, the answer never carries it
+    shown = masked_config(dict(config))
+    return "".join(f"{key}: {value}\n" for key, value in shown.items() if not key.startswith("_"))
 
 
 def _guests(cluster: FakeCluster, node: Node) -> list[str]:
