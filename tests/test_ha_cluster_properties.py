@@ -113,6 +113,18 @@ class ClusterHAEvents(RuleBasedStateMachine):
             self.cluster.node(name).power_on()
             self.cluster.node(name).disable_maintenance()
         self.cluster.ha.stack.shared.agents.failing_starts.clear()
+        # A source that lost power in the middle of a migration and came back before it was fenced keeps the
+        # guest's 'migrate' lock: PVE removes such locks only when it recovers a guest from a fenced node
+        # (pve-ha-manager src/PVE/HA/Manager.pm $fence_recovery_cleanup, b71218f2), and neither the LRM's start
+        # nor its migrate skips a lock (Resources/PVEVM.pm), so HA retries and fails until an admin runs
+        # `qm unlock`, as here.
+        self.cluster.clock.advance(30)
+        for vmid in HA_VMIDS:
+            guest = self.cluster.guest(vmid)
+            if guest.config.get("lock") == "migrate" and not any(
+                task.endtime is None and f":{vmid}:" in task.upid for task in self.cluster.tasks
+            ):
+                del guest.config["lock"]
         self.cluster.clock.advance(400)
         self.cluster.clock.settle()
         for vmid in HA_VMIDS:
