@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pytest_pvemock.api.params import Upload
     from pytest_pvemock.model.cluster import FakeCluster
 
 
@@ -52,6 +53,8 @@ class HandlerContext:
     params: dict[str, Any]
     principal: Principal
     raw_params: dict[str, Any] = field(default_factory=dict)
+    #: The file of a multipart upload (``POST .../upload``), read as pveproxy reads it.
+    upload: Upload | None = None
 
 
 @dataclass

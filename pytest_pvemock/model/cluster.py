@@ -671,8 +671,11 @@ class FakeCluster:
         """Bytes of guest volumes per (storage, node); shared storages count under (storage, None)."""
         totals: dict[tuple[str, str | None], int] = {}
         shared = {name for name, storage in self._storages.items() if storage.shared}
+        freed = {name: storage.freed for name, storage in self._storages.items() if storage.freed}
         for guest in self._guests.values():
-            for storage, _volid, size in guest.volume_list():
+            for storage, volid, size in guest.volume_list():
+                if volid in freed.get(storage, ()):
+                    continue  # deleted through DELETE .../content while a config still names it
                 key = (storage, None if storage in shared else guest.node)
                 totals[key] = totals.get(key, 0) + size
         return totals
@@ -684,7 +687,7 @@ class FakeCluster:
         if self.ceph is not None and (on_ceph := self.ceph.storage_usage(self, target)) is not None:
             return on_ceph
         totals = self.allocations() if allocations is None else allocations
-        return target.usage(totals.get((storage, None if target.shared else node), 0))
+        return target.usage(totals.get((storage, None if target.shared else node), 0), node)
 
     def enable_ceph(
         self,

@@ -23,6 +23,10 @@ class Volume:
     format: str
     ctime: int
     vmid: int | None = None
+    #: The node whose local storage holds the file (``None``: a shared storage, or a copy on every node).
+    node: str | None = None
+    notes: str | None = None
+    protected: bool = False
 
     def content_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -34,6 +38,10 @@ class Volume:
         }
         if self.vmid is not None:
             entry["vmid"] = self.vmid
+        if self.notes:
+            entry["notes"] = self.notes.split("\n", 1)[0]
+        if self.protected:
+            entry["protected"] = 1
         return entry
 
 
@@ -53,6 +61,8 @@ class Storage(Watched):
     enabled: bool = True
     path: str | None = None
     volumes: list[Volume] = field(default_factory=list)
+    #: Volumes deleted through the API that a guest config still names (PVE deletes them all the same).
+    freed: set[str] = field(default_factory=set)
 
     @classmethod
     def build(
@@ -93,9 +103,11 @@ class Storage(Watched):
     def available_on(self, node: str) -> bool:
         return self.nodes is None or node in self.nodes
 
-    def usage(self, allocated: int) -> tuple[int, int, int]:
-        """(total, used, avail) with ``allocated`` bytes of guest volumes on top of the base usage."""
-        used = min(self.base_used + allocated, self.total)
+    def usage(self, allocated: int, node: str | None = None) -> tuple[int, int, int]:
+        """(total, used, avail) with ``allocated`` bytes of guest volumes and the stored volumes ``node`` sees
+        (ISOs, templates, backups, images no config names) on top of the base usage."""
+        stored = sum(v.size for v in self.volumes if v.node in (None, node) and v.volid not in self.freed)
+        used = min(self.base_used + allocated + stored, self.total)
         return self.total, used, self.total - used
 
     def config_entry(self) -> dict[str, Any]:

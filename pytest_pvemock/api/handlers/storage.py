@@ -8,7 +8,9 @@ from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.api.visibility import Visibility
+from pytest_pvemock.api.permissions import PermissionChecker
 from pytest_pvemock.errors import PVEError
+from pytest_pvemock.model import storage_content
 from pytest_pvemock.model.storage import Storage
 from pytest_pvemock.model.volumes import is_file_storage, parse_volid
 
@@ -99,7 +101,11 @@ def node_storage_content(ctx: HandlerContext) -> list[dict[str, Any]]:
     content_filter = ctx.params.get("content")
     vmid_filter = ctx.params.get("vmid")
     rows: list[dict[str, Any]] = []
+    listed: set[str] = set()
     for guest, volid, size in ctx.cluster.guest_volumes(storage.storage, node):
+        if volid in storage.freed or volid in listed:
+            continue
+        listed.add(volid)
         content = "images" if guest.kind == "qemu" else "rootdir"
         if content_filter not in (None, content) or vmid_filter not in (None, guest.vmid):
             continue
@@ -111,7 +117,88 @@ def node_storage_content(ctx: HandlerContext) -> list[dict[str, Any]]:
         row["used"] = size if storage.plugintype not in ("lvmthin", "zfspool", "rbd") else size // 3 + guest.vmid
         rows.append(row)
     for volume in storage.volumes:
+        if volume.node not in (None, node) or volume.volid in listed:
+            continue
         if content_filter not in (None, volume.content) or vmid_filter not in (None, volume.vmid):
             continue
         rows.append(volume.content_entry())
     return ordered_rows(ctx, rows, key="volid")
+
+
+def _node(ctx: HandlerContext) -> str:
+    return ctx.cluster.require_node_reachable(ctx.params["node"]).name
+
+
+@handles("POST", "/nodes/{node}/storage/{storage}/upload")
+def upload(ctx: HandlerContext) -> str:
+    """A multipart upload (read by :func:`pytest_pvemock.api.params.decode_upload`): the ``imgcopy`` task."""
+    data = ctx.upload.data if ctx.upload is not None else None
+    task = storage_content.upload(
+        ctx.cluster, _node(ctx), ctx.params["storage"], ctx.params, data, ctx.principal.authid
+    )
+    return task.upid
+
+
+@handles("POST", "/nodes/{node}/storage/{storage}/download-url")
+def download_url(ctx: HandlerContext) -> str:
+    task = storage_content.download_url(
+        ctx.cluster, _node(ctx), ctx.params["storage"], ctx.params, ctx.principal.authid
+    )
+    return task.upid
+
+
+@handles("GET", "/nodes/{node}/query-url-metadata")
+def query_url_metadata(ctx: HandlerContext) -> dict[str, Any]:
+    _node(ctx)
+    return storage_content.url_metadata(str(ctx.params["url"]))
+
+
+@handles("POST", "/nodes/{node}/storage/{storage}/content")
+def allocate_image(ctx: HandlerContext) -> str:
+    """``vdisk_alloc``: a named image on the storage (answered by its volid, no task)."""
+    node = _node(ctx)
+    return storage_content.alloc_image(
+        ctx.cluster,
+        node,
+        ctx.params["storage"],
+        int(ctx.params["vmid"]),
+        str(ctx.params["filename"]),
+        str(ctx.params["size"]),
+        ctx.params.get("format"),
+    )
+
+
+@handles("GET", "/nodes/{node}/storage/{storage}/content/{volume}")
+def volume_info(ctx: HandlerContext) -> dict[str, Any]:
+    return storage_content.volume_info(ctx.cluster, _node(ctx), ctx.params.get("storage"), str(ctx.params["volume"]))
+
+
+@handles("PUT", "/nodes/{node}/storage/{storage}/content/{volume}")
+def update_volume_attributes(ctx: HandlerContext) -> None:
+    storage_content.update_attributes(
+        ctx.cluster, _node(ctx), ctx.params.get("storage"), str(ctx.params["volume"]), ctx.params
+    )
+
+
+@handles("DELETE", "/nodes/{node}/storage/{storage}/content/{volume}")
+def delete_volume(ctx: HandlerContext) -> str | None:
+    """Content.pm delete 474-481: ``Datastore.Allocate`` on the storage (``Datastore.AllocateSpace`` and
+    ``VM.Backup`` on the owner for a backup), then the ``imgdel`` task."""
+    node = _node(ctx)
+    volid, sid = storage_content.real_volume_id(ctx.params.get("storage"), str(ctx.params["volume"]))
+    checker = PermissionChecker(ctx.cluster)
+    storage = ctx.cluster.storage(sid)
+    found = storage_content.find_volume(ctx.cluster, storage, node, volid) if storage is not None else None
+    if found is not None and found.content == "backup" and found.vmid is not None:
+        checker.check(ctx.principal.authid, f"/storage/{sid}", ["Datastore.AllocateSpace"])
+        checker.check(ctx.principal.authid, f"/vms/{found.vmid}", ["VM.Backup"])
+    else:
+        checker.check(ctx.principal.authid, f"/storage/{sid}", ["Datastore.Allocate"])
+    task = storage_content.free_volume(
+        ctx.cluster, node, ctx.params.get("storage"), str(ctx.params["volume"]), ctx.principal.authid
+    )
+    if ctx.params.get("delay") and not task.running:
+        if task.exitstatus not in ("OK",) and not str(task.exitstatus).startswith("WARNINGS"):
+            raise PVEError(str(task.exitstatus))
+        return None
+    return task.upid
