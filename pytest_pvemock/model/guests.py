@@ -28,7 +28,14 @@ from pytest_pvemock.model.guest_config import (
     volume_storage,
     with_new_identity,
 )
-from pytest_pvemock.model.guest_disks import check_clone, clone_volumes, detach_removed_volumes
+from pytest_pvemock.model.guest_disks import (
+    check_base_volumes_unused,
+    check_clone,
+    clone_source,
+    clone_volumes,
+    detach_removed_volumes,
+    free_guest_volumes,
+)
 from pytest_pvemock.model.guest_migration import log_stamp, migration_plan, schedule_lines
 from pytest_pvemock.model.provisioning import fill_in_options
 from pytest_pvemock.model.revision import TrackedDict, Watched
@@ -585,9 +592,12 @@ class Guest(Watched):
         description: str | None = None,
         authid: str = "root@pam",
         storage: str | None = None,
+        snapname: str | None = None,
+        format: str | None = None,
     ) -> Task:
-        """Copy this guest to ``newid``: full copies (on ``storage`` if given) or, by default for templates, linked
-        clones of the ``base-`` volumes. The copy exists (locked ``clone``) at once and is usable when the task ends."""
+        """Copy this guest (or its snapshot ``snapname``) to ``newid``: full copies (on ``storage`` and in ``format``
+        if given) or, by default for templates, linked clones of the ``base-`` volumes. The copy exists (locked
+        ``clone``) at once and is usable when the task ends."""
         self._prepare_write()
         newid = int(newid)
         if self._cluster.find_guest(newid) is not None:
@@ -597,26 +607,38 @@ class Guest(Watched):
         if target_node is None:
             raise ParameterError({"target": f"no such cluster node '{target}'"})
         self.check_lock()
+        source = clone_source(self, snapname)
         full = (not self.template) if full is None else full
-        check_clone(self, full, storage, target if target != self.node else None)
+        check_clone(self, full, storage, target if target != self.node else None, format, source if snapname else None)
         rng = figures.seeded(self._cluster.seed, "clone", self.vmid, newid)
-        config = with_new_identity(self.config, self.vmid, newid, rng)
+        config = with_new_identity(source, self.vmid, newid, rng)
         for key in [key for key in config if key.startswith("unused")]:
             del config[key]  # Qemu.pm clone_vm 4521: unused volumes are not copied
-        config.update(clone_volumes(self, newid, full, storage))
+        warnings: list[str] = []
+        config.update(clone_volumes(self, newid, full, storage, format, source, warnings))
         self._name_clone(config, name)
         if description is not None:
             config["description"] = description
         config["lock"] = "clone"
         copy_guest = type(self)(self._cluster, newid, target, config)
         self._cluster.register_guest(copy_guest, pool=pool)
-        return self._start_task("clone", authid, work=lambda task: copy_guest.config.pop("lock", None))
+
+        def finish(task: Task) -> None:
+            for warning in warnings:
+                task.log.append(f"WARN: {warning}")
+                task.warnings += 1
+            copy_guest.config.pop("lock", None)
+
+        return self._start_task("clone", authid, work=finish)
 
     def _name_clone(self, config: dict[str, Any], name: str | None) -> None:
         raise NotImplementedError
 
-    def delete(self, authid: str = "root@pam", purge: bool = False, skiplock: bool = False) -> Task:
-        """Destroy the guest (it must be stopped and unlocked); it disappears when the task completes."""
+    def delete(
+        self, authid: str = "root@pam", purge: bool = False, skiplock: bool = False, destroy_unreferenced: bool = False
+    ) -> Task:
+        """Destroy the guest (it must be stopped and unlocked); it disappears when the task completes, with its
+        volumes (and with ``destroy_unreferenced`` the images of its VMID no config names)."""
         self._prepare_write()
         if self.config.get("protection"):
             # AbstractConfig.pm check_protection 389-395, called first by both destroy handlers
@@ -635,7 +657,12 @@ class Guest(Watched):
         def destroy(task: Task) -> None:
             if self.kind == "qemu" and not skiplock and self.lock != "suspended":
                 self.check_lock()  # qemu-server QemuServer.pm destroy_vm 1847-1848: inside the worker
+            if self.kind == "qemu" and self.template:
+                check_base_volumes_unused(self)  # QemuServer.pm destroy_vm 1851-1871
+            free_guest_volumes(self, destroy_unreferenced)
             self._cluster.unregister_guest(self.vmid)
+            if purge:
+                task.log.append(f"purging {self.noun} {self.vmid} from related configurations..")
             if sid in ha.service_config:
                 ha.remove_resource(sid)
                 task.log.append(f"NOTE: removed {self.noun} {self.vmid} from HA resource configuration.")

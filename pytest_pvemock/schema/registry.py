@@ -300,7 +300,7 @@ class SchemaRegistry:
 
     def match(self, path: str) -> tuple[str, dict[str, str]] | None:
         """The template matching a concrete path and the path's parameter values, or ``None``."""
-        segments = [unquote(s) for s in _segments(path)]
+        segments = _whole_fragments([unquote(s) for s in _segments(path)])
         return _match(self._root, segments, 0, {})
 
     def _method_schema(self, method: str, template: str) -> MethodSchema:
@@ -348,6 +348,15 @@ class SchemaRegistry:
 
 def _segments(path: str) -> list[str]:
     return [segment for segment in path.split("/") if segment != ""]
+
+
+def _whole_fragments(segments: list[str]) -> list[str]:
+    """pve-storage Status.pm 37 registers ``{storage}/content`` with ``fragmentDelimiter => ''``: the rest of the
+    path is one parameter (pve-common RESTHandler.pm map_path_to_methods 416-423), so ``.../content/local:iso/x.iso``
+    names the volume ``local:iso/x.iso``."""
+    if len(segments) > 6 and segments[0] == "nodes" and segments[2] == "storage" and segments[4] == "content":
+        return [*segments[:5], "/".join(segments[5:])]
+    return segments
 
 
 def _match(node: _Node, segments: list[str], depth: int, params: dict[str, str]) -> tuple[str, dict[str, str]] | None:

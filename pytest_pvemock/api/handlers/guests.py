@@ -15,6 +15,7 @@ from typing import Any
 from pytest_pvemock.api.handler import Handler, HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
+from pytest_pvemock.api.permissions import PermissionChecker
 from pytest_pvemock.api.views.guest_status import guest_current_status, guest_list_row
 from pytest_pvemock.api.visibility import Visibility
 from pytest_pvemock.errors import ParameterError, PVEError
@@ -139,7 +140,12 @@ def guest_index(ctx: HandlerContext) -> list[dict[str, str]]:
 @guest_routes("DELETE", ONE)
 def destroy_guest(ctx: HandlerContext) -> str:
     guest = _guest(ctx)
-    task = guest.delete(ctx.principal.authid, purge=_flag(ctx, "purge"), skiplock=_flag(ctx, "skiplock"))
+    task = guest.delete(
+        ctx.principal.authid,
+        purge=_flag(ctx, "purge"),
+        skiplock=_flag(ctx, "skiplock"),
+        destroy_unreferenced=_flag(ctx, "destroy-unreferenced-disks"),
+    )
     return str(task.upid)
 
 
@@ -233,10 +239,23 @@ def resize_disk(ctx: HandlerContext) -> str | None:
 def move_volume(ctx: HandlerContext) -> str:
     """A disk (QEMU) or mount point (LXC) to another storage; moves to another guest are not modelled yet."""
     guest = _guest(ctx)
-    if ctx.params.get("target-vmid") is not None:
-        raise PVEError("moving a volume to another guest is not supported by pytest-pvemock yet")
     disk = ctx.params["disk" if _kind(ctx) == "qemu" else "volume"]
     storage = ctx.params.get("storage")
+    target_vmid = ctx.params.get("target-vmid")
+    if target_vmid is not None and storage is not None:  # Qemu.pm move_vm_disk 5169-5171
+        message = "either set 'storage' or 'target-vmid', but not both"
+        raise ParameterError({"target-vmid": message, "storage": message})
+    if target_vmid is not None:
+        if _kind(ctx) != "qemu":
+            raise PVEError("moving a container volume to another guest is not modelled by pytest-pvemock yet")
+        authid = ctx.principal.authid
+        if authid != "root@pam":  # Qemu.pm 5174-5175, 5181-5182
+            checker = PermissionChecker(ctx.cluster)
+            checker.check(authid, f"/vms/{int(target_vmid)}", ["VM.Config.Disk"])
+            volid = str(guest.config.get(disk, "")).split(",", 1)[0]
+            checker.check(authid, f"/storage/{volid.split(':', 1)[0]}", ["Datastore.AllocateSpace"])
+        task = guest_disks.reassign_disk(guest, disk, int(target_vmid), ctx.params.get("target-disk"), authid)
+        return str(task.upid)
     if storage is None:  # qemu-server Qemu.pm move_vm_disk 5201-5202
         message = "both 'storage' and 'target-vmid' missing, either needs to be set"
         raise ParameterError({"target-vmid": message, "storage": message})
@@ -328,6 +347,8 @@ def clone_guest(ctx: HandlerContext) -> str:
         description=ctx.params.get("description"),
         authid=ctx.principal.authid,
         storage=ctx.params.get("storage"),
+        snapname=ctx.params.get("snapname"),
+        format=ctx.params.get("format"),
     )
     return str(task.upid)
 
