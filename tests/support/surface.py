@@ -88,7 +88,23 @@ PATH_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
             "/nodes/{node}/ceph/pools/{name}",
         )
     },
+    # storage content: an image on a storage for images; a file that exists (its volid keeps its '/')
+    ("POST", "/nodes/{node}/storage/{storage}/content"): {"storage": "local-lvm"},
+    **{
+        (method, "/nodes/{node}/storage/{storage}/content/{volume}"): {
+            "volume": "local:iso/debian-13.1.0-amd64-netinst.iso"
+        }
+        for method in ("GET", "PUT", "DELETE", "POST")
+    },
 }
+EXTRA[("POST", "/nodes/{node}/storage/{storage}/content")] = {"vmid": 100, "filename": "vm-100-disk-9", "size": "1G"}
+EXTRA[("POST", "/nodes/{node}/storage/{storage}/download-url")] = {
+    "content": "iso",
+    "filename": "surface.iso",
+    "url": "https://example.org/surface.iso",
+}
+EXTRA[("POST", "/nodes/{node}/storage/{storage}/upload")] = {"content": "iso"}
+EXTRA[("POST", "/nodes/{node}/storage/{storage}/content/{volume}")] = {"target": "local:iso/surface-copy.iso"}
 # HA: vm:100 is an HA resource; PVE 8 has a group; PVE 9 has a rule, and a group only where groups are used
 # (PVE 9 refuses group methods once no group is left, and rule changes while one is).
 HA_GROUP = {"group": "surface-group", "nodes": "pve1,pve2"}
@@ -144,6 +160,16 @@ class SurfaceRig:
         headers = {**self.auth, **(headers or {})}
         if method in ("GET", "DELETE"):
             return ApiRequest(method, "/api2/json" + path, encoded, headers, b"")
+        if method == "POST" and path.endswith("/upload"):  # pveproxy reads uploads as multipart/form-data only
+            boundary = "surfaceboundary"
+            fields = [(k, str(v)) for k, v in params.items() if k != "filename"]
+            parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields]
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="filename"; filename="surface.iso"\r\n'
+                f"Content-Type: application/octet-stream\r\n\r\nISO\r\n--{boundary}--\r\n"
+            )
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+            return ApiRequest(method, "/api2/json" + path, "", headers, "".join(parts).encode())
         if any(isinstance(value, list) for value in params.values()):  # arrays travel best as JSON
             headers["Content-Type"] = "application/json"
             return ApiRequest(method, "/api2/json" + path, "", headers, json.dumps(params).encode())
