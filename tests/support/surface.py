@@ -162,14 +162,16 @@ class SurfaceRig:
             return ApiRequest(method, "/api2/json" + path, encoded, headers, b"")
         if method == "POST" and path.endswith("/upload"):  # pveproxy reads uploads as multipart/form-data only
             boundary = "surfaceboundary"
-            fields = [(k, str(v)) for k, v in params.items() if k != "filename"]
+            form = ("content", "checksum-algorithm", "checksum")  # AnyEvent.pm 1316-1318; the rest: in the query
+            fields = [(k, str(v)) for k, v in params.items() if k in form]
+            query = urlencode({k: _text(v) for k, v in params.items() if k not in form and k != "filename"}, doseq=True)
             parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields]
             parts.append(
                 f'--{boundary}\r\nContent-Disposition: form-data; name="filename"; filename="surface.iso"\r\n'
                 f"Content-Type: application/octet-stream\r\n\r\nISO\r\n--{boundary}--\r\n"
             )
             headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
-            return ApiRequest(method, "/api2/json" + path, "", headers, "".join(parts).encode())
+            return ApiRequest(method, "/api2/json" + path, query, headers, "".join(parts).encode())
         if any(isinstance(value, list) for value in params.values()):  # arrays travel best as JSON
             headers["Content-Type"] = "application/json"
             return ApiRequest(method, "/api2/json" + path, "", headers, json.dumps(params).encode())
