@@ -7,8 +7,8 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
-from pytest_pvemock.api.visibility import Visibility
 from pytest_pvemock.api.permissions import PermissionChecker
+from pytest_pvemock.api.visibility import Visibility
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model import storage_content
 from pytest_pvemock.model.storage import Storage
