@@ -7,12 +7,13 @@ import hashlib
 
 import proxmoxer
 import pytest
+from support.clients import proxmoxer_client
 
 from pytest_pvemock.model.corosync import conf_text, corosync_conf
 
 
 def _client(cluster):
-    return proxmoxer.ProxmoxAPI(cluster.host, user=cluster.user, password=cluster.password, verify_ssl=False)
+    return proxmoxer_client(cluster)
 
 
 def test_join_information_names_every_node_with_its_fingerprint_and_address(pve_cluster_factory):

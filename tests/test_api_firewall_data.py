@@ -15,7 +15,6 @@ import re
 import sys
 from pathlib import Path
 
-import proxmoxer
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,10 +22,8 @@ LOGGER_LINE = re.compile(r"^0 5 - \d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d
 
 
 @pytest.fixture
-def pve(pve_cluster_factory):
-    cluster = pve_cluster_factory(validate=True)
-    client = proxmoxer.ProxmoxAPI(cluster.host, user=cluster.user, password=cluster.password, verify_ssl=False)
-    return cluster, client
+def pve(pve_cluster, pve_api):
+    return pve_cluster, pve_api
 
 
 def test_macros_are_pve_firewalls_own_with_their_descriptions(pve):

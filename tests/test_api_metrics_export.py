@@ -12,10 +12,8 @@ import pytest
 
 
 @pytest.fixture
-def pve(pve_cluster_factory):
-    cluster = pve_cluster_factory(validate=True)
-    client = proxmoxer.ProxmoxAPI(cluster.host, user=cluster.user, password=cluster.password, verify_ssl=False)
-    return cluster, client
+def pve(pve_cluster, pve_api):
+    return pve_cluster, pve_api
 
 
 def _by_id(metrics):

@@ -4,22 +4,17 @@ with Sys.Audit on ``/``), the replication jobs the caller may audit, then the no
 
 from __future__ import annotations
 
-import proxmoxer
 
-
-def test_fields_are_pves_fixed_list(pve_cluster_factory):
-    cluster = pve_cluster_factory(validate=True)
-    pve = proxmoxer.ProxmoxAPI(cluster.host, user=cluster.user, password=cluster.password, verify_ssl=False)
-    assert pve.cluster.notifications("matcher-fields").get() == [
+def test_fields_are_pves_fixed_list(pve_api):
+    assert pve_api.cluster.notifications("matcher-fields").get() == [
         {"name": "type"},
         {"name": "hostname"},
         {"name": "job-id"},
     ]
 
 
-def test_values_follow_the_backup_jobs_replication_jobs_and_nodes(pve_cluster_factory):
-    cluster = pve_cluster_factory(validate=True)
-    pve = proxmoxer.ProxmoxAPI(cluster.host, user=cluster.user, password=cluster.password, verify_ssl=False)
+def test_values_follow_the_backup_jobs_replication_jobs_and_nodes(pve_api):
+    pve = pve_api
     pve.cluster.backup.post(id="nightly", schedule="02:00", storage="local", all=1, comment="every guest")
     pve.cluster.replication.post(id="100-0", target="pve2", type="local")
     values = pve.cluster.notifications("matcher-field-values").get()

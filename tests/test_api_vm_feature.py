@@ -12,9 +12,8 @@ from pytest_pvemock.model.storage_features import volume_has_feature
 
 
 @pytest.fixture
-def pve(pve_cluster_factory):
-    cluster = pve_cluster_factory(validate=True)
-    return cluster, proxmoxer.ProxmoxAPI(cluster.host, user=cluster.user, password=cluster.password, verify_ssl=False)
+def pve(pve_cluster, pve_api):
+    return pve_cluster, pve_api
 
 
 def test_lvm_thin_disks_snapshot_and_copy_but_only_on_their_node(pve):
