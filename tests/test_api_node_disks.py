@@ -48,3 +48,17 @@ def test_osd_disks_are_the_ceph_osds(pve_cluster_factory):
         assert group["children"][0]["name"] == disk["devpath"] and group["size"] == volume["lv_size"]
         assert group["free"] == 0
     assert {row["vg"] for row in node.scan.lvm.get()} == {"pve", *(g["name"] for g in node.disks.lvm.get()["children"])}
+
+
+def test_smart_zfs_and_directories_of_an_lvm_node(pve_cluster_factory):
+    _cluster, api = client(pve_cluster_factory, "ceph")
+    node = api.nodes("pve1")
+    smart = node.disks.smart.get(disk="/dev/sda")
+    wear = next(a for a in smart["attributes"] if a["name"] == "Wear_Leveling_Count")
+    (disk,) = [d for d in node.disks.list.get() if d["devpath"] == "/dev/sda"]
+    assert smart["health"] == disk["health"] == "PASSED" and wear["value"] == disk["wearout"]
+    assert node.disks.smart.get(disk="/dev/nvme1n1")["type"] == "text"
+    assert node.disks.smart.get(disk="/dev/sda", healthonly=1) == {"health": "PASSED"}
+    with pytest.raises(proxmoxer.ResourceException, match="not a valid block device"):
+        node.disks.smart.get(disk="/dev/sdz")
+    assert node.disks.zfs.get() == [] and node.scan.zfs.get() == [] and node.disks.directory.get() == []

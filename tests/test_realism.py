@@ -82,11 +82,14 @@ AGENT = {
 
 # ceph helper (issue 11): disks and LVM agreeing with the storages and the OSDs
 REAL |= {
+    "/nodes/{node}/disks/directory",
     "/nodes/{node}/disks/list",
     "/nodes/{node}/disks/lvm",
     "/nodes/{node}/disks/lvmthin",
+    "/nodes/{node}/disks/zfs",
     "/nodes/{node}/scan/lvm",
     "/nodes/{node}/scan/lvmthin",
+    "/nodes/{node}/scan/zfs",
 }
 # ceph (issue 11): answered where Ceph is set up (the ceph scenario), PVE's 500 'binary not installed' elsewhere.
 CEPH = {

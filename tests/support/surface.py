@@ -56,6 +56,7 @@ FRESH = {
 EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/access/acl"): {"users": USER},
     ("POST", "/access/ticket"): {"username": "root@pam", "password": "pvemock"},
+    ("GET", "/nodes/{node}/disks/smart"): {"disk": "/dev/sda"},  # a disk the node has (else not a block device)
     ("PUT", "/access/password"): {"confirmation-password": "pvemock"},
     ("DELETE", "/pools"): {"poolid": "empty"},
     ("POST", "/nodes/{node}/qemu/{vmid}/migrate"): {"online": 1},

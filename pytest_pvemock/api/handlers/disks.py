@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.node_disks import node_layout
 
 
@@ -82,3 +83,72 @@ def scan_thin_pools(ctx: HandlerContext) -> list[dict[str, str]]:
     _disks, groups = node_layout(ctx.cluster, node.name)
     vg = str(ctx.params["vg"])
     return [{"lv": lv.name} for group in groups if group.name == vg for lv in group.lvs if lv.thin_pool]
+
+
+@handles("GET", "/nodes/{node}/disks/smart")
+def disk_smart(ctx: HandlerContext) -> dict[str, Any]:
+    """Disks.pm ``smart``: ``smartctl`` of a disk of the node (``not a valid block device`` otherwise): an SSD's ATA
+    attributes, an NVMe disk's health log as text; ``healthonly`` keeps the health alone."""
+    cluster = ctx.cluster
+    node = cluster.require_node_reachable(str(ctx.params["node"]))
+    disks, _groups = node_layout(cluster, node.name)
+    disk = next((disk for disk in disks if disk.devpath == ctx.params["disk"]), None)
+    if disk is None:
+        raise PVEError("not a valid block device", 500)
+    if ctx.params.get("healthonly"):
+        return {"health": "PASSED"}
+    hours = max((cluster.clock.now() - node.boot_time) // 3600 + 8000 + disk.size % 997, 0)
+    if "/nvme" in disk.devpath:
+        used = 100 - disk.wearout
+        text = (f"\nSMART/Health Information (NVMe Log 0x02)\nCritical Warning:                   0x00\n"
+                f"Temperature:                        {33 + disk.size % 7} Celsius\n"
+                f"Available Spare:                    100%\nAvailable Spare Threshold:          10%\n"
+                f"Percentage Used:                    {used}%\nPower On Hours:                     {hours:,}\n"
+                f"Unsafe Shutdowns:                   {disk.size % 23}\nMedia and Data Integrity Errors:    0\n"
+                f"Error Information Log Entries:      0\n")  # fmt: skip
+        return {"health": "PASSED", "type": "text", "text": text}
+
+    def attribute(ident: int, name: str, flags: str, value: int, threshold: int, raw: str) -> dict[str, Any]:
+        return {"id": f"{ident:>3}", "name": name, "flags": flags, "value": value, "normalized": value,
+                "worst": value, "threshold": threshold, "fail": "-", "raw": raw}  # fmt: skip
+
+    attributes = [
+        attribute(5, "Reallocated_Sector_Ct", "PO--CK", 100, 10, "0"),
+        attribute(9, "Power_On_Hours", "-O--CK", 98, 0, str(hours)),
+        attribute(12, "Power_Cycle_Count", "-O--CK", 99, 0, str(20 + disk.size % 31)),
+        attribute(177, "Wear_Leveling_Count", "PO--C-", disk.wearout, 0, str((100 - disk.wearout) * 3)),
+        attribute(194, "Temperature_Celsius", "-O---K", 67, 0, str(33 + disk.size % 7)),
+        attribute(199, "UDMA_CRC_Error_Count", "-OSRCK", 100, 0, "0"),
+    ]
+    return {"health": "PASSED", "type": "ata", "attributes": attributes}
+
+
+@handles("GET", "/nodes/{node}/disks/zfs")
+def list_zpools(ctx: HandlerContext) -> list[dict[str, Any]]:
+    """ZFS.pm ``index``: ``zpool list``: ``rpool`` where the node has a ZFS storage (its figures), else none (the
+    installer's LVM layout)."""
+    cluster = ctx.cluster
+    node = cluster.require_node_reachable(str(ctx.params["node"]))
+    rows = []
+    for storage in _zfs_storages(ctx, node.name)[:1]:
+        total, used, avail = cluster.storage_usage(storage.storage, node.name)
+        rows.append({"name": "rpool", "size": total, "alloc": used, "free": avail, "frag": used * 100 // total // 8,
+                     "dedup": 1.0, "health": "ONLINE"})  # fmt: skip
+    return rows
+
+
+def _zfs_storages(ctx: HandlerContext, node: str) -> list[Any]:
+    return [storage for storage in ctx.cluster.storages_on(node) if storage.plugintype == "zfspool"]
+
+
+@handles("GET", "/nodes/{node}/scan/zfs")
+def scan_zpools(ctx: HandlerContext) -> list[dict[str, str]]:
+    node = ctx.cluster.require_node_reachable(str(ctx.params["node"]))
+    return [{"pool": "rpool"}, {"pool": "rpool/data"}] if _zfs_storages(ctx, node.name) else []
+
+
+@handles("GET", "/nodes/{node}/disks/directory")
+def list_directory_mounts(ctx: HandlerContext) -> list[dict[str, Any]]:
+    """Directory.pm ``index``: the ``mnt-pve-*.mount`` units ``disks/directory`` created (none on these nodes)."""
+    ctx.cluster.require_node_reachable(str(ctx.params["node"]))
+    return []
