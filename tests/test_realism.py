@@ -71,6 +71,7 @@ REAL = {
     "/cluster/config/nodes",
     "/cluster/config/totem",
     "/nodes/{node}/qemu/{vmid}/feature",
+    "/nodes/{node}/qemu/{vmid}/cloudinit/dump",
 }
 # Answered only where a VM runs with ``agent: 1`` (the default scenario's win11); PVE's 500 elsewhere.
 AGENT = {
