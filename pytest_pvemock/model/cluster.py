@@ -6,7 +6,7 @@
     cluster.node("pve2").go_offline()
     cluster.inject_error("POST", "/nodes/{node}/qemu/{vmid}/status/start", 500, "boom")
 
-High availability (``cluster.ha``, :class:`~pytest_pvemock.model.ha.cluster_host.ClusterHA`) runs PVE's HA
+High availability (``cluster.ha``, :class:`~pytest_pvemock.model.cluster_ha.ClusterHA`) runs PVE's HA
 manager on the clock, one round every 10 s of cluster time; dormant until a resource exists:
 
     cluster.ha.add_resource("vm:100", state="started", max_restart=1, max_relocate=1)  # or ha_resources=[...]
@@ -39,6 +39,7 @@ from pytest_pvemock.model.builders.scenario import scenario_spec
 from pytest_pvemock.model.builders.spec import DEFAULT_VERSION, ClusterSpec
 from pytest_pvemock.model.ceph import CephCluster, build_ceph
 from pytest_pvemock.model.clock import DEFAULT_EPOCH, Clock
+from pytest_pvemock.model.cluster_ha import ClusterHA
 from pytest_pvemock.model.config_store import ConfigStore
 from pytest_pvemock.model.faults import FaultRule
 from pytest_pvemock.model.guest_config import (
@@ -46,7 +47,6 @@ from pytest_pvemock.model.guest_config import (
     new_qemu_config,
 )
 from pytest_pvemock.model.guests import Container, Guest, QemuVM
-from pytest_pvemock.model.ha.cluster_host import ClusterHA
 from pytest_pvemock.model.key_order import KeyOrder
 from pytest_pvemock.model.nodes.node import Node
 from pytest_pvemock.model.pools import Pool
@@ -152,7 +152,7 @@ class FakeCluster:
         #: Per-test answers that replace the API's own: ``(method, template or path) -> callback(ctx)``.
         self.api_overrides: dict[tuple[str, str], Callable[[Any], Any]] = {}
         self.key_order = KeyOrder(self.seed, shuffle_keys)
-        #: The HA manager (``pve-ha-manager`` on the cluster clock); see :class:`~.ha.cluster_host.ClusterHA`.
+        #: The HA manager (``pve-ha-manager`` on the cluster clock); see :class:`~.cluster_ha.ClusterHA`.
         self.ha = ClusterHA(self)
         self.ha_provider: HaStatusProvider | None = self.ha
         self.scenario_name: str | None = None

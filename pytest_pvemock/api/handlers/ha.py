@@ -13,7 +13,7 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.errors import ParameterError, PVEError
-from pytest_pvemock.model.ha.cluster_host import ClusterHA
+from pytest_pvemock.model.cluster_ha import ClusterHA
 from pytest_pvemock.model.ha.service_requests import check_service_state, require_ha_managed
 from pytest_pvemock.model.ha.status import ha_manager_status, ha_status_current
 

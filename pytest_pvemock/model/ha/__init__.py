@@ -13,8 +13,8 @@ Modules:
 - :mod:`.status`, :mod:`.provider`: what the API shows (``hastate``, ``/cluster/ha/status/*``, the guest's
   ``ha`` object, "is this guest primary on this node"). :mod:`.service_requests`: what the API asks.
 - :mod:`.simulator`, :mod:`.case_files`: pve-ha-manager's regression-case simulator (``pvemock ha-sim``).
-- :mod:`.cluster_host`: :class:`~.cluster_host.ClusterHA`, the FakeCluster's host (``cluster.ha``), built as
-  described below.
+- The FakeCluster's host (``cluster.ha``) is :class:`pytest_pvemock.model.cluster_ha.ClusterHA`, beside the
+  cluster rather than in this package (the one adapter that knows both): built as described below.
 
 Hosting the stack (what the FakeCluster does):
 

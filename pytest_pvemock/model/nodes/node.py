@@ -10,7 +10,7 @@ from pytest_pvemock.model.revision import Watched
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
-    from pytest_pvemock.model.ha.cluster_host import ClusterHA
+    from pytest_pvemock.model.cluster_ha import ClusterHA
 
 GIB = 1024**3
 CLOCK_TICKS = 100  # USER_HZ: PVE's pstart counts these since boot

@@ -13,7 +13,7 @@ rounds as it takes to settle, without moving the clock: a test sees ``started`` 
 failures still need time (``cluster.clock.advance(...)``). In ``manual`` mode only ``advance()`` and
 ``settle()`` move HA (``settle()`` goes on, 10 s at a time, until HA is quiet).
 
-Migrations and relocations run as the cluster's own tasks (:mod:`.cluster_migration`): the LRM of the source
+Migrations and relocations run as the cluster's own tasks (:mod:`.cluster_ha_migration`): the LRM of the source
 starts them and checks them each round, the guest keeps its ``migrate`` lock on the source until the task ends
 (:mod:`pytest_pvemock.model.guest_migration` says how long that takes). In ``instant`` mode they end at once.
 
@@ -28,22 +28,28 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import PVEError
-
-from .chaos import HAChaos
-from .cluster_migration import ClusterMigration
-from .environment import DaemonEnv, HAConfigError
-from .ha_files import HAFiles
-from .rules import parse_section_config, section_config_text
-from .service_requests import check_service_state, request_move, request_state, request_stop
-from .simulator import format_log_line
-from .stack import HAStack, NodeDaemons
-from .status import guest_ha_status, guest_hastate, is_ha_managed, is_primary, node_hastate, sid_of
+from pytest_pvemock.model.cluster_ha_migration import ClusterMigration
+from pytest_pvemock.model.ha.chaos import HAChaos
+from pytest_pvemock.model.ha.environment import DaemonEnv, HAConfigError
+from pytest_pvemock.model.ha.ha_files import HAFiles
+from pytest_pvemock.model.ha.rules import parse_section_config, section_config_text
+from pytest_pvemock.model.ha.service_requests import check_service_state, request_move, request_state, request_stop
+from pytest_pvemock.model.ha.simulator import format_log_line
+from pytest_pvemock.model.ha.stack import HAStack, NodeDaemons
+from pytest_pvemock.model.ha.status import (
+    guest_ha_status,
+    guest_hastate,
+    is_ha_managed,
+    is_primary,
+    node_hastate,
+    sid_of,
+)
 
 if TYPE_CHECKING:
-    from ..cluster import FakeCluster
-    from ..guests import Guest
-    from ..nodes.node import Node
-    from ..tasks import Task
+    from pytest_pvemock.model.cluster import FakeCluster
+    from pytest_pvemock.model.guests import Guest
+    from pytest_pvemock.model.nodes.node import Node
+    from pytest_pvemock.model.tasks import Task
 
 ROUND_SECONDS = 10
 #: Rounds run at one moment after a request in ``instant`` mode (a start or a migration needs 2-4).
@@ -600,7 +606,7 @@ class ClusterHA(HAFiles):
             guest._boot()
 
     def start_migration(self, node: str, sid: str, target: str, online: bool) -> ClusterMigration | None:
-        """The migration runs as the cluster's tasks, in cluster time (see :mod:`.cluster_migration`)."""
+        """The migration runs as the cluster's tasks, in cluster time (see :mod:`.cluster_ha_migration`)."""
         guest = self.guest_of(sid)
         if guest is None or guest.node != node:
             return None
