@@ -91,6 +91,11 @@ def uuid4(rng: Draw) -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
+def perl_number(value: float) -> float | int:
+    """A figure as PVE's JSON prints it: integral values as integers, others with 15 significant digits."""
+    return int(value) if float(value).is_integer() else float(f"{value:.15g}")
+
+
 def hex_string(rng: Draw, length: int) -> str:
     return f"{rng.getrandbits(4 * length):0{length}x}"
 

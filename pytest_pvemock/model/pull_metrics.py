@@ -28,8 +28,7 @@ _GUEST_COUNTERS = (("net_in", "netin"), ("net_out", "netout"), ("disk_read", "di
 
 
 def _metric(kind: str, subject: str, time: int, metric: str, value: float) -> dict[str, Any]:
-    number = int(value) if float(value).is_integer() else float(f"{value:.15g}")
-    return {"metric": metric, "id": subject, "value": number, "timestamp": time, "type": kind}
+    return {"metric": metric, "id": subject, "value": figures.perl_number(value), "timestamp": time, "type": kind}
 
 
 def round_times(cluster: FakeCluster, node: Node, rounds: int) -> list[int]:

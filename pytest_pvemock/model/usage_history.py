@@ -67,10 +67,6 @@ def row_times(cluster: FakeCluster, timeframe: str) -> tuple[int, list[int]]:
     return resolution, [newest - resolution * (count - 1 - index) for index in range(count)]
 
 
-def _number(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else float(f"{value:.15g}")
-
-
 def _rows(
     cluster: FakeCluster, subject: str, timeframe: str, cf: str | None, sources: Sequence[str], figures_at: Figures
 ) -> list[dict[str, Any]]:
@@ -87,7 +83,7 @@ def _rows(
         if values:
             for name in sources:
                 if name in values:
-                    row[name] = _number(values[name])
+                    row[name] = figures.perl_number(values[name])
         rows.append(row)
     if cluster.has("rrd-pve9-format") and rows and len(rows[-1]) == 1:
         rows.pop()  # PVE 9 drops a newest bucket that holds only its time (pve-cluster RRD.pm line 124)
