@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
+from pytest_pvemock.api.handlers.log_pages import dump_logfile
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.ceph import NOT_INSTALLED, CephCluster, CephPool, Osd
@@ -677,17 +678,7 @@ def read_log(ctx: HandlerContext) -> Result:
     """Ceph.pm ``log`` (lines 930-946) through PVE::Tools::dump_logfile: ``limit`` lines (50) from ``start``, 1-based
     numbers, the count of all lines as ``total`` ("no content" for an empty file)."""
     ceph = _ceph_on(ctx)
-    lines = ceph_log_lines(ctx.cluster, ceph)
-    start = int(ctx.params.get("start") or 0)
-    given = ctx.params.get("limit")
-    limit = 50 if given is None else int(given)
-    chosen = lines[start:] if limit == 0 else lines[start : start + limit]
-    rows = [{"n": start + index + 1, "t": text} for index, text in enumerate(chosen)]
-    total = len(lines)
-    if not total:
-        total = 1
-        rows = [{"n": 1, "t": "no content"}]
-    return Result(rows, extra={"total": total})
+    return dump_logfile(ceph_log_lines(ctx.cluster, ceph), ctx.params)
 
 
 # ---- cluster-wide -------------------------------------------------------------------------------------------------

@@ -6,9 +6,8 @@ src/PVE/Firewall/Helpers.pm lines 77-150, pve-common src/PVE/Tools.pm ``dump_log
 
 from __future__ import annotations
 
-from typing import Any
-
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
+from pytest_pvemock.api.handlers.log_pages import dump_logfile
 from pytest_pvemock.model.firewall_log import FirewallLogLine, firewall_log
 from pytest_pvemock.pve_data import pve_data
 
@@ -32,18 +31,7 @@ def _paged(ctx: HandlerContext, lines: list[FirewallLogLine]) -> Result:
             for line in lines
             if (since is None or line.time >= int(since)) and (until is None or line.time <= int(until))
         ]
-    start = int(ctx.params.get("start") or 0)
-    limit_param = ctx.params.get("limit")
-    limit = 50 if limit_param is None else int(limit_param)
-    shown: list[dict[str, Any]] = [
-        {"n": number, "t": line.text} for number, line in enumerate(lines, 1) if number > start
-    ]
-    if limit:
-        shown = shown[:limit]
-    count = len(lines)
-    if not count:
-        count, shown = 1, [{"n": 1, "t": "no content"}]
-    return Result(shown, extra={"total": count})
+    return dump_logfile([line.text for line in lines], ctx.params)
 
 
 @handles("GET", "/nodes/{node}/firewall/log")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
+from pytest_pvemock.api.handlers.log_pages import dump_logfile
 from pytest_pvemock.api.handlers.nodes import task_for
 from pytest_pvemock.api.handlers.shaping import ordered
 from pytest_pvemock.api.index import pve_index_listing
@@ -27,13 +28,7 @@ def task_status(ctx: HandlerContext) -> dict[str, Any]:
 def task_log(ctx: HandlerContext) -> Result:
     """Numbered log lines from ``start`` (0-based), at most ``limit``; ``total`` counts them all."""
     task = task_for(ctx, "Sys.Audit")
-    lines = task.log_lines() or ["no content"]
-    start = int(ctx.params.get("start", 0))
-    limit = int(ctx.params.get("limit", 50))
-    # pve-common Tools.pm dump_logfile_by_filehandle 757-759 (f665029e): limit 0 reads to the end
-    end = len(lines) if limit == 0 else start + limit
-    rows = [{"n": index + 1, "t": text} for index, text in enumerate(lines)][start:end]
-    return Result(rows, extra={"total": len(lines)})
+    return dump_logfile(task.log_lines(), ctx.params)
 
 
 @handles("DELETE", "/nodes/{node}/tasks/{upid}")
