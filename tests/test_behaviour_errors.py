@@ -7,17 +7,10 @@ import pytest
 
 proxmoxer = pytest.importorskip("proxmoxer")
 from proxmoxer.core import ResourceException  # noqa: E402
-from proxmoxer.tools import Tasks  # noqa: E402
+from support.clients import task_log as log_of  # noqa: E402
+from support.clients import wait as finish  # noqa: E402
 
 pytestmark = pytest.mark.pve_cluster(validate=True)
-
-
-def finish(api, upid):
-    return Tasks.blocking_status(api, upid, polling_interval=0)
-
-
-def log_of(api, upid):
-    return [line["t"] for line in api.nodes(upid.split(":")[1]).tasks(upid).log.get(limit=0)]
 
 
 def test_snapshot_duplicate_name_fails_in_task(pve_api):

@@ -7,20 +7,12 @@ import pytest
 
 proxmoxer = pytest.importorskip("proxmoxer")
 from proxmoxer.core import ResourceException  # noqa: E402
-from proxmoxer.tools import Tasks  # noqa: E402
+from support.clients import task_log as log_of  # noqa: E402
+from support.clients import wait as finish  # noqa: E402
 
 pytestmark = pytest.mark.pve_cluster(validate=True)
 
 MAC = r"[0-9A-F]{2}(:[0-9A-F]{2}){5}"
-
-
-def finish(api, upid):
-    return Tasks.blocking_status(api, upid, polling_interval=0)
-
-
-def log_of(api, upid):
-    node = upid.split(":")[1]
-    return [line["t"] for line in api.nodes(node).tasks(upid).log.get(limit=0)]
 
 
 @pytest.fixture

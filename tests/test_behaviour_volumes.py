@@ -6,30 +6,17 @@ from __future__ import annotations
 import pytest
 
 proxmoxer = pytest.importorskip("proxmoxer")
-from proxmoxer.core import ResourceException  # noqa: E402
-from proxmoxer.tools import Tasks  # noqa: E402
+from support.clients import refused  # noqa: E402
+from support.clients import task_log as log_of  # noqa: E402
+from support.clients import wait as finish  # noqa: E402
 
 pytestmark = pytest.mark.pve_cluster(validate=True)
 
 GIB = 1024**3
 
 
-def finish(api, upid):
-    return Tasks.blocking_status(api, upid, polling_interval=0)
-
-
-def log_of(api, upid):
-    return [line["t"] for line in api.nodes(upid.split(":")[1]).tasks(upid).log.get(limit=0)]
-
-
 def volids(api, node, storage, vmid):
     return sorted(row["volid"] for row in api.nodes(node).storage(storage).content.get(vmid=vmid))
-
-
-def refused(call, **params):
-    with pytest.raises(ResourceException) as error:
-        call(**params)
-    return error.value
 
 
 def test_qemu_template_sets_flag_and_base_volumes(pve_api):

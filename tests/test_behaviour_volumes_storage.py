@@ -9,30 +9,14 @@ import hashlib
 import pytest
 
 proxmoxer = pytest.importorskip("proxmoxer")
-from proxmoxer.core import ResourceException  # noqa: E402
-from proxmoxer.tools import Tasks  # noqa: E402
+from support.clients import refused  # noqa: E402
+from support.clients import storage_content as content  # noqa: E402
+from support.clients import task_log as log_of  # noqa: E402
+from support.clients import wait as finish  # noqa: E402
 
 pytestmark = pytest.mark.pve_cluster(validate=True)
 
 GIB = 1024**3
-
-
-def finish(api, upid):
-    return Tasks.blocking_status(api, upid, polling_interval=0)
-
-
-def log_of(api, upid):
-    return [line["t"] for line in api.nodes(upid.split(":")[1]).tasks(upid).log.get(limit=0)]
-
-
-def content(api, node, storage, **filters):
-    return {row["volid"]: row for row in api.nodes(node).storage(storage).content.get(**filters)}
-
-
-def refused(call, *args, **params):
-    with pytest.raises(ResourceException) as error:
-        call(*args, **params)
-    return error.value
 
 
 def iso_file(tmp_path, name="alpine-virt-3.22.iso", size=300_000):

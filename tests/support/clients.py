@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import proxmoxer
+import pytest
+from proxmoxer.core import ResourceException
 from proxmoxer.tools import Tasks
 
 
@@ -29,3 +31,20 @@ def token_client(cluster: Any, user: str, name: str, value: str) -> proxmoxer.Pr
 def wait(api: proxmoxer.ProxmoxAPI, upid: str) -> dict[str, Any]:
     """proxmoxer's blocking_status, without its one-second sleep after the (already final) answer."""
     return Tasks.blocking_status(api, upid, polling_interval=0)
+
+
+def task_log(api: proxmoxer.ProxmoxAPI, upid: str) -> list[str]:
+    """Every line of a task's log (``limit=0`` reads to the end), from the node the UPID names."""
+    return [line["t"] for line in api.nodes(upid.split(":")[1]).tasks(upid).log.get(limit=0)]
+
+
+def storage_content(api: proxmoxer.ProxmoxAPI, node: str, storage: str, **filters: Any) -> dict[str, dict[str, Any]]:
+    """A storage's content listing on ``node``, by volid."""
+    return {row["volid"]: row for row in api.nodes(node).storage(storage).content.get(**filters)}
+
+
+def refused(call: Any, *args: Any, **params: Any) -> ResourceException:
+    """The error a proxmoxer call answers (the test fails if it answers none)."""
+    with pytest.raises(ResourceException) as error:
+        call(*args, **params)
+    return error.value
