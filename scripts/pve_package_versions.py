@@ -15,7 +15,8 @@ import json
 import re
 import subprocess
 import sys
-from datetime import timezone
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -55,13 +56,11 @@ def git(repo: Path, *args: str) -> str:
     return done.stdout if done.returncode == 0 else ""
 
 
-def changelog_entries(repo: Path, path: str) -> dict[str, tuple[str, str]]:
-    """version -> (suite, ISO date) over every branch's changelog."""
-    entries: dict[str, tuple[str, str]] = {}
+def changelog_stamps(repo: Path, path: str) -> Iterator[tuple[str, str, datetime]]:
+    """(version, suite, date of the entry's trailer) of every changelog entry, branch by branch."""
     for branch in git(repo, "for-each-ref", "refs/heads", "--format=%(refname:short)").split():
-        text = git(repo, "show", f"{branch}:{path}")
         version = suite = None
-        for line in text.splitlines():
+        for line in git(repo, "show", f"{branch}:{path}").splitlines():
             header = HEADER.match(line)
             if header:
                 version, suite = header.group(2), header.group(3).split()[0]
@@ -72,8 +71,15 @@ def changelog_entries(repo: Path, path: str) -> dict[str, tuple[str, str]]:
                     when = parsedate_to_datetime(trailer.group(1).strip())
                 except (TypeError, ValueError):
                     continue
-                entries.setdefault(version, (suite, when.date().isoformat()))
+                yield version, suite, when
                 version = suite = None
+
+
+def changelog_entries(repo: Path, path: str) -> dict[str, tuple[str, str]]:
+    """version -> (suite, ISO date) over every branch's changelog (the first branch that has it wins)."""
+    entries: dict[str, tuple[str, str]] = {}
+    for version, suite, when in changelog_stamps(repo, path):
+        entries.setdefault(version, (suite, when.date().isoformat()))
     return entries
 
 
@@ -114,21 +120,9 @@ FLAG = re.compile(r"name\s*=>\s*'([\w.-]+)',\s*description\s*=>\s*((?:\s*\.?\s*(
 def kernels(repo: Path) -> dict[str, tuple[str, str, str]]:
     """kernel version (``6.8.12-9``) -> (suite, ISO date, uname -v build stamp) over every branch."""
     found: dict[str, tuple[str, str, str]] = {}
-    for branch in git(repo, "for-each-ref", "refs/heads", "--format=%(refname:short)").split():
-        version = suite = None
-        for line in git(repo, "show", f"{branch}:debian/changelog").splitlines():
-            header = HEADER.match(line)
-            if header:
-                version, suite = header.group(2), header.group(3).split()[0]
-                continue
-            trailer = TRAILER.match(line)
-            if trailer and version and suite:
-                try:
-                    when = parsedate_to_datetime(trailer.group(1).strip()).astimezone(timezone.utc)
-                except (TypeError, ValueError):
-                    continue
-                found.setdefault(version, (suite, when.date().isoformat(), when.strftime("%Y-%m-%dT%H:%MZ")))
-                version = suite = None
+    for version, suite, when in changelog_stamps(repo, "debian/changelog"):
+        utc = when.astimezone(timezone.utc)
+        found.setdefault(version, (suite, utc.date().isoformat(), utc.strftime("%Y-%m-%dT%H:%MZ")))
     return found
 
 
