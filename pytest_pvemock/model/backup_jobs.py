@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.model.config_store import config_store_of
-from pytest_pvemock.model.guest_config import property_options
+from pytest_pvemock.model.guest_config import drive_options
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -94,8 +94,7 @@ def backup_volumes(guest: Guest) -> list[tuple[str, str, bool, str]]:
         for key in _QEMU_DRIVES:
             if key not in config:
                 continue
-            head, options = property_options(str(config[key]))
-            volume = options.get("file", head.removeprefix("file="))
+            volume, options = drive_options(str(config[key]))
             if options.get("media") == "cdrom":
                 continue
             included, reason = _truthy(options.get("backup", 1)), "backup=" + ("no" if "backup" in options else "yes")
@@ -106,8 +105,7 @@ def backup_volumes(guest: Guest) -> list[tuple[str, str, bool, str]]:
         for key in _LXC_MOUNTS:
             if key not in config:
                 continue
-            head, options = property_options(str(config[key]))
-            volume = options.get("volume", head.removeprefix("volume="))
+            volume, options = drive_options(str(config[key]), "volume")
             if key == "rootfs":
                 included, reason = True, "rootfs"
             elif volume.startswith("/"):

@@ -119,6 +119,13 @@ def property_options(text: str) -> tuple[str, dict[str, str]]:
     return head, options
 
 
+def drive_options(text: str, volume_key: str = "file") -> tuple[str, dict[str, str]]:
+    """A drive (``file``) or mount point (``volume``) property string as (its volume, its options): the volume
+    given as the leading value or under its key (``file=local:iso/x.iso,media=cdrom``)."""
+    head, options = property_options(text)
+    return options.get(volume_key, head.removeprefix(f"{volume_key}=")), options
+
+
 def print_property(head: str, options: dict[str, str], required: tuple[str, ...] = ()) -> str:
     """PVE's ``print_property_string`` order: the default key, then required keys, then the rest sorted
     (pve-common src/PVE/JSONSchema.pm print_property_string, 2864-2876 at f665029e)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.errors import PVEError
-from pytest_pvemock.model.guest_config import QEMU_DISK_KEYS, property_options
+from pytest_pvemock.model.guest_config import QEMU_DISK_KEYS, drive_options
 from pytest_pvemock.model.storage_features import volume_has_feature
 
 
@@ -33,8 +33,7 @@ def vm_feature(ctx: HandlerContext) -> dict[str, Any]:
     for key, value in config.items():
         if not QEMU_DISK_KEYS.match(key):
             continue
-        head, options = property_options(str(value))
-        volid = options.get("file", head.removeprefix("file="))
+        volid, options = drive_options(str(value))
         storage = cluster.storage(volid.partition(":")[0]) if ":" in volid else None
         if storage is not None:  # shared_nodes: every drive, CD-ROMs too
             if not storage.enabled:

@@ -29,8 +29,8 @@ def export_metrics(ctx: HandlerContext) -> dict[str, Any]:
     rounds = 1 + older
     members = {node.name: node for node in cluster.nodes}
     answering = next((node for node in cluster.nodes if node.online), None)
-    wanted = [name for name in str(ctx.params.get("node-list") or "").replace(";", ",").split(",") if name.strip()]
-    wanted = [name.strip() for name in wanted]
+    wanted = [name.strip() for name in str(ctx.params.get("node-list") or "").replace(";", ",").split(",")]
+    wanted = [name for name in wanted if name]
     metrics: list[dict[str, Any]] = []
     if answering is not None and (not wanted or answering.name in wanted):
         metrics.extend(node_metrics(cluster, answering, rounds))
