@@ -1,17 +1,24 @@
 """The realism check: every GET of a PVE version, asked of a built-in scenario, judged for what a real node would
 never send.
 
-An answer is schema-valid long before it is real. This walks every documented GET with path values taken from the
-cluster (a guest's own node, a running VM with its agent where there is one, a storage on that node) and flags:
+An answer is schema-valid long before it is real. This walks every documented GET with path values naming objects
+the cluster has: a guest's own node, a running VM with its agent where there is one, a storage on that node, and every
+other id (a snapshot, a task, a backup job, a firewall rule, a token ...) read from the cluster's own list above it, as
+a client finds them (where the object has children in the path, the first one that has some). It flags:
 
 - placeholder words (``example``, ``placeholder``, ``dummy``, ``lorem`` ...) in any string;
 - empty objects in lists (``[{}]``: a row with nothing in it);
 - ids the cluster does not have (``vmid``, ``node``, ``storage`` keys naming guests, nodes, storages that do not
   exist);
 - times off the cluster's clock (epoch fields such as ``time``, ``starttime``, ``ctime`` outside the last years
-  before the cluster's ``now``).
+  before the cluster's ``now``);
+- error answers, unless PVE answers that error for the cluster (:func:`expected_error`: Ceph reads without Ceph,
+  agent calls without an agent, HA groups after PVE 9 moved them to rules).
 
-``pvemock realism`` prints the counts per method; ``tests/test_realism.py`` asserts the methods made real stay so.
+Where the cluster has no object to name (no backup job, no snapshot), the value is made up and the answer is not
+judged (:attr:`Answer.unfilled`): PVE's error for a missing id says nothing about the method.
+``pvemock realism`` prints the counts per method and the methods never judged; ``tests/test_realism.py`` asserts
+every method answers as PVE does, but for the ones still being made real.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from pytest_pvemock.api.app import PveApi
-from pytest_pvemock.api.messages import ApiRequest
+from pytest_pvemock.api.messages import ApiRequest, ApiResponse
 from pytest_pvemock.api.synthesis import cluster_facts
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.schema.synthesis import synthesize
@@ -38,12 +45,26 @@ VERSIONS = ("9.1", "8.4")
 
 @dataclass
 class Answer:
-    """One GET and what is wrong with its answer (``status`` other than 200: not judged)."""
+    """One GET and what is wrong with its answer.
+
+    ``problems`` holds an error answer too (``HTTP 500: <message>``) unless PVE answers that error for this cluster
+    (``expected`` says why: no Ceph on the node, no agent in the VM ...). ``unfilled`` names the path values the
+    cluster has nothing for (no backup job, no snapshot ...): those were made up, so an error answer is what PVE
+    says of a missing id and the method is not judged on this cluster.
+    """
 
     template: str
     path: str
     status: int
     problems: list[str] = field(default_factory=list)
+    message: str = ""
+    expected: str = ""
+    unfilled: tuple[str, ...] = ()
+
+    @property
+    def judged(self) -> bool:
+        """Whether the answer is about objects the cluster has (every path value taken from it)."""
+        return not self.unfilled
 
 
 def problems_in(data: Any, cluster: FakeCluster) -> list[str]:
@@ -88,55 +109,182 @@ def problems_in(data: Any, cluster: FakeCluster) -> list[str]:
     return found
 
 
-def _path_values(cluster: FakeCluster, template: str) -> dict[str, Any]:
-    """Path values naming things that exist: the guest's own node, a running guest (with its agent on)."""
-    kind = "lxc" if "/lxc/" in template else "qemu"
-    guests = [guest for guest in cluster.guests if guest.kind == kind and not guest.template]
-    guests.sort(key=lambda guest: (not guest.running, not str(guest.config.get("agent", "0")).startswith("1")))
-    values: dict[str, Any] = {}
-    online = [node.name for node in cluster.nodes if node.online]
-    values["node"] = online[0] if online else cluster.nodes[0].name
-    if "{vmid}" in template and guests:
-        values["vmid"] = guests[0].vmid
-        values["node"] = guests[0].node
-    storages = cluster.storages_on(values["node"])
-    if storages:
-        values["storage"] = storages[0].storage
-    ceph = cluster.ceph
-    if ceph is not None and ceph.installed_on(values["node"]):
-        osds = ceph.osds_on(values["node"])
-        if osds:
-            values["osdid"] = osds[0].osdid
-        if template.startswith("/nodes/{node}/ceph/pool"):
-            values["name"] = ceph.pools[-1].name
-    return values
+# The key of a list's rows that names the object a path value stands for, where it is not the value's own name.
+_ROW_KEYS = {"snapname": ("name",), "volume": ("volid",), "pci-id-or-mapping": ("id",), "flag": ("name",)}
+_ROW_KEYS_BY_LIST = {"/cluster/acme/plugins": ("plugin",), "/cluster/acme/account": ("name",)}
+# Required query values that name an object of the cluster: (where the cluster lists them, the key of a row).
+_QUERY_SOURCES = {"/nodes/{node}/disks/smart": {"disk": ("/nodes/{node}/disks/list", "devpath")}}
+_CANDIDATES = 6  # objects tried per path value when looking for one whose children exist
+
+
+class _Walk:
+    """Asks the cluster's API as root, remembering the lists it read to find objects by."""
+
+    def __init__(self, cluster: FakeCluster) -> None:
+        self.cluster = cluster
+        self.api = PveApi(cluster)
+        ticket = self.api.auth.signer.ticket("root@pam")
+        self.headers = {"Cookie": f"PVEAuthCookie={quote(ticket, safe='')}"}
+        self.lists: dict[str, list[Any]] = {}
+
+    def get(self, path: str, query: dict[str, str]) -> ApiResponse:
+        return self.api.handle(ApiRequest("GET", "/api2/json" + path, urlencode(query), self.headers, b""))
+
+    def rows(self, template: str, values: dict[str, Any]) -> list[Any]:
+        """The rows of the list at ``template`` (filled with ``values``), or none when it answers an error."""
+        if any(name not in values for name in re.findall(r"\{([^}]+)\}", template)):
+            return []  # a parent the cluster has none of
+        path = _filled(template, values)
+        if path not in self.lists:
+            response = self.get(path, {})
+            data = response.json().get("data") if response.status == 200 else None
+            self.lists[path] = data if isinstance(data, list) else []
+        return self.lists[path]
+
+    def listed(self, template: str, name: str, values: dict[str, Any]) -> list[Any]:
+        """The ids of the objects the list above ``{name}`` in ``template`` holds."""
+        base = template[: template.index(f"/{{{name}}}")]
+        keys = (*_ROW_KEYS_BY_LIST.get(base, ()), *_ROW_KEYS.get(name, ()), name)
+        ids = []
+        for row in self.rows(base, values):
+            if not isinstance(row, dict):
+                continue
+            key = next((key for key in keys if row.get(key) not in (None, "")), None)
+            if key is None or (name == "snapname" and row[key] == "current"):  # 'current' is no snapshot
+                continue
+            ids.append(row[key])
+        return ids
+
+    def candidates(self, template: str, name: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """The cluster's objects for the path value ``name``, best first, each as the values it sets."""
+        cluster = self.cluster
+        if name == "node" and "{vmid}" in template:
+            kind = "lxc" if "/lxc/" in template else "qemu"
+            guests = [guest for guest in cluster.guests if guest.kind == kind and not guest.template]
+            guests.sort(key=lambda guest: (not guest.running, not str(guest.config.get("agent", "0")).startswith("1")))
+            return [{"node": guest.node, "vmid": guest.vmid} for guest in guests]
+        if name == "node":
+            nodes = sorted(cluster.nodes, key=lambda node: not node.online)
+            return [{"node": node.name} for node in nodes]
+        if name == "vmid":
+            return [{}] if "vmid" in values else []
+        if name == "storage":
+            storages = cluster.storages_on(values["node"]) if "node" in values else cluster.storages
+            return [{"storage": storage.storage} for storage in storages]
+        ceph = cluster.ceph
+        if name == "osdid":
+            osds = ceph.osds_on(values["node"]) if ceph is not None and ceph.installed_on(values["node"]) else []
+            return [{"osdid": osd.osdid} for osd in osds]
+        if name == "name" and template.startswith("/nodes/{node}/ceph/pool/"):
+            return [{"name": pool.name} for pool in reversed(ceph.pools)] if ceph is not None else []
+        return [{name: value} for value in self.listed(template, name, values)]
+
+    def path_values(self, template: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """Values for every path parameter of ``template`` naming objects the cluster has, and the names it has
+        none for. Where an object has children in the path (a user's tokens, a VM's snapshots), the first object
+        that has some is taken."""
+        names = re.findall(r"\{([^}]+)\}", template)
+
+        def fill(index: int, values: dict[str, Any]) -> dict[str, Any] | None:
+            if index == len(names):
+                return values
+            for option in self.candidates(template, names[index], values)[:_CANDIDATES]:
+                found = fill(index + 1, {**values, **option})
+                if found is not None:
+                    return found
+            return None
+
+        found = fill(0, {})
+        if found is not None:
+            return found, ()
+        values: dict[str, Any] = {}  # the first object where there is one, the rest made up by the caller
+        missing = []
+        for name in names:
+            options = self.candidates(template, name, values)
+            if options:
+                values.update(options[0])
+            elif name not in values:
+                missing.append(name)
+        return values, tuple(missing)
+
+    def query_values(self, template: str, values: dict[str, Any]) -> dict[str, Any]:
+        found = {}
+        for name, (source, key) in _QUERY_SOURCES.get(template, {}).items():
+            rows = [row for row in self.rows(source, values) if isinstance(row, dict) and row.get(key)]
+            if rows:
+                found[name] = rows[0][key]
+        return found
+
+
+def _filled(template: str, values: dict[str, Any]) -> str:
+    return re.sub(r"\{([^}]+)\}", lambda match: quote(str(values[match[1]]), safe=""), template)
+
+
+def expected_error(cluster: FakeCluster, template: str, values: dict[str, Any], message: str) -> str:
+    """Why PVE answers ``message`` to this GET on this cluster (empty: PVE would answer it)."""
+    node = str(values.get("node", ""))
+    no_ceph = cluster.ceph is None or not cluster.ceph.installed_on(node)
+    ceph_read = re.match(r"^/(cluster|nodes/\{node\})/ceph(/|$)", template) is not None
+    # pve-manager PVE/Ceph/Tools.pm line 197 (check_ceph_installed) at 14a22df3
+    if ceph_read and no_ceph and message.startswith("binary not installed: /usr/bin/ceph-mon"):
+        return "Ceph is not installed on the node"
+    guest = cluster.find_guest(values["vmid"]) if "/agent/" in template and "vmid" in values else None
+    if guest is not None:  # qemu-server src/PVE/QemuServer/Agent.pm assert_agent_available, in its order
+        agent = str(guest.config.get("agent", ""))
+        if not agent:
+            pve = ("No QEMU guest agent configured", "the VM has no agent configured")
+        elif not guest.running:
+            pve = (f"VM {guest.vmid} is not running", "the VM is not running")
+        elif agent.split(",")[0] in ("0", "enabled=0"):
+            pve = ("QEMU guest agent is not running", "the VM's agent is off")
+        else:
+            pve = ("", "")
+        if pve[0] and message == pve[0]:
+            return pve[1]
+    # pve-ha-manager src/PVE/API2/HA/Groups.pm lines 60, 97 and src/PVE/HA/Config.pm 261-267 at b71218f2: PVE 9
+    # answers this once no group is left in groups.cfg (the CRM moved them to rules)
+    migrated = template.startswith("/cluster/ha/groups") and cluster.ha.groups_migrated()
+    if migrated and message.endswith("ha groups have been migrated to rules"):
+        return "PVE 9 migrated the HA groups to rules"
+    return ""
 
 
 def walk_gets(cluster: FakeCluster) -> Iterator[Answer]:
     """Ask every GET of the cluster's version once, in schema order, and judge each answer."""
-    api = PveApi(cluster)
-    signer = api.auth.signer
-    headers = {"Cookie": f"PVEAuthCookie={quote(signer.ticket('root@pam'), safe='')}"}
+    walk = _Walk(cluster)
     facts = cluster_facts(cluster)
-    for method, template in api.registry.endpoints():
+    for method, template in walk.api.registry.endpoints():
         if method != "GET":
             continue
-        endpoint = api.registry.endpoint(method, template)
-        schema = endpoint.parameters_schema
-        fixed = _path_values(cluster, template)
+        schema = walk.api.registry.endpoint(method, template).parameters_schema
+        fixed, unfilled = walk.path_values(template)
+        fixed.update(walk.query_values(template, fixed))
         facts.params = fixed
         path_names = re.findall(r"\{([^}]+)\}", template)
-        path, query = template, {}
+        values, query = dict(fixed), {}
         for name, sub in (schema.get("properties") or {}).items():
             if name in path_names:
-                value = fixed.get(name, synthesize(sub, facts, name))
-                path = path.replace(f"{{{name}}}", quote(str(value), safe=""))
+                values.setdefault(name, synthesize(sub, facts, name))
+            elif name in fixed:
+                query[name] = str(fixed[name])
             elif name in (schema.get("required") or ()):
                 query[name] = str(synthesize(sub, facts, name))
-        response = api.handle(ApiRequest("GET", "/api2/json" + path, urlencode(query), headers, b""))
-        answer = Answer(template, path, response.status)
+        for name in path_names:  # a path value the schema does not declare
+            values.setdefault(name, synthesize({"type": "string"}, facts, name))
+        path = _filled(template, values)
+        response = walk.get(path, query)
+        body = response.json() or {}
+        answer = Answer(template, path, response.status, unfilled=unfilled)
         if response.status == 200:
-            answer.problems = problems_in(response.json().get("data"), cluster)
+            answer.problems = problems_in(body.get("data"), cluster)
+        else:
+            answer.message = str(body.get("message") or "").strip()
+            errors = body.get("errors")
+            if errors:
+                answer.message += " " + "; ".join(f"{key}: {text}" for key, text in sorted(errors.items()))
+            answer.expected = expected_error(cluster, template, values, answer.message)
+            if not answer.expected and not unfilled:
+                answer.problems = [f"HTTP {response.status}: {answer.message}"]
         yield answer
 
 
