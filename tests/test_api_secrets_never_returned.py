@@ -54,6 +54,8 @@ RETURNED_BY_PVE = {
 # What a write needs beside its required parameters to be accepted with its secret.
 EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/cluster/acme/account"): {"eab-kid": "kid-1"},
+    # a DNS plugin needs its API (proxmox-acme DNSChallenge.pm options; SectionConfig check_config)
+    ("POST", "/cluster/acme/plugins"): {"type": "dns", "api": "cf"},
     ("POST", "/nodes/{node}/qemu"): {"vmid": 4250},
     ("POST", "/access/domains"): {
         "realm": "ldap1",

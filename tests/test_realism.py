@@ -95,6 +95,18 @@ REAL |= {
     "/nodes/{node}/scan/lvmthin",
     "/nodes/{node}/scan/zfs",
 }
+# acme helper (issue 11): ACME (third_party/pve-acme), TFA, node certificates, realm sync jobs
+REAL |= {
+    "/cluster/acme/account",
+    "/cluster/acme/challenge-schema",
+    "/cluster/acme/directories",
+    "/cluster/acme/meta",
+    "/cluster/acme/plugins",
+    "/cluster/acme/plugins/{id}",
+    "/cluster/acme/tos",
+}
+# A fresh cluster has no ACME account: PVE's 400 'ACME account config file ... does not exist.' (ACMEAccount.pm 317)
+ABSENT = {"/cluster/acme/account/{name}"}
 # ceph (issue 11): answered where Ceph is set up (the ceph scenario), PVE's 500 'binary not installed' elsewhere.
 CEPH = {
     "/cluster/ceph/flags",
@@ -136,6 +148,10 @@ def test_the_methods_made_real_answer_without_placeholders(answers):
     failing = {template: answer.problems or [f"HTTP {answer.status}"] for template, answer in judged.items()
                if (answer.status != 200 and template not in AGENT) or answer.problems}  # fmt: skip
     assert not failing
+
+
+def test_what_a_fresh_cluster_does_not_hold_answers_pves_error(answers):
+    assert {template: answers[template].status for template in ABSENT} == dict.fromkeys(ABSENT, 400)
 
 
 def test_ceph_reads_answer_where_ceph_is_set_up(answers):

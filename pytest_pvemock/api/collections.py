@@ -205,7 +205,7 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     ),
     Keyed("/cluster/sdn/ipams", "ipam", "sdn ipam", visible_with=("/sdn/ipams/{ipam}", _SDN_READ)),
     Keyed("/cluster/sdn/dns", "dns", "sdn dns", visible_with=("/sdn/dns/{dns}", _SDN_READ)),
-    # mappings, notifications, metrics, ACME plugins
+    # mappings, notifications, metrics (ACME plugins: api/handlers/acme.py)
     *(
         Keyed(f"/cluster/mapping/{kind}", "id", f"{kind} ID", visible_with=(f"/mapping/{kind}/{{id}}", _MAPPING_READ))
         for kind in ("dir", "pci", "usb")
@@ -227,7 +227,6 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     Keyed("/cluster/notifications/matchers", "name", "matcher", builtin=_notification_builtins("matchers")),
     # the InfluxDB token goes to /etc/pve/priv/metricserver (PVE/API2/Cluster/MetricServer.pm 161, 217)
     Keyed("/cluster/metrics/server", "id", "Metric server", create_on_item=True, private=("token",)),
-    Keyed("/cluster/acme/plugins", "id", "ACME plugin ID"),
     # access (groups, roles and ACLs live in the model's AccessControl: api/handlers/access_control.py)
     # an LDAP/AD bind password goes to /etc/pve/priv/realm/<realm>.pw (pve-access-control src/PVE/API2/Domains.pm
     # 140-185, 225-276 at 5ccd07d9); an OpenID client-key stays in domains.cfg and is returned, as on PVE

@@ -200,7 +200,9 @@ class TaskRegistry:
             if task.work is not None:
                 task.work(task)
         except PVEError as error:
-            self._finish(task, error.message.rstrip("\n"))
+            # PVE::RESTEnvironment::fork_worker (pve-common src/PVE/RESTEnvironment.pm 654-656 at f665029e):
+            # chomp, then every newline of the message becomes a blank
+            self._finish(task, error.message.rstrip("\n").replace("\n", " "))
             return
         self._finish(task, f"WARNINGS: {task.warnings}" if task.warnings else "OK")
 

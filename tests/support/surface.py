@@ -77,6 +77,9 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
 # Path values some methods need (PVE refuses to delete a pool that still has members).
 PATH_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/pools/{poolid}"): {"poolid": "empty"},
+    # the ACME account and DNS plugin SurfaceRig registers (PVE answers 400/500 for ones that do not exist)
+    **{(method, "/cluster/acme/account/{name}"): {"name": "surface"} for method in ("GET", "PUT", "DELETE")},
+    **{(method, "/cluster/acme/plugins/{id}"): {"id": "surface-dns"} for method in ("GET", "PUT", "DELETE")},
     **{(method, "/cluster/ha/groups/{group}"): {"group": "surface-group"} for method in ("GET", "PUT", "DELETE")},
     **{(method, "/cluster/ha/rules/{rule}"): {"rule": "surface-rule"} for method in ("GET", "PUT", "DELETE")},
     # an OSD of the node in the path (pve1 holds osd.0 and osd.1) and a pool that exists
@@ -110,6 +113,11 @@ EXTRA[("POST", "/nodes/{node}/storage/{storage}/content/{volume}")] = {"target":
 # (PVE 9 refuses group methods once no group is left, and rule changes while one is).
 HA_GROUP = {"group": "surface-group", "nodes": "pve1,pve2"}
 HA_RULE = {"rule": "surface-rule", "type": "node-affinity", "resources": f"vm:{QEMU_VMID}", "nodes": "pve1"}
+EXTRA[("POST", "/cluster/acme/plugins")] = {"type": "dns", "api": "cf"}  # a DNS plugin needs its API
+# Let's Encrypt registers only an account that agrees to its terms (Boulder's 'must agree to terms of service')
+EXTRA[("POST", "/cluster/acme/account")] = {
+    "tos_url": "https://letsencrypt.org/documents/LE-SA-v1.5-February-24-2025.pdf"
+}
 EXTRA[("POST", "/cluster/ha/resources")] = {"sid": f"vm:{STOPPED_QEMU}"}
 EXTRA[("POST", "/cluster/ha/rules")] = {"nodes": "pve1", "resources": f"vm:{QEMU_VMID}"}
 
@@ -144,6 +152,13 @@ class SurfaceRig:
             node = cluster.guest(vmid).node
             api.handle(self.request("POST", f"/nodes/{node}/{kind}/{vmid}/snapshot", {"snapname": SNAPSHOT}))
         self.task_upid = next(iter(cluster.tasks)).upid
+        tos = EXTRA[("POST", "/cluster/acme/account")]["tos_url"]
+        api.handle(
+            self.request(
+                "POST", "/cluster/acme/account", {"name": "surface", "contact": "root@surface.test", "tos_url": tos}
+            )
+        )
+        api.handle(self.request("POST", "/cluster/acme/plugins", {"id": "surface-dns", "type": "dns", "api": "cf"}))
 
     @property
     def auth(self) -> dict[str, str]:
