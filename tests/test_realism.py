@@ -224,13 +224,7 @@ NOT_YET = {
     "/access/tfa",
     "/access/tfa/{userid}",
     "/access/tfa/{userid}/{id}",
-    "/cluster/acme/account",
     "/cluster/acme/account/{name}",
-    "/cluster/acme/challenge-schema",
-    "/cluster/acme/directories",
-    "/cluster/acme/meta",
-    "/cluster/acme/plugins/{id}",
-    "/cluster/acme/tos",
     "/nodes/{node}/certificates/info",
     # storage scans and restores (helper scans)
     "/nodes/{node}/query-oci-repo-tags",
