@@ -146,6 +146,11 @@ def test_the_scenario_option():
         build_from_text("nodes: [{name: a}]\nceph: {osds: 3}\n")
     with pytest.raises(ScenarioError, match="'ceph' names unknown node 'z'"):
         build_from_text("nodes: [{name: a}]\nceph: {nodes: [z]}\n")
+    with pytest.raises(ScenarioError, match="'initialized: false' is only installed: it has no 'pools'"):
+        build_from_text("nodes: [{name: a}]\nceph: {initialized: false, pools: [{name: vms}]}\n")
+    fresh = build_from_text("nodes: [{name: a}]\nceph: {initialized: false, spare_disks: 2}\n").ceph
+    assert fresh is not None and not fresh.initialized and fresh.mons == {} and fresh.pools == []
+    assert [disk.devpath for disk in fresh.spare_disks] == ["/dev/nvme1n1", "/dev/nvme2n1"]
     assert FakeCluster.default().ceph is None
 
 
@@ -157,3 +162,6 @@ def test_a_ceph_cluster_survives_the_way_to_a_spec_and_back():
     assert again.ceph is not None and cluster.ceph is not None
     assert [pool.name for pool in again.ceph.pools] == [pool.name for pool in cluster.ceph.pools]
     assert again.storage_usage("ceph-vm", "pve1") == cluster.storage_usage("ceph-vm", "pve1")
+    fresh = build_from_text("nodes: [{name: a}]\nceph: {initialized: false, spare_disks: 1}\n")
+    back = FakeCluster.from_spec(spec_from_cluster(fresh)).ceph
+    assert back is not None and not back.initialized and len(back.spare_disks) == 1

@@ -31,6 +31,11 @@ TIB = 1024**4
 FULL_RATIO = 0.95
 OBJECT_SIZE = 4 * 1024**2  # RBD's default object size
 NOT_INSTALLED = "binary not installed: /usr/bin/ceph-mon"  # pve-manager PVE/Ceph/Tools.pm check_ceph_installed
+# Ceph's OSDMap::get_flag_string order; the first fourteen raise OSDMAP_FLAGS when set.
+FLAG_ORDER = ("pauserd", "pausewr", "noup", "nodown", "noout", "noin", "nobackfill", "norebalance", "norecover",
+              "noscrub", "nodeep-scrub", "notieragent", "nosnaptrim", "sortbitwise", "recovery_deletes",
+              "purged_snapdirs", "pglog_hardlimit")  # fmt: skip
+WARN_FLAGS = FLAG_ORDER[:13]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 _CANDIDATES = (_PACKAGE_DIR / "_pve_ceph", _PACKAGE_DIR.parent / "third_party" / "pve-ceph")
@@ -103,6 +108,8 @@ class Osd:
     created: int
     pid: int
     mem_usage: int
+    #: ``in`` the data placement (``ceph osd in``/``out``); an OSD taken out keeps running but holds no PGs.
+    placed: bool = True
 
     @property
     def crush_weight(self) -> float:
@@ -138,10 +145,27 @@ class CephPool:
     crush_rule: int = 0
     base_stored: int = 0
     pg_num_min: int | None = None
+    pg_autoscale_mode: str = "on"
+    target_size_bytes: int = 0
+    target_size_ratio: float = 0.0
 
     @property
     def objects_base(self) -> int:
         return max(self.base_stored // OBJECT_SIZE, 2)
+
+
+@dataclass
+class SpareDisk:
+    """A disk of a node that no OSD uses: empty (``used`` ""), or left with the LVM of an OSD destroyed without
+    ``cleanup`` (``used`` "LVM"; ``pveceph osd create`` refuses it as in use)."""
+
+    host: str
+    devpath: str
+    size: int
+    model: str
+    serial: str
+    device_class: str
+    used: str = ""
 
 
 @dataclass
@@ -159,19 +183,54 @@ class CephCluster:
     release: CephRelease
     created: int
     network: str
-    hosts: list[str]
+    #: The monitors, ``{monid: node}`` (the id is the node's name unless ``pveceph mon create`` was given one).
+    mons: dict[str, str]
+    #: The nodes where the Ceph packages are installed (``pveceph install``).
+    installed: list[str] = field(default_factory=list)
+    #: ``/etc/pve/ceph.conf`` exists (``pveceph init``); without it every Ceph call but ``init`` is refused.
+    initialized: bool = True
+    #: ``/etc/pve/priv/ceph.client.admin.keyring`` exists (init with cephx, or the first monitor made it).
+    admin_keyring: bool = True
+    mgrs: dict[str, str] = field(default_factory=dict)
+    mds: dict[str, str] = field(default_factory=dict)
     osds: list[Osd] = field(default_factory=list)
     pools: list[CephPool] = field(default_factory=list)
     filesystems: list[CephFs] = field(default_factory=list)
-    mds_hosts: list[str] = field(default_factory=list)
+    spare_disks: list[SpareDisk] = field(default_factory=list)
+    #: The OSD map's flags as ``ceph osd dump`` names them (``noout``, ``pauserd``, ...).
     flags: set[str] = field(default_factory=lambda: {"sortbitwise", "recovery_deletes", "purged_snapdirs",
                                                        "pglog_hardlimit"})  # fmt: skip
+    #: Daemons stopped through ``pveceph stop`` (``mon.pve1``, ``osd.3``): down although their node runs.
+    stopped: set[str] = field(default_factory=set)
+    #: ``[global]`` of ceph.conf as ``pveceph init`` wrote it.
+    public_network: str | None = None
+    cluster_network: str | None = None
+    default_size: int = 3
+    default_min_size: int = 2
+    cephx: bool = True
+    #: The highest pool id Ceph gave (ids are never reused).
+    pool_max: int = 0
     seed: str = "0"
+
+    @property
+    def hosts(self) -> list[str]:
+        """The nodes that run a monitor, in the monitor map's order."""
+        return list(self.mons.values())
+
+    @property
+    def mds_hosts(self) -> list[str]:
+        return list(self.mds.values())
 
     # ---- lookups ---------------------------------------------------------------------------------------------
 
     def installed_on(self, node: str) -> bool:
-        return node in self.hosts
+        """Whether the Ceph packages are on ``node`` and ceph.conf exists (``check_ceph_inited`` passes)."""
+        return node in self.installed and self.initialized
+
+    def running(self, cluster: FakeCluster, daemon: str, host: str) -> bool:
+        """Whether ``daemon`` (``mon.pve1``) runs: its node is online and nobody stopped it."""
+        node = cluster.find_node(host)
+        return node is not None and node.online and daemon not in self.stopped
 
     def pool(self, name: str) -> CephPool | None:
         return next((pool for pool in self.pools if pool.name == name), None)
@@ -183,17 +242,31 @@ class CephCluster:
         return [osd for osd in self.osds if osd.host == node]
 
     def osd_up(self, cluster: FakeCluster, osd: Osd) -> bool:
-        node = cluster.find_node(osd.host)
-        return node is not None and node.online
+        return self.running(cluster, f"osd.{osd.osdid}", osd.host)
 
     def mons_in_quorum(self, cluster: FakeCluster) -> list[str]:
-        """The monitors in quorum: those on online nodes, if they are a majority (else none)."""
-        up = [host for host in self.hosts if (node := cluster.find_node(host)) is not None and node.online]
-        return up if len(up) * 2 > len(self.hosts) else []
+        """The monitors in quorum (their ids): those running, if they are a majority of the map (else none)."""
+        up = [monid for monid, host in self.mons.items() if self.running(cluster, f"mon.{monid}", host)]
+        return up if len(up) * 2 > len(self.mons) else []
+
+    def mon_rank(self, monid: str) -> int:
+        return list(self.mons).index(monid)
 
     def active_mgr(self, cluster: FakeCluster) -> str | None:
-        """The first manager on an online node is active (the others are standbys)."""
-        return next((host for host in self.hosts if (n := cluster.find_node(host)) is not None and n.online), None)
+        """The first running manager is active (the others are standbys); its id."""
+        return next((mgrid for mgrid, host in self.mgrs.items() if self.running(cluster, f"mgr.{mgrid}", host)), None)
+
+    def crush_hosts(self) -> list[str]:
+        """The CRUSH map's host buckets: the nodes with OSDs (ceph-volume adds a host with its first OSD)."""
+        return [host for host in self.installed if self.osds_on(host)]
+
+    def placed_osds(self) -> list[Osd]:
+        """The OSDs ``in`` the data placement."""
+        return [osd for osd in self.osds if osd.placed]
+
+    def flag_text(self) -> str:
+        """The flags as ``ceph osd dump`` prints them: in the order of Ceph's OSDMap::get_flag_string."""
+        return ",".join(flag for flag in FLAG_ORDER if flag in self.flags)
 
     # ---- figures ---------------------------------------------------------------------------------------------
 
@@ -226,17 +299,17 @@ class CephCluster:
         return figures.seeded(self.seed, "ceph-osd-overhead", osd.osdid).randrange(900_000_000, 1_600_000_000)
 
     def osd_used(self, cluster: FakeCluster) -> dict[int, int]:
-        """Raw bytes used per OSD: every pool's data times its replicas, spread by CRUSH weight with a little
-        imbalance (as CRUSH places PGs), plus BlueStore's overhead."""
+        """Raw bytes used per OSD: every pool's data times its replicas, spread by CRUSH weight over the OSDs ``in``
+        with a little imbalance (as CRUSH places PGs), plus BlueStore's overhead."""
         raw = sum(self.pool_stored(cluster, pool) * pool.size for pool in self.pools)
         shares = {}
-        for osd in self.osds:
+        for osd in self.placed_osds():
             jitter = figures.seeded(self.seed, "ceph-osd-share", osd.osdid).uniform(0.96, 1.04)
             shares[osd.osdid] = osd.crush_weight * jitter
         whole = sum(shares.values()) or 1.0
-        used = {osdid: int(raw * share / whole) for osdid, share in shares.items()}
-        if used:
-            first = self.osds[0].osdid
+        used = {osd.osdid: int(raw * shares.get(osd.osdid, 0.0) / whole) for osd in self.osds}
+        if shares:
+            first = self.placed_osds()[0].osdid
             used[first] += raw - sum(used.values())
         return {osd.osdid: used[osd.osdid] + self.osd_overhead(osd) for osd in self.osds}
 
@@ -244,7 +317,7 @@ class CephCluster:
         """What can still be written to ``pool`` (before replication): the fullest OSD's room below the full
         ratio, scaled by its share of the CRUSH weight, divided by the replica count (Ceph's PGMap::get_rule_avail)."""
         used = self.osd_used(cluster) if used is None else used
-        up = [osd for osd in self.osds if self.osd_up(cluster, osd)]
+        up = [osd for osd in self.placed_osds() if self.osd_up(cluster, osd)]
         whole = sum(osd.crush_weight for osd in up)
         if not up or whole <= 0:
             return 0
@@ -303,34 +376,53 @@ class CephCluster:
     def osd_pgs(self) -> dict[int, int]:
         """PG replicas per OSD, spread by weight (the sum is every pool's pg_num times its size)."""
         total = sum(pool.pg_num * pool.size for pool in self.pools)
-        whole = sum(osd.crush_weight for osd in self.osds) or 1.0
-        pgs = {osd.osdid: int(total * osd.crush_weight / whole) for osd in self.osds}
-        if pgs:
-            pgs[self.osds[0].osdid] += total - sum(pgs.values())
+        placed = self.placed_osds()
+        whole = sum(osd.crush_weight for osd in placed) or 1.0
+        pgs = {osd.osdid: int(total * osd.crush_weight / whole) if osd.placed else 0 for osd in self.osds}
+        if placed:
+            pgs[placed[0].osdid] += total - sum(pgs.values())
         return pgs
 
     def health(self, cluster: FakeCluster) -> dict[str, Any]:
-        """``ceph health detail``: HEALTH_OK, or the warnings an offline node causes."""
+        """``ceph health detail``: HEALTH_OK, or the warnings of Ceph's checks (keyed by name, sorted as Ceph's
+        map is): monitors and OSDs down (an offline node, ``pveceph stop``), no active manager, OSD map flags set,
+        fewer OSDs than ``osd_pool_default_size``."""
         checks: dict[str, Any] = {}
-        down_hosts = [host for host in self.hosts if (node := cluster.find_node(host)) is None or not node.online]
-        down_osds = [osd for osd in self.osds if not self.osd_up(cluster, osd)]
         quorum = self.mons_in_quorum(cluster)
-        if down_hosts and quorum:
-            names = ",".join(down_hosts)
-            message = f"{len(down_hosts)}/{len(self.hosts)} mons down, quorum {','.join(quorum)}"
-            checks["MON_DOWN"] = _check("HEALTH_WARN", message, [f"mon.{host} (rank {self.hosts.index(host)}) "
-                                        f"addr [v2:{_ip(cluster, host)}:3300/0,v1:{_ip(cluster, host)}:6789/0] "
-                                        "is down (out of quorum)" for host in down_hosts])  # fmt: skip
-            checks["OSD_HOST_DOWN"] = _check("HEALTH_WARN", f"{len(down_hosts)} host ({len(down_osds)} osds) down",
-                                             [f"host {host} (root=default) ({len(self.osds_on(host))} osds) is down"
-                                              for host in down_hosts])  # fmt: skip
-            del names
+        down_mons = [monid for monid, host in self.mons.items() if not self.running(cluster, f"mon.{monid}", host)]
+        if down_mons and quorum:
+            message = f"{len(down_mons)}/{len(self.mons)} mons down, quorum {','.join(quorum)}"
+            checks["MON_DOWN"] = _check(
+                "HEALTH_WARN",
+                message,
+                [
+                    f"mon.{monid} (rank {self.mon_rank(monid)}) addr [v2:{_ip(cluster, self.mons[monid])}:3300/0,"
+                    f"v1:{_ip(cluster, self.mons[monid])}:6789/0] is down (out of quorum)"
+                    for monid in down_mons
+                ],
+            )
+        if self.mgrs and self.active_mgr(cluster) is None:
+            checks["MGR_DOWN"] = _check("HEALTH_WARN", "no active mgr", [])
+        down_osds = [osd for osd in self.osds if not self.osd_up(cluster, osd)]
         if down_osds:
             checks["OSD_DOWN"] = _check("HEALTH_WARN", f"{len(down_osds)} osds down",
                                         [f"osd.{osd.osdid} (root=default,host={osd.host}) is down"
                                          for osd in down_osds])  # fmt: skip
+        down_hosts = [host for host in dict.fromkeys(osd.host for osd in self.osds)
+                      if all(osd in down_osds for osd in self.osds_on(host))]  # fmt: skip
+        if down_hosts:
+            count = sum(len(self.osds_on(host)) for host in down_hosts)
+            checks["OSD_HOST_DOWN"] = _check("HEALTH_WARN", f"{len(down_hosts)} host ({count} osds) down",
+                                             [f"host {host} (root=default) ({len(self.osds_on(host))} osds) is down"
+                                              for host in down_hosts])  # fmt: skip
+        flags = [flag for flag in WARN_FLAGS if flag in self.flags]
+        if flags:
+            checks["OSDMAP_FLAGS"] = _check("HEALTH_WARN", f"{','.join(flags)} flag(s) set", [])
+        if len(self.osds) < self.default_size:
+            message = f"OSD count {len(self.osds)} < osd_pool_default_size {self.default_size}"
+            checks["TOO_FEW_OSDS"] = _check("HEALTH_WARN", message, [])
         status = "HEALTH_WARN" if checks else "HEALTH_OK"
-        return {"status": status, "checks": checks, "mutes": []}
+        return {"status": status, "checks": dict(sorted(checks.items())), "mutes": []}
 
 
 def _check(severity: str, message: str, detail: list[str]) -> dict[str, Any]:
@@ -359,8 +451,18 @@ def build_ceph(
     device_class: str = "nvme",
     pools: list[dict[str, Any]] | None = None,
     cephfs: dict[str, Any] | None = None,
+    initialized: bool = True,
+    spare_disks: int = 0,
 ) -> CephCluster:
-    """A Ceph cluster on ``nodes`` (default: all) as pveceph builds it; adds the RBD (and CephFS) storages."""
+    """A Ceph cluster on ``nodes`` (default: all) as pveceph builds it; adds the RBD (and CephFS) storages.
+
+    ``initialized=False``: only the packages are installed (``pveceph install``), no ceph.conf, no daemons, no
+    OSDs or pools: what ``pveceph init`` and ``mon create`` start from. ``spare_disks``: empty disks per node of the
+    device class, for ``pveceph osd create``."""
+    if not initialized and (pools or cephfs is not None):
+        raise ValueError("a Ceph that is only installed (initialized: false) has no pools and no CephFS")
+    if not 0 <= spare_disks <= 24:
+        raise ValueError(f"spare_disks must be between 0 and 24, not {spare_disks}")
     if device_class not in DEVICE_CLASSES:
         raise ValueError(f"device class must be one of {', '.join(DEVICE_CLASSES)}, not {device_class!r}")
     if osds_per_node < 0:
@@ -375,9 +477,21 @@ def build_ceph(
     first_ip = cluster.node(hosts[0]).ip
     network = ".".join(first_ip.split(".")[:3]) + ".0/24"
     ceph = CephCluster(
-        fsid=figures.uuid4(rng), release=release_for(cluster), created=created, network=network, hosts=hosts, seed=seed
-    )
+        fsid=figures.uuid4(rng), release=release_for(cluster), created=created, network=network,
+        mons={host: host for host in hosts}, installed=list(hosts), mgrs={host: host for host in hosts}, seed=seed,
+        public_network=f"{first_ip}/24", cluster_network=f"{first_ip}/24",
+    )  # fmt: skip
     device, model, size = DEVICE_CLASSES[device_class]
+    if not initialized:
+        ceph.mons, ceph.mgrs, ceph.initialized, ceph.admin_keyring = {}, {}, False, False
+        ceph.public_network = ceph.cluster_network = None
+        osds_per_node = 0
+    for host in hosts:
+        for index in range(osds_per_node, osds_per_node + spare_disks):
+            draw = figures.seeded(seed, "ceph-spare-disk", host, index)
+            devpath = device.format(n=index + 1, letter=_disk_letter(index + 1))
+            serial = f"S6{figures.hex_string(draw, 6).upper()}{draw.randrange(100000, 999999)}"
+            ceph.spare_disks.append(SpareDisk(host, devpath, size, model, serial, device_class))
     osdid = 0
     for host in hosts:
         for index in range(osds_per_node):
@@ -393,14 +507,18 @@ def build_ceph(
                     serial=f"S6{figures.hex_string(draw, 6).upper()}{draw.randrange(100000, 999999)}",
                     osd_fsid=figures.uuid4(draw),
                     vg_uuid=figures.uuid4(draw),
-                    lv_uuid=_lvm_uuid(draw),
+                    lv_uuid=lvm_uuid(draw),
                     created=created + 600 + osdid * 97,
                     pid=draw.randrange(1500, 9000),
                     mem_usage=draw.randrange(2_400_000_000, 4_200_000_000),
                 )
             )
             osdid += 1
-    ceph.pools.append(CephPool(1, ".mgr", "mgr", 1, base_stored=rng.randrange(1_300_000, 2_600_000), pg_num_min=1))
+    if not initialized:
+        pools = []
+    else:
+        ceph.pools.append(CephPool(1, ".mgr", "mgr", 1, base_stored=rng.randrange(1_300_000, 2_600_000),
+                                   pg_num_min=1))  # fmt: skip
     for spec in pools if pools is not None else [{"name": "ceph-vm"}]:
         name = str(spec["name"])
         if ceph.pool(name) is not None:
@@ -425,7 +543,8 @@ def build_ceph(
             CephPool(len(ceph.pools) + 1, metadata, "cephfs", 16, base_stored=rng.randrange(40_000_000, 90_000_000))
         )
         ceph.filesystems.append(CephFs(fs_name, metadata, data))
-        ceph.mds_hosts = list(hosts)
+        ceph.mds = {host: host for host in hosts}
+    ceph.pool_max = len(ceph.pools)
     for spec in pools if pools is not None else [{"name": "ceph-vm"}]:
         existing = cluster.storage(str(spec["name"]))
         if spec.get("storage", True) and existing is not None and existing.plugintype != "rbd":
@@ -442,7 +561,7 @@ def build_ceph(
     return ceph
 
 
-def _lvm_uuid(rng: figures.Draw) -> str:
+def lvm_uuid(rng: figures.Draw) -> str:
     """An LVM UUID: 32 characters of [A-Za-z0-9] in groups of 6-4-4-4-4-4-6."""
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
     chars = "".join(alphabet[rng.randrange(len(alphabet))] for _ in range(32))

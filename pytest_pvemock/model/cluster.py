@@ -696,11 +696,15 @@ class FakeCluster:
         device_class: str = "nvme",
         pools: list[dict[str, Any]] | None = None,
         cephfs: dict[str, Any] | None = None,
+        initialized: bool = True,
+        spare_disks: int = 0,
     ) -> CephCluster:
         """Install and set up Ceph as ``pveceph`` does: a monitor and a manager on each of ``nodes`` (default: all),
         ``osds_per_node`` OSDs of ``device_class`` (nvme, ssd, hdd), the ``.mgr`` pool and ``pools`` (default one
         ``ceph-vm``; ``{"name", "pg_num", "size", "min_size", "storage": True}``), each with its RBD storage, and
-        with ``cephfs`` (``{"name": "cephfs"}``) a CephFS, an MDS per node and its storage."""
+        with ``cephfs`` (``{"name": "cephfs"}``) a CephFS, an MDS per node and its storage. ``initialized=False``:
+        the packages only, no ceph.conf (what ``pveceph init`` starts from); ``spare_disks``: empty disks per node
+        for ``pveceph osd create``."""
         build_ceph(
             self,
             nodes=list(nodes) if nodes is not None else None,
@@ -708,6 +712,8 @@ class FakeCluster:
             device_class=device_class,
             pools=pools,
             cephfs=cephfs,
+            initialized=initialized,
+            spare_disks=spare_disks,
         )
         self.revision.touch()
         assert self.ceph is not None

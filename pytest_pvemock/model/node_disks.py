@@ -110,5 +110,11 @@ def node_layout(cluster: FakeCluster, node_name: str) -> tuple[list[Disk], list[
             group = VolumeGroup(osd.vg_name, osd.devpath, osd.size)
             group.lvs.append(LogicalVolume(osd.lv_name, group.size))
             groups.append(group)
+        for spare in ceph.spare_disks:  # empty disks, or left with the LVM of an OSD destroyed without cleanup
+            if spare.host == node_name:
+                draw = figures.seeded(cluster.seed, "spare-disk", node_name, spare.devpath)
+                wwn = f"eui.{figures.hex_string(draw, 16)}"
+                disks.append(Disk(spare.devpath, spare.size, spare.model, spare.serial, wwn, spare.used,
+                                  draw.randrange(95, 100)))  # fmt: skip
     disks.sort(key=lambda disk: disk.devpath.rsplit("/", 1)[1])
     return disks, groups

@@ -16,8 +16,8 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, Result, handles
 from pytest_pvemock.api.handlers.log_pages import dump_logfile
 from pytest_pvemock.errors import PVEError
-from pytest_pvemock.model import figures
-from pytest_pvemock.model.ceph import NOT_INSTALLED, CephCluster, CephPool, Osd
+from pytest_pvemock.model import ceph_admin, figures
+from pytest_pvemock.model.ceph import CephCluster, CephPool, Osd
 from pytest_pvemock.model.cluster import FakeCluster
 
 RULE = "replicated_rule"
@@ -36,20 +36,23 @@ FLAG_NAMES = {  # PVE::Ceph::Tools::get_possible_osd_flags (Tools.pm), name -> d
 }
 
 
+def _inited_on(ctx: HandlerContext) -> CephCluster:
+    """The Ceph cluster, as the node in the path sees it (``check_ceph_inited`` there), for the reads of files."""
+    node = ctx.cluster.require_node_reachable(str(ctx.params["node"]))
+    return ceph_admin.check_inited(ctx.cluster, node.name)
+
+
 def _ceph_on(ctx: HandlerContext) -> CephCluster:
-    """The Ceph cluster, as the node in the path sees it (``check_ceph_inited`` there)."""
-    cluster = ctx.cluster
-    node = cluster.require_node_reachable(str(ctx.params["node"]))
-    if cluster.ceph is None or not cluster.ceph.installed_on(node.name):
-        raise PVEError(NOT_INSTALLED, 500)
-    return cluster.ceph
+    """The Ceph cluster for the reads that ask a monitor (``check_ceph_inited``, then ``PVE::RADOS->new``)."""
+    return ceph_admin.connect(_inited_on(ctx))
 
 
-def _ceph(ctx: HandlerContext) -> CephCluster:
-    """The Ceph cluster, for the ``/cluster/ceph`` methods (answered by the node the client talks to)."""
-    if ctx.cluster.ceph is None:
-        raise PVEError(NOT_INSTALLED, 500)
-    return ctx.cluster.ceph
+def _ceph(ctx: HandlerContext, configured: bool = False) -> CephCluster:
+    """The Ceph cluster, for the ``/cluster/ceph`` methods (answered by the node the client talks to); the flags
+    check ``check_ceph_configured``."""
+    node = ceph_admin.answering_node(ctx.cluster)
+    check = ceph_admin.check_configured if configured else ceph_admin.check_inited
+    return ceph_admin.connect(check(ctx.cluster, node))
 
 
 def _iso(epoch: int) -> str:
@@ -71,10 +74,10 @@ def _nonce(ceph: CephCluster, *parts: object) -> int:
 
 def mon_dump(cluster: FakeCluster, ceph: CephCluster) -> dict[str, Any]:
     mons = []
-    for rank, host in enumerate(ceph.hosts):
+    for rank, (monid, host) in enumerate(ceph.mons.items()):
         ip = _ip(cluster, host)
         mons.append({
-            "rank": rank, "name": host,
+            "rank": rank, "name": monid,
             "public_addrs": {"addrvec": [{"type": "v2", "addr": f"{ip}:3300", "nonce": 0},
                                          {"type": "v1", "addr": f"{ip}:6789", "nonce": 0}]},
             "addr": f"{ip}:6789/0", "public_addr": f"{ip}:6789/0", "priority": 0, "weight": 0,
@@ -82,9 +85,9 @@ def mon_dump(cluster: FakeCluster, ceph: CephCluster) -> dict[str, Any]:
         })  # fmt: skip
     quorum = ceph.mons_in_quorum(cluster)
     return {
-        "epoch": len(ceph.hosts),
+        "epoch": len(ceph.mons),
         "fsid": ceph.fsid,
-        "modified": _iso(ceph.created + 60 * len(ceph.hosts)),
+        "modified": _iso(ceph.created + 60 * len(ceph.mons)),
         "created": _iso(ceph.created),
         "min_mon_release": ceph.release.major,
         "min_mon_release_name": ceph.release.codename,
@@ -94,33 +97,33 @@ def mon_dump(cluster: FakeCluster, ceph: CephCluster) -> dict[str, Any]:
         "tiebreaker_mon": "",
         "removed_ranks": "",
         "mons": mons,
-        "quorum": [ceph.hosts.index(host) for host in quorum],
+        "quorum": [ceph.mon_rank(monid) for monid in quorum],
     }
 
 
 def mgr_dump(cluster: FakeCluster, ceph: CephCluster) -> dict[str, Any]:
     active = ceph.active_mgr(cluster)
-    standbys = [host for host in ceph.hosts if host != active and cluster.node(host).online]
+    ids = list(ceph.mgrs)
+    standbys = [mgrid for mgrid, host in ceph.mgrs.items()
+                if mgrid != active and ceph.running(cluster, f"mgr.{mgrid}", host)]  # fmt: skip
     answer: dict[str, Any] = {
-        "epoch": 10 + 2 * len(ceph.hosts),
+        "epoch": 10 + 2 * len(ceph.mgrs),
         "flags": 0,
-        "active_gid": 14100 + ceph.hosts.index(active) if active else 0,
+        "active_gid": 14100 + ids.index(active) if active else 0,
         "active_name": active or "",
         "available": active is not None,
-        "standbys": [
-            {"gid": 14100 + ceph.hosts.index(host), "name": host, "available_modules": []} for host in standbys
-        ],
+        "standbys": [{"gid": 14100 + ids.index(mgrid), "name": mgrid, "available_modules": []} for mgrid in standbys],
         "modules": ["iostat", "nfs", "restful"],
         "available_modules": [],
         "services": {},
     }
     if active:
-        ip = _ip(cluster, active)
+        ip = _ip(cluster, ceph.mgrs[active])
         nonce = _nonce(ceph, "mgr", active)
         answer["active_addr"] = f"{ip}:6801/{nonce}"
         answer["active_addrs"] = {"addrvec": [{"type": "v2", "addr": f"{ip}:6800", "nonce": nonce},
                                               {"type": "v1", "addr": f"{ip}:6801", "nonce": nonce}]}  # fmt: skip
-        answer["active_change"] = _iso(cluster.node(active).boot_time + 40)
+        answer["active_change"] = _iso(cluster.node(ceph.mgrs[active]).boot_time + 40)
     return answer
 
 
@@ -135,12 +138,12 @@ def cluster_status(cluster: FakeCluster, ceph: CephCluster) -> dict[str, Any]:
     raw_used = sum(used.values())
     num_pgs = ceph.pg_total()
     state = "active+clean" if len(up) == len(ceph.osds) else "active+undersized+degraded"
-    boots = [cluster.node(host).boot_time for host in quorum]
+    boots = [cluster.node(ceph.mons[monid]).boot_time for monid in quorum]
     status: dict[str, Any] = {
         "fsid": ceph.fsid,
         "health": ceph.health(cluster),
-        "election_epoch": 2 * len(ceph.hosts) + 2 * sum(1 for host in ceph.hosts if cluster.node(host).online),
-        "quorum": [ceph.hosts.index(host) for host in quorum],
+        "election_epoch": 2 * len(ceph.mons) + 2 * len(quorum),
+        "quorum": [ceph.mon_rank(monid) for monid in quorum],
         "quorum_names": quorum,
         "quorum_age": now - max(boots) if boots else 0,
         "monmap": mon_dump(cluster, ceph),
@@ -149,7 +152,7 @@ def cluster_status(cluster: FakeCluster, ceph: CephCluster) -> dict[str, Any]:
             "num_osds": len(ceph.osds),
             "num_up_osds": len(up),
             "osd_up_since": max((cluster.node(osd.host).boot_time + 30 for osd in up), default=0),
-            "num_in_osds": len(ceph.osds),
+            "num_in_osds": len(ceph.placed_osds()),
             "osd_in_since": ceph.created + 600 + 97 * max(len(ceph.osds) - 1, 0),
             "num_remapped_pgs": 0,
         },
@@ -165,7 +168,7 @@ def cluster_status(cluster: FakeCluster, ceph: CephCluster) -> dict[str, Any]:
         },
         "fsmap": fs_map(cluster, ceph),
         "mgrmap": mgr_dump(cluster, ceph),
-        "servicemap": {"epoch": 3 + len(ceph.hosts), "modified": _iso(ceph.created + 900), "services": {}},
+        "servicemap": {"epoch": 3 + len(ceph.mons), "modified": _iso(ceph.created + 900), "services": {}},
         "progress_events": {},
     }
     return status
@@ -178,27 +181,27 @@ def fs_map(cluster: FakeCluster, ceph: CephCluster) -> dict[str, Any]:
         return answer
     states = mds_states(cluster, ceph)
     active = [name for name, state in states.items() if state == "up:active"]
-    answer["epoch"] = 8 + len(ceph.mds_hosts)
+    answer["epoch"] = 8 + len(ceph.mds)
     answer["id"] = 1
     answer["up"] = len(active)
     answer["in"] = len(active)
     answer["max"] = 1
     answer["by_rank"] = [{"filesystem_id": 1, "rank": 0, "name": name, "status": "up:active",
-                          "gid": 24100 + ceph.mds_hosts.index(name)} for name in active]  # fmt: skip
+                          "gid": 24100 + list(ceph.mds).index(name)} for name in active]  # fmt: skip
     answer["up:standby"] = sum(1 for state in states.values() if state == "up:standby")
     return answer
 
 
 def mds_states(cluster: FakeCluster, ceph: CephCluster) -> dict[str, str]:
-    """The MDS of the first online node is active for the (one) file system, the other online ones stand by."""
+    """The first running MDS is active for the (one) file system, the other running ones stand by (by id)."""
     states: dict[str, str] = {}
-    for host in ceph.mds_hosts:
-        if not cluster.node(host).online:
-            states[host] = "stopped"
+    for mdsid, host in ceph.mds.items():
+        if not ceph.running(cluster, f"mds.{mdsid}", host):
+            states[mdsid] = "stopped"
         elif "up:active" not in states.values() and ceph.filesystems:
-            states[host] = "up:active"
+            states[mdsid] = "up:active"
         else:
-            states[host] = "up:standby"
+            states[mdsid] = "up:standby"
     return states
 
 
@@ -215,11 +218,11 @@ def get_node_ceph_status(ctx: HandlerContext) -> dict[str, Any]:
 # ---- services -----------------------------------------------------------------------------------------------------
 
 
-def _service_base(ceph: CephCluster, host: str) -> dict[str, Any]:
+def _service_base(ceph: CephCluster, name: str, host: str) -> dict[str, Any]:
     """What each node broadcasts of its Ceph daemons (PVE::Ceph::Services, ``service`` and ``direxists``) and what
     the daemon's metadata adds (versions)."""
     return {
-        "name": host,
+        "name": name,
         "host": host,
         "service": 1,
         "direxists": 1,
@@ -233,14 +236,15 @@ def list_monitors(ctx: HandlerContext) -> list[dict[str, Any]]:
     """MON.pm ``listmon`` (lines 280-318): the services with rank and address from ``quorum_status``, quorum and
     ``running`` for the members of the quorum, ``stopped`` for the others."""
     cluster = ctx.cluster
-    ceph = _ceph_on(ctx)
+    ceph = _inited_on(ctx)
     quorum = ceph.mons_in_quorum(cluster)
     rows = []
-    for rank, host in enumerate(sorted(ceph.hosts)):
-        row = _service_base(ceph, host)
+    for monid in sorted(ceph.mons):
+        host = ceph.mons[monid]
+        row = _service_base(ceph, monid, host)
         row["addr"] = f"{_ip(cluster, host)}:6789/0"
-        row["rank"] = ceph.hosts.index(host) if host in ceph.hosts else rank
-        if host in quorum:
+        row["rank"] = ceph.mon_rank(monid)
+        if monid in quorum:
             row["quorum"] = 1
             row["state"] = "running"
         else:
@@ -257,10 +261,10 @@ def list_managers(ctx: HandlerContext) -> list[dict[str, Any]]:
     dump = mgr_dump(cluster, ceph)
     standbys = {entry["name"] for entry in dump["standbys"]}
     rows = []
-    for host in sorted(ceph.hosts):
-        row = _service_base(ceph, host)
-        row["addr"] = _ip(cluster, host)
-        row["state"] = "active" if host == dump["active_name"] else "standby" if host in standbys else "stopped"
+    for mgrid in sorted(ceph.mgrs):
+        row = _service_base(ceph, mgrid, ceph.mgrs[mgrid])
+        row["addr"] = _ip(cluster, ceph.mgrs[mgrid])
+        row["state"] = "active" if mgrid == dump["active_name"] else "standby" if mgrid in standbys else "stopped"
         rows.append(row)
     return rows
 
@@ -271,9 +275,10 @@ def list_metadata_servers(ctx: HandlerContext) -> list[dict[str, Any]]:
     cluster = ctx.cluster
     ceph = _ceph_on(ctx)
     rows = []
-    for host, state in sorted(mds_states(cluster, ceph).items()):
-        row = _service_base(ceph, host)
-        row["addr"] = f"{_ip(cluster, host)}:6801/{_nonce(ceph, 'mds', host)}"
+    for mdsid, state in sorted(mds_states(cluster, ceph).items()):
+        host = ceph.mds[mdsid]
+        row = _service_base(ceph, mdsid, host)
+        row["addr"] = f"{_ip(cluster, host)}:6801/{_nonce(ceph, 'mds', mdsid)}"
         row["state"] = state
         if state == "up:active":
             row["rank"] = 0
@@ -294,7 +299,7 @@ def list_filesystems(ctx: HandlerContext) -> list[dict[str, Any]]:
 
 def _host_bucket_id(ceph: CephCluster, host: str) -> int:
     """CRUSH bucket ids: ``default`` is -1, its device-class shadow -2, then each host and its shadow."""
-    return -3 - 2 * ceph.hosts.index(host)
+    return -3 - 2 * ceph.installed.index(host)
 
 
 @handles("GET", "/nodes/{node}/ceph/osd")
@@ -305,13 +310,13 @@ def osd_tree(ctx: HandlerContext) -> dict[str, Any]:
     used = ceph.osd_used(cluster)
     pgs = ceph.osd_pgs()
     hosts = []
-    for host in ceph.hosts:
+    for host in ceph.crush_hosts():
         children = []
         for osd in ceph.osds_on(host):
             total = osd.size
             children.append({
                 "id": osd.osdid, "name": f"osd.{osd.osdid}", "type": "osd", "host": host, "leaf": 1,
-                "status": "up" if ceph.osd_up(cluster, osd) else "down", "in": 1,
+                "status": "up" if ceph.osd_up(cluster, osd) else "down", "in": 1 if osd.placed else 0,
                 "crush_weight": osd.crush_weight, "reweight": 1, "device_class": osd.device_class,
                 "pgs": pgs[osd.osdid] if ceph.osd_up(cluster, osd) else 0,
                 "total_space": total, "bytes_used": used[osd.osdid],
@@ -335,7 +340,7 @@ def osd_tree(ctx: HandlerContext) -> dict[str, Any]:
         hosts.append(entry)
     root = {"id": -1, "name": "default", "type": "root", "children": hosts, "leaf": 0,
             "crush_weight": round(sum(osd.crush_weight for osd in ceph.osds), 5)}  # fmt: skip
-    return {"root": {"leaf": 0, "children": [root]}, "flags": ",".join(sorted(ceph.flags))}
+    return {"root": {"leaf": 0, "children": [root]}, "flags": ceph.flag_text()}
 
 
 def _own_osd(ctx: HandlerContext) -> tuple[CephCluster, Osd]:
@@ -459,7 +464,7 @@ def pool_rows(cluster: FakeCluster, ceph: CephCluster) -> list[dict[str, Any]]:
         auto = _autoscale(cluster, ceph, pool)
         row: dict[str, Any] = {
             "pool": pool.pool_id, "pool_name": pool.name, "size": pool.size, "min_size": pool.min_size,
-            "pg_num": pool.pg_num, "crush_rule": pool.crush_rule, "pg_autoscale_mode": "on",
+            "pg_num": pool.pg_num, "crush_rule": pool.crush_rule, "pg_autoscale_mode": pool.pg_autoscale_mode,
             "application_metadata": {pool.application: _application_keys(pool)},
             "autoscale_status": auto, "pg_num_final": auto["pg_num_final"],
             "crush_rule_name": RULE, "bytes_used": df["bytes_used"], "percent_used": df["percent_used"],
@@ -495,10 +500,11 @@ def _pool_status(ctx: HandlerContext) -> dict[str, Any]:
     name = str(ctx.params["name"])
     pool = ceph.pool(name)
     if pool is None:
-        raise PVEError(f"rados_mon_command failed - unrecognized pool '{name}'", 500)
+        raise PVEError(f"error with 'osd pool get': mon_cmd failed - unrecognized pool '{name}'", 500)
     answer: dict[str, Any] = {
         "id": pool.pool_id, "name": pool.name, "size": pool.size, "min_size": pool.min_size,
-        "pg_num": pool.pg_num, "pgp_num": pool.pg_num, "crush_rule": RULE, "pg_autoscale_mode": "on",
+        "pg_num": pool.pg_num, "pgp_num": pool.pg_num, "crush_rule": RULE,
+        "pg_autoscale_mode": pool.pg_autoscale_mode,
         "noscrub": 0, "nodeep-scrub": 0, "nodelete": 0, "nopgchange": 0, "nosizechange": 0,
         "write_fadvise_dontneed": 0, "hashpspool": 1, "use_gmt_hitset": 1, "fast_read": 0,
     }  # fmt: skip
@@ -544,7 +550,7 @@ def crush_text(ceph: CephCluster) -> str:
     types = ["osd", "host", "chassis", "rack", "row", "pdu", "pod", "room", "datacenter", "zone", "region", "root"]
     lines += [f"type {index} {name}" for index, name in enumerate(types)]
     lines += ["", "# buckets"]
-    for host in ceph.hosts:
+    for host in ceph.crush_hosts():
         osds = ceph.osds_on(host)
         bucket = _host_bucket_id(ceph, host)
         lines += [f"host {host} {{", f"\tid {bucket}\t\t# do not change unnecessarily"]
@@ -555,7 +561,8 @@ def crush_text(ceph: CephCluster) -> str:
     lines += ["root default {", "\tid -1\t\t# do not change unnecessarily"]
     lines += [f"\tid -2 class {cls}\t\t# do not change unnecessarily" for cls in classes]
     lines += [f"\t# weight {sum(osd.crush_weight for osd in ceph.osds):.5f}", "\talg straw2", "\thash 0\t# rjenkins1"]
-    lines += [f"\titem {host} weight {sum(osd.crush_weight for osd in ceph.osds_on(host)):.5f}" for host in ceph.hosts]
+    lines += [f"\titem {host} weight {sum(osd.crush_weight for osd in ceph.osds_on(host)):.5f}"
+              for host in ceph.crush_hosts()]  # fmt: skip
     lines += ["}", "", "# rules", f"rule {RULE} {{", "\tid 0", "\ttype replicated", "\tstep take default",
               "\tstep chooseleaf firstn 0 type host", "\tstep emit", "}", "", "# end crush map", ""]  # fmt: skip
     return "\n".join(lines)
@@ -565,24 +572,33 @@ def crush_text(ceph: CephCluster) -> str:
 
 
 def ceph_conf(cluster: FakeCluster, ceph: CephCluster) -> str:
-    """/etc/pve/ceph.conf as ``pveceph init`` and ``pveceph mon/mds create`` write it (Ceph.pm ``init``, MON.pm,
-    MDS.pm): the global settings, the keyrings' places, a section per monitor and MDS."""
-    first = _ip(cluster, ceph.hosts[0])
-    prefix = ceph.network.split("/")[1]
-    mon_host = " ".join(_ip(cluster, host) for host in ceph.hosts)
-    lines = ["[global]", "\tauth_client_required = cephx", "\tauth_cluster_required = cephx",
-             "\tauth_service_required = cephx", f"\tcluster_network = {first}/{prefix}", f"\tfsid = {ceph.fsid}",
-             "\tmon_allow_pool_delete = true", f"\tmon_host = {mon_host}", "\tms_bind_ipv4 = true",
-             "\tms_bind_ipv6 = false", "\tosd_pool_default_min_size = 2", "\tosd_pool_default_size = 3",
-             f"\tpublic_network = {first}/{prefix}", "", "[client]",
-             "\tkeyring = /etc/pve/priv/$cluster.$name.keyring", "", "[client.crash]",
-             "\tkeyring = /etc/pve/ceph/$cluster.$name.keyring", ""]  # fmt: skip
-    if ceph.mds_hosts:
+    """/etc/pve/ceph.conf as ``pveceph init`` and ``pveceph mon/mds create`` write it (Ceph.pm ``init`` lines
+    279-324, MON.pm lines 431-539, MDS.pm lines 186-199): the global settings, the keyrings' places, a section per
+    monitor and MDS."""
+    auth = "cephx" if ceph.cephx else "none"
+    settings = {"auth_client_required": auth, "auth_cluster_required": auth, "auth_service_required": auth,
+                "fsid": ceph.fsid, "mon_allow_pool_delete": "true",
+                "osd_pool_default_min_size": str(ceph.default_min_size),
+                "osd_pool_default_size": str(ceph.default_size)}  # fmt: skip
+    if ceph.public_network:
+        settings["public_network"] = ceph.public_network
+    if ceph.cluster_network:
+        settings["cluster_network"] = ceph.cluster_network
+    if ceph.mons:
+        settings["mon_host"] = " ".join(_ip(cluster, host) for host in ceph.mons.values())
+        settings["ms_bind_ipv4"] = "true"
+        settings["ms_bind_ipv6"] = "false"
+    lines = ["[global]"] + [f"\t{key} = {value}" for key, value in sorted(settings.items())] + [""]
+    if ceph.cephx:
+        lines += ["[client]", "\tkeyring = /etc/pve/priv/$cluster.$name.keyring", ""]
+    if ceph.mons:
+        lines += ["[client.crash]", "\tkeyring = /etc/pve/ceph/$cluster.$name.keyring", ""]
+    if ceph.mds:
         lines += ["[mds]", "\tkeyring = /var/lib/ceph/mds/ceph-$id/keyring", ""]
-        for host in ceph.mds_hosts:
-            lines += [f"[mds.{host}]", f"\thost = {host}", "\tmds_standby_for_name = pve", ""]
-    for host in ceph.hosts:
-        lines += [f"[mon.{host}]", f"\tpublic_addr = {_ip(cluster, host)}", ""]
+        for mdsid, host in ceph.mds.items():
+            lines += [f"[mds.{mdsid}]", f"\thost = {host}", "\tmds_standby_for_name = pve", ""]
+    for monid, host in ceph.mons.items():
+        lines += [f"[mon.{monid}]", f"\tpublic_addr = {_ip(cluster, host)}", ""]
     return "\n".join(lines)
 
 
@@ -605,12 +621,12 @@ def config_db(ceph: CephCluster) -> list[dict[str, Any]]:
 
 @handles("GET", "/nodes/{node}/ceph/cfg/raw")
 def config_raw(ctx: HandlerContext) -> str:
-    return ceph_conf(ctx.cluster, _ceph_on(ctx))
+    return ceph_conf(ctx.cluster, _inited_on(ctx))
 
 
 @handles("GET", "/nodes/{node}/ceph/config")  # PVE 7: the old name of cfg/raw
 def config_raw_pve7(ctx: HandlerContext) -> str:
-    return ceph_conf(ctx.cluster, _ceph_on(ctx))
+    return ceph_conf(ctx.cluster, _inited_on(ctx))
 
 
 @handles("GET", "/nodes/{node}/ceph/cfg/db")
@@ -659,7 +675,9 @@ def ceph_log_lines(cluster: FakeCluster, ceph: CephCluster) -> list[str]:
     """/var/log/ceph/ceph.log since its daily rotation: the leader monitor's ``overall`` health line every ten
     minutes (mon_health_to_clog_interval = 600)."""
     now = cluster.clock.now()
-    leader = next(iter(ceph.mons_in_quorum(cluster)), ceph.hosts[0])
+    leader = next(iter(ceph.mons_in_quorum(cluster)), next(iter(ceph.mons), ""))
+    if not leader:
+        return []
     start = max(now - now % 86400, ceph.created)
     health = ceph.health(cluster)["status"]
     lines = []
@@ -668,7 +686,7 @@ def ceph_log_lines(cluster: FakeCluster, ceph: CephCluster) -> list[str]:
         sequence += 1
         text = "overall HEALTH_OK" if health == "HEALTH_OK" else f"Health detail: {health}"
         level = "INF" if health == "HEALTH_OK" else "WRN"
-        lines.append(f"{_iso(moment)} mon.{leader} (mon.{ceph.hosts.index(leader)}) {sequence} : cluster [{level}] "
+        lines.append(f"{_iso(moment)} mon.{leader} (mon.{ceph.mon_rank(leader)}) {sequence} : cluster [{level}] "
                      f"{text}")  # fmt: skip
     return lines
 
@@ -677,7 +695,7 @@ def ceph_log_lines(cluster: FakeCluster, ceph: CephCluster) -> list[str]:
 def read_log(ctx: HandlerContext) -> Result:
     """Ceph.pm ``log`` (lines 930-946) through PVE::Tools::dump_logfile: ``limit`` lines (50) from ``start``, 1-based
     numbers, the count of all lines as ``total`` ("no content" for an empty file)."""
-    ceph = _ceph_on(ctx)
+    ceph = _inited_on(ctx)
     return dump_logfile(ceph_log_lines(ctx.cluster, ceph), ctx.params)
 
 
@@ -688,7 +706,7 @@ def _versions(cluster: FakeCluster, ceph: CephCluster) -> dict[str, Any]:
     release = ceph.release
     parts = [int(part) for part in release.version.split(".")]
     return {host: {"version": {"str": release.version, "parts": parts}, "buildcommit": release.commit}
-            for host in ceph.hosts}  # fmt: skip
+            for host in ceph.installed}  # fmt: skip
 
 
 @handles("GET", "/cluster/ceph/metadata")
@@ -701,13 +719,13 @@ def cluster_metadata(ctx: HandlerContext) -> dict[str, Any]:
     if ctx.params.get("scope") == "versions":
         return answer
     ceph = _ceph(ctx)
-    for kind, hosts in (("mon", ceph.hosts), ("mgr", ceph.hosts), ("mds", ceph.mds_hosts)):
+    for kind, daemons in (("mon", ceph.mons), ("mgr", ceph.mgrs), ("mds", ceph.mds)):
         entries = {}
-        for host in hosts:
+        for name, host in daemons.items():
             node = cluster.node(host)
             draw = figures.seeded(ceph.seed, "ceph-daemon-mem", kind, host)
             entry = {
-                "name": host, "hostname": host, "ceph_release": ceph.release.codename,
+                "name": name, "hostname": host, "ceph_release": ceph.release.codename,
                 "ceph_version": ceph.release.version_text, "ceph_version_short": ceph.release.version,
                 "mem_swap_kb": 0, "mem_total_kb": node.maxmem // 1024, "service": 1, "direxists": 1,
                 "arch": "x86_64", "kernel_version": cluster.kernel[0],
@@ -716,7 +734,7 @@ def cluster_metadata(ctx: HandlerContext) -> dict[str, Any]:
                     else f"{node.ip}:{6800 + draw.randrange(0, 30)}/{_nonce(ceph, kind, host)}"
                 ),
             }  # fmt: skip
-            entries[f"{host}@{host}"] = entry
+            entries[f"{name}@{host}"] = entry
         answer[kind] = entries
     answer["osd"] = [osd_metadata_entry(cluster, ceph, osd) for osd in ceph.osds]
     return answer
@@ -725,15 +743,15 @@ def cluster_metadata(ctx: HandlerContext) -> dict[str, Any]:
 @handles("GET", "/cluster/ceph/flags")
 def list_flags(ctx: HandlerContext) -> list[dict[str, Any]]:
     """Cluster/Ceph.pm ``get_all_flags`` (lines 879-903): every settable OSD flag with whether it is set."""
-    ceph = _ceph(ctx)
-    return [{"name": name, "description": text, "value": 1 if name in ceph.flags else 0}
+    ceph = _ceph(ctx, configured=True)
+    return [{"name": name, "description": text, "value": 1 if ceph_admin.flag_is_set(ceph, name) else 0}
             for name, text in FLAG_NAMES.items()]  # fmt: skip
 
 
 @handles("GET", "/cluster/ceph/flags/{flag}")
 def get_flag(ctx: HandlerContext) -> int:
-    ceph = _ceph(ctx)
-    return 1 if str(ctx.params["flag"]) in ceph.flags else 0
+    ceph = _ceph(ctx, configured=True)
+    return 1 if ceph_admin.flag_is_set(ceph, str(ctx.params["flag"])) else 0
 
 
 @handles("GET", "/nodes/{node}/ceph/cmd-safety")
@@ -745,13 +763,13 @@ def command_safety(ctx: HandlerContext) -> dict[str, Any]:
     service, ident, action = str(ctx.params["service"]), str(ctx.params["id"]), str(ctx.params["action"])
     if service == "mds" and action == "destroy":
         raise PVEError(f"Service does not support this action: {service}: {action}", 500)
-    known = {"mon": ceph.hosts, "mds": ceph.mds_hosts, "osd": [str(osd.osdid) for osd in ceph.osds]}[service]
+    known = {"mon": list(ceph.mons), "mds": list(ceph.mds), "osd": [str(osd.osdid) for osd in ceph.osds]}[service]
     if ident not in known:
         return {"safe": 0}  # Ceph refuses an id it does not know (its message is not modelled)
     if service == "mon":
         quorum = ceph.mons_in_quorum(cluster)
         remaining = [host for host in quorum if host != ident]
-        safe = len(remaining) * 2 > len(ceph.hosts)
+        safe = len(remaining) * 2 > len(ceph.mons)
         if safe:
             return {"safe": 1, "status": f"quorum should be preserved ({','.join(remaining)}) after changes"}
         return {"safe": 0, "status": f"not enough monitors would be available ({','.join(remaining)}) after {action}"}

@@ -38,7 +38,12 @@ def list_disks(ctx: HandlerContext) -> list[dict[str, Any]]:
         if disk.osdid >= 0:
             row["bluestore"] = 1
             row["osdencrypted"] = 0
-        if wanted == "unused" or (wanted == "journal_disks" and (disk.osdid >= 0 or row["used"] not in ("LVM",))):
+        if not disk.used and not disk.partitions:  # an empty disk: no partition table, nothing uses it
+            del row["used"]
+            row["gpt"] = 0
+        if (wanted == "unused" and disk.used) or (
+            wanted == "journal_disks" and (disk.osdid >= 0 or row.get("used") not in ("LVM",))
+        ):
             continue
         rows.append(row)
         if partitions:

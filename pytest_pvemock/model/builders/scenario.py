@@ -8,6 +8,7 @@
     users:    [{userid: ci@pve, password: secret, tokens: [{tokenid: deploy, secret: "..."}]}]
     ha:       {resources: [{sid: "vm:100", state: started}], groups: [], rules: [], chaos: {seed: 7, rate: 0.3}}
     ceph:     {osds_per_node: 2, device_class: nvme, pools: [{name: ceph-vm, pg_num: 128}], cephfs: {name: cephfs}}
+              (or {initialized: false, spare_disks: 1}: the packages only, for pveceph init)
 
 A file is read into a :class:`~.spec.ClusterSpec` (:func:`scenario_spec`), checked as PVE checks the same values
 sent to its API; ``ClusterSpec.build`` makes the cluster. A mistake in a file is reported with the file, the line
@@ -96,7 +97,7 @@ SNAPSHOT_KEYS = {"name", "description", "vmstate"}
 USER_KEYS = {"userid", "password", "enable", "expire", "groups", "comment", "email", "firstname", "lastname", "tokens"}
 TOKEN_KEYS = {"tokenid", "secret", "privsep", "expire", "comment"}
 HA_KEYS = {"resources", "groups", "rules", "shutdown_policy", "chaos"}
-CEPH_KEYS = {"nodes", "osds_per_node", "device_class", "pools", "cephfs"}
+CEPH_KEYS = {"nodes", "osds_per_node", "device_class", "pools", "cephfs", "initialized", "spare_disks"}
 CEPH_POOL_KEYS = {"name", "pg_num", "size", "min_size", "storage"}
 CEPH_FS_KEYS = {"name", "pg_num"}
 TOP_KEYS = {"cluster", "nodes", "storage", "pools", "guests", "users", "ha", "ceph", "description"}
@@ -544,6 +545,14 @@ def _read_ceph(reader: _Reader, known: _Known, entry: Any, top: _Map) -> CephSpe
     if not 0 <= osds <= 24:
         raise reader.fail(spec, f"'osds_per_node' of {what} must be between 0 and 24, not {osds}", "osds_per_node")
     device_class = reader.typed(spec, "device_class", what, str, "nvme")
+    initialized = reader.typed(spec, "initialized", what, bool, True)
+    spare_disks = reader.typed(spec, "spare_disks", what, int, 0)
+    if not 0 <= spare_disks <= 24:
+        raise reader.fail(spec, f"'spare_disks' of {what} must be between 0 and 24, not {spare_disks}", "spare_disks")
+    if not initialized:
+        for key in ("osds_per_node", "pools", "cephfs"):
+            if key in spec:
+                raise reader.fail(spec, f"{what} with 'initialized: false' is only installed: it has no '{key}'", key)
     pools = None
     if "pools" in spec:
         pools = []
@@ -559,7 +568,7 @@ def _read_ceph(reader: _Reader, known: _Known, entry: Any, top: _Map) -> CephSpe
             if pool.get("storage", True) and str(name) not in known.storages:
                 known.storages.append(str(name))
             pools.append(_plain(pool))
-    elif "ceph-vm" not in known.storages:
+    elif initialized and "ceph-vm" not in known.storages:
         known.storages.append("ceph-vm")
     cephfs = None
     if "cephfs" in spec:
@@ -575,6 +584,8 @@ def _read_ceph(reader: _Reader, known: _Known, entry: Any, top: _Map) -> CephSpe
         device_class=device_class,
         pools=pools,
         cephfs=cephfs,
+        initialized=initialized,
+        spare_disks=spare_disks,
         where=_where(reader.source, spec),
     )
 

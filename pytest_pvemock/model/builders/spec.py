@@ -263,6 +263,8 @@ class CephSpec:
     device_class: str = "nvme"
     pools: list[dict[str, Any]] | None = None
     cephfs: dict[str, Any] | None = None
+    initialized: bool = True
+    spare_disks: int = 0
     where: Where | None = field(default=None, compare=False, repr=False)
 
 
@@ -487,7 +489,8 @@ def _add_user(cluster: FakeCluster, spec: UserSpec) -> None:
 def _set_up_ceph(cluster: FakeCluster, spec: CephSpec) -> None:
     setup = partial(cluster.enable_ceph, spec.nodes, spec.osds_per_node, spec.device_class,
                     [dict(pool) for pool in spec.pools] if spec.pools is not None else None,
-                    dict(spec.cephfs) if spec.cephfs is not None else None)  # fmt: skip
+                    dict(spec.cephfs) if spec.cephfs is not None else None, spec.initialized,
+                    spec.spare_disks)  # fmt: skip
     located(spec.where, setup)
 
 
@@ -495,7 +498,8 @@ def _ceph_spec_of(cluster: FakeCluster) -> CephSpec | None:
     ceph = cluster.ceph
     if ceph is None:
         return None
-    by_host = [len(ceph.osds_on(host)) for host in ceph.hosts]
+    by_host = [len(ceph.osds_on(host)) for host in ceph.installed]
+    spares = [sum(1 for disk in ceph.spare_disks if disk.host == host) for host in ceph.installed]
     pools = [
         {"name": pool.name, "pg_num": pool.pg_num, "size": pool.size, "min_size": pool.min_size}
         for pool in ceph.pools
@@ -504,11 +508,13 @@ def _ceph_spec_of(cluster: FakeCluster) -> CephSpec | None:
     fs = ceph.filesystems[0] if ceph.filesystems else None
     data_pool = ceph.pool(fs.data_pool) if fs else None
     return CephSpec(
-        nodes=list(ceph.hosts) if ceph.hosts != [node.name for node in cluster.nodes] else None,
+        nodes=list(ceph.installed) if ceph.installed != [node.name for node in cluster.nodes] else None,
         osds_per_node=max(by_host, default=0),
         device_class=ceph.osds[0].device_class if ceph.osds else "nvme",
         pools=pools,
         cephfs={"name": fs.name, "pg_num": data_pool.pg_num if data_pool else 32} if fs else None,
+        initialized=ceph.initialized,
+        spare_disks=max(spares, default=0),
     )
 
 
