@@ -21,6 +21,7 @@ from pytest_pvemock.api.messages import ApiRequest, ApiResponse
 from pytest_pvemock.api.permissions import access_control
 from pytest_pvemock.api.synthesis import cluster_facts
 from pytest_pvemock.model.access.acl import Group
+from pytest_pvemock.model.ceph import SpareDisk
 from pytest_pvemock.model.cluster import FakeCluster
 from pytest_pvemock.schema.synthesis import Facts, synthesize
 
@@ -92,6 +93,18 @@ PATH_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
             "/nodes/{node}/ceph/pools/{name}",
         )
     },
+    # Ceph writes (pve-manager PVE/API2/Ceph/*.pm): daemons of pve1, an OSD of pve1 (destroy: osd.1, taken out
+    # and stopped by prepare_ceph), a pool no guest disk is on
+    **{(method, "/nodes/{node}/ceph/mon/{monid}"): {"monid": "pve1"} for method in ("POST", "DELETE")},
+    ("DELETE", "/nodes/{node}/ceph/mgr/{id}"): {"id": "pve1"},
+    ("DELETE", "/nodes/{node}/ceph/mds/{name}"): {"name": "pve1"},
+    ("DELETE", "/nodes/{node}/ceph/osd/{osdid}"): {"osdid": 1},
+    **{("POST", f"/nodes/{{node}}/ceph/osd/{{osdid}}/{action}"): {"osdid": 0} for action in ("in", "out", "scrub")},
+    **{
+        (method, template): {"name": "ceph-vm"}
+        for method in ("PUT", "DELETE")
+        for template in ("/nodes/{node}/ceph/pool/{name}", "/nodes/{node}/ceph/pools/{name}")
+    },
     # storage content: an image on a storage for images; a file that exists (its volid keeps its '/')
     ("POST", "/nodes/{node}/storage/{storage}/content"): {"storage": "local-lvm"},
     **{
@@ -120,6 +133,26 @@ EXTRA[("POST", "/cluster/acme/account")] = {
 }
 EXTRA[("POST", "/cluster/ha/resources")] = {"sid": f"vm:{STOPPED_QEMU}"}
 EXTRA[("POST", "/cluster/ha/rules")] = {"nodes": "pve1", "resources": f"vm:{QEMU_VMID}"}
+
+
+EXTRA[("POST", "/nodes/{node}/ceph/osd")] = {"dev": "/dev/nvme3n1"}
+
+
+def prepare_ceph(cluster: FakeCluster, method: str, template: str) -> None:
+    """What a Ceph write needs first, as an admin would do it: a new monitor needs pve1's old one gone (one per
+    node and address), a new OSD an empty disk, destroying an OSD that it is out and stopped."""
+    ceph = cluster.ceph
+    if ceph is None:
+        return
+    if (method, template) == ("POST", "/nodes/{node}/ceph/mon/{monid}"):
+        del ceph.mons["pve1"]
+    elif (method, template) == ("POST", "/nodes/{node}/ceph/osd"):
+        ceph.spare_disks.append(SpareDisk("pve1", "/dev/nvme3n1", 960_197_124_096, "SAMSUNG", "S6SURFACE", "nvme"))
+    elif (method, template) == ("DELETE", "/nodes/{node}/ceph/osd/{osdid}"):
+        osd = ceph.osd(1)
+        assert osd is not None
+        osd.placed = False
+        ceph.stopped.add("osd.1")
 
 
 def prepare_ha(cluster: FakeCluster, template: str) -> None:
@@ -317,6 +350,7 @@ def call(rig: SurfaceRig, method: str, template: str) -> tuple[ApiResponse, Any,
     """Send one valid request for ``method template`` to a fresh copy of the prepared cluster."""
     cluster, api = rig.fresh()
     prepare_ha(cluster, template)
+    prepare_ceph(cluster, method, template)
     renamed = rig.create_parents(cluster, api, method, template)
     path, params = rig.valid_params(cluster, method, template)
     for meant, made_up in renamed.items():
