@@ -38,6 +38,7 @@ from pytest_pvemock.api.auth import ANONYMOUS, Authenticator, AuthFailure
 from pytest_pvemock.api.handler import HandlerContext, Principal, Result
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
 from pytest_pvemock.api.router import Router
+from pytest_pvemock.api.setup_requests import answer_setup_requests
 from pytest_pvemock.errors import PermissionDenied, PVEError
 
 if TYPE_CHECKING:
@@ -94,6 +95,8 @@ class PveApi:
         # (format, method, template) -> (the last answer's snapshot, its body, whether it was found valid)
         self._snapshots: dict[tuple[str, str, str], tuple[Any, bytes, bool]] = {}
         self._uploads = 0
+        if cluster.setup_requests:  # a scenario's setup writes: answered before anything else
+            answer_setup_requests(self)
 
     @property
     def registry(self) -> Any:

@@ -39,7 +39,7 @@ PLACEHOLDER = re.compile(r"(?i)\b(example|placeholder|dummy|lorem|ipsum|foobar|c
 TIME_KEYS = frozenset({"time", "starttime", "endtime", "ctime", "mtime", "checktime", "timestamp", "lastsync",
                        "last_sync", "last-run", "last_try", "logtime", "regdate"})  # fmt: skip
 YEAR = 365 * 86400
-SCENARIOS = ("default", "ha-three-node", "ceph")
+SCENARIOS = ("default", "production", "ha-three-node", "ceph")
 VERSIONS = ("9.1", "8.4")
 
 

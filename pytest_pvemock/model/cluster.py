@@ -156,6 +156,8 @@ class FakeCluster:
         self.ha = ClusterHA(self)
         self.ha_provider: HaStatusProvider | None = self.ha
         self.scenario_name: str | None = None
+        #: The scenario's ``setup`` writes its API has still to answer (``model.builders.spec.SetupRequest``).
+        self.setup_requests: list[Any] = []
         self._nodes: dict[str, Node] = {}
         self._guests: dict[int, Guest] = {}
         self._storages: dict[str, Storage] = {}

@@ -351,11 +351,18 @@ def _segments(path: str) -> list[str]:
 
 
 def _whole_fragments(segments: list[str]) -> list[str]:
-    """pve-storage Status.pm 37 registers ``{storage}/content`` with ``fragmentDelimiter => ''``: the rest of the
-    path is one parameter (pve-common RESTHandler.pm map_path_to_methods 416-423), so ``.../content/local:iso/x.iso``
-    names the volume ``local:iso/x.iso``."""
+    """Methods registered with ``fragmentDelimiter => ''`` take the rest of the path as one parameter (pve-common
+    RESTHandler.pm map_path_to_methods 416-423): pve-storage Status.pm 37 ``{storage}/content``, so
+    ``.../content/local:iso/x.iso`` names the volume ``local:iso/x.iso``; pve-firewall src/PVE/API2/Firewall/IPSet.pm
+    765-767, 814-816, 863-865 (at 6f1311f3) an IP set's ``{name}`` ("because CIDR address contain a slash"), so
+    ``.../ipset/management/192.168.100.0/24`` names the entry ``192.168.100.0/24``."""
     if len(segments) > 6 and segments[0] == "nodes" and segments[2] == "storage" and segments[4] == "content":
         return [*segments[:5], "/".join(segments[5:])]
+    if len(segments) > 5 and segments[:3] == ["cluster", "firewall", "ipset"]:
+        return [*segments[:4], "/".join(segments[4:])]
+    guest = len(segments) > 8 and segments[0] == "nodes" and segments[2] in ("qemu", "lxc")
+    if guest and segments[4:6] == ["firewall", "ipset"]:
+        return [*segments[:7], "/".join(segments[7:])]
     return segments
 
 

@@ -7,6 +7,7 @@
     guests:   [{vmid: 100, type: qemu, node: pve1, name: web01, status: running, pool: prod}]
     users:    [{userid: ci@pve, password: secret, tokens: [{tokenid: deploy, secret: "..."}]}]
     ha:       {resources: [{sid: "vm:100", state: started}], groups: [], rules: [], chaos: {seed: 7, rate: 0.3}}
+    setup:    [{POST /cluster/firewall/aliases: {name: mgmt, cidr: 192.168.100.0/24}}]
     ceph:     {osds_per_node: 2, device_class: nvme, pools: [{name: ceph-vm, pg_num: 128}], cephfs: {name: cephfs}}
               (or {initialized: false, spare_disks: 1}: the packages only, for pveceph init)
 
@@ -39,6 +40,7 @@ from pytest_pvemock.model.builders.spec import (
     NodeSpec,
     PoolSpec,
     ScenarioError,
+    SetupRequest,
     SnapshotSpec,
     StorageSpec,
     TokenSpec,
@@ -100,7 +102,8 @@ HA_KEYS = {"resources", "groups", "rules", "shutdown_policy", "chaos"}
 CEPH_KEYS = {"nodes", "osds_per_node", "device_class", "pools", "cephfs", "initialized", "spare_disks"}
 CEPH_POOL_KEYS = {"name", "pg_num", "size", "min_size", "storage"}
 CEPH_FS_KEYS = {"name", "pg_num"}
-TOP_KEYS = {"cluster", "nodes", "storage", "pools", "guests", "users", "ha", "ceph", "description"}
+TOP_KEYS = {"cluster", "nodes", "storage", "pools", "guests", "users", "ha", "ceph", "setup", "description"}
+SETUP_METHODS = ("POST", "PUT", "DELETE")
 
 
 class _Map(dict[str, Any]):
@@ -313,7 +316,39 @@ def _read(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> ClusterSpec:
     spec.users = [_read_user(reader, known, entry) for entry in reader.sequence(top.get("users"), "users", top)]
     if "ha" in top:
         spec.ha = _read_ha(reader, known, reader.mapping(top["ha"], "'ha'", HA_KEYS, top))
+    spec.setup = [_read_setup(reader, known, entry) for entry in reader.sequence(top.get("setup"), "setup", top)]
     return spec
+
+
+def _read_setup(reader: _Reader, known: _Known, entry: Any) -> SetupRequest:
+    """``{"POST /cluster/firewall/aliases": {name: mgmt, cidr: ...}}``: a write of the release's API, its parameters
+    checked as PVE checks them (what the handler refuses is reported on this line when the cluster first answers)."""
+    if not isinstance(entry, _Map) or len(entry) != 1:
+        raise reader.fail(entry, "a setup request must be one 'METHOD /path: {parameters}' mapping")
+    request, params = next(iter(entry.items()))
+    method, _, path = str(request).partition(" ")
+    method, path = method.upper(), "/" + path.strip().strip("/")
+    if method not in SETUP_METHODS:
+        raise reader.fail(entry, f"setup request '{request}': the method must be one of {', '.join(SETUP_METHODS)}")
+    params = params if params is not None else _Map()
+    if not isinstance(params, _Map):
+        raise reader.fail(entry, f"the parameters of setup request '{request}' must be a mapping", str(request))
+    endpoint = get_registry(known.version).resolve(method, path)
+    if endpoint is None:
+        raise reader.fail(entry, f"setup request '{request}': PVE {known.version} has no method {method} {path}")
+    properties = endpoint.parameters_schema.get("properties") or {}
+    raw = {
+        name: [str(item) for item in _as_list(value)]
+        if (properties.get(name) or {}).get("type") == "array"
+        else _parameter_text(_plain(value))
+        for name, value in params.items()
+    }
+    try:
+        endpoint.check_parameters({**raw, **endpoint.params})
+    except ParameterError as error:
+        problems = "; ".join(f"{name}: {text.strip()}" for name, text in sorted((error.errors or {}).items()))
+        raise reader.fail(entry, f"setup request '{request}': {problems or error.message.strip()}") from None
+    return SetupRequest(method, path, raw, _where(reader.source, entry))
 
 
 def _release(reader: _Reader, options: dict[str, Any], given: dict[str, Any]) -> str:
@@ -435,6 +470,10 @@ def _chaos(reader: _Reader, ha: _Map) -> dict[str, Any]:
         if isinstance(spec, _Map) and error.key is not None:
             raise reader.fail(spec, f"'ha: chaos': {error}", error.key) from None
         raise reader.fail(ha, f"'ha: chaos': {error}", "chaos") from None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
 
 
 def _plain(value: Any) -> Any:

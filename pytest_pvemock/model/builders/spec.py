@@ -268,6 +268,19 @@ class CephSpec:
     where: Where | None = field(default=None, compare=False, repr=False)
 
 
+@dataclass(frozen=True)
+class SetupRequest:
+    """An API write an admin made before the test begins (``POST /cluster/firewall/aliases`` with its parameters):
+    the built cluster keeps it in ``setup_requests`` and its API answers it, as root@pam, before any other request
+    (``pytest_pvemock.api.setup_requests``), so the objects only the API's collections keep (firewall, jobs,
+    notification targets, groups ...) exist as PVE made them."""
+
+    method: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+
 @dataclass
 class ClusterSpec:
     """A whole cluster as plain data; :meth:`build` makes the :class:`FakeCluster`."""
@@ -281,6 +294,8 @@ class ClusterSpec:
     users: list[UserSpec] = field(default_factory=list)
     ha: HASpec | None = None
     ceph: CephSpec | None = None
+    #: API writes made before the test begins, in order (:class:`SetupRequest`).
+    setup: list[SetupRequest] = field(default_factory=list)
     #: What ``cluster.scenario_name`` says (the built-in scenario or file it came from).
     scenario_name: str | None = None
     #: Settings the caller passed over those of the file (``FakeCluster.from_scenario(name, version=...)``).
@@ -308,6 +323,7 @@ class ClusterSpec:
             _add_user(cluster, user)
         if self.ha is not None:
             _set_up_ha(cluster, self.ha)
+        cluster.setup_requests = list(self.setup)
         cluster.scenario_name = self.scenario_name
         return cluster
 
