@@ -54,6 +54,7 @@ from pytest_pvemock.model.provisioning import as_base_volume, default_boot_order
 from pytest_pvemock.model.release_platform import has_feature, platform_of
 from pytest_pvemock.model.request_log import RequestLog
 from pytest_pvemock.model.revision import Revision
+from pytest_pvemock.model.sdn import SdnState
 from pytest_pvemock.model.storage import Storage, Volume
 from pytest_pvemock.model.tasks import Task, TaskRegistry
 from pytest_pvemock.model.time_zone import zone_info
@@ -145,6 +146,8 @@ class FakeCluster:
         self.acl = AccessControl()
         #: What clients write to PVE's small config files (jobs, firewall, SDN, options ...); see ``config_store``.
         self.configs = ConfigStore()
+        #: SDN's applied state: the running config and each node's generated file; see :mod:`.sdn`.
+        self.sdn = SdnState()
         self.tasks = TaskRegistry(self.clock, self._process_ids)
         self.faults: list[FaultRule] = []
         #: The PVE API requests answered, secrets masked (see :mod:`.request_log`); kept across a reset.

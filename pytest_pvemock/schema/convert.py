@@ -378,7 +378,13 @@ def _placeholder_key_map(schema: dict[str, Any]) -> dict[str, Any]:
 # own src/test/disk_tests/*/disklist_expected.json hold "osdid-list" : null), while the schema requires both.
 # GET /nodes/{node}/ceph/mon: up to 9.1 the schema typed 'host' boolean and 'direxists' string, while PVE put the
 # host name and 1 there; pve-manager e8cbd1e7 ("correct host type lie", 2026-05-12) made them string and boolean.
+# GET /nodes/{node}/sdn/zones/{zone}/bridges: 'vlan_filtering' is what `ip -d -j link` prints, the number 0 or 1,
+# and null for a vnet the node has not created (pve-network src/PVE/API2/Network/SDN/Nodes/Zone.pm line 253,
+# commit ecf98c5d), while the schema types it string.
 RETURNS_DEVIATIONS: dict[tuple[str, str], list[tuple[tuple[str, ...], Any]]] = {
+    ("GET", "/nodes/{node}/sdn/zones/{zone}/bridges"): [
+        (("items", "properties", "vlan_filtering"), lambda schema: {"anyOf": [schema, {"enum": [0, 1, None]}]}),
+    ],
     ("GET", "/nodes/{node}/network"): [(("items", "properties", "netmask"), _netmask_or_prefix_length)],
     ("GET", "/cluster/ceph/metadata"): [
         *((("properties", key), _placeholder_key_map) for key in ("mds", "mgr", "mon", "node")),

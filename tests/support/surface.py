@@ -155,6 +155,32 @@ def prepare_ceph(cluster: FakeCluster, method: str, template: str) -> None:
         ceph.stopped.add("osd.1")
 
 
+# SDN (9.x): a fabric with a node, a prefix list with an entry, an EVPN zone, all applied (PUT /cluster/sdn), for the
+# methods that read them; the create methods make fab1 / plist1 / pve1 themselves.
+SDN_SETUP = (
+    ("POST", "/cluster/sdn/fabrics/fabric", {"id": "fab2", "protocol": "openfabric", "ip_prefix": "10.255.0.0/24"}),
+    ("POST", "/cluster/sdn/fabrics/node/fab2", {"node_id": "pve2", "protocol": "openfabric", "ip": "10.255.0.2"}),
+    ("POST", "/cluster/sdn/prefix-lists", {"id": "plist2"}),
+    ("POST", "/cluster/sdn/prefix-lists/plist2/entries", {"seq": 10, "action": "permit", "prefix": "10.0.0.0/8"}),
+    ("POST", "/cluster/sdn/controllers", {"controller": "evpnctl", "type": "evpn", "asn": 65000, "peers": "10.0.0.1"}),
+    ("POST", "/cluster/sdn/zones", {"zone": "evpnz", "type": "evpn", "controller": "evpnctl", "vrf-vxlan": 10000}),
+    ("PUT", "/cluster/sdn", {}),
+)
+SDN_PATHS = {"id": "fab2", "fabric_id": "fab2", "node_id": "pve2", "fabric": "fab2"}
+for _method in ("GET", "PUT", "DELETE"):
+    PATH_OVERRIDES[(_method, "/cluster/sdn/fabrics/fabric/{id}")] = {"id": "fab2"}
+    PATH_OVERRIDES[(_method, "/cluster/sdn/fabrics/node/{fabric_id}/{node_id}")] = SDN_PATHS
+    PATH_OVERRIDES[(_method, "/cluster/sdn/prefix-lists/{id}")] = {"id": "plist2"}
+    PATH_OVERRIDES[(_method, "/cluster/sdn/prefix-lists/{id}/entries/{url_seq}")] = {"id": "plist2", "url_seq": 10}
+for _method in ("GET", "POST"):
+    PATH_OVERRIDES[(_method, "/cluster/sdn/fabrics/node/{fabric_id}")] = SDN_PATHS
+    PATH_OVERRIDES[(_method, "/cluster/sdn/prefix-lists/{id}/entries")] = {"id": "plist2"}
+for _status in ("interfaces", "neighbors", "routes"):
+    PATH_OVERRIDES[("GET", f"/nodes/{{node}}/sdn/fabrics/{{fabric}}/{_status}")] = SDN_PATHS
+PATH_OVERRIDES[("GET", "/nodes/{node}/sdn/zones/{zone}/bridges")] = {"zone": "localnetwork"}
+PATH_OVERRIDES[("GET", "/nodes/{node}/sdn/zones/{zone}/ip-vrf")] = {"zone": "evpnz"}
+
+
 def prepare_ha(cluster: FakeCluster, template: str) -> None:
     if template.startswith("/cluster/ha/groups") and cluster.version_at_least(9):
         cluster.ha.set_groups([dict(HA_GROUP)])
@@ -192,6 +218,13 @@ class SurfaceRig:
             )
         )
         api.handle(self.request("POST", "/cluster/acme/plugins", {"id": "surface-dns", "type": "dns", "api": "cf"}))
+        documented = {(method, re.sub(r"\{[^}]+\}", "*", template)) for method, template in self.registry.endpoints()}
+        if ("POST", "/cluster/sdn/fabrics/fabric") in documented:
+            for method, path, params in SDN_SETUP:
+                if (method, re.sub(r"(fab2|plist2)", "*", path)) not in documented:
+                    continue  # a release without prefix lists
+                response = api.handle(self.request(method, path, params))
+                assert response.status == 200, (method, path, response.status, response.reason)
 
     @property
     def auth(self) -> dict[str, str]:
