@@ -53,7 +53,10 @@ def test_backup_jobs_are_created_read_updated_and_removed(pve_api):
     assert job["schedule"] == "22:30" and "vmid" not in job
     assert [j["id"] for j in pve_api.cluster.backup.get()] == ["nightly"]
     pve_api.cluster.backup("nightly").delete()
-    assert error_of(lambda: pve_api.cluster.backup("nightly").get()) == (500, "backup job 'nightly' does not exist")
+    # pve-manager PVE/API2/Backup.pm line 407 (14a22df3): raise_param_exc({id => "No such job '$id'"})
+    with pytest.raises(ResourceException) as caught:
+        pve_api.cluster.backup("nightly").get()
+    assert (caught.value.status_code, caught.value.errors) == (400, {"id": "No such job 'nightly'"})
 
 
 def test_creating_twice_is_refused(pve_api):

@@ -81,3 +81,19 @@ def test_a_setup_request_pve_refuses_names_its_line_when_the_cluster_first_answe
     assert str(error.value) == (
         "lab.yaml, line 7: setup request 'POST /cluster/firewall/aliases': alias 'mgmt' already exists"
     )
+
+
+def test_a_backup_jobs_retention_reads_back_as_an_object(pve_api):
+    # pve-manager PVE/API2/Backup.pm 158-173 (14a22df3): property strings in POST and PUT, objects in the answers
+    (job,) = pve_api.cluster.backup.get()
+    assert job["prune-backups"] == {"keep-daily": 7, "keep-weekly": 4}
+    assert pve_api.cluster.backup(job["id"]).get()["prune-backups"] == {"keep-daily": 7, "keep-weekly": 4}
+
+
+@pytest.mark.pve_cluster("ha-three-node", version="8.4", validate=True)
+def test_a_node_affinity_rule_is_the_group_it_came_from_before_pve_9(pve_api):
+    # PVE 9 migrates HA groups to node-affinity rules (pve-ha-manager src/PVE/HA/Manager.pm 862ff, b71218f2); a PVE 8
+    # cluster of the same kind holds the group, its resources in it, and answers no rules (501)
+    assert pve_api.cluster.ha.groups("db-prefers-pve3").get()["nodes"] == "pve3:2,pve1:1"
+    assert pve_api.cluster.ha.resources("vm:102").get()["group"] == "db-prefers-pve3"
+    assert "group" not in pve_api.cluster.ha.resources("vm:100").get()

@@ -257,7 +257,6 @@ NOT_YET = {
     "/nodes/{node}/qemu/{vmid}/vncwebsocket",
     "/nodes/{node}/vncwebsocket",
     # walk (issue 11): no object in any built-in scenario yet, or an answer still made up
-    "/cluster/ha/groups/{group}",
     "/cluster/jobs/realm-sync",
     "/cluster/jobs/schedule-analyze",
     "/cluster/mapping/dir/{id}",

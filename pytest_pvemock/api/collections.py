@@ -25,6 +25,7 @@ from pytest_pvemock.api.synthesis import cluster_facts
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.config_store import ConfigStore, KeyedSection, RuleList, config_store_of, digest_of
 from pytest_pvemock.model.nodes.files import resolv_conf
+from pytest_pvemock.schema.property_string import PropertyStringError, parse_property_string
 from pytest_pvemock.schema.synthesis import Facts, synthesize, value_fits
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ class Keyed:
     # PVE's own wording, by action: message(action, key, values) answers the text of an existing record
     # ("exists") or of a missing one ("read", "update", "delete"), and raises PVE's refusal of a new one ("create")
     messages: Callable[[str, str, Mapping[str, Any]], str] | None = None
+    # settings written as property strings that PVE answers as objects (a backup job's ``prune-backups``)
+    objects: tuple[str, ...] = ()
 
     @property
     def item(self) -> str:
@@ -155,6 +158,14 @@ def _node_interfaces(ctx: HandlerContext) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def _backup_job_messages(action: str, jobid: str, values: Mapping[str, Any]) -> str:
+    if action == "read":
+        raise ParameterError({"id": f"No such job '{jobid}'"})
+    if action == "exists":
+        return f"backup job '{jobid}' already exists"
+    return f"backup job '{jobid}' does not exist"
+
+
 def _notification_builtins(kind: str) -> Callable[[HandlerContext], list[tuple[str, dict[str, Any]]]]:
     """PVE's built-in notification target and matcher (``mail-to-root``, ``default-matcher``)."""
 
@@ -191,7 +202,16 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     Options("/cluster/sdn/vnets/{vnet}/firewall/options"),
     *(Options(f"{guest}/firewall/options") for guest in _GUESTS),
     # jobs
-    Keyed("/cluster/backup", "id", "backup job"),
+    # pve-manager PVE/API2/Backup.pm (14a22df3): 'fleecing', 'prune-backups' and 'performance' are property strings
+    # in POST and PUT "but proper objects when they are returned from the API" (158-180); read_job of a missing job
+    # raise_param_exc({id => "No such job '$id'"}) (407)
+    Keyed(
+        "/cluster/backup",
+        "id",
+        "backup job",
+        messages=_backup_job_messages,
+        objects=("prune-backups", "fleecing", "performance"),
+    ),
     Keyed("/cluster/replication", "id", "replication job", visible_with=("/vms/{guest}", ("VM.Audit",))),
     # SDN
     Keyed("/cluster/sdn/zones", "zone", "sdn zone", visible_with=("/sdn/zones/{zone}", _SDN_READ)),
@@ -413,7 +433,7 @@ def _keyed_list(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> list[dict[st
         if spec.visible_with and not _record_visible(ctx, spec, key, record):
             continue
         full = spec.listed(key, record) if spec.listed else {spec.key: key, "digest": digest, **record}
-        answer.append(shape(full, items, facts))
+        answer.append(shape(_as_objects(spec, full, items), items, facts))
     return answer
 
 
@@ -478,7 +498,32 @@ def _keyed_record(ctx: HandlerContext, spec: Keyed, action: str = "read") -> tup
 
 def _keyed_read(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> dict[str, Any]:
     section, key, record = _keyed_record(ctx, spec)
-    return shape({spec.key: key, "digest": section.digest, **record}, _returns(endpoint), facts_for(ctx))
+    full = _as_objects(spec, {spec.key: key, "digest": section.digest, **record}, _returns(endpoint))
+    return shape(full, _returns(endpoint), facts_for(ctx))
+
+
+def _as_objects(spec: Keyed, record: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``record`` with the property strings PVE answers as objects parsed (numbers and booleans as numbers)."""
+    if not spec.objects:
+        return record
+    properties = schema.get("properties") or {}
+    result = dict(record)
+    for name in spec.objects:
+        text, sub = record.get(name), properties.get(name) or {}
+        if not isinstance(text, str) or sub.get("type") != "object":
+            continue
+        try:
+            parsed = parse_property_string(text, dict(sub))
+        except PropertyStringError:
+            continue
+        keys = sub.get("properties") or {}
+        result[name] = {
+            key: int(value)
+            if (keys.get(key) or {}).get("x-pve-type") in ("integer", "boolean") and str(value).lstrip("-").isdigit()
+            else value
+            for key, value in parsed.items()
+        }
+    return result
 
 
 def _keyed_update(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:

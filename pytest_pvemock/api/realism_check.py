@@ -63,8 +63,9 @@ class Answer:
 
     @property
     def judged(self) -> bool:
-        """Whether the answer is about objects the cluster has (every path value taken from it)."""
-        return not self.unfilled
+        """Whether the answer tells about the method: asked about objects the cluster has (every path value taken
+        from it), or an error PVE answers for this cluster whatever the id (no Ceph, HA groups moved to rules)."""
+        return not self.unfilled or bool(self.expected)
 
 
 def problems_in(data: Any, cluster: FakeCluster) -> list[str]:

@@ -534,13 +534,39 @@ def _ceph_spec_of(cluster: FakeCluster) -> CephSpec | None:
     )
 
 
+def _rules_as_groups(
+    rules: list[dict[str, Any]], groups: list[dict[str, Any]], resources: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A release before PVE 9 has HA groups, no rules: the cluster a scenario's node-affinity rule describes holds
+    the group PVE 9's migration turns into that rule (pve-ha-manager src/PVE/HA/Groups.pm and Rules.pm, the
+    migration in src/PVE/HA/Manager.pm 862ff at b71218f2: group nodes -> rule nodes, restricted -> strict, the
+    resources' group -> the rule's resources), with the resources in it. Other rules stay as they are."""
+    kept = []
+    for rule in rules:
+        members = [sid.strip() for sid in str(rule.get("resources", "")).split(",") if sid.strip()]
+        if rule.get("type") != "node-affinity" or not members:
+            kept.append(rule)
+            continue
+        group = {"group": rule["rule"], "nodes": rule.get("nodes", "")}
+        if rule.get("strict"):
+            group["restricted"] = 1
+        if rule.get("comment"):
+            group["comment"] = rule["comment"]
+        groups.append(group)
+        for resource in resources:
+            if str(resource.get("sid")) in members or f"vm:{resource.get('sid')}" in members:
+                resource["group"] = rule["rule"]
+    return kept
+
+
 def _set_up_ha(cluster: FakeCluster, spec: HASpec) -> None:
     if spec.shutdown_policy is not None:
         located(spec.where, lambda: setattr(cluster.ha, "shutdown_policy", spec.shutdown_policy), "shutdown_policy")
-    cluster.ha.load(
-        [dict(entry) for entry in spec.resources],
-        [dict(entry) for entry in spec.groups],
-        [dict(entry) for entry in spec.rules],
-    )
+    resources = [dict(entry) for entry in spec.resources]
+    groups = [dict(entry) for entry in spec.groups]
+    rules = [dict(entry) for entry in spec.rules]
+    if rules and not cluster.has("ha-rules"):
+        rules = _rules_as_groups(rules, groups, resources)
+    cluster.ha.load(resources, groups, rules)
     if spec.chaos is not None:
         cluster.ha.enable_chaos(**spec.chaos)
