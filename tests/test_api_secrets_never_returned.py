@@ -64,6 +64,15 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
         "base_dn": "dc=example,dc=com",
     },
 }
+# A storage takes only the secrets its type's plugin declares (pve-storage plugindata 'sensitive-properties'):
+# each such set is written to a storage of a type that takes it, created for the write.
+STORAGE_SECRETS: dict[tuple[str, ...], dict[str, Any]] = {
+    ("encryption-key", "master-pubkey", "password"): {
+        "type": "pbs", "server": "192.0.2.7", "datastore": "store1", "username": "backup@pbs",
+    },
+    ("keyring",): {"type": "rbd", "pool": "rbd", "monhost": "192.0.2.8"},
+}  # fmt: skip
+STORAGE_TEMPLATES = ("/storage", "/storage/{storage}")
 # Secrets that must take a certain form, made from the marker.
 FORMS = {
     ("/cluster/notifications/endpoints/webhook", "secret"): "webhook",
@@ -74,6 +83,8 @@ FORMS = {
     ("/nodes/{node}/qemu/{vmid}/remote_migrate", "target-endpoint{apitoken}"): "endpoint",
     ("/nodes/{node}/lxc/{vmid}/remote_migrate", "target-endpoint{apitoken}"): "endpoint",
     ("/nodes/{node}/subscription", "key"): "subscription",
+    ("/storage", "encryption-key"): "pbs-key",
+    ("/storage/{storage}", "encryption-key"): "pbs-key",
 }
 
 
@@ -81,6 +92,8 @@ def secret_value(template: str, name: str, marker: str) -> Any:
     form = FORMS.get((template, name))
     if form == "webhook":  # name=<name>,value=<base64 of value> (pve-manager Notifications.pm)
         return [f"name=hdr,value={base64.b64encode(marker.encode()).decode()}"]
+    if form == "pbs-key":  # a key file's JSON (pve-storage PBSPlugin.pm on_add_hook 523-526)
+        return json.dumps({"kdf": None, "data": marker, "fingerprint": "aa:bb"})
     if form == "pem":
         return f"-----BEGIN PRIVATE KEY-----\n{marker}\n-----END PRIVATE KEY-----\n"
     if form == "yubico":
@@ -116,7 +129,9 @@ def secret_writes(version: str) -> list[tuple[str, str, tuple[str, ...]]]:
         properties = registry.endpoint(method, template).parameters_schema.get("properties") or {}
         locations, _ = index.locations(method, template)
         names = sorted(where for where in locations if where.partition("{")[0] in properties and "/" not in where)
-        if names:
+        if names and template in STORAGE_TEMPLATES:
+            writes.extend((method, template, secrets) for secrets in STORAGE_SECRETS if set(secrets) <= set(names))
+        elif names:
             writes.append((method, template, tuple(names)))
     return writes
 
@@ -128,6 +143,12 @@ def send(rig: SurfaceRig, cluster: Any, api: Any, write: Write) -> None:
     prepare_ha(cluster, write.template)
     rig.create_parents(cluster, api, write.method, write.template)
     extra = EXTRA.get((write.method, write.template))
+    storage = STORAGE_SECRETS.get(tuple(write.names)) if write.template in STORAGE_TEMPLATES else None
+    if storage is not None:
+        extra = {"storage": f"secret-{storage['type']}", **storage}
+        if write.method == "PUT":  # the storage to change, created without its secrets
+            assert api.handle(rig.request("POST", "/storage", extra)).status == 200
+            extra = {"storage": extra["storage"]}
     path, params = rig.valid_params(cluster, write.method, write.template, given=extra)
     for number, name in enumerate(write.names):
         write.markers[name] = marker = f"Leak{number}{re.sub('[^a-z]', '', name)}Zq9x7"

@@ -25,6 +25,7 @@ Everything the API answers is computed from this object, so every view agrees wi
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -624,7 +625,9 @@ class FakeCluster:
         used_fraction: float = 0.2,
         path: str | None = None,
         enabled: bool = True,
+        options: dict[str, str | int] | None = None,
     ) -> Storage:
+        """Define a storage; ``options`` are its other ``storage.cfg`` properties (``server``, ``export``...)."""
         if storage in self._storages:
             raise ValueError(f"storage '{storage}' already exists")
         entry = Storage.build(
@@ -638,6 +641,7 @@ class FakeCluster:
             nodes=list(nodes) if nodes else None,
             path=path,
             enabled=enabled,
+            options=options,
         )
         entry._on_change = self.revision.touch
         self._storages[storage] = entry
@@ -645,8 +649,11 @@ class FakeCluster:
         return entry
 
     def remove_storage(self, storage: str) -> None:
-        """Drop a storage definition (guest disks that name it stay in their configs, as in PVE)."""
+        """Drop a storage definition (guest disks that name it stay in their configs, as in PVE), its ACL entries
+        and its pool memberships (pve-access-control ``remove_storage_access``)."""
         self._storages.pop(storage, None)
+        path = f"/storage/{storage}"
+        self.acl.acl = [entry for entry in self.acl.acl if entry.path != path and not entry.path.startswith(path + "/")]
         for pool in self._pools.values():
             if storage in pool.storages:
                 pool.storages.remove(storage)
@@ -658,6 +665,11 @@ class FakeCluster:
         volume = Volume(f"{storage}:{name}", content, size, format, self.clock.now() - 864_000 - len(name) * 3_607)
         target.volumes.append(volume)
         return volume
+
+    def storage_cfg_digest(self) -> str:
+        """The SHA-1 of ``storage.cfg``, the ``digest`` every definition carries (``PVE::SectionConfig``)."""
+        text = "\n".join(storage.cfg_section() for storage in self._storages.values())
+        return hashlib.sha1(text.encode()).hexdigest()
 
     def storages_on(self, node: str) -> list[Storage]:
         return [storage for storage in self._storages.values() if storage.available_on(node)]

@@ -10,7 +10,7 @@ from pytest_pvemock.model.revision import Watched
 
 GIB = 1024**3
 
-CONTENT_TYPES = ("images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import")
+CONTENT_TYPES = ("images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import", "none")
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Volume:
 class Storage(Watched):
     """A storage definition (``storage.cfg`` entry). ``nodes=None`` means every node can use it."""
 
-    WATCHED = frozenset({"plugintype", "content", "total", "base_used", "shared", "nodes", "enabled"})
+    WATCHED = frozenset({"plugintype", "content", "total", "base_used", "shared", "nodes", "enabled", "options"})
 
     storage: str
     plugintype: str
@@ -60,6 +60,9 @@ class Storage(Watched):
     nodes: list[str] | None = None
     enabled: bool = True
     path: str | None = None
+    #: The definition's other ``storage.cfg`` properties (``server``, ``export``, ``vgname``, ``prune-backups``...)
+    #: as PVE writes them; never a sensitive one (those live in ``/etc/pve/priv`` and are never answered).
+    options: dict[str, str | int] = field(default_factory=dict)
     volumes: list[Volume] = field(default_factory=list)
     #: Volumes deleted through the API that a guest config still names (PVE deletes them all the same).
     freed: set[str] = field(default_factory=set)
@@ -77,6 +80,7 @@ class Storage(Watched):
         nodes: list[str] | None = None,
         path: str | None = None,
         enabled: bool = True,
+        options: dict[str, str | int] | None = None,
     ) -> Storage:
         for kind in content:
             if kind not in CONTENT_TYPES:
@@ -94,6 +98,7 @@ class Storage(Watched):
             nodes=list(nodes) if nodes else None,
             path=path,
             enabled=enabled,
+            options=_scenario_defaults(plugintype, storage) if options is None else dict(options),
         )
 
     @property
@@ -110,25 +115,41 @@ class Storage(Watched):
         used = min(self.base_used + allocated + stored, self.total)
         return self.total, used, self.total - used
 
-    def config_entry(self) -> dict[str, Any]:
-        """The definition as ``GET /storage`` lists it."""
+    def config_entry(self, digest: str) -> dict[str, Any]:
+        """The definition as ``GET /storage`` lists it: ``storage.cfg``'s properties, with ``shared`` set on the
+        types shared by nature (pve-storage ``Plugin.pm`` ``parse_config``) and the file's ``digest``."""
         entry: dict[str, Any] = {"storage": self.storage, "type": self.plugintype, "content": self.content_text}
-        if self.path:
-            entry["path"] = self.path
-        if self.nodes:
-            entry["nodes"] = ",".join(self.nodes)
-        if self.shared and self.plugintype in ("dir", "lvm"):
-            entry["shared"] = 1
-        if not self.enabled:
-            entry["disable"] = 1
-        if self.plugintype == "lvmthin":
-            entry["thinpool"] = "data"
-            entry["vgname"] = "pve"
-        elif self.plugintype == "zfspool":
-            entry["pool"] = "rpool/data"
-            entry["sparse"] = 1
-        elif self.plugintype == "nfs":
-            entry["server"] = "192.168.100.5"
-            entry["export"] = f"/volume1/{self.storage}"
-        entry["digest"] = figures.hex_string(figures.seeded("storage.cfg", self.storage), 40)
+        entry.update(self.cfg_properties())
+        entry["digest"] = digest
         return entry
+
+    def cfg_properties(self) -> dict[str, str | int]:
+        """The properties below the definition's ``type: id`` line in ``storage.cfg``, in PVE's order."""
+        properties: dict[str, str | int] = {}
+        if self.path:
+            properties["path"] = self.path
+        if self.nodes:
+            properties["nodes"] = ",".join(self.nodes)
+        if self.shared:
+            properties["shared"] = 1
+        if not self.enabled:
+            properties["disable"] = 1
+        properties.update(self.options)
+        return properties
+
+    def cfg_section(self) -> str:
+        """The definition as ``storage.cfg`` holds it (a SectionConfig section)."""
+        lines = [f"{self.plugintype}: {self.storage}", f"\tcontent {self.content_text}"]
+        lines.extend(f"\t{key} {value}" for key, value in self.cfg_properties().items())
+        return "\n".join(lines) + "\n"
+
+
+def _scenario_defaults(plugintype: str, storage: str) -> dict[str, str | int]:
+    """What a scenario's storage of a type that needs more than a path holds when the scenario names nothing."""
+    if plugintype == "lvmthin":
+        return {"thinpool": "data", "vgname": "pve"}
+    if plugintype == "zfspool":
+        return {"pool": "rpool/data", "sparse": 1}
+    if plugintype == "nfs":
+        return {"server": "192.168.100.5", "export": f"/volume1/{storage}"}
+    return {}

@@ -67,6 +67,8 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/nodes/{node}/lxc/{vmid}/resize"): {"disk": "rootfs", "size": "+1G"},
     ("POST", "/nodes/{node}/qemu/{vmid}/move_disk"): {"disk": "scsi0", "storage": "nas"},
     ("POST", "/nodes/{node}/lxc/{vmid}/move_volume"): {"volume": "rootfs", "storage": "nas"},
+    # a type and the options it requires (pve-storage check_config: btrfs, the first type, needs a path)
+    ("POST", "/storage"): {"type": "dir", "path": "/mnt/surface"},
     # PVE's default storage for a container's root file system is 'local', which holds no rootdir here
     ("POST", "/nodes/{node}/lxc"): {"storage": "local-lvm"},
     # a config update with no option fails with "no options specified" (Qemu.pm 2110, API2/LXC/Config.pm 161)

@@ -1,4 +1,5 @@
-"""``/storage`` (the definitions) and ``/nodes/{node}/storage`` (what each node sees: usage and content)."""
+"""``/nodes/{node}/storage``: what each node sees of the storages (usage and content); ``storage_config`` has
+the definitions."""
 
 from __future__ import annotations
 
@@ -43,19 +44,6 @@ def _node_status(ctx: HandlerContext, node: str, storage: Storage) -> dict[str, 
     if storage.enabled:
         entry.update({"total": total, "used": used, "avail": avail, "used_fraction": used / total if total else 0})
     return entry
-
-
-@handles("GET", "/storage")
-def list_storage(ctx: HandlerContext) -> list[dict[str, Any]]:
-    kind = ctx.params.get("type")
-    rows = [storage.config_entry() for storage in ctx.cluster.storages if kind in (None, storage.plugintype)]
-    return ordered_rows(ctx, Visibility(ctx).storages(rows), key="storage")  # Storage/Config.pm index 161-163
-
-
-@handles("GET", "/storage/{storage}")
-def get_storage(ctx: HandlerContext) -> dict[str, Any]:
-    storage = _definition(ctx)
-    return ordered(ctx, storage.config_entry(), storage.storage)
 
 
 @handles("GET", "/nodes/{node}/storage")
