@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.api.permissions import PermissionChecker, fill_template
 from pytest_pvemock.api.synthesis import cluster_facts
 from pytest_pvemock.errors import ParameterError, PVEError
-from pytest_pvemock.model.config_store import ConfigStore, KeyedSection, RuleList, config_store_of, digest_of
+from pytest_pvemock.model.config_store import (
+    ConfigStore,
+    KeyedSection,
+    RuleList,
+    config_store_of,
+    digest_of,
+    store_name_of_path,
+)
 from pytest_pvemock.model.nodes.files import resolv_conf
 from pytest_pvemock.schema.property_string import PropertyStringError, parse_property_string
 from pytest_pvemock.schema.synthesis import Facts, synthesize, value_fits
@@ -398,7 +405,7 @@ def store_name(template: str, params: Mapping[str, Any]) -> str:
     A guest's firewall lives in ``/etc/pve/firewall/<vmid>.fw``, whatever node the guest runs on, so its rules
     follow it through a migration.
     """
-    return _GUEST_PREFIX.sub(r"/guests/\1", fill_template(template, params))
+    return store_name_of_path(fill_template(template, params))
 
 
 def _section_name(ctx: HandlerContext, spec: Keyed) -> str:

@@ -98,8 +98,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     scenario = sub.add_parser("scenario", help="dump the cluster as scenario YAML, or load one")
     scenario_sub = scenario.add_subparsers(dest="action", metavar="ACTION")
-    dump = scenario_sub.add_parser("dump", help="the whole cluster as scenario YAML on stdout")
-    dump.add_argument("--secrets", action="store_true", help="with passwords and token secrets")
+    scenario_sub.add_parser("dump", help="the whole cluster as scenario YAML on stdout (never with a secret)")
     load = scenario_sub.add_parser("load", help="replace the cluster's state with FILE ('-': stdin)")
     load.add_argument("file")
 
@@ -166,7 +165,7 @@ def _call(args: argparse.Namespace) -> tuple[str, str, dict[str, Any], bytes | N
             return "POST", "/scenario", {}, _read(args.file), "application/yaml"
         if action != "dump":
             raise CtlError("scenario needs dump or load: pvemock ctl scenario dump > cluster.yaml")
-        return "GET", "/scenario", {"secrets": 1} if args.secrets else {}, None, as_json
+        return "GET", "/scenario", {}, None, as_json
     if command == "events":
         return "GET", "/events", {} if args.since is None else {"since": args.since}, None, as_json
     return "GET", "/openapi.json", {}, None, as_json

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -129,6 +130,29 @@ class ConfigStore:
         for table in (self.keyed, self.rule_lists, self.options):
             for name in [name for name in table if name == prefix or name.startswith(prefix + "/")]:
                 del table[name]
+
+
+_GUEST_PATH = re.compile(r"^/nodes/[^/]+/(?:qemu|lxc)/(\d+)(?=/|$)")
+_GUEST_NAME = re.compile(r"^/guests/(\d+)(?=/|$)")
+
+
+def store_name_of_path(path: str) -> str:
+    """Where the collection at the concrete API ``path`` is stored: the path, with a guest's path reduced to
+    ``/guests/<vmid>``. A guest's firewall lives in ``/etc/pve/firewall/<vmid>.fw``, whatever node the guest runs
+    on, so its rules follow it through a migration."""
+    return _GUEST_PATH.sub(r"/guests/\1", path)
+
+
+def path_of_store_name(cluster: FakeCluster, name: str) -> str | None:
+    """The API path a client reads the stored collection ``name`` at (a guest's on its node now); ``None`` for the
+    collection of a guest the cluster no longer has."""
+    found = _GUEST_NAME.match(name)
+    if found is None:
+        return name
+    guest = cluster.find_guest(int(found[1]))
+    if guest is None:
+        return None
+    return f"/nodes/{guest.node}/{guest.kind}/{guest.vmid}{name[found.end() :]}"
 
 
 def config_store_of(cluster: FakeCluster) -> ConfigStore:

@@ -359,7 +359,7 @@ def clear_errors(host: ControlHost, call: Call) -> dict[str, Any]:
 def dump_scenario(host: ControlHost, call: Call) -> str:
     from pytest_pvemock.model.builders.scenario_dump import scenario_yaml
 
-    return scenario_yaml(host.cluster, secrets=bool(call.query.get("secrets")))
+    return scenario_yaml(host.cluster)
 
 
 def load_scenario(host: ControlHost, call: Call) -> dict[str, Any]:
@@ -434,10 +434,9 @@ ROUTES: tuple[ControlRoute, ...] = (
                  "Back to the cluster the server started with (or the last scenario loaded); the same cluster object",
                  _ref("Clock"), tag="state"),
     ControlRoute("GET", "/scenario", dump_scenario,
-                 "The whole cluster as scenario YAML (load it back with POST /scenario or pvemock serve --scenario)",
-                 {"type": "string"}, answer_type="application/yaml", tag="state",
-                 query=(QueryParameter("secrets", {"type": "boolean"},
-                                       "also write passwords and token secrets (default: left out)"),)),
+                 "The whole cluster as scenario YAML, never with a secret (load it back with POST /scenario or "
+                 "pvemock serve --scenario)",
+                 {"type": "string"}, answer_type="application/yaml", tag="state"),
     ControlRoute("POST", "/scenario", load_scenario,
                  "Replace the cluster's state with a scenario (YAML body); a reset then goes back to it",
                  _ref("Loaded"), body={"type": "string"}, body_type="application/yaml", tag="state"),
@@ -684,8 +683,8 @@ class ServerControl:
         text = urlencode({key: value for key, value in query.items() if value is not None})
         return list(self.call("GET", "/requests", query=text)["requests"])
 
-    def dump_scenario(self, secrets: bool = False) -> str:
-        return str(self.call("GET", "/scenario", query="secrets=1" if secrets else ""))
+    def dump_scenario(self) -> str:
+        return str(self.call("GET", "/scenario"))
 
     def load_scenario(self, text: str) -> dict[str, Any]:
         return dict(self.call("POST", "/scenario", text))

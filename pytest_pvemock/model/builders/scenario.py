@@ -33,6 +33,7 @@ import yaml
 from pytest_pvemock.errors import ParameterError
 from pytest_pvemock.model.builders.spec import (
     DEFAULT_VERSION,
+    AccessSpec,
     CephSpec,
     ClusterSpec,
     GuestSpec,
@@ -43,6 +44,7 @@ from pytest_pvemock.model.builders.spec import (
     SetupRequest,
     SnapshotSpec,
     StorageSpec,
+    StoredConfig,
     TokenSpec,
     UserSpec,
     VolumeSpec,
@@ -75,7 +77,7 @@ STORAGE_KEYS = {
     "volumes",
 }
 VOLUME_KEYS = {"name", "content", "size", "format"}
-POOL_KEYS = {"poolid", "comment"}
+POOL_KEYS = {"poolid", "comment", "storage"}
 GUEST_KEYS = {
     "vmid",
     "type",
@@ -94,16 +96,48 @@ GUEST_KEYS = {
     "lock",
     "config",
     "snapshots",
+    "pending",
+    "pending_delete",
 }
 SNAPSHOT_KEYS = {"name", "description", "vmstate"}
-USER_KEYS = {"userid", "password", "enable", "expire", "groups", "comment", "email", "firstname", "lastname", "tokens"}
-TOKEN_KEYS = {"tokenid", "secret", "privsep", "expire", "comment"}
+USER_KEYS = {
+    "userid",
+    "password",
+    "password_env",
+    "enable",
+    "expire",
+    "groups",
+    "comment",
+    "email",
+    "firstname",
+    "lastname",
+    "tokens",
+}
+TOKEN_KEYS = {"tokenid", "secret", "secret_env", "privsep", "expire", "comment"}
+_ENVIRONMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 HA_KEYS = {"resources", "groups", "rules", "shutdown_policy", "chaos"}
 CEPH_KEYS = {"nodes", "osds_per_node", "device_class", "pools", "cephfs", "initialized", "spare_disks"}
 CEPH_POOL_KEYS = {"name", "pg_num", "size", "min_size", "storage"}
 CEPH_FS_KEYS = {"name", "pg_num"}
-TOP_KEYS = {"cluster", "nodes", "storage", "pools", "guests", "users", "ha", "ceph", "setup", "description"}
 SETUP_METHODS = ("POST", "PUT", "DELETE")
+ACCESS_KEYS = {"groups", "roles", "acl"}
+GROUP_KEYS = {"groupid", "comment"}
+ROLE_KEYS = {"roleid", "privs"}
+ACL_KEYS = {"path", "type", "ugid", "roleid", "propagate"}
+TOP_KEYS = {
+    "cluster",
+    "nodes",
+    "storage",
+    "pools",
+    "guests",
+    "users",
+    "access",
+    "ha",
+    "ceph",
+    "config",
+    "setup",
+    "description",
+}
 
 
 class _Map(dict[str, Any]):
@@ -288,6 +322,8 @@ class _Known:
     storages: list[str] = dataclasses.field(default_factory=list)
     pools: set[str] = dataclasses.field(default_factory=set)
     guests: dict[int, str] = dataclasses.field(default_factory=dict)  # vmid -> kind
+    users: set[str] = dataclasses.field(default_factory=lambda: {"root@pam"})
+    tokens: set[str] = dataclasses.field(default_factory=set)  # user@realm!name
 
 
 def _read(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> ClusterSpec:
@@ -317,6 +353,13 @@ def _read(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> ClusterSpec:
     if "ha" in top:
         spec.ha = _read_ha(reader, known, reader.mapping(top["ha"], "'ha'", HA_KEYS, top))
     spec.setup = [_read_setup(reader, known, entry) for entry in reader.sequence(top.get("setup"), "setup", top)]
+    if "access" in top:
+        spec.access = _read_access(reader, known, reader.mapping(top["access"], "'access'", ACCESS_KEYS, top))
+    if "config" in top:
+        config = top["config"]
+        if not isinstance(config, _Map):
+            raise reader.fail(top, "'config' must be a mapping of API paths (e.g. /cluster/firewall/rules)", "config")
+        spec.config = [_read_stored(reader, known, config, str(path)) for path in config]
     return spec
 
 
@@ -410,6 +453,7 @@ def _check_like_pve(
     values: dict[str, tuple[str, Any]],
     *,
     all_keys: bool = False,
+    method: str = "POST",
 ) -> None:
     """Check scenario values as PVE checks the parameters of ``POST template``, so a value PVE (and the fake's
     answers) would refuse fails at load, on its line, with PVE's message (an enum names the allowed values).
@@ -418,11 +462,11 @@ def _check_like_pve(
     with ``all_keys`` a name PVE's method does not define is refused too (otherwise it is left to the caller).
     """
     # fixtures build the same scenario for every test: a set of values PVE accepted once is not checked again
-    passed_key = (version, template, all_keys, repr(sorted(values.items())))
+    passed_key = (version, f"{method} {template}", all_keys, repr(sorted(values.items())))
     if passed_key in _PASSED_CHECKS:
         return
     try:
-        schema = get_registry(version).endpoint("POST", template).parameters_schema
+        schema = get_registry(version).endpoint(method, template).parameters_schema
     except KeyError:
         return
     properties = schema.get("properties", {})
@@ -439,7 +483,12 @@ def _check_like_pve(
         {**rule, "then": {k: v for k, v in rule.get("then", {}).items() if k != "required"}}
         for rule in schema.get("allOf", ())
     ]
-    raw = {name: _parameter_text(value) for name, (_key, value) in values.items() if value is not None}
+    raw = {
+        name: value if properties.get(name, {}).get("type") == "array" and isinstance(value, list) else
+        _parameter_text(value)
+        for name, (_key, value) in values.items()
+        if value is not None
+    }  # fmt: skip
     try:
         check_parameters(narrowed, raw)
     except ParameterError as error:
@@ -635,7 +684,11 @@ def _read_pool(reader: _Reader, known: _Known, entry: Any, top: _Map) -> PoolSpe
     _check_like_pve(reader, pool, f"pool '{pool.get('poolid')}'", known.version, "/pools", values)
     poolid = reader.require(pool, "poolid", "a pool")
     known.pools.add(poolid)
-    return PoolSpec(poolid, str(pool.get("comment", "")), where=_where(reader.source, pool))
+    storage = [str(name) for name in reader.sequence(pool.get("storage"), "storage", pool)]
+    for name in storage:
+        if name not in known.storages:
+            raise reader.fail(pool, f"pool '{poolid}' names unknown storage '{name}'", "storage")
+    return PoolSpec(poolid, str(pool.get("comment", "")), storage, where=_where(reader.source, pool))
 
 
 def _read_guest(reader: _Reader, known: _Known, entry: Any) -> GuestSpec:
@@ -676,6 +729,13 @@ def _read_guest(reader: _Reader, known: _Known, entry: Any) -> GuestSpec:
     if isinstance(config, _Map):
         values = {str(key): (str(key), value) for key, value in config.items()}
         _check_like_pve(reader, config, f"the config of {what}", known.version, template, values)
+    pending = spec.get("pending") or {}
+    if not isinstance(pending, dict):
+        raise reader.fail(spec, f"'pending' of {what} must be a mapping", "pending")
+    if isinstance(pending, _Map):
+        values = {str(key): (str(key), value) for key, value in pending.items()}
+        _check_like_pve(reader, pending, f"the pending changes of {what}", known.version, template, values)
+    pending_delete = [str(key) for key in reader.sequence(spec.get("pending_delete"), "pending_delete", spec)]
     if kind == "qemu" and "swap" in spec:
         raise reader.fail(spec, f"'swap' is for containers; {what} is a qemu VM", "swap")
     if kind == "lxc" and "sockets" in spec:
@@ -707,6 +767,8 @@ def _read_guest(reader: _Reader, known: _Known, entry: Any) -> GuestSpec:
         lock=spec.get("lock"),
         config=_plain(config),
         snapshots=snapshots,
+        pending=_plain(pending),
+        pending_delete=pending_delete,
         where=_where(reader.source, spec),
     )
 
@@ -715,19 +777,23 @@ def _read_user(reader: _Reader, known: _Known, entry: Any) -> UserSpec:
     spec = reader.mapping(entry, "a user", USER_KEYS)
     userid = reader.require(spec, "userid", "a user")
     # the password is left out: PVE wants 8 characters to create a user, but a scenario may log in with any
-    values = {key: (key, value) for key, value in spec.items() if key not in ("tokens", "password")}
+    values = {key: (key, value) for key, value in spec.items() if key not in ("tokens", "password", "password_env")}
+    _environment_reference(reader, spec, "password", f"user '{userid}'")
     _check_like_pve(reader, spec, f"user '{userid}'", known.version, "/access/users", values)
     tokens = []
     for item in reader.sequence(spec.get("tokens"), "tokens", spec):
         token = reader.mapping(item, "a token", TOKEN_KEYS)
         tokenid = reader.require(token, "tokenid", "a token")
         reader.typed(token, "secret", f"token '{tokenid}' of user '{userid}'", str)
-        values = {key: (key, value) for key, value in token.items() if key != "secret"}
+        _environment_reference(reader, token, "secret", f"token '{tokenid}' of user '{userid}'")
+        values = {key: (key, value) for key, value in token.items() if key not in ("secret", "secret_env")}
         template = "/access/users/{userid}/token/{tokenid}"
         _check_like_pve(reader, token, f"token '{tokenid}' of user '{userid}'", known.version, template, values)
-        options = {key: token[key] for key in ("secret", "privsep", "expire", "comment") if key in token}
+        options = {key: token[key] for key in ("secret", "secret_env", "privsep", "expire", "comment") if key in token}
+        known.tokens.add(f"{userid}!{tokenid}")
         tokens.append(TokenSpec(tokenid, **options, where=_where(reader.source, token)))
     options = {key: _plain(value) for key, value in spec.items() if key not in ("userid", "tokens")}
+    known.users.add(str(userid))
     return UserSpec(userid, **options, tokens=tokens, where=_where(reader.source, spec))
 
 
@@ -758,6 +824,116 @@ def _read_ha(reader: _Reader, known: _Known, ha: _Map) -> HASpec:
     )
 
 
+def _environment_reference(reader: _Reader, spec: _Map, key: str, what: str) -> None:
+    """``<key>_env: NAME``: the secret is read from the environment variable NAME when the cluster is built."""
+    env = f"{key}_env"
+    if env not in spec:
+        return
+    if key in spec:
+        raise reader.fail(spec, f"{what} has both '{key}' and '{env}': give one", env)
+    name = spec[env]
+    if not isinstance(name, str) or not _ENVIRONMENT_NAME.fullmatch(name):
+        raise reader.fail(spec, f"'{env}' of {what} must name an environment variable (e.g. CI_TOKEN_SECRET)", env)
+
+
+def _read_access(reader: _Reader, known: _Known, access: _Map) -> AccessSpec:
+    """``access:`` groups, roles and ACL entries, checked as PVE checks them when a client creates them."""
+    from pytest_pvemock.model.access.acl import BUILTIN_ROLES, PRIVILEGES
+
+    groups = []
+    for item in reader.sequence(access.get("groups"), "groups", access):
+        group = reader.mapping(item, "a group", GROUP_KEYS, access)
+        groupid = reader.require(group, "groupid", "a group")
+        values = {key: (key, value) for key, value in group.items()}
+        _check_like_pve(reader, group, f"group '{groupid}'", known.version, "/access/groups", values)
+        groups.append(_plain(group))
+    names = {str(group["groupid"]) for group in groups}
+    roles = []
+    for item in reader.sequence(access.get("roles"), "roles", access):
+        role = reader.mapping(item, "a role", ROLE_KEYS, access)
+        roleid = reader.require(role, "roleid", "a role")
+        what = f"role '{roleid}'"
+        if roleid in BUILTIN_ROLES or roleid.lower().startswith("pve"):  # pve-access-control API2/Role.pm 96-101
+            raise reader.fail(role, f"{what} is one of PVE's built-in roles (or in its 'PVE' namespace)", "roleid")
+        privs = role.get("privs") or []
+        privs = str(privs).split(",") if not isinstance(privs, list) else privs
+        for priv in privs:
+            if str(priv).strip() not in PRIVILEGES:
+                raise reader.fail(role, f"'privs' of {what}: invalid privilege '{priv}'", "privs")
+        roles.append({"roleid": roleid, "privs": [str(priv).strip() for priv in privs]})
+    known_roles = set(BUILTIN_ROLES) | {role["roleid"] for role in roles}
+    acl = []
+    for item in reader.sequence(access.get("acl"), "acl", access):
+        entry = reader.mapping(item, "an ACL entry", ACL_KEYS, access)
+        path = reader.require(entry, "path", "an ACL entry")
+        roleid = reader.require(entry, "roleid", "an ACL entry")
+        ugid = reader.require(entry, "ugid", "an ACL entry")
+        kind = entry.get("type", "user")
+        what = f"the ACL entry of '{ugid}' on '{path}'"
+        if kind not in ("user", "group", "token"):
+            raise reader.fail(entry, f"'type' of {what} must be user, group or token, not {kind!r}", "type")
+        declared = {"user": known.users, "group": names, "token": known.tokens}[kind]
+        if ugid not in declared:  # pve-access-control API2/ACL.pm update_acl: "user '...' does not exist"
+            raise reader.fail(entry, f"{kind} '{ugid}' does not exist (declare it under 'users' or 'access')", "ugid")
+        if roleid not in known_roles:
+            raise reader.fail(entry, f"role '{roleid}' does not exist", "roleid")
+        values = {"path": ("path", path), "propagate": ("propagate", entry.get("propagate"))}
+        _check_like_pve(reader, entry, what, known.version, "/access/acl", values, method="PUT")
+        acl.append({**_plain(entry), "type": kind})
+    return AccessSpec(groups, roles, acl, where=_where(reader.source, access))
+
+
+_GUEST_KINDS = {"qemu": "qemu", "lxc": "lxc"}
+
+
+def _read_stored(reader: _Reader, known: _Known, config: _Map, path: str) -> StoredConfig:
+    """One ``config:`` entry: the concrete API path of a collection and what a client wrote there (a list of
+    firewall rules, a mapping of records by id, or a mapping of options), checked as PVE checks the writes."""
+    value = config[path]
+    registry = get_registry(known.version)
+    found = registry.match(path) if path.startswith("/") else None
+    if found is None or "GET" not in registry.methods_for(found[0]):
+        raise reader.fail(config, f"'config': no such API path '{path}' (e.g. /cluster/firewall/rules)", path)
+    template, params = found
+    if "node" in params and params["node"] not in known.nodes:
+        raise reader.fail(config, f"'config': {path} names unknown node '{params['node']}'", path)
+    if "vmid" in params:
+        kind = template.split("/")[3]
+        if known.guests.get(int(params["vmid"])) != kind if params["vmid"].isdigit() else True:
+            raise reader.fail(config, f"'config': {path} names no such {kind} guest", path)
+    rules = f"{template}/{{pos}}" in registry.templates()
+    answer = registry.endpoint("GET", template).returns_schema.get("type")
+    what = f"'config: {path}'"
+    if rules:
+        if not isinstance(value, list):
+            raise reader.fail(config, f"{what} holds firewall rules: a list of rules", path)
+        for rule in value:
+            if not isinstance(rule, _Map):
+                raise reader.fail(config, f"a rule of {what} must be a mapping", path)
+            values = {str(key): (str(key), item) for key, item in rule.items()}
+            _check_like_pve(reader, rule, f"a rule of {what}", known.version, template, values)
+        return StoredConfig(path, "rules", _plain(value), where=_where(reader.source, config))
+    if not isinstance(value, _Map):
+        holds = "records by id" if answer == "array" else "options"
+        raise reader.fail(config, f"{what} holds {holds}: a mapping", path)
+    if answer != "array":
+        values = {str(key): (str(key), item) for key, item in value.items()}
+        _check_like_pve(reader, value, what, known.version, template, values, method="PUT")
+        return StoredConfig(path, "options", _plain(value), where=_where(reader.source, config))
+    item = next((child for child in registry.children(template) if child.count("/") == template.count("/") + 1), None)
+    key_name = item.rsplit("{", 1)[1].rstrip("}") if item and item.endswith("}") else None
+    create = template if "POST" in registry.methods_for(template) else item
+    for key, record in value.items():
+        if not isinstance(record, _Map):
+            raise reader.fail(value, f"record '{key}' of {what} must be a mapping", str(key))
+        values = {str(name): (str(name), item) for name, item in record.items()}
+        if key_name is not None:
+            values[key_name] = (str(key), key)
+        if create is not None:
+            _check_like_pve(reader, record, f"record '{key}' of {what}", known.version, create, values)
+    return StoredConfig(path, "records", _plain(value), where=_where(reader.source, config))
+
+
 def _check_ha_resource(reader: _Reader, known: _Known, entry: Any) -> None:
     if not isinstance(entry, _Map) or "sid" not in entry:
         raise reader.fail(entry if hasattr(entry, "line") else None, "an HA resource needs 'sid' (e.g. vm:100)")
@@ -774,10 +950,7 @@ def _check_ha_resource(reader: _Reader, known: _Known, entry: Any) -> None:
 
 
 def scenario_data(spec: ClusterSpec) -> dict[str, Any]:
-    """``spec`` as a scenario file holds it: ``yaml.safe_dump`` writes it, :func:`spec_from_text` reads it back.
-
-    A pool's storage members have no place in a scenario file and are left out.
-    """
+    """``spec`` as a scenario file holds it: ``yaml.safe_dump`` writes it, :func:`spec_from_text` reads it back."""
     data: dict[str, Any] = {}
     settings = {key: value for key, value in {**spec.settings, **spec.overrides}.items() if key in CLUSTER_KEYS}
     if settings:
@@ -790,7 +963,10 @@ def scenario_data(spec: ClusterSpec) -> dict[str, Any]:
     if spec.storages:
         data["storage"] = [_storage_data(storage) for storage in spec.storages]
     if spec.pools:
-        data["pools"] = [_present(poolid=pool.poolid, comment=pool.comment or None) for pool in spec.pools]
+        data["pools"] = [
+            _present(poolid=pool.poolid, comment=pool.comment or None, storage=list(pool.storage) or None)
+            for pool in spec.pools
+        ]
     if spec.guests:
         data["guests"] = [_guest_data(guest) for guest in spec.guests]
     if spec.users:
@@ -813,7 +989,22 @@ def scenario_data(spec: ClusterSpec) -> dict[str, Any]:
             shutdown_policy=ha.shutdown_policy,
             chaos=dict(ha.chaos) if ha.chaos is not None else None,
         )
+    if spec.access is not None:
+        access = spec.access
+        data["access"] = _present(
+            groups=[dict(group) for group in access.groups] or None,
+            roles=[dict(role) for role in access.roles] or None,
+            acl=[dict(entry) for entry in access.acl] or None,
+        )
+    if spec.config:
+        data["config"] = {stored.path: _plain(stored.content) for stored in sorted(spec.config, key=_by_path)}
+    if spec.setup:
+        data["setup"] = [{f"{request.method} {request.path}": dict(request.params)} for request in spec.setup]
     return data
+
+
+def _by_path(stored: StoredConfig) -> str:
+    return stored.path
 
 
 def _present(**values: Any) -> dict[str, Any]:
@@ -862,13 +1053,15 @@ def _guest_data(guest: GuestSpec) -> dict[str, Any]:
         lock=guest.lock,
         config=dict(guest.config) or None,
         snapshots=snapshots or None,
+        pending=dict(guest.pending) or None,
+        pending_delete=list(guest.pending_delete) or None,
     )
 
 
 def _user_data(user: UserSpec) -> dict[str, Any]:
     tokens = [
-        _present(tokenid=token.tokenid, secret=token.secret, privsep=token.privsep, expire=token.expire,
-                 comment=token.comment)
+        _present(tokenid=token.tokenid, secret=token.secret, secret_env=token.secret_env, privsep=token.privsep,
+                 expire=token.expire, comment=token.comment)
         for token in user.tokens
     ]  # fmt: skip
-    return _present(userid=user.userid, **user.options(), tokens=tokens or None)
+    return _present(userid=user.userid, **user.options(), password_env=user.password_env, tokens=tokens or None)

@@ -2,13 +2,14 @@
 
 ``scenario_of(cluster)`` writes the cluster's ``ClusterSpec`` (``model/builders/spec.py``: its settings, the clock's
 current time as ``start_time``, nodes, storage with its static volumes, pools, guests with their whole config, users
-and tokens, and the HA resources, groups and rules) in the format of :mod:`pytest_pvemock.model.builders.scenario`.
-Sizes drawn from the seed at build time (node memory and disk, storage size and use) are written so that the same
-seed draws them again to the same byte.
+and tokens, groups, roles and ACL, the HA resources, groups and rules, and under ``config`` every collection clients
+wrote through the API: firewall, SDN, jobs, metric servers, notifications, mappings, realms, options) in the format
+of :mod:`pytest_pvemock.model.builders.scenario` (docs/scenarios.md). Sizes drawn from the seed at build time (node
+memory and disk, storage size and use) are written so that the same seed draws them again to the same byte.
 
-Not written: passwords and token secrets (unless ``secrets=True``: a scenario is a file, and a file is no place for
-them), snapshots' own configs (a loaded snapshot takes the guest's config), pending changes, running tasks, and the
-state only the API's collections keep (ACLs, groups, roles, firewall, SDN, backup jobs ...).
+Never written: a secret (passwords, token secrets, the ticket key, anything PVE's schema classes as secret); a
+loaded token exists with its properties and a new secret (docs/scenarios.md, "Secrets"). Not written either: the
+history (tasks, logs), snapshots' own configs (a loaded snapshot takes the guest's config), pending changes.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
 
 
-def scenario_of(cluster: FakeCluster, secrets: bool = False) -> dict[str, Any]:
-    """The scenario (as plain data) that builds ``cluster`` as it is now; ``secrets`` adds passwords and tokens'
-    secrets. The cluster's :func:`~.spec.spec_from_cluster`, written as a scenario file holds it."""
-    data = scenario_data(spec_from_cluster(cluster, secrets=secrets))
+def scenario_of(cluster: FakeCluster) -> dict[str, Any]:
+    """The scenario (as plain data) that builds ``cluster`` as it is now, without a secret: the cluster's
+    :func:`~.spec.spec_from_cluster`, written as a scenario file holds it."""
+    data = scenario_data(spec_from_cluster(cluster))
     return {"description": f"Dumped from cluster {cluster.name} at {cluster.clock.now()}", **data}
 
 
-def scenario_yaml(cluster: FakeCluster, secrets: bool = False) -> str:
+def scenario_yaml(cluster: FakeCluster) -> str:
     """:func:`scenario_of` as YAML text, keys in the order a scenario file writes them."""
-    return yaml.safe_dump(scenario_of(cluster, secrets), sort_keys=False, default_flow_style=False, width=120)
+    return yaml.safe_dump(scenario_of(cluster), sort_keys=False, default_flow_style=False, width=120)

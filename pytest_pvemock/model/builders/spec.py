@@ -23,6 +23,7 @@ from pytest_pvemock.model import figures
 from pytest_pvemock.model.nodes.node import GIB
 
 if TYPE_CHECKING:
+    from pytest_pvemock.model.access.acl import AclEntry
     from pytest_pvemock.model.access.users import User
     from pytest_pvemock.model.cluster import FakeCluster
     from pytest_pvemock.model.guests import Guest
@@ -174,6 +175,9 @@ class GuestSpec:
     lock: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
     snapshots: list[SnapshotSpec] = field(default_factory=list)
+    #: Changes made while the guest ran, applied at its next start (``GET .../pending``), and keys to delete then.
+    pending: dict[str, Any] = field(default_factory=dict)
+    pending_delete: list[str] = field(default_factory=list)
     where: Where | None = field(default=None, compare=False, repr=False)
 
     def options(self) -> dict[str, Any]:
@@ -200,10 +204,13 @@ class GuestSpec:
 
 @dataclass
 class TokenSpec:
-    """An API token of a user; without ``secret`` the cluster makes one (from its seed, when it has one)."""
+    """An API token of a user. Its secret: ``secret``, or read from the environment variable ``secret_env`` when the
+    cluster is built; with neither the cluster makes a new one (from its seed, when it has one), as a PVE node whose
+    ``user.cfg`` came back without ``priv/token.cfg`` has the token and no secret anybody knows."""
 
     tokenid: str
     secret: str | None = None
+    secret_env: str | None = None
     privsep: bool | None = None
     expire: int | None = None
     comment: str | None = None
@@ -216,6 +223,8 @@ class UserSpec:
 
     userid: str
     password: str | None = None
+    #: The password read from this environment variable when the cluster is built (instead of ``password``).
+    password_env: str | None = None
     enable: bool | None = None
     expire: int | None = None
     groups: list[str] | None = None
@@ -282,6 +291,34 @@ class SetupRequest:
 
 
 @dataclass
+class AccessSpec:
+    """The rest of ``user.cfg`` besides the users: groups (``groupid``, ``comment``; members are the users' own
+    ``groups``), roles other than PVE's built-in ones (``roleid``, ``privs``) and ACL entries as ``GET /access/acl``
+    lists them (``path``, ``type`` user/group/token, ``ugid``, ``roleid``, ``propagate``)."""
+
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    roles: list[dict[str, Any]] = field(default_factory=list)
+    acl: list[dict[str, Any]] = field(default_factory=list)
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass
+class StoredConfig:
+    """One collection a client writes through the API (``model/config_store.py``), under the concrete API path a
+    client reads it at: ``records`` (id -> record: jobs, SDN, aliases, IP sets, endpoints ...), ``rules`` (firewall
+    rules in order) or ``options`` (one set: ``/cluster/options``, firewall options ...)."""
+
+    path: str
+    kind: str
+    content: Any
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+
+#: The kinds of :class:`StoredConfig`.
+STORED_KINDS = ("records", "rules", "options")
+
+
+@dataclass
 class ClusterSpec:
     """A whole cluster as plain data; :meth:`build` makes the :class:`FakeCluster`."""
 
@@ -296,6 +333,8 @@ class ClusterSpec:
     ceph: CephSpec | None = None
     #: API writes made before the test begins, in order (:class:`SetupRequest`).
     setup: list[SetupRequest] = field(default_factory=list)
+    access: AccessSpec | None = None
+    config: list[StoredConfig] = field(default_factory=list)
     #: What ``cluster.scenario_name`` says (the built-in scenario or file it came from).
     scenario_name: str | None = None
     #: Settings the caller passed over those of the file (``FakeCluster.from_scenario(name, version=...)``).
@@ -324,6 +363,10 @@ class ClusterSpec:
         if self.ha is not None:
             _set_up_ha(cluster, self.ha)
         cluster.setup_requests = list(self.setup)
+        if self.access is not None:
+            _set_up_access(cluster, self.access)
+        for stored in self.config:
+            located(stored.where, partial(_store_config, cluster, stored))
         cluster.scenario_name = self.scenario_name
         return cluster
 
@@ -341,15 +384,17 @@ class ClusterSpec:
             raise ValueError(f"{self.where.source} built with {passed}: {error}") from None
 
 
-def spec_from_cluster(cluster: FakeCluster, *, secrets: bool = False) -> ClusterSpec:
+def spec_from_cluster(cluster: FakeCluster) -> ClusterSpec:
     """The state of ``cluster`` as a spec: building it gives a cluster with the same nodes, storages, pools, guests
-    (their configs as they are now, running or not), users, tokens and HA resources, at the cluster's current time.
+    (their configs as they are now, running or not), users, tokens, groups, roles, ACL, HA resources, groups and
+    rules, and every collection clients wrote through the API (firewall, SDN, jobs, metric servers, notification
+    targets and matchers, mappings, realms, options), at the cluster's current time: the PVE API answers the same.
 
     Sizes drawn from the seed (node memory and disk, storage size and use) come back as the sizes that draw the same
     figures again from the same seed. Snapshots' own configs (a rebuilt snapshot takes the guest's config), pending
-    changes, tasks and the state only the API's collections keep (ACL, groups, roles, firewall, SDN, backup jobs ...)
-    are not part of a spec. Passwords and token secrets are left out unless ``secrets`` is true (a rebuilt cluster
-    makes new ones): a spec is what a scenario file holds, and a file is no place for them.
+    changes and history (tasks, logs) are not part of a spec. A spec never holds a secret: no password, no token
+    secret, no value PVE's schema classes as secret (``schema/secrets.py``) in a guest config or a stored
+    collection. A spec is what a scenario file holds, and a file is no place for them.
     """
     spec = ClusterSpec(
         settings={
@@ -369,7 +414,7 @@ def spec_from_cluster(cluster: FakeCluster, *, secrets: bool = False) -> Cluster
     spec.storages = [_storage_spec_of(cluster, storage) for storage in cluster.storages]
     spec.pools = [PoolSpec(pool.poolid, pool.comment, list(pool.storages)) for pool in cluster.pools]
     spec.guests = [_guest_spec_of(cluster, guest) for guest in cluster.guests]
-    spec.users = [_user_spec_of(user, secrets) for user in cluster.access.users.values()]
+    spec.users = [_user_spec_of(user) for user in cluster.access.users.values()]
     spec.ceph = _ceph_spec_of(cluster)
     ha = cluster.ha
     policy = ha.shutdown_policy
@@ -380,6 +425,12 @@ def spec_from_cluster(cluster: FakeCluster, *, secrets: bool = False) -> Cluster
             rules=[dict(rule) for rule in ha.rules],
             shutdown_policy=policy if policy != "conditional" else None,
         )
+    spec.access = _access_spec_of(cluster)
+    spec.config = _stored_configs_of(cluster)
+    spec.setup = [
+        SetupRequest(request.method, request.path, _without_secrets(dict(request.params), request.path))
+        for request in cluster.setup_requests
+    ]  # not answered yet: the API answers them before its first request
     return spec
 
 
@@ -428,20 +479,24 @@ def _guest_spec_of(cluster: FakeCluster, guest: Guest) -> GuestSpec:
         node=guest.node,
         status=guest.run_state,
         pool=cluster.pool_of(guest.vmid),
-        config={key: value for key, value in guest.config.items() if key != "digest"},
+        config=_without_secrets(
+            {key: value for key, value in guest.config.items() if key != "digest"},
+            f"/nodes/{guest.node}/{guest.kind}/{guest.vmid}/config",
+        ),
         snapshots=[
             SnapshotSpec(name, str(snapshot.get("description", "")), bool(snapshot.get("vmstate")))
             for name, snapshot in guest.snapshots.items()
             if name != "current"
         ],
+        pending=_without_secrets(dict(guest.pending), f"/nodes/{guest.node}/{guest.kind}/{guest.vmid}/config"),
+        pending_delete=list(guest.pending_delete),
     )
 
 
-def _user_spec_of(user: User, secrets: bool) -> UserSpec:
-    """The user's fields that differ from a new user's (``enable`` always), secrets only when asked."""
+def _user_spec_of(user: User) -> UserSpec:
+    """The user's fields that differ from a new user's (``enable`` always), never its password or token secrets."""
     return UserSpec(
         user.userid,
-        password=user.password if secrets else None,
         enable=user.enable,
         expire=user.expire or None,
         groups=list(user.groups) or None,
@@ -452,7 +507,6 @@ def _user_spec_of(user: User, secrets: bool) -> UserSpec:
         tokens=[
             TokenSpec(
                 token.tokenid,
-                secret=token.secret if secrets else None,
                 privsep=token.privsep,
                 expire=token.expire or None,
                 comment=token.comment or None,
@@ -460,6 +514,120 @@ def _user_spec_of(user: User, secrets: bool) -> UserSpec:
             for token in user.tokens.values()
         ],
     )
+
+
+def _without_secrets(values: dict[str, Any], *paths: str) -> dict[str, Any]:
+    """``values`` without what PVE's schema classes as secret in a write to any of ``paths`` (``schema/secrets.py``:
+    passwords, tokens, keys, an ACME plugin's credentials ...)."""
+    from pytest_pvemock.schema.secrets import load_secret_index
+
+    index = load_secret_index()
+    secret: set[str] = set()
+    for path in paths:
+        for method in ("POST", "PUT"):
+            secret |= index.secret_parameters(method, path)
+    return {key: value for key, value in values.items() if key not in secret or _names_only(value)}
+
+
+def _names_only(value: Any) -> bool:
+    """Whether ``value`` holds only the names of secrets (a webhook's ``secret``, as PVE answers it: ``name=X``)."""
+    import re
+
+    entries = value if isinstance(value, list) else [value]
+    return bool(entries) and all(isinstance(entry, str) and re.fullmatch(r"name=[^,=]*", entry) for entry in entries)
+
+
+def _access_spec_of(cluster: FakeCluster) -> AccessSpec | None:
+    from pytest_pvemock.model.access.acl import BUILTIN_ROLES
+
+    control = cluster.acl
+    access = AccessSpec(
+        groups=[_present_values(groupid=group.groupid, comment=group.comment) for group in control.groups.values()],
+        roles=[
+            {"roleid": roleid, "privs": sorted(privs)}
+            for roleid, privs in control.roles.items()
+            if roleid not in BUILTIN_ROLES
+        ],
+        acl=[_acl_entry(entry) for entry in control.acl],
+    )
+    return access if access.groups or access.roles or access.acl else None
+
+
+def _acl_entry(entry: AclEntry) -> dict[str, Any]:
+    """An ACL entry as ``GET /access/acl`` lists it."""
+    propagate = 1 if entry.propagate else 0
+    return {"path": entry.path, "type": entry.kind, "ugid": entry.ugid, "roleid": entry.roleid, "propagate": propagate}
+
+
+def _present_values(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value not in (None, "")}
+
+
+def _stored_configs_of(cluster: FakeCluster) -> list[StoredConfig]:
+    """Every collection of the config store that holds something (a section of built-in records once read, too:
+    a deleted built-in stays deleted), under its API path, without secrets."""
+    import copy
+
+    from pytest_pvemock.model.config_store import path_of_store_name
+
+    store = cluster.configs
+    found: list[StoredConfig] = []
+    for name, section in store.keyed.items():
+        path = path_of_store_name(cluster, name)
+        if path is None or not (section.records or section.seeded):
+            continue
+        records = {
+            key: _without_secrets(copy.deepcopy(record), path, f"{path}/{key}")
+            for key, record in section.records.items()
+        }
+        found.append(StoredConfig(path, "records", records))
+    for name, rules in store.rule_lists.items():
+        path = path_of_store_name(cluster, name)
+        if path is not None and rules.rules:
+            found.append(StoredConfig(path, "rules", [_without_secrets(dict(rule), path) for rule in rules.rules]))
+    for name, options in store.options.items():
+        path = path_of_store_name(cluster, name)
+        if path is not None and options:
+            found.append(StoredConfig(path, "options", _without_secrets(copy.deepcopy(options), path)))
+    return found
+
+
+def _set_up_access(cluster: FakeCluster, spec: AccessSpec) -> None:
+    from pytest_pvemock.model.access.acl import Group
+
+    control = cluster.acl
+    for group in spec.groups:
+        control.groups[str(group["groupid"])] = Group(str(group["groupid"]), str(group.get("comment") or ""))
+    for role in spec.roles:
+        located(spec.where, partial(_put_role, control.roles, str(role["roleid"]), role.get("privs")))
+    for entry in spec.acl:
+        kind = str(entry.get("type", "user"))
+        grant = partial(control.grant, str(entry["path"]), str(entry["roleid"]), **{kind: str(entry["ugid"])},
+                        propagate=bool(int(entry.get("propagate", 1))))  # fmt: skip
+        located(spec.where, grant)
+
+
+def _put_role(roles: dict[str, frozenset[str]], roleid: str, privs: Any) -> None:
+    from pytest_pvemock.model.access.acl import check_privileges
+
+    names = str(privs or "").split(",") if not isinstance(privs, list) else privs
+    roles[roleid] = frozenset(check_privileges([str(name).strip() for name in names if str(name).strip()]))
+
+
+def _store_config(cluster: FakeCluster, stored: StoredConfig) -> None:
+    import copy
+
+    from pytest_pvemock.model.config_store import store_name_of_path
+
+    name = store_name_of_path(stored.path)
+    if stored.kind == "records":
+        section = cluster.configs.section(name)
+        section.records = {str(key): dict(copy.deepcopy(record)) for key, record in stored.content.items()}
+        section.seeded = True
+    elif stored.kind == "rules":
+        cluster.configs.rules(name).rules = [dict(copy.deepcopy(rule)) for rule in stored.content]
+    else:
+        cluster.configs.option_set(name).update(copy.deepcopy(stored.content))
 
 
 def _add_storage(cluster: FakeCluster, spec: StorageSpec) -> None:
@@ -487,10 +655,25 @@ def _add_guest(cluster: FakeCluster, spec: GuestSpec) -> None:
     guest = located(spec.where, lambda: add(**spec.options()))
     for snapshot in spec.snapshots:
         guest._take_snapshot(snapshot.name, snapshot.description, snapshot.vmstate)
+    guest.pending.update(spec.pending)
+    guest.pending_delete.extend(spec.pending_delete)
+
+
+def _from_environment(name: str, what: str) -> str:
+    import os
+
+    value = os.environ.get(name)
+    if value is None:
+        raise ValueError(f"{what} comes from the environment variable {name}, which is not set")
+    return value
 
 
 def _add_user(cluster: FakeCluster, spec: UserSpec) -> None:
     options = spec.options()
+    if spec.password_env is not None:
+        env = spec.password_env
+        options["password"] = located(spec.where, lambda: _from_environment(env, f"the password of {spec.userid}"),
+                                      "password_env")  # fmt: skip
     if spec.userid == "root@pam":
         user = cluster.access.users["root@pam"]
         for key, value in options.items():
@@ -498,7 +681,11 @@ def _add_user(cluster: FakeCluster, spec: UserSpec) -> None:
     else:
         located(spec.where, lambda: cluster.access.add_user(spec.userid, **options))
     for token in spec.tokens:
-        token_options = _given(secret=token.secret, privsep=token.privsep, expire=token.expire, comment=token.comment)
+        secret = token.secret
+        if token.secret_env is not None:
+            what = f"the secret of token {spec.userid}!{token.tokenid}"
+            secret = located(token.where, partial(_from_environment, token.secret_env, what), "secret_env")
+        token_options = _given(secret=secret, privsep=token.privsep, expire=token.expire, comment=token.comment)
         located(token.where, partial(cluster.access.add_token, spec.userid, token.tokenid, **token_options))
 
 
