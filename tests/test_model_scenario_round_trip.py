@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -16,11 +15,9 @@ import yaml
 from pytest_pvemock import FakeCluster, mock
 from pytest_pvemock.api.app import PveApi
 from pytest_pvemock.api.messages import ApiRequest
-from pytest_pvemock.api.realism_check import _path_values
-from pytest_pvemock.api.synthesis import cluster_facts
+from pytest_pvemock.api.realism_check import walk_gets
 from pytest_pvemock.model.builders.clusters import build_from_text
 from pytest_pvemock.model.builders.scenario_dump import scenario_yaml
-from pytest_pvemock.schema.synthesis import synthesize
 
 #: Secret values written through the API below: none may reach the dump.
 SECRETS = ("alice-Passw0rd", "metrics-SECRET-1", "gotify-SECRET-2", "smtp-SECRET-3", "ldap-SECRET-4",
@@ -88,26 +85,10 @@ def post_json(cluster: FakeCluster, path: str, body: dict[str, Any]) -> None:
     assert answer.status == 200, answer.body
 
 
-def every_get(cluster: FakeCluster) -> dict[str, tuple[str, int, Any]]:
-    """Every GET of the cluster's release, with the path values of ``pvemock realism`` (api/realism_check.py)."""
-    facts = cluster_facts(cluster)
-    registry = PveApi(cluster).registry
-    answers = {}
-    for method, template in registry.endpoints():
-        if method != "GET":
-            continue
-        schema = registry.endpoint(method, template).parameters_schema
-        fixed = _path_values(cluster, template)
-        facts.params = fixed
-        names = re.findall(r"\{([^}]+)\}", template)
-        path, query = template, {}
-        for name, sub in (schema.get("properties") or {}).items():
-            if name in names:
-                path = path.replace(f"{{{name}}}", quote(str(fixed.get(name, synthesize(sub, facts, name))), safe=""))
-            elif name in (schema.get("required") or ()):
-                query[name] = str(synthesize(sub, facts, name))
-        answers[template] = (path, *get(cluster, path, query))
-    return answers
+def every_get(cluster: FakeCluster, loaded: FakeCluster) -> dict[str, tuple[Any, Any]]:
+    """Every GET of the walk of ``pvemock realism`` (api/realism_check.py: path values naming the objects the
+    cluster has), asked of both clusters: ``{template: (answer of cluster, answer of loaded)}``."""
+    return {answer.template: (get(cluster, answer.path), get(loaded, answer.path)) for answer in walk_gets(cluster)}
 
 
 def build_by_hand(cluster: FakeCluster, api: proxmoxer.ProxmoxAPI) -> list[str]:
@@ -194,8 +175,8 @@ def test_a_cluster_built_through_the_api_answers_the_same_after_a_dump_and_a_loa
     loaded = build_from_text(text, "dump.yaml")
     for path in paths:
         assert public(get(loaded, path)) == public(get(cluster, path)), path
-    before, after = every_get(cluster), every_get(loaded)
-    differ = [template for template in before if public(before[template]) != public(after[template])]
+    answers = every_get(cluster, loaded)
+    differ = [template for template, (before, after) in answers.items() if public(before) != public(after)]
     assert [template for template in differ if template not in HISTORY] == []
     # and the loaded cluster dumps to the same text (the walk above read built-in records: they are written now)
     assert scenario_yaml(loaded) == scenario_yaml(cluster)
