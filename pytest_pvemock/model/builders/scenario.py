@@ -49,6 +49,7 @@ from pytest_pvemock.model.builders.spec import (
     UserSpec,
     VolumeSpec,
     Where,
+    api_path_of_file,
     located,
 )
 from pytest_pvemock.model.clock import TASK_MODES
@@ -888,9 +889,24 @@ _GUEST_KINDS = {"qemu": "qemu", "lxc": "lxc"}
 
 def _read_stored(reader: _Reader, known: _Known, config: _Map, path: str) -> StoredConfig:
     """One ``config:`` entry: the concrete API path of a collection and what a client wrote there (a list of
-    firewall rules, a mapping of records by id, or a mapping of options), checked as PVE checks the writes."""
+    firewall rules, a mapping of records by id, or a mapping of options), checked as PVE checks the writes. A
+    collection the fake keeps as a pmxcfs file (``/etc/pve/priv/acme/plugins.cfg``) is written under the file's name.
+    """
     value = config[path]
+    where = _where(reader.source, config)
+    what = f"'config: {path}'"
     registry = get_registry(known.version)
+    if path.startswith("/etc/pve/"):
+        if isinstance(value, list):
+            return StoredConfig(path, "rules", _plain(value), where=where)
+        if not isinstance(value, _Map):
+            raise reader.fail(config, f"{what} must be a list or a mapping", path)
+        if value and not all(isinstance(record, dict) for record in value.values()):
+            return StoredConfig(path, "options", _plain(value), where=where)
+        api = api_path_of_file(path)
+        if api is not None:
+            _check_records(reader, known, api, value, what)
+        return StoredConfig(path, "records", _plain(value), where=where)
     found = registry.match(path) if path.startswith("/") else None
     if found is None or "GET" not in registry.methods_for(found[0]):
         raise reader.fail(config, f"'config': no such API path '{path}' (e.g. /cluster/firewall/rules)", path)
@@ -903,7 +919,6 @@ def _read_stored(reader: _Reader, known: _Known, config: _Map, path: str) -> Sto
             raise reader.fail(config, f"'config': {path} names no such {kind} guest", path)
     rules = f"{template}/{{pos}}" in registry.templates()
     answer = registry.endpoint("GET", template).returns_schema.get("type")
-    what = f"'config: {path}'"
     if rules:
         if not isinstance(value, list):
             raise reader.fail(config, f"{what} holds firewall rules: a list of rules", path)
@@ -912,26 +927,33 @@ def _read_stored(reader: _Reader, known: _Known, config: _Map, path: str) -> Sto
                 raise reader.fail(config, f"a rule of {what} must be a mapping", path)
             values = {str(key): (str(key), item) for key, item in rule.items()}
             _check_like_pve(reader, rule, f"a rule of {what}", known.version, template, values)
-        return StoredConfig(path, "rules", _plain(value), where=_where(reader.source, config))
+        return StoredConfig(path, "rules", _plain(value), where=where)
     if not isinstance(value, _Map):
         holds = "records by id" if answer == "array" else "options"
         raise reader.fail(config, f"{what} holds {holds}: a mapping", path)
     if answer != "array":
         values = {str(key): (str(key), item) for key, item in value.items()}
         _check_like_pve(reader, value, what, known.version, template, values, method="PUT")
-        return StoredConfig(path, "options", _plain(value), where=_where(reader.source, config))
+        return StoredConfig(path, "options", _plain(value), where=where)
+    _check_records(reader, known, template, value, what)
+    return StoredConfig(path, "records", _plain(value), where=where)
+
+
+def _check_records(reader: _Reader, known: _Known, template: str, records: _Map, what: str) -> None:
+    """Each record as PVE checks a client's create of it (``POST`` on the list, or on the item where PVE creates
+    there), its id as the item's path parameter."""
+    registry = get_registry(known.version)
     item = next((child for child in registry.children(template) if child.count("/") == template.count("/") + 1), None)
     key_name = item.rsplit("{", 1)[1].rstrip("}") if item and item.endswith("}") else None
     create = template if "POST" in registry.methods_for(template) else item
-    for key, record in value.items():
+    for key, record in records.items():
         if not isinstance(record, _Map):
-            raise reader.fail(value, f"record '{key}' of {what} must be a mapping", str(key))
-        values = {str(name): (str(name), item) for name, item in record.items()}
+            raise reader.fail(records, f"record '{key}' of {what} must be a mapping", str(key))
+        values = {str(name): (str(name), value) for name, value in record.items()}
         if key_name is not None:
             values[key_name] = (str(key), key)
         if create is not None:
             _check_like_pve(reader, record, f"record '{key}' of {what}", known.version, create, values)
-    return StoredConfig(path, "records", _plain(value), where=_where(reader.source, config))
 
 
 def _check_ha_resource(reader: _Reader, known: _Known, entry: Any) -> None:

@@ -563,6 +563,14 @@ def _present_values(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value not in (None, "")}
 
 
+def api_path_of_file(name: str) -> str | None:
+    """The API path that answers for a collection the model keeps under a pmxcfs file name (``/etc/pve/...``), for
+    its checks and its secrets; ``None`` for a file no API path shows as a collection."""
+    from pytest_pvemock.model import acme
+
+    return {acme.PLUGINS: "/cluster/acme/plugins", acme.ACCOUNTS: "/cluster/acme/account"}.get(name)
+
+
 def _stored_configs_of(cluster: FakeCluster) -> list[StoredConfig]:
     """Every collection of the config store that holds something (a section of built-in records once read, too:
     a deleted built-in stays deleted), under its API path, without secrets."""
@@ -576,20 +584,26 @@ def _stored_configs_of(cluster: FakeCluster) -> list[StoredConfig]:
         path = path_of_store_name(cluster, name)
         if path is None or not (section.records or section.seeded):
             continue
+        api = _api_path(path)
         records = {
-            key: _without_secrets(copy.deepcopy(record), path, f"{path}/{key}")
-            for key, record in section.records.items()
+            key: _without_secrets(copy.deepcopy(record), api, f"{api}/{key}") for key, record in section.records.items()
         }
         found.append(StoredConfig(path, "records", records))
     for name, rules in store.rule_lists.items():
         path = path_of_store_name(cluster, name)
         if path is not None and rules.rules:
-            found.append(StoredConfig(path, "rules", [_without_secrets(dict(rule), path) for rule in rules.rules]))
+            public = [_without_secrets(dict(rule), _api_path(path)) for rule in rules.rules]
+            found.append(StoredConfig(path, "rules", public))
     for name, options in store.options.items():
         path = path_of_store_name(cluster, name)
         if path is not None and options:
-            found.append(StoredConfig(path, "options", _without_secrets(copy.deepcopy(options), path)))
+            found.append(StoredConfig(path, "options", _without_secrets(copy.deepcopy(options), _api_path(path))))
     return found
+
+
+def _api_path(path: str) -> str:
+    """The API path whose secrets apply to the collection at ``path`` (``/``: only the names secret everywhere)."""
+    return (api_path_of_file(path) or "/") if path.startswith("/etc/pve/") else path
 
 
 def _set_up_access(cluster: FakeCluster, spec: AccessSpec) -> None:
