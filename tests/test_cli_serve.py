@@ -135,3 +135,35 @@ def test_serve_with_churn_announces_it():
     finally:
         code, _ = stop(process)
     assert code == 0
+
+
+def test_serve_token_and_login_stay_through_scenario_loads_and_resets():
+    secret = "7d2c9e4a-1b3f-4c5d-8e6f-0a1b2c3d4e5f"
+    process, announced = start_serve("--password", "s3cretpw", "--token", f"root@pam!ci={secret}")
+    try:
+        assert "Token:    root@pam!ci" in announced["text"] and secret not in announced["text"]
+        control = announced["URL"].replace("/api2/json", "/pvemock-api")
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"PVEAPIToken=root@pam!ci={secret}"
+            ca = announced["CA file"]  # per request: requests prefers REQUESTS_CA_BUNDLE over session.verify
+            # a scenario that knows nothing of the server's login or token: loading it must not lock the caller out
+            loaded = session.post(f"{control}/scenario", data=b"nodes: [{name: solo}]\n", verify=ca, timeout=30)
+            assert loaded.status_code == 200, loaded.text
+            assert session.post(f"{control}/reset", verify=ca, timeout=30).status_code == 200
+            assert session.get(f"{control}/clock", verify=ca, timeout=30).status_code == 200
+            nodes = session.get(f"{announced['URL']}/nodes", verify=ca, timeout=30).json()["data"]
+            assert [node["node"] for node in nodes] == ["solo"]
+        credentials = {"username": "root@pam", "password": "s3cretpw"}
+        login = requests.post(f"{announced['URL']}/access/ticket", data=credentials, verify=announced["CA file"],
+                              timeout=30)  # fmt: skip
+        assert login.status_code == 200
+    finally:
+        code, _remaining = stop(process)
+    assert code == 0
+
+
+def test_serve_names_a_malformed_token():
+    process = subprocess.run([*PVEMOCK, "serve", "--port", "0", "--token", "root@pam:ci"], capture_output=True,
+                             text=True, timeout=60)  # fmt: skip
+    assert process.returncode == 2
+    assert "--token must look like root@pam!ci=SECRET" in process.stderr and "Traceback" not in process.stderr

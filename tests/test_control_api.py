@@ -319,3 +319,59 @@ def test_openapi_document_describes_every_route_and_validates(pve_server: PveSer
     except ImportError:
         return
     validate(document)
+
+
+def token_get(server: PveServer, authid: str, secret: str, path: str = "/clock") -> requests.Response:
+    """``GET`` on the control API with the API token ``authid`` (``root@pam!ci``) and ``secret``."""
+    return requests.get(
+        f"{server.control_url}{path}",
+        headers={"Authorization": f"PVEAPIToken={authid}={secret}"},
+        verify=str(server.ca_file),
+        timeout=30,
+    )
+
+
+def test_loading_a_dump_of_the_server_keeps_its_callers_way_in(root: Client) -> None:
+    # a token made through the PVE API after the start: its secret is shown once and never dumped
+    made = root.session.post(f"{root.server.url}/api2/json/access/users/root@pam/token/ci", data={"privsep": 0},
+                             verify=root.verify, timeout=30)  # fmt: skip
+    secret = made.json()["data"]["value"]
+    dumped = token_get(root.server, "root@pam!ci", secret, "/scenario").text
+    assert secret not in dumped and "tokenid: ci" in dumped
+    later = root.session.post(f"{root.server.url}/api2/json/access/users/root@pam/token/later", data={"privsep": 0},
+                              verify=root.verify, timeout=30).json()["data"]["value"]  # fmt: skip
+    loaded = requests.post(f"{root.server.control_url}/scenario", data=dumped.encode(), verify=root.verify, timeout=30,
+                           headers={"Authorization": f"PVEAPIToken=root@pam!ci={secret}"})  # fmt: skip
+    assert loaded.status_code == 200, loaded.text
+    # the token the dump declares keeps its secret, the ticket its key; a token the dump does not hold is gone
+    assert token_get(root.server, "root@pam!ci", secret).status_code == 200
+    assert root.control("GET", "/clock").status_code == 200
+    assert token_get(root.server, "root@pam!later", later).status_code == 401
+    assert root.control("POST", "/reset").status_code == 200  # back to the loaded scenario: the same
+    assert token_get(root.server, "root@pam!ci", secret).status_code == 200
+
+
+SCENARIO_WITH_SECRET_ENV = """\
+nodes: [{name: pve1}]
+users:
+  - userid: root@pam
+    tokens:
+      - {tokenid: ci, privsep: false, secret_env: PVEMOCK_TEST_CI_SECRET}
+"""
+
+
+def test_a_scenario_takes_a_token_secret_from_the_environment(root: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PVEMOCK_TEST_CI_SECRET", raising=False)
+    unset = root.session.post(f"{root.server.control_url}/scenario", data=SCENARIO_WITH_SECRET_ENV.encode(),
+                              verify=root.verify, timeout=30)  # fmt: skip
+    assert unset.status_code == 400
+    assert unset.json()["message"] == (
+        "the scenario body, line 5: the secret of token root@pam!ci comes from the environment variable "
+        "PVEMOCK_TEST_CI_SECRET, which is not set"
+    )
+    monkeypatch.setenv("PVEMOCK_TEST_CI_SECRET", "4f1b2c3d-0000-4000-8000-00000000abcd")
+    loaded = root.session.post(f"{root.server.control_url}/scenario", data=SCENARIO_WITH_SECRET_ENV.encode(),
+                               verify=root.verify, timeout=30)  # fmt: skip
+    assert loaded.status_code == 200, loaded.text
+    assert token_get(root.server, "root@pam!ci", "4f1b2c3d-0000-4000-8000-00000000abcd").status_code == 200
+    assert "PVEMOCK_TEST_CI_SECRET" not in root.control("GET", "/scenario").text  # the dump: a new token, no secret

@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8006, help="port to listen on; 0 picks a free one (default: 8006)")
     parser.add_argument("--user", default="root@pam", help="the login to accept (default: root@pam)")
     parser.add_argument("--password", help="its password (default: the cluster's root password, 'pvemock')")
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="USER@REALM!ID=SECRET",
+        help="also accept this API token of root@pam or --user (repeatable); like the login, it stays through "
+        "control API resets and scenario loads",
+    )
     parser.add_argument("--http", action="store_true", help="serve plain HTTP instead of HTTPS")
     parser.add_argument("--cert-dir", type=Path, help="write the CA (ca.pem), certificate and key here")
     parser.add_argument("--validate", action="store_true", help="check every answer against its returns schema")
@@ -106,6 +115,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         cluster = _load_cluster(args.scenario, args.pve_version)
         user, password = _set_login(cluster, args.user, args.password)
+        tokens = [_token_option(text, user) for text in args.token]
+        login = partial(_give_login, user=user, password=password, tokens=tokens)
+        login(cluster)
+        authids = [f"{userid}!{tokenid}" for userid, tokenid, _secret in tokens]
     except Exception as error:  # a broken scenario or login: say which, no traceback
         print(f"pvemock serve: {error}", file=sys.stderr)
         return 2
@@ -120,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         clock=args.clock,
         speed=args.speed,
         churn=churn,
+        login=login,
     )
     if not args.http and not _has_trustme():
         print(
@@ -135,7 +149,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         # the handlers go in before the announcement: a client may send Ctrl-C as soon as it reads it
-        _wait_for_stop_signal(lambda: _announce(server, cluster, args.scenario, user, password, is_loopback(args.host)))
+        _wait_for_stop_signal(
+            lambda: _announce(server, cluster, args.scenario, user, password, authids, is_loopback(args.host))
+        )
     finally:
         server.stop()
     print("pvemock serve: stopped", flush=True)
@@ -173,7 +189,27 @@ def _set_login(cluster: FakeCluster, user: str, password: str | None) -> tuple[s
     return user, password
 
 
-def _announce(server: PveServer, cluster: Any, scenario: str, user: str, password: str, loopback: bool) -> None:
+def _token_option(text: str, user: str) -> tuple[str, str, str]:
+    """``--token USER@REALM!ID=SECRET`` as (userid, tokenid, secret): a token of root@pam or of ``--user``."""
+    authid, equals, secret = text.partition("=")
+    userid, bang, tokenid = authid.partition("!")
+    if not (equals and bang and secret and tokenid and "@" in userid):
+        raise ValueError(f"--token must look like root@pam!ci=SECRET, not {authid or '(empty)'}=...")
+    if userid not in ("root@pam", user):
+        raise ValueError(f"--token {authid}: a token of root@pam or of --user {user}, not of {userid}")
+    return userid, tokenid, secret
+
+
+def _give_login(cluster: FakeCluster, user: str, password: str, tokens: list[tuple[str, str, str]]) -> None:
+    """The credentials the server was started with, given to ``cluster`` (again after each scenario load)."""
+    _set_login(cluster, user, password)
+    for userid, tokenid, secret in tokens:
+        cluster.access.add_token(userid, tokenid, privsep=False, comment="pvemock serve --token", secret=secret)
+
+
+def _announce(
+    server: PveServer, cluster: Any, scenario: str, user: str, password: str, tokens: list[str], loopback: bool
+) -> None:
     nodes = len(getattr(cluster, "nodes", ()) or ())
     guests = len(getattr(cluster, "guests", ()) or ())
     print(
@@ -186,6 +222,8 @@ def _announce(server: PveServer, cluster: Any, scenario: str, user: str, passwor
     else:
         print("  CA file:  none (plain HTTP)")
     print(f"  Login:    {user} / {password}")
+    for authid in tokens:
+        print(f"  Token:    {authid} (with the secret given to --token)")
     print(f"  Control:  {server.control_url}  (clock, nodes, faults, requests, scenarios: openapi.json)")
     if server.churn is not None:
         settings = server.churn.settings

@@ -12,6 +12,7 @@ import copy
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pytest_pvemock.model.builders.spec import ClusterSpec
     from pytest_pvemock.model.cluster import FakeCluster
 
 #: Attributes that stay with the object across a reset or a load: the lock and the log of requests.
@@ -28,3 +29,27 @@ def become(target: FakeCluster, source: FakeCluster) -> None:
     target.__dict__.update(kept)
     # caches keyed on the revision must never take the new state for an old one: the number only goes up
     target.revision.value = max(revision, target.revision.value) + 1
+
+
+def keep_credentials(current: FakeCluster, loaded: FakeCluster, spec: ClusterSpec) -> None:
+    """What ``loaded`` (built from ``spec``, to replace ``current`` in place) keeps of the credentials ``current``
+    has, so that loading a dump of a server into itself locks nobody out (a dump never holds a secret):
+
+    - the key tickets are signed with: a node's ``authkey.key`` is no part of a scenario, so a ticket stays valid
+      while its user exists;
+    - a user the scenario declares without ``password``/``password_env`` keeps the password it has now, and a token
+      declared without ``secret``/``secret_env`` keeps its secret (with a new one only when it is new).
+    """
+    loaded.access.ticket_secret = current.access.ticket_secret
+    for user_spec in spec.users:
+        before = current.access.users.get(user_spec.userid)
+        after = loaded.access.users.get(user_spec.userid)
+        if before is None or after is None:
+            continue
+        if user_spec.password is None and user_spec.password_env is None and before.password is not None:
+            after.password = before.password
+        for token_spec in user_spec.tokens:
+            old = before.tokens.get(token_spec.tokenid)
+            new = after.tokens.get(token_spec.tokenid)
+            if old is not None and new is not None and token_spec.secret is None and token_spec.secret_env is None:
+                new.secret = old.secret

@@ -106,12 +106,21 @@ class ControlHost:
     """What the control API drives: the server's cluster (the same object for the server's whole life: a reset or
     a scenario load changes its state in place), its clock, and the scenario a reset goes back to."""
 
-    def __init__(self, cluster: FakeCluster, server_clock: ServerClock, rebuilt: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        cluster: FakeCluster,
+        server_clock: ServerClock,
+        rebuilt: Callable[[], None],
+        login: Callable[[FakeCluster], object] | None = None,
+    ) -> None:
         import copy
 
         self.cluster = cluster
         self.server_clock = server_clock
         self._rebuilt = rebuilt
+        #: The credentials the server was started with (``pvemock serve --user/--password/--token``), given again
+        #: to every scenario loaded: the control API's caller must not lock itself out.
+        self._login = login
         self._start = copy.deepcopy(cluster)
         #: Churn of the server (``pvemock serve --churn``), if any: its event log is ``GET /pvemock-api/events``.
         self.churn: Any = None
@@ -125,13 +134,23 @@ class ControlHost:
         self._after_new_state()
 
     def load_scenario(self, text: str) -> None:
-        """Replace the cluster's state with the scenario ``text`` (YAML); it becomes what a reset goes back to."""
+        """Replace the cluster's state with the scenario ``text`` (YAML); it becomes what a reset goes back to.
+
+        The server's credentials stay: its ticket key, the passwords and token secrets of the users and tokens the
+        scenario declares without one (a dump of this server loads back with the same), and the login the server
+        was started with (:func:`~pytest_pvemock.model.cluster_state.keep_credentials`).
+        """
         import copy
 
-        from pytest_pvemock.model.builders.clusters import build_from_text
-        from pytest_pvemock.model.cluster_state import become
+        from pytest_pvemock.model.builders.scenario import spec_from_text
+        from pytest_pvemock.model.cluster import FakeCluster
+        from pytest_pvemock.model.cluster_state import become, keep_credentials
 
-        built = build_from_text(text, "the scenario body")
+        spec = spec_from_text(text, "the scenario body")
+        built = spec.build(FakeCluster)
+        keep_credentials(self.cluster, built, spec)
+        if self._login is not None:
+            self._login(built)
         self._start = copy.deepcopy(built)
         become(self.cluster, built)
         self._after_new_state()

@@ -82,7 +82,8 @@ class PveServer:
     ``port=0`` picks a free port (see :attr:`port` and :attr:`url` once started). ``tls=True`` generates a
     CA and a certificate for loopback, the bound address and the cluster's host names; :attr:`ca_file` is
     the CA's PEM for clients to verify against. ``dispatcher`` replaces the API app (for tests of the
-    transport itself).
+    transport itself). ``login(cluster)`` gives a cluster the credentials the server was started with: it runs on
+    every scenario the control API loads, so that its caller keeps its way in (``pvemock serve --user/--token``).
     """
 
     def __init__(
@@ -99,8 +100,10 @@ class PveServer:
         clock: str = "instant",
         speed: float = 1.0,
         churn: ChurnSettings | None = None,
+        login: Callable[[FakeCluster], object] | None = None,
     ) -> None:
         self.cluster = cluster
+        self._login = login
         self.host = host.strip("[]")
         self.tls = tls
         # the lock every transport takes for this cluster (a bare dispatcher without a cluster gets its own)
@@ -270,7 +273,7 @@ class PveServer:
     def _control_api(self) -> ControlApi | None:
         """The control API, once the server has a cluster to drive (a bare dispatcher has none)."""
         if self._control is None and hasattr(self.cluster, "clock"):
-            host = ControlHost(self.cluster, self.server_clock, self._rebuild_app)
+            host = ControlHost(self.cluster, self.server_clock, self._rebuild_app, self._login)
             if self._churn_settings is not None:
                 from pytest_pvemock.model.churn import Churn
 
