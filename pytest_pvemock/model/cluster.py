@@ -47,6 +47,7 @@ from pytest_pvemock.model.guest_config import (
     new_lxc_config,
     new_qemu_config,
 )
+from pytest_pvemock.model.guest_exec import GuestFiles, GuestPrograms
 from pytest_pvemock.model.guests import Container, Guest, QemuVM
 from pytest_pvemock.model.key_order import KeyOrder
 from pytest_pvemock.model.nodes.node import Node
@@ -171,6 +172,10 @@ class FakeCluster:
         self.repoid = self.release.repoid
         #: The hyper-converged Ceph cluster (``None``: not installed, as on a fresh PVE); see :meth:`enable_ceph`.
         self.ceph: CephCluster | None = None
+        #: What commands run through a VM's guest agent answer (``guest_programs.register(...)``) and the processes
+        #: the agents run; the files ``agent/file-write`` wrote (see :mod:`.guest_exec`).
+        self.guest_programs = GuestPrograms()
+        self.guest_files = GuestFiles()
 
     # ---- construction ------------------------------------------------------------------------------------------
 

@@ -274,10 +274,27 @@ def property_string_errors(text: str, schema: Mapping[str, Any], path: str) -> s
     return f"format error\n{details}"
 
 
+def _legacy_formats(schema: Mapping[str, Any], raw: Mapping[str, object]) -> dict[str, object]:
+    """What form-encoding cannot say, rewritten before the checks: a single value for an ``array`` parameter becomes
+    a one-item list, a repeated key for a ``*-list`` string is joined with commas (pve-common src/PVE/RESTHandler.pm
+    ``normalize_legacy_param_formats``, lines 485-508 at f665029e; since pve-common 07f136d, PVE 8.0)."""
+    params = dict(raw)
+    properties = schema.get("properties") or {}
+    for key, value in raw.items():
+        prop = properties.get(key)
+        if not isinstance(prop, Mapping) or value in (None, "", "0", 0):
+            continue
+        if isinstance(value, list) and prop.get("type") == "string" and str(prop.get("format", "")).endswith("-list"):
+            params[key] = ",".join(str(item) for item in value)
+        elif not isinstance(value, list) and prop.get("type") == "array":
+            params[key] = [value]
+    return params
+
+
 def check_parameters(schema: Mapping[str, Any], raw: Mapping[str, object]) -> dict[str, object]:
     """Verify ``raw`` against a method's parameter schema; raise :class:`ParameterError` like PVE, else convert."""
     verifier = Verifier()
-    result: dict[str, object] = verifier.check_object("", schema, dict(raw))
+    result: dict[str, object] = verifier.check_object("", schema, _legacy_formats(schema, raw))
     if verifier.errors:
         raise ParameterError(dict(sorted(verifier.errors.items())))
     return result

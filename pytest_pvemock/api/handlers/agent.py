@@ -7,10 +7,15 @@ qemu-server src/PVE/API2/Qemu/Agent.pm (commit e6352be6) registers one method pe
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
-from pytest_pvemock.model.guest_agent import agent_answer
+from pytest_pvemock.errors import PVEError
+from pytest_pvemock.model.guest_agent import agent_answer, require_agent
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.guests import Guest
 
 GET_COMMANDS = ("get-fsinfo", "get-host-name", "get-memory-block-info", "get-memory-blocks", "get-osinfo",
                 "get-time", "get-timezone", "get-users", "get-vcpus", "info", "network-get-interfaces")  # fmt: skip
@@ -48,3 +53,86 @@ def agent_any_command(ctx: HandlerContext) -> dict[str, Any]:
         return _answer(ctx, ctx.params["command"])
     except KeyError:
         return {"result": {}}
+
+
+def _running_agent(ctx: HandlerContext) -> Guest:
+    guest = ctx.cluster.guest_on(ctx.params["node"], ctx.params["vmid"], "qemu")
+    require_agent(guest)
+    return guest
+
+
+def _perl_string(data: bytes) -> str:
+    """Bytes as PVE's JSON encoder sends a Perl byte string: each byte one character (UTF-8 text arrives
+    double-encoded, as it does from a real node)."""
+    return data.decode("latin-1")
+
+
+@handles("POST", "/nodes/{node}/qemu/{vmid}/agent/exec")
+def agent_exec(ctx: HandlerContext) -> dict[str, Any]:
+    """``guest-exec`` with the program and its arguments (qemu-server src/PVE/QemuServer/Agent.pm ``qemu_exec``,
+    lines 125-151 at e6352be6): the guest's pid."""
+    command = ctx.params.get("command")
+    argv = [str(part) for part in (command if isinstance(command, list) else [command] if command else [])]
+    input_data = ctx.params.get("input-data")
+    if not argv and input_data is None:
+        raise PVEError("command or input-data (or both) required\n", 500)
+    guest = _running_agent(ctx)
+    data = str(input_data).encode() if input_data is not None else None
+    return {"pid": ctx.cluster.guest_programs.start(ctx.cluster, guest, argv, data)}
+
+
+@handles("GET", "/nodes/{node}/qemu/{vmid}/agent/exec-status")
+def agent_exec_status(ctx: HandlerContext) -> dict[str, Any]:
+    """``guest-exec-status``, output base64-decoded and booleans as 1/0 (Agent.pm ``qemu_exec_status``,
+    lines 153-187 at e6352be6)."""
+    guest = _running_agent(ctx)
+    status = ctx.cluster.guest_programs.status(ctx.cluster, guest, int(ctx.params["pid"]))
+    answer: dict[str, Any] = {}
+    for key, value in status.items():
+        if isinstance(value, bool):
+            value = int(value)
+        answer[key] = _perl_string(value) if isinstance(value, bytes) else value
+    return answer
+
+
+READ_CHUNK = 1024 * 1024
+MAX_READ_SIZE = 16 * 1024 * 1024
+
+
+@handles("GET", "/nodes/{node}/qemu/{vmid}/agent/file-read")
+def agent_file_read(ctx: HandlerContext) -> dict[str, Any]:
+    """``guest-file-open``/``-seek``/``-read`` in 1 MiB chunks up to ``count`` (qemu-server src/PVE/API2/Qemu/Agent.pm
+    ``file-read``, lines 512-568 at e6352be6). qga reports end of file once a read asked for more than was left
+    (``feof`` after a short ``fread``), so reading exactly a file's size answers ``truncated``."""
+    guest = _running_agent(ctx)
+    content = ctx.cluster.guest_files.read(ctx.cluster, guest, str(ctx.params["file"]))
+    count = int(ctx.params.get("count") or MAX_READ_SIZE)
+    position = int(ctx.params.get("offset") or 0)
+    read, eof, chunks = 0, False, []
+    while read < count and not eof:
+        size = min(count - read, READ_CHUNK)
+        chunk = content[position : position + size]
+        eof = len(chunk) < size
+        position += len(chunk)
+        read += len(chunk)
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    decode = ctx.params.get("decode", 1)
+    answer: dict[str, Any] = {
+        "content": _perl_string(data) if decode else base64.b64encode(data).decode(),
+        "bytes-read": read,
+    }
+    if not eof:
+        answer["truncated"] = 1
+    return answer
+
+
+@handles("POST", "/nodes/{node}/qemu/{vmid}/agent/file-write")
+def agent_file_write(ctx: HandlerContext) -> None:
+    """``guest-file-open`` (mode ``wb``), ``guest-file-write`` of the base64 content, ``guest-file-close``
+    (Agent.pm ``file-write``, lines 617-645 at e6352be6); ``encode=0``: the content is base64 already."""
+    guest = _running_agent(ctx)
+    content = str(ctx.params["content"])
+    data = content.encode() if ctx.params.get("encode", 1) else base64.b64decode(content + "===")
+    ctx.cluster.guest_files.write(guest, str(ctx.params["file"]), data)
+    return None
