@@ -135,6 +135,9 @@ EXTRA[("POST", "/cluster/acme/account")] = {
 }
 EXTRA[("POST", "/cluster/ha/resources")] = {"sid": f"vm:{STOPPED_QEMU}"}
 EXTRA[("POST", "/cluster/ha/rules")] = {"nodes": "pve1", "resources": f"vm:{QEMU_VMID}"}
+# the guest agent runs a program and reads a file the guest has (qga's error for others)
+EXTRA[("POST", "/nodes/{node}/qemu/{vmid}/agent/exec")] = {"command": "uptime"}  # PVE 7: a string, 8 on: an array
+EXTRA[("GET", "/nodes/{node}/qemu/{vmid}/agent/file-read")] = {"file": "/etc/hostname"}
 
 
 EXTRA[("POST", "/nodes/{node}/ceph/osd")] = {"dev": "/dev/nvme3n1"}
@@ -201,6 +204,9 @@ class SurfaceRig:
         cluster.add_pool("empty")
         cluster.enable_ceph(cephfs={"name": "cephfs"})  # PVE answers Ceph reads only where Ceph is set up
         cluster.guest(QEMU_VMID).config["agent"] = "1"  # PVE answers guest agent calls only for a VM with its agent on
+        # exec-status asks for a process the agent started (the same pid in every rig: seeded by the guest's boot)
+        pid = cluster.guest_programs.start(cluster, cluster.guest(QEMU_VMID), ["uname", "-r"], None)
+        EXTRA[("GET", "/nodes/{node}/qemu/{vmid}/agent/exec-status")] = {"pid": pid}
         cluster.ha.add_resource(f"vm:{QEMU_VMID}")
         if cluster.version_at_least(9):
             cluster.ha.set_rules([dict(HA_RULE)])

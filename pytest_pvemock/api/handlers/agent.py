@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.guest_agent import agent_answer, require_agent
+from pytest_pvemock.schema.formats.checks import split_list
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.guests import Guest
@@ -72,7 +73,8 @@ def agent_exec(ctx: HandlerContext) -> dict[str, Any]:
     """``guest-exec`` with the program and its arguments (qemu-server src/PVE/QemuServer/Agent.pm ``qemu_exec``,
     lines 125-151 at e6352be6): the guest's pid."""
     command = ctx.params.get("command")
-    argv = [str(part) for part in (command if isinstance(command, list) else [command] if command else [])]
+    # PVE 7 took a 'string-alist' split by PVE::Tools::split_list (qemu-server 1572afe8 made it an array, PVE 8.0)
+    argv = [str(part) for part in command] if isinstance(command, list) else split_list(str(command or ""))
     input_data = ctx.params.get("input-data")
     if not argv and input_data is None:
         raise PVEError("command or input-data (or both) required\n", 500)
