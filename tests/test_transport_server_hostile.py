@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from pytest_pvemock.transports import server as server_module
+from pytest_pvemock.transports import http_loop
 from pytest_pvemock.transports.server import LISTEN_BACKLOG, PveServer
 
 REQUEST = b"GET /api2/json/version HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -42,9 +42,9 @@ def is_closed(sock: socket.socket | ssl.SSLSocket) -> bool:
 @pytest.fixture
 def small_server(pve_cluster, monkeypatch):
     """A plain HTTP server with room for CAP connections and a 1 s request deadline."""
-    monkeypatch.setattr(server_module, "MAX_CONNECTIONS", CAP)
-    monkeypatch.setattr(server_module, "_KEEP_ALIVE_LIMIT", CAP - 1)
-    monkeypatch.setattr(server_module, "REQUEST_TIMEOUT", 1.0)
+    monkeypatch.setattr(http_loop, "MAX_CONNECTIONS", CAP)
+    monkeypatch.setattr(http_loop, "_KEEP_ALIVE_LIMIT", CAP - 1)
+    monkeypatch.setattr(http_loop, "REQUEST_TIMEOUT", 1.0)
     log: list[str] = []
     with PveServer(pve_cluster, tls=False, access_log=log.append) as running:
         running.log = log
@@ -112,7 +112,7 @@ def test_near_the_cap_answers_close_their_connection(small_server):
 
 def test_tls_client_too_slow_with_its_headers_gets_408_over_tls(pve_cluster, monkeypatch):
     pytest.importorskip("trustme")
-    monkeypatch.setattr(server_module, "REQUEST_TIMEOUT", 1.0)
+    monkeypatch.setattr(http_loop, "REQUEST_TIMEOUT", 1.0)
     with PveServer(pve_cluster) as running:
         context = ssl.create_default_context(cafile=str(running.ca_file))
         raw = socket.create_connection((running.address, running.port), timeout=10)

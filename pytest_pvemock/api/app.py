@@ -43,6 +43,7 @@ from pytest_pvemock.errors import PermissionDenied, PVEError
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
+    from pytest_pvemock.schema.registry import Endpoint
 
 #: pveproxy's $limit_max_post: a longer body is refused with 501 before it is read (pve-http-server
 #: src/PVE/APIServer/AnyEvent.pm, commit 5c9e4ea7, line 54 and 1706).
@@ -52,12 +53,16 @@ _API_PATH = re.compile(r"^/api2/+([a-z][a-z0-9]+)(/.*)?$")
 _SLASHES = re.compile(r"/{2,}")
 _VALID_ANSWERS: set[tuple[str, str, str, bytes]] = set()
 _VALID_ANSWERS_LIMIT = 100_000
+#: Paths and parameter sets whose resolution and check an app keeps (clients ask the same again and again).
+_KEPT_LIMIT = 4096
+_SCALARS = (str, int, float, bool)
 
 
 class InternalErrorWarning(UserWarning):
     """A bug inside pytest-pvemock answered a request with HTTP 500; the warning carries the traceback."""
 
 
+@functools.lru_cache(maxsize=_KEPT_LIMIT)
 def split_api_path(path: str) -> tuple[str, str] | None:
     """``/api2/json/nodes/pve1/`` -> ``("json", "/nodes/pve1")``; ``None`` outside ``/api2``."""
     if "%" in path:
@@ -95,6 +100,10 @@ class PveApi:
         # (format, method, template) -> (the last answer's snapshot, its body, whether it was found valid)
         self._snapshots: dict[tuple[str, str, str], tuple[Any, bytes, bool]] = {}
         self._uploads = 0
+        # Pure functions of the release's schema, kept per app: (method, path) -> (endpoint, its info) or None;
+        # (method, template, raw parameters) -> checked parameters, for answers of scalars only (copied out).
+        self._endpoints: dict[tuple[str, str], tuple[Endpoint, dict[str, Any]] | None] = {}
+        self._checked: dict[tuple[str, str, tuple[tuple[str, Any], ...]], dict[str, object]] = {}
         if cluster.setup_requests:  # a scenario's setup writes: answered before anything else
             answer_setup_requests(self)
 
@@ -165,13 +174,41 @@ class PveApi:
         fault = self._injected_fault(method, rel)
         if fault is not None:
             return envelope.method_error(fmt, fault.code, fault.message)
-        endpoint = self.registry.resolve(method, rel)
-        if endpoint is None:
+        resolved = self._resolve(method, rel)
+        if resolved is None:
             return envelope.method_error(fmt, 501, f"Method '{method} {rel}' not implemented")
         try:
-            return self._run(request, fmt, method, rel, endpoint, principal)
+            return self._run(request, fmt, method, rel, *resolved, principal)
         except PVEError as error:
             return envelope.method_error(fmt, error.code or 500, error.message, error.errors)
+
+    def _resolve(self, method: str, rel: str) -> tuple[Endpoint, dict[str, Any]] | None:
+        """The schema's endpoint for ``method rel`` and its metadata (``None``: no such method), kept per path."""
+        key = (method, rel)
+        if key in self._endpoints:
+            return self._endpoints[key]
+        endpoint = self.registry.resolve(method, rel)
+        found = None if endpoint is None else (endpoint, endpoint.info)
+        if len(self._endpoints) >= _KEPT_LIMIT:
+            self._endpoints.clear()
+        self._endpoints[key] = found
+        return found
+
+    def _check_parameters(self, endpoint: Endpoint, raw: dict[str, Any]) -> dict[str, object]:
+        """PVE's parameter check of ``raw``: a pure function of the schema and the values, so a check whose
+        values in and out are all scalars is kept, and a copy of it handed out."""
+        if not all(type(value) is str for value in raw.values()):
+            return endpoint.check_parameters(raw)
+        key = (endpoint.method, endpoint.template, tuple(raw.items()))
+        found = self._checked.get(key)
+        if found is None:
+            found = endpoint.check_parameters(raw)
+            if not all(type(value) in _SCALARS for value in found.values()):
+                return found
+            if len(self._checked) >= _KEPT_LIMIT:
+                self._checked.clear()
+            self._checked[key] = found
+        return dict(found)
 
     def _injected_fault(self, method: str, rel: str) -> Any:
         for rule in self.cluster.faults:
@@ -181,9 +218,15 @@ class PveApi:
         return None
 
     def _run(
-        self, request: ApiRequest, fmt: str, method: str, rel: str, endpoint: Any, principal: Principal
+        self,
+        request: ApiRequest,
+        fmt: str,
+        method: str,
+        rel: str,
+        endpoint: Any,
+        info: dict[str, Any],
+        principal: Principal,
     ) -> ApiResponse:
-        info = endpoint.info
         template: str = endpoint.template
         upload: params.Upload | None = None
         if method == "POST" and params.UPLOAD_PATH.match(rel) is not None and request.body:
@@ -207,7 +250,7 @@ class PveApi:
                 if error.code == 595:  # pveproxy's own failure to reach the node: no body, as PVE sends it
                     return envelope.bare_error(595, error.message)
                 raise
-        checked = endpoint.check_parameters(raw)
+        checked = self._check_parameters(endpoint, raw)
         route = self.router.route(method, template, rel)
         if route is None:
             return envelope.method_error(fmt, 501, f"Method '{method} {rel}' not implemented")
