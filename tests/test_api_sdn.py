@@ -163,3 +163,36 @@ def test_node_fabric_status_reads_the_running_config(pve_api):
     apply(pve_api)
     error = refused(pve_api.nodes("pve1").sdn.fabrics("f1").neighbors.get)
     assert "fabric 'f1' does not exist in configuration" in error.content
+
+
+@pytest.mark.parametrize(
+    ("collection", "message"),
+    [
+        # src/PVE/Network/SDN/Zones.pm line 38, Controllers.pm 31, Ipams.pm 96, Dns.pm 24: one wording for all four
+        ("zones", "sdn 'nope' does not exist"),
+        ("controllers", "sdn 'nope' does not exist"),
+        ("ipams", "sdn 'nope' does not exist"),
+        ("dns", "sdn 'nope' does not exist"),
+        ("vnets", "sdn vnet 'nope' does not exist"),  # src/PVE/Network/SDN/Vnets.pm line 24
+    ],
+)
+def test_reading_an_sdn_object_that_is_not_there_fails_as_pve_does(pve_api, collection, message):
+    error = refused(getattr(pve_api.cluster.sdn, collection)("nope").get)
+    assert (error.status_code, error.content) == (500, message)
+
+
+def test_sdn_writes_of_a_missing_object_carry_the_lock_prefix(pve_api):
+    # src/PVE/API2/Network/SDN/Vnets.pm update 343-412 and Ipams.pm delete 240-284 (its prefix says 'zone')
+    error = refused(pve_api.cluster.sdn.vnets("nope").put, alias="x")
+    assert error.content == "update sdn vnet object failed: sdn vnet 'nope' does not exist"
+    error = refused(pve_api.cluster.sdn.ipams("nope").delete)
+    assert error.content == "delete sdn zone object failed: sdn 'nope' does not exist"
+    pve_api.cluster.sdn.zones.post(zone="lab", type="simple")
+    pve_api.cluster.sdn.vnets.post(vnet="labnet", zone="lab")
+    # Subnets.pm read 155-180: the vnet first, then the subnet
+    assert (
+        refused(pve_api.cluster.sdn.vnets("other").subnets("lab-10.0.0.0-24").get).content
+        == "sdn vnet 'other' does not exist"
+    )
+    error = refused(pve_api.cluster.sdn.vnets("labnet").subnets("lab-10.0.0.0-24").get)
+    assert error.content == "sdn subnet 'lab-10.0.0.0-24' does not exist"

@@ -61,9 +61,10 @@ def test_backup_jobs_are_created_read_updated_and_removed(pve_api):
 
 def test_creating_twice_is_refused(pve_api):
     pve_api.cluster.sdn.zones.post(zone="zone1", type="simple")
+    # pve-network src/PVE/API2/Network/SDN/Zones.pm create 417-419, 444 (commit ecf98c5d)
     assert error_of(lambda: pve_api.cluster.sdn.zones.post(zone="zone1", type="simple")) == (
         500,
-        "sdn zone 'zone1' already exists",
+        "create sdn zone object failed: sdn zone object ID 'zone1' already defined",
     )
 
 

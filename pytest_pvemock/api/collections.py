@@ -188,6 +188,26 @@ def _notification_builtins(kind: str) -> Callable[[HandlerContext], list[tuple[s
     return builtin
 
 
+def _sdn_messages(kind: str) -> Callable[[str, str, Mapping[str, Any]], str]:
+    """pve-network's wording (commit ecf98c5d): ``sdn_<kind>s_config`` dies ``sdn '<id>' does not exist`` (vnets and
+    subnets name themselves: src/PVE/Network/SDN/{Zones,Vnets,Subnets,Controllers,Ipams,Dns}.pm), the writes run in
+    ``lock_sdn_config`` with their failure prefix (``create sdn zone object failed``, src/PVE/API2/Network/SDN/*.pm;
+    Ipams.pm line 282 says ``delete sdn zone object failed`` when deleting an IPAM)."""
+
+    def messages(action: str, key: str, values: Mapping[str, Any]) -> str:
+        gone = f"sdn {kind} '{key}' does not exist" if kind in ("vnet", "subnet") else f"sdn '{key}' does not exist"
+        if action == "create":
+            return ""
+        if action == "exists":
+            return f"create sdn {kind} object failed: sdn {kind} object ID '{key}' already defined"
+        if action == "read":
+            return gone
+        noun = "zone" if (kind, action) == ("ipam", "delete") else kind
+        return f"{action} sdn {noun} object failed: {gone}"
+
+    return messages
+
+
 _NOTIFICATION_PRIVATE = {"gotify": ("token",), "smtp": ("password",), "webhook": ("secret",)}
 
 COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
@@ -221,17 +241,38 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     ),
     Keyed("/cluster/replication", "id", "replication job", visible_with=("/vms/{guest}", ("VM.Audit",))),
     # SDN
-    Keyed("/cluster/sdn/zones", "zone", "sdn zone", visible_with=("/sdn/zones/{zone}", _SDN_READ)),
-    Keyed("/cluster/sdn/vnets/{vnet}/subnets", "subnet", "sdn subnet"),
-    Keyed("/cluster/sdn/vnets", "vnet", "sdn vnet", visible_with=("/sdn/zones/{zone}/{vnet}", _SDN_READ)),
+    Keyed(
+        "/cluster/sdn/zones",
+        "zone",
+        "sdn zone",
+        visible_with=("/sdn/zones/{zone}", _SDN_READ),
+        messages=_sdn_messages("zone"),
+    ),
+    Keyed("/cluster/sdn/vnets/{vnet}/subnets", "subnet", "sdn subnet", messages=_sdn_messages("subnet")),
+    Keyed(
+        "/cluster/sdn/vnets",
+        "vnet",
+        "sdn vnet",
+        visible_with=("/sdn/zones/{zone}/{vnet}", _SDN_READ),
+        messages=_sdn_messages("vnet"),
+    ),
     Keyed(
         "/cluster/sdn/controllers",
         "controller",
         "sdn controller",
         visible_with=("/sdn/controllers/{controller}", _SDN_READ),
+        messages=_sdn_messages("controller"),
     ),
-    Keyed("/cluster/sdn/ipams", "ipam", "sdn ipam", visible_with=("/sdn/ipams/{ipam}", _SDN_READ)),
-    Keyed("/cluster/sdn/dns", "dns", "sdn dns", visible_with=("/sdn/dns/{dns}", _SDN_READ)),
+    Keyed(
+        "/cluster/sdn/ipams",
+        "ipam",
+        "sdn ipam",
+        visible_with=("/sdn/ipams/{ipam}", _SDN_READ),
+        messages=_sdn_messages("ipam"),
+    ),
+    Keyed(
+        "/cluster/sdn/dns", "dns", "sdn dns", visible_with=("/sdn/dns/{dns}", _SDN_READ), messages=_sdn_messages("dns")
+    ),
     # mappings, notifications, metrics (ACME plugins: api/handlers/acme.py)
     *(
         Keyed(f"/cluster/mapping/{kind}", "id", f"{kind} ID", visible_with=(f"/mapping/{kind}/{{id}}", _MAPPING_READ))
@@ -413,7 +454,9 @@ def _section_name(ctx: HandlerContext, spec: Keyed) -> str:
 
 
 def _require_parent(ctx: HandlerContext, base_template: str) -> None:
-    parent = _PARENTS.get(base_template)
+    # the record's own path (an IP set's entries), or the one above it (a vnet's subnets: pve-network's
+    # check_vnet_access, src/PVE/API2/Network/SDN/Subnets.pm 47-56, names the vnet first)
+    parent = _PARENTS.get(base_template) or _PARENTS.get(base_template.rsplit("/", 1)[0])
     if parent is None:
         return
     section = _section(ctx, parent)
