@@ -260,7 +260,6 @@ NOT_YET = {
     # relays qga's 'failed to open file' for it; the answers are checked in tests/test_api_guest_agent_exec.py
     "/nodes/{node}/qemu/{vmid}/agent/file-read",
     # walk (issue 11): no object in any built-in scenario yet, or an answer still made up
-    "/cluster/jobs/realm-sync",
     "/cluster/jobs/schedule-analyze",
     "/cluster/mapping/dir/{id}",
     "/cluster/mapping/pci/{id}",
@@ -270,7 +269,6 @@ NOT_YET = {
     "/cluster/replication/{id}",
     "/nodes/{node}/disks/zfs/{name}",
     "/nodes/{node}/qemu/{vmid}/agent/exec-status",
-    "/nodes/{node}/qemu/{vmid}/cloudinit",
     "/nodes/{node}/replication/{id}",
     "/nodes/{node}/replication/{id}/log",
     "/nodes/{node}/replication/{id}/status",
