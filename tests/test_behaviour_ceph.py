@@ -316,3 +316,28 @@ def test_ceph_mgr_mds_create_destroy(pve_cluster_factory):
     assert status == "OK" and log[0] == "creating MDS directory '/var/lib/ceph/mds/ceph-pve1'"
     status, _log = finished(api, node.mds("pve1").post())
     assert status == "MDS 'pve1' already referenced in ceph config, abort!"
+
+
+def test_ceph_fs_create(pve_cluster_factory):
+    # FS.pm 149-254: pools and the fs must be new, a standby MDS must exist (checked before the worker); the data
+    # pool gets application and pg_num, the metadata pool a quarter of the PGs (set_pool already dropped the
+    # application from PVE's hash: Tools.pm 296-307); add-storage adds the CephFS storage
+    _cluster, api = client(pve_cluster_factory)
+    node = api.nodes("pve1").ceph
+    upid = node.fs("archive").post(pg_num=32, **{"add-storage": 1})
+    assert upid.split(":")[5:7] == ["cephfscreate", "archive"]
+    assert finished(api, upid) == ("OK", [
+        "creating data pool 'archive_data'...", "pool archive_data: applying application = cephfs",
+        "skipping 'pg_num', did not change", "creating metadata pool 'archive_metadata'...",
+        "skipping 'pg_num', did not change", "configuring new CephFS 'archive'", "Successfully create CephFS 'archive'",
+        "Adding 'archive' to storage configuration...", "TASK OK"])  # fmt: skip
+    pools = {pool["pool_name"]: pool for pool in node.pool.get()}
+    assert (pools["archive_data"]["pg_num"], pools["archive_metadata"]["pg_num"]) == (32, 8)
+    assert pools["archive_metadata"]["application_metadata"] == {"cephfs": {"metadata": "archive"}}
+    assert [fs["name"] for fs in node.fs.get()] == ["cephfs", "archive"]
+    assert sorted(mds["state"] for mds in node.mds.get()) == ["up:active", "up:active", "up:standby"]
+    assert next(s for s in api.storage.get() if s["storage"] == "archive")["type"] == "cephfs"
+    error = refused(node.fs("cephfs").post)
+    assert "ceph pools 'cephfs_data' and/or 'cephfs_metadata' already exist" in str(error)
+    assert finished(api, node.fs("logs").post(pg_num=16))[0] == "OK"
+    assert "no standby Metadata Server (MDS) found!" in str(refused(node.fs("more").post))

@@ -110,8 +110,26 @@ def _set_pool(cluster: FakeCluster, ceph: CephCluster, name: str, settings: Mapp
         except PVEError as error:
             task.log.append(error.message)
             failed.append(key)
+    if isinstance(settings, dict):
+        for key in keys:
+            if key not in failed:
+                del settings[key]
     if failed:
         raise PVEError(f"Could not set: {', '.join(sorted(failed))}")
+
+
+def create_in_ceph(cluster: FakeCluster, ceph: CephCluster, name: str, settings: dict[str, Any], task: Task) -> None:
+    """PVE::Ceph::Tools::create_pool (Tools.pm lines 336-356): ``osd pool create`` with the PG count (Ceph keeps a
+    pool of that name: 'already exists' is no error), then set_pool, which drops what it applied or skipped from
+    ``settings`` as PVE's does from its hash."""
+    if ceph.pool(name) is None:
+        _check_pg_num(ceph, None, int(settings["pg_num"]), ceph.default_size)
+        ceph.pool_max += 1
+        draw = figures.seeded(ceph.seed, "ceph-pool", name)
+        ceph.pools.append(CephPool(ceph.pool_max, name, "", int(settings["pg_num"]), size=ceph.default_size,
+                                   min_size=min(ceph.default_min_size, ceph.default_size),
+                                   base_stored=draw.randrange(0, 200)))  # fmt: skip
+    _set_pool(cluster, ceph, name, settings, task)
 
 
 POOL_SETTINGS = ("size", "min_size", "pg_num", "pg_num_min", "crush_rule", "application", "pg_autoscale_mode",
@@ -158,14 +176,7 @@ def create_pool(cluster: FakeCluster, node: str, params: Mapping[str, Any], auth
     settings.setdefault("pg_autoscale_mode", "warn")
 
     def work(task: Task) -> None:
-        if ceph.pool(name) is None:
-            _check_pg_num(ceph, None, int(settings["pg_num"]), ceph.default_size)
-            ceph.pool_max += 1
-            draw = figures.seeded(ceph.seed, "ceph-pool", name)
-            ceph.pools.append(CephPool(ceph.pool_max, name, "", int(settings["pg_num"]), size=ceph.default_size,
-                                       min_size=min(ceph.default_min_size, ceph.default_size),
-                                       base_stored=draw.randrange(0, 200)))  # fmt: skip
-        _set_pool(cluster, ceph, name, settings, task)
+        create_in_ceph(cluster, ceph, name, settings, task)
         if add_storages:
             if cluster.storage(name) is not None:
                 raise PVEError(f"adding PVE storage for ceph pool '{name}' failed: storage ID '{name}' already "

@@ -101,6 +101,7 @@ PATH_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/nodes/{node}/ceph/mgr/{id}"): {"id": "pve1"},
     ("DELETE", "/nodes/{node}/ceph/mds/{name}"): {"name": "pve1"},
     ("DELETE", "/nodes/{node}/ceph/osd/{osdid}"): {"osdid": 1},
+    ("POST", "/nodes/{node}/ceph/fs/{name}"): {"name": "archive"},
     **{("POST", f"/nodes/{{node}}/ceph/osd/{{osdid}}/{action}"): {"osdid": 0} for action in ("in", "out", "scrub")},
     **{
         (method, template): {"name": "ceph-vm"}

@@ -18,6 +18,7 @@ from pytest_pvemock.api.handlers.log_pages import dump_logfile
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model import ceph_admin, figures
 from pytest_pvemock.model.ceph import CephCluster, CephPool, Osd
+from pytest_pvemock.model.ceph_fs import mds_states
 from pytest_pvemock.model.cluster import FakeCluster
 
 RULE = "replicated_rule"
@@ -185,24 +186,11 @@ def fs_map(cluster: FakeCluster, ceph: CephCluster) -> dict[str, Any]:
     answer["id"] = 1
     answer["up"] = len(active)
     answer["in"] = len(active)
-    answer["max"] = 1
-    answer["by_rank"] = [{"filesystem_id": 1, "rank": 0, "name": name, "status": "up:active",
-                          "gid": 24100 + list(ceph.mds).index(name)} for name in active]  # fmt: skip
+    answer["max"] = len(ceph.filesystems)
+    answer["by_rank"] = [{"filesystem_id": index + 1, "rank": 0, "name": name, "status": "up:active",
+                          "gid": 24100 + list(ceph.mds).index(name)} for index, name in enumerate(active)]  # fmt: skip
     answer["up:standby"] = sum(1 for state in states.values() if state == "up:standby")
     return answer
-
-
-def mds_states(cluster: FakeCluster, ceph: CephCluster) -> dict[str, str]:
-    """The first running MDS is active for the (one) file system, the other running ones stand by (by id)."""
-    states: dict[str, str] = {}
-    for mdsid, host in ceph.mds.items():
-        if not ceph.running(cluster, f"mds.{mdsid}", host):
-            states[mdsid] = "stopped"
-        elif "up:active" not in states.values() and ceph.filesystems:
-            states[mdsid] = "up:active"
-        else:
-            states[mdsid] = "up:standby"
-    return states
 
 
 @handles("GET", "/cluster/ceph/status")

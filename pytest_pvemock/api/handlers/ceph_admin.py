@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.permissions import PermissionChecker
-from pytest_pvemock.model import ceph_admin, ceph_osds, ceph_pools
+from pytest_pvemock.model import ceph_admin, ceph_fs, ceph_osds, ceph_pools
 
 
 def _node(ctx: HandlerContext) -> str:
@@ -148,6 +148,11 @@ def destroy_pool(ctx: HandlerContext) -> str:
 @handles("DELETE", "/nodes/{node}/ceph/pools/{name}")  # PVE 7
 def destroy_pool_pve7(ctx: HandlerContext) -> str:
     return str(destroy_pool(ctx))
+
+
+@handles("POST", "/nodes/{node}/ceph/fs/{name}")
+def create_filesystem(ctx: HandlerContext) -> str:
+    return ceph_fs.create_filesystem(ctx.cluster, _node(ctx), ctx.params, ctx.principal.authid).upid
 
 
 # ---- flags --------------------------------------------------------------------------------------------------------
