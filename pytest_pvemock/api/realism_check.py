@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from pytest_pvemock.api.app import PveApi
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
@@ -114,7 +114,15 @@ def problems_in(data: Any, cluster: FakeCluster) -> list[str]:
 _ROW_KEYS = {"snapname": ("name",), "volume": ("volid",), "pci-id-or-mapping": ("id",), "flag": ("name",)}
 _ROW_KEYS_BY_LIST = {"/cluster/acme/plugins": ("plugin",), "/cluster/acme/account": ("name",)}
 # Required query values that name an object of the cluster: (where the cluster lists them, the key of a row).
-_QUERY_SOURCES = {"/nodes/{node}/disks/smart": {"disk": ("/nodes/{node}/disks/list", "devpath")}}
+# A source may carry a query (``/storage?type=nfs``: the servers of the cluster's NFS storages).
+_QUERY_SOURCES = {
+    "/nodes/{node}/disks/smart": {"disk": ("/nodes/{node}/disks/list", "devpath")},
+    "/nodes/{node}/scan/nfs": {"server": ("/storage?type=nfs", "server")},
+    "/nodes/{node}/scan/cifs": {"server": ("/storage?type=cifs", "server")},
+    "/nodes/{node}/scan/glusterfs": {"server": ("/storage?type=glusterfs", "server")},
+    "/nodes/{node}/scan/iscsi": {"portal": ("/storage?type=iscsi", "portal")},
+    "/nodes/{node}/scan/pbs": {"server": ("/storage?type=pbs", "server")},
+}
 _CANDIDATES = 6  # objects tried per path value when looking for one whose children exist
 
 
@@ -132,12 +140,14 @@ class _Walk:
         return self.api.handle(ApiRequest("GET", "/api2/json" + path, urlencode(query), self.headers, b""))
 
     def rows(self, template: str, values: dict[str, Any]) -> list[Any]:
-        """The rows of the list at ``template`` (filled with ``values``), or none when it answers an error."""
+        """The rows of the list at ``template`` (filled with ``values``; ``?query`` sent along), or none when it
+        answers an error."""
         if any(name not in values for name in re.findall(r"\{([^}]+)\}", template)):
             return []  # a parent the cluster has none of
         path = _filled(template, values)
         if path not in self.lists:
-            response = self.get(path, {})
+            base, _, query = path.partition("?")
+            response = self.get(base, dict(parse_qsl(query)))
             data = response.json().get("data") if response.status == 200 else None
             self.lists[path] = data if isinstance(data, list) else []
         return self.lists[path]
@@ -242,6 +252,18 @@ def expected_error(cluster: FakeCluster, template: str, values: dict[str, Any], 
             pve = ("", "")
         if pve[0] and message == pve[0]:
             return pve[1]
+    # pve-storage src/PVE/Storage.pm scan_nfs 1544-1568, scan_cifs 1570-1607 and PBSPlugin.pm scan_datastores 833
+    # at 0c56bad8: without a storage of that type the walk scans a server it made up, which does not answer
+    scanned = re.match(r"^/nodes/\{node\}/scan/(nfs|cifs|glusterfs|pbs)$", template)
+    unanswered = (
+        "command '/sbin/showmount --no-headers --exports ",
+        "unexpected status: NT_STATUS_IO_TIMEOUT)",
+        "error fetching datastores - 500 Can't connect to ",
+        "unable to resolve address for server ",
+    )
+    no_such_storage = scanned and not any(storage.plugintype == scanned[1] for storage in cluster.storages)
+    if no_such_storage and message.startswith(unanswered):
+        return "no storage of the cluster is on the scanned server"
     # pve-ha-manager src/PVE/API2/HA/Groups.pm lines 60, 97 and src/PVE/HA/Config.pm 261-267 at b71218f2: PVE 9
     # answers this once no group is left in groups.cfg (the CRM moved them to rules)
     migrated = template.startswith("/cluster/ha/groups") and cluster.ha.groups_migrated()

@@ -39,6 +39,7 @@ NEEDS_STOPPED = (
     "/lxc/{vmid}/clone",  # a full clone of a running CT needs a snapshot (pve-container LXC.pm 2085-2089)
 )
 
+NAS = "192.168.100.5"
 # Names a create method is given, so that it does not collide with what the prepared cluster already has.
 FRESH = {
     "userid": "new@pve",
@@ -58,6 +59,8 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/access/acl"): {"users": USER},
     ("POST", "/access/ticket"): {"username": "root@pam", "password": "pvemock"},
     ("GET", "/nodes/{node}/disks/smart"): {"disk": "/dev/sda"},  # a disk the node has (else not a block device)
+    # the NAS of the storage 'nas' (NFS) and of the CIFS, PBS and GlusterFS storages SurfaceRig adds
+    **{("GET", f"/nodes/{{node}}/scan/{kind}"): {"server": NAS} for kind in ("nfs", "cifs", "pbs", "glusterfs")},
     ("PUT", "/access/password"): {"confirmation-password": "pvemock"},
     ("DELETE", "/pools"): {"poolid": "empty"},
     ("POST", "/nodes/{node}/qemu/{vmid}/migrate"): {"online": 1},
@@ -203,6 +206,13 @@ class SurfaceRig:
         access_control(cluster).groups["admins"] = Group("admins", "surface test group")
         access_control(cluster).add_role("SurfaceRole", ["VM.Audit"])
         cluster.add_pool("empty")
+        # a CIFS share, a backup server and (PVE 8) a GlusterFS volume for the scans to find (else: no such host)
+        cluster.add_storage("smb", "cifs", ["backup"], shared=True, options={"server": NAS, "share": "proxmox"})
+        cluster.add_storage("pbs", "pbs", ["backup"], shared=True, options={"server": NAS, "datastore": "main"})
+        if not cluster.version_at_least(9):
+            cluster.add_storage(
+                "gluster", "glusterfs", ["images"], shared=True, options={"server": NAS, "volume": "gv0"}
+            )
         cluster.enable_ceph(cephfs={"name": "cephfs"})  # PVE answers Ceph reads only where Ceph is set up
         cluster.guest(QEMU_VMID).config["agent"] = "1"  # PVE answers guest agent calls only for a VM with its agent on
         # exec-status asks for a process the agent started (the same pid in every rig: seeded by the guest's boot)
