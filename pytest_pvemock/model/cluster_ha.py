@@ -44,6 +44,7 @@ from pytest_pvemock.model.ha.status import (
     node_hastate,
     sid_of,
 )
+from pytest_pvemock.model.start_stop_all import start_all
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -377,6 +378,9 @@ class ClusterHA(HAFiles):
             if self.stack is not None and name in self.stack.nodes:
                 self.stack.sync_clocks()
                 self.stack.start_daemons(name)
+            # pve-guests.service at boot: 'pvesh --nooutput create /nodes/localhost/startall' (pve-manager
+            # services/pve-guests.service), the guests with onboot=1 not managed by HA
+            start_all(self.cluster, name, "root@pam", force=False, vmids=None)
         else:
             node.go_offline()
             for job in [job for job in self._migrations if job.source == name and job.outcome() is None]:
