@@ -196,3 +196,17 @@ def test_sdn_writes_of_a_missing_object_carry_the_lock_prefix(pve_api):
     )
     error = refused(pve_api.cluster.sdn.vnets("labnet").subnets("lab-10.0.0.0-24").get)
     assert error.content == "sdn subnet 'lab-10.0.0.0-24' does not exist"
+
+
+def test_applied_zones_show_in_the_cluster_resources(pve_api, pve_cluster, simple_zone):
+    # pvestatd update_network_status (PVE/Service/pvestatd.pm 780-800) and Cluster.pm resources 690-720
+    def zones():
+        return sorted(
+            (row["node"], row["network"], row["status"], row.get("zone-type"))
+            for row in pve_api.cluster.resources.get(type="sdn")
+            if row.get("network") != "localnetwork"
+        )
+
+    assert zones() == []
+    apply(pve_api)
+    assert zones() == [(node.name, "lab", "available", "simple") for node in pve_cluster.nodes]

@@ -112,6 +112,7 @@ def compile_running(cluster: FakeCluster, bump: bool = True) -> dict[str, Any]:
 def commit(cluster: FakeCluster) -> int:
     """``commit_config`` (SDN.pm 229-233): the current config becomes the running one; answers its version."""
     cluster.sdn.running = compile_running(cluster)
+    cluster.revision.touch()  # /cluster/resources lists the zones nodes report
     return cluster.sdn.version
 
 
@@ -127,6 +128,7 @@ def regenerate_node(
         cluster.sdn.interfaces[node] = NodeFile(interfaces_config(cluster, node, running, local_bridges), now)
     if regenerate_frr or has_frr(running):
         cluster.sdn.frr[node] = NodeFile(frr_config(cluster, node), now)
+    cluster.revision.touch()
 
 
 def has_frr(running: Mapping[str, Any]) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.views.cache import ViewCache, view_cache
+from pytest_pvemock.model.sdn import zone_status
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -242,9 +243,13 @@ def pool_members(cluster: FakeCluster, pool: Pool) -> list[dict[str, Any]]:
 
 
 def _sdn_entries(cluster: FakeCluster) -> list[dict[str, Any]]:
+    """The default ``localnetwork`` zone on every node, then the applied zones each online node reports (pvestatd
+    ``update_network_status``/``update_sdn_status`` broadcast ``Zones::status``; pve-manager PVE/API2/Cluster.pm
+    resources 660-720 and PVE/Service/pvestatd.pm 773-800, commit 14a22df3)."""
+    network = cluster.has("resources-network-type")
     entries: list[dict[str, Any]] = []
     for node in cluster.nodes:
-        if cluster.has("resources-network-type"):
+        if network:
             entries.append(
                 {
                     "id": f"network/{node.name}/zone/localnetwork",
@@ -265,4 +270,16 @@ def _sdn_entries(cluster: FakeCluster) -> list[dict[str, Any]]:
                     "node": node.name,
                 }
             )
+    for node in sorted((node for node in cluster.nodes if node.online), key=lambda node: node.name):
+        zones, _vnets = zone_status(cluster, node.name)
+        for zone, state in sorted(zones.items()):
+            if network:
+                entry = {"id": f"network/{node.name}/zone/{zone}", "node": node.name, "type": "network"}
+                entry.update({"network-type": "zone", "network": zone, "status": state["status"]})
+            else:
+                entry = {"id": f"sdn/{node.name}/{zone}", "sdn": zone, "node": node.name, "type": "sdn"}
+                entry["status"] = state["status"]
+            if state.get("zone-type"):
+                entry["zone-type"] = state["zone-type"]
+            entries.append(entry)
     return entries
