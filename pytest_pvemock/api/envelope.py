@@ -28,10 +28,10 @@ def _base_headers() -> dict[str, str]:
 
 def status_text(status: int) -> str:
     """The standard reason phrase of ``status`` ("Internal Server Error"), or ``""`` for PVE's own 59x codes."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+    return _PHRASES.get(status, "")
+
+
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
 
 
 def reason_phrase(status: int, message: str | None) -> str:

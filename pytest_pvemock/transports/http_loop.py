@@ -55,6 +55,7 @@ _RECV_SIZE = 256 * 1024
 _OUT_HIGH = 1024 * 1024  # answers waiting to be written beyond which the connection's next requests wait
 _MAX_EMPTY_LINES = 4
 _MAX_CHUNK_LINE = 1024
+_QUICK_HEAD = 16384  # a head this short, with CRLF line ends only, is split in one go
 _ANSWERED_METHODS = frozenset(("GET", "POST", "PUT", "DELETE", "HEAD"))
 _SERVER_HEADER = "Server: pve-api-daemon/3.0"
 _STANDARD_REASONS = {status.value: status.phrase for status in HTTPStatus}
@@ -268,7 +269,7 @@ class _Connection:
         self.scan = 0  # where the next line of the head starts in inbuf
         self.empty_lines = 0
         self.request_line: str | None = None
-        self.header_lines: list[bytes] = []
+        self.header_lines: list[str] = []
         self.head: _Head | None = None
         self.body_start = 0
         self.chunks: _Chunked | None = None
@@ -365,6 +366,8 @@ class _Connection:
     def _answer_requests(self) -> None:
         """Answer every complete request read so far, in order; then write."""
         while self.state == _OPEN and not self.close_after_write and len(self.out) < _OUT_HIGH:
+            if self.head is None and not self.inbuf:
+                break
             try:
                 request = self._next_request()
             except _Hangup:
@@ -414,6 +417,18 @@ class _Connection:
     def _read_head(self) -> bool:
         """Take the request line and header lines as they arrive; ``True`` once the head is complete."""
         buf = self.inbuf
+        if self.scan == 0 and len(buf) > 4 and buf[0] not in (10, 13):  # the usual head: CRLF lines, in one go
+            end = buf.find(b"\r\n\r\n", 0, _QUICK_HEAD)
+            if end > 0:
+                text = buf[:end].decode("latin-1")
+                if text.count("\n") == text.count("\r\n"):
+                    lines = text.split("\r\n")
+                    if len(lines) > MAX_HEADERS + 1:
+                        raise _BadRequest(431, "Too many headers")
+                    self.request_line = lines[0]
+                    self.scan = end + 4
+                    self._begin_body(_Head(lines[0], lines[1:], self.loop.crowded()))
+                    return True
         while True:
             end = buf.find(b"\n", self.scan)
             if end < 0:
@@ -441,7 +456,7 @@ class _Connection:
                 return True
             if len(self.header_lines) >= MAX_HEADERS:
                 raise _BadRequest(431, "Too many headers")
-            self.header_lines.append(bytes(buf[start:end]))
+            self.header_lines.append(buf[start:end].decode("latin-1").rstrip("\r"))
 
     def _begin_body(self, head: _Head) -> None:
         self.request_line = head.request_line
@@ -553,14 +568,14 @@ class _Hangup(_BadRequest):
 class _Head:
     """A request's line and header fields, checked; how its body comes (length or chunked)."""
 
-    def __init__(self, request_line: str, lines: list[bytes], crowded: bool) -> None:
+    def __init__(self, request_line: str, lines: list[str], crowded: bool) -> None:
         self.request_line = request_line
         method, self.target, http11 = _parse_request_line(request_line)
         lowered: dict[str, str] = {}
         headers: dict[str, str] = {}
-        for raw in lines:
-            name, colon, value = raw.decode("latin-1").partition(":")
-            if not colon or not name or name != name.strip() or raw[0] in b" \t":
+        for line in lines:
+            name, colon, value = line.partition(":")
+            if not colon or not name or name != name.strip() or line[0] in " \t":
                 raise _BadRequest(400, "Bad header line")
             key = name.lower()
             value = value.strip()
@@ -574,10 +589,14 @@ class _Head:
         self.keep_alive = _keeps_alive(lowered.get("connection", ""), http11) and not crowded
         if method not in _ANSWERED_METHODS:
             raise _BadRequest(501, f"Unsupported method ({method!r})")
-        self.multipart = lowered.get("content-type", "").lower().startswith("multipart/form-data")
-        self.chunked = "chunked" in lowered.get("transfer-encoding", "").lower()
-        self.length = 0 if self.chunked else _content_length(lowered.get("content-length", ""), self.multipart)
-        self.expect_continue = http11 and lowered.get("expect", "").lower() == "100-continue"
+        content_type = lowered.get("content-type")
+        self.multipart = content_type is not None and content_type.lower().startswith("multipart/form-data")
+        coding = lowered.get("transfer-encoding")
+        self.chunked = coding is not None and "chunked" in coding.lower()
+        length = lowered.get("content-length")
+        self.length = 0 if self.chunked or length is None else _content_length(length, self.multipart)
+        expect = lowered.get("expect")
+        self.expect_continue = http11 and expect is not None and expect.lower() == "100-continue"
 
 
 def _content_length(text: str, multipart: bool) -> int:
@@ -676,6 +695,8 @@ def _parse_request_line(line: str) -> tuple[str, str, bool]:
 
 def _keeps_alive(connection: str, http11: bool) -> bool:
     """HTTP/1.1 keeps the connection unless ``Connection: close``; HTTP/1.0 only with ``keep-alive``."""
+    if not connection:
+        return http11
     connection = connection.lower()
     if "close" in connection:
         return False
@@ -684,29 +705,47 @@ def _keeps_alive(connection: str, http11: bool) -> bool:
 
 def _encode(response: ApiResponse, method: str, keep_alive: bool) -> bytes:
     """Status line, headers and body as one piece (one write: one TLS record train, no waiting on delayed ACKs)."""
+    body = response.body
+    key = (response.status, response.reason, keep_alive, *response.headers.items())
+    parts = _HEADS.get(key)
+    if parts is None:
+        if len(_HEADS) >= 256:
+            _HEADS.clear()
+        parts = _HEADS[key] = _head_parts(response, keep_alive)
+    head = parts[0] + _date_header() + parts[1] % len(body)
+    return head if method == "HEAD" else head + body
+
+
+#: (status, reason, keep-alive, header items) -> the head before the Date line, and after it (Content-Length: %d)
+_HEADS: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+
+
+def _head_parts(response: ApiResponse, keep_alive: bool) -> tuple[bytes, bytes]:
     status = response.status
     reason = " ".join((response.reason or "").split()) or _STANDARD_REASONS.get(status, "")
-    lines = [f"HTTP/1.1 {status} {reason}"]
+    start = [f"HTTP/1.1 {status} {reason}"]
     if "Server" not in response.headers:
-        lines.append(_SERVER_HEADER)
-    lines.append(_date_header())
-    for name, value in response.headers.items():
-        if name.lower() not in ("content-length", "connection"):
-            lines.append(f"{name}: {value}")
-    lines.append(f"Content-Length: {len(response.body)}")
+        start.append(_SERVER_HEADER)
+    rest = [
+        f"{name}: {value}".replace("%", "%%")
+        for name, value in response.headers.items()
+        if name.lower() not in ("content-length", "connection")
+    ]
+    rest.append("Content-Length: %d")
     if not keep_alive:
-        lines.append("Connection: close")
-    lines.append("\r\n")
-    head = "\r\n".join(lines).encode("latin-1", "replace")
-    return head if method == "HEAD" else head + response.body
+        rest.append("Connection: close")
+    return (
+        ("\r\n".join(start) + "\r\n").encode("latin-1", "replace"),
+        ("\r\n".join(rest) + "\r\n\r\n").encode("latin-1", "replace"),
+    )
 
 
 @functools.lru_cache(maxsize=4)
-def _date_header_at(second: int) -> str:
-    return "Date: " + email.utils.formatdate(second, usegmt=True)
+def _date_header_at(second: int) -> bytes:
+    return b"Date: " + email.utils.formatdate(second, usegmt=True).encode() + b"\r\n"
 
 
-def _date_header() -> str:
+def _date_header() -> bytes:
     return _date_header_at(int(time.time()))
 
 

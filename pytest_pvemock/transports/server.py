@@ -176,7 +176,8 @@ class PveServer:
             return self
         self._dispatch_now = self._dispatcher or self._api_dispatcher()
         self._control_api()
-        loop = HttpLoop(self.host, self._requested_port, self._answer, access_log=self._log_answer)
+        access_log = self._log_answer if self._access_log is not None else None
+        loop = HttpLoop(self.host, self._requested_port, self._answer, access_log=access_log)
         try:
             if self.tls:
                 self._tls_files = self._issue_tls()
@@ -235,8 +236,7 @@ class PveServer:
         return self.dispatch(request, self._dispatch_now)
 
     def _log_answer(self, client: str, request_line: str, status: int) -> None:
-        if self._access_log is not None:
-            self.log_access(f'{client} "{_log_text(request_line, quote=True)}" {status}')
+        self.log_access(f'{client} "{_log_text(request_line, quote=True)}" {status}')
 
     @property
     def access_logged(self) -> bool:
