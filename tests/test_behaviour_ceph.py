@@ -341,3 +341,27 @@ def test_ceph_fs_create(pve_cluster_factory):
     assert "ceph pools 'cephfs_data' and/or 'cephfs_metadata' already exist" in str(error)
     assert finished(api, node.fs("logs").post(pg_num=16))[0] == "OK"
     assert "no standby Metadata Server (MDS) found!" in str(refused(node.fs("more").post))
+
+
+def test_ceph_stopped_osd_marked_out(pve_cluster_factory):
+    # Ceph's monitors mark an OSD down for mon_osd_down_out_interval (600 s) out, unless the noout flag is set, and
+    # in again when it boots (mon_osd_auto_mark_auto_out_in); OSD.pm 1014 then no longer refuses its destroy
+    cluster, api = client(pve_cluster_factory)
+    node = api.nodes("pve3")
+
+    def osd_in(osdid):
+        hosts = node.ceph.osd.get()["root"]["children"][0]["children"]
+        return next(osd["in"] for host in hosts for osd in host.get("children", []) if osd["id"] == osdid)
+
+    assert finished(api, node.ceph.stop.post(service="osd.5"))[0] == "OK"
+    cluster.clock.advance(599)
+    assert osd_in(5) == 1
+    cluster.clock.advance(1)
+    assert osd_in(5) == 0 and api.cluster.ceph.status.get()["osdmap"]["num_in_osds"] == 5
+    assert finished(api, node.ceph.start.post(service="osd.5"))[0] == "OK"
+    assert osd_in(5) == 1
+    api.cluster.ceph.flags("noout").put(value=1)
+    assert finished(api, node.ceph.stop.post(service="osd.4"))[0] == "OK"
+    cluster.clock.advance(3600)
+    assert osd_in(4) == 1
+    assert "osd is in use (in == 1)" in str(refused(node.ceph.osd(4).delete))

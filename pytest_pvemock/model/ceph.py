@@ -36,6 +36,7 @@ FLAG_ORDER = ("pauserd", "pausewr", "noup", "nodown", "noout", "noin", "nobackfi
               "noscrub", "nodeep-scrub", "notieragent", "nosnaptrim", "sortbitwise", "recovery_deletes",
               "purged_snapdirs", "pglog_hardlimit")  # fmt: skip
 WARN_FLAGS = FLAG_ORDER[:13]
+DOWN_OUT_INTERVAL = 600  # Ceph's mon_osd_down_out_interval
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 _CANDIDATES = (_PACKAGE_DIR / "_pve_ceph", _PACKAGE_DIR.parent / "third_party" / "pve-ceph")
@@ -200,8 +201,9 @@ class CephCluster:
     #: The OSD map's flags as ``ceph osd dump`` names them (``noout``, ``pauserd``, ...).
     flags: set[str] = field(default_factory=lambda: {"sortbitwise", "recovery_deletes", "purged_snapdirs",
                                                        "pglog_hardlimit"})  # fmt: skip
-    #: Daemons stopped through ``pveceph stop`` (``mon.pve1``, ``osd.3``): down although their node runs.
-    stopped: set[str] = field(default_factory=set)
+    #: Daemons stopped through ``pveceph stop`` (``mon.pve1``, ``osd.3``) and since when: down although their
+    #: node runs.
+    stopped: dict[str, int] = field(default_factory=dict)
     #: ``[global]`` of ceph.conf as ``pveceph init`` wrote it.
     public_network: str | None = None
     cluster_network: str | None = None
@@ -260,9 +262,18 @@ class CephCluster:
         """The CRUSH map's host buckets: the nodes with OSDs (ceph-volume adds a host with its first OSD)."""
         return [host for host in self.installed if self.osds_on(host)]
 
-    def placed_osds(self) -> list[Osd]:
+    def osd_in(self, cluster: FakeCluster, osd: Osd) -> bool:
+        """Whether the OSD is ``in``: not taken out, and not stopped for longer than mon_osd_down_out_interval
+        (the monitors then mark it out, unless the ``noout`` flag is set; it comes back in when it starts again:
+        mon_osd_auto_mark_auto_out_in)."""
+        if not osd.placed:
+            return False
+        since = self.stopped.get(f"osd.{osd.osdid}")
+        return since is None or "noout" in self.flags or cluster.clock.now() - since < DOWN_OUT_INTERVAL
+
+    def placed_osds(self, cluster: FakeCluster) -> list[Osd]:
         """The OSDs ``in`` the data placement."""
-        return [osd for osd in self.osds if osd.placed]
+        return [osd for osd in self.osds if self.osd_in(cluster, osd)]
 
     def flag_text(self) -> str:
         """The flags as ``ceph osd dump`` prints them: in the order of Ceph's OSDMap::get_flag_string."""
@@ -303,13 +314,13 @@ class CephCluster:
         with a little imbalance (as CRUSH places PGs), plus BlueStore's overhead."""
         raw = sum(self.pool_stored(cluster, pool) * pool.size for pool in self.pools)
         shares = {}
-        for osd in self.placed_osds():
+        for osd in self.placed_osds(cluster):
             jitter = figures.seeded(self.seed, "ceph-osd-share", osd.osdid).uniform(0.96, 1.04)
             shares[osd.osdid] = osd.crush_weight * jitter
         whole = sum(shares.values()) or 1.0
         used = {osd.osdid: int(raw * shares.get(osd.osdid, 0.0) / whole) for osd in self.osds}
         if shares:
-            first = self.placed_osds()[0].osdid
+            first = self.placed_osds(cluster)[0].osdid
             used[first] += raw - sum(used.values())
         return {osd.osdid: used[osd.osdid] + self.osd_overhead(osd) for osd in self.osds}
 
@@ -317,7 +328,7 @@ class CephCluster:
         """What can still be written to ``pool`` (before replication): the fullest OSD's room below the full
         ratio, scaled by its share of the CRUSH weight, divided by the replica count (Ceph's PGMap::get_rule_avail)."""
         used = self.osd_used(cluster) if used is None else used
-        up = [osd for osd in self.placed_osds() if self.osd_up(cluster, osd)]
+        up = [osd for osd in self.placed_osds(cluster) if self.osd_up(cluster, osd)]
         whole = sum(osd.crush_weight for osd in up)
         if not up or whole <= 0:
             return 0
@@ -373,12 +384,12 @@ class CephCluster:
     def pg_total(self) -> int:
         return sum(pool.pg_num for pool in self.pools)
 
-    def osd_pgs(self) -> dict[int, int]:
+    def osd_pgs(self, cluster: FakeCluster) -> dict[int, int]:
         """PG replicas per OSD, spread by weight (the sum is every pool's pg_num times its size)."""
         total = sum(pool.pg_num * pool.size for pool in self.pools)
-        placed = self.placed_osds()
+        placed = self.placed_osds(cluster)
         whole = sum(osd.crush_weight for osd in placed) or 1.0
-        pgs = {osd.osdid: int(total * osd.crush_weight / whole) if osd.placed else 0 for osd in self.osds}
+        pgs = {osd.osdid: int(total * osd.crush_weight / whole) if osd in placed else 0 for osd in self.osds}
         if placed:
             pgs[placed[0].osdid] += total - sum(pgs.values())
         return pgs

@@ -154,9 +154,9 @@ def service_command(cluster: FakeCluster, node: str, action: str, service: str |
                 raise PVEError(f"command '/bin/systemctl {action} {unit}' failed: exit code 1")
         for name in chosen:
             if action == "stop":
-                ceph.stopped.add(name)
+                ceph.stopped.setdefault(name, cluster.clock.now())
             else:
-                ceph.stopped.discard(name)
+                ceph.stopped.pop(name, None)
 
     return worker(cluster, node, kind, service or "ceph", authid, work)
 
@@ -227,7 +227,7 @@ def create_monitor(cluster: FakeCluster, node: str, monid: str | None, mon_addre
         if is_first:
             task.log.append("creating new monitor keyring")
         ceph.mons[monid] = node
-        ceph.stopped.discard(f"mon.{monid}")
+        ceph.stopped.pop(f"mon.{monid}", None)
         if is_first:
             task.log.append("created the first monitor, assume it's safe to disable insecure global ID reclaim "
                             "for new setup")  # fmt: skip
@@ -256,7 +256,7 @@ def destroy_monitor(cluster: FakeCluster, node: str, monid: str, authid: str) ->
     def work(task: Task) -> None:
         assert_can_remove()
         del ceph.mons[monid]
-        ceph.stopped.discard(f"mon.{monid}")
+        ceph.stopped.pop(f"mon.{monid}", None)
         task.log.append(disabled("mon", monid))
 
     return worker(cluster, node, "cephdestroymon", f"mon.{monid}", authid, work)
@@ -274,7 +274,7 @@ def _create_manager(ceph: CephCluster, node: str, mgrid: str, task: Task) -> Non
                  "setting owner for directory", f"enabling service 'ceph-mgr@{mgrid}.service'",
                  _enabled("mgr", mgrid), f"starting service 'ceph-mgr@{mgrid}.service'"]  # fmt: skip
     ceph.mgrs[mgrid] = node
-    ceph.stopped.discard(f"mgr.{mgrid}")
+    ceph.stopped.pop(f"mgr.{mgrid}", None)
 
 
 def create_manager(cluster: FakeCluster, node: str, mgrid: str | None, authid: str) -> Task:
@@ -298,7 +298,7 @@ def destroy_manager(cluster: FakeCluster, node: str, mgrid: str, authid: str) ->
                      f"stopping service 'ceph-mgr@{mgrid}.service'",
                      f"removing manager directory '/var/lib/ceph/mgr/ceph-{mgrid}'"]  # fmt: skip
         del ceph.mgrs[mgrid]
-        ceph.stopped.discard(f"mgr.{mgrid}")
+        ceph.stopped.pop(f"mgr.{mgrid}", None)
         task.log.append(f"removing authkeys for mgr.{mgrid}")
         connect(ceph)
 
@@ -325,7 +325,7 @@ def create_metadata_server(cluster: FakeCluster, node: str, name: str | None, au
                      "setting ceph as owner for service directory", f"enabling service 'ceph-mds@{mdsid}.service'",
                      _enabled("mds", mdsid), f"starting service 'ceph-mds@{mdsid}.service'"]  # fmt: skip
         ceph.mds[mdsid] = node
-        ceph.stopped.discard(f"mds.{mdsid}")
+        ceph.stopped.pop(f"mds.{mdsid}", None)
 
     return worker(cluster, node, "cephcreatemds", f"mds.{mdsid}", authid, work)
 
@@ -350,7 +350,7 @@ def destroy_metadata_server(cluster: FakeCluster, node: str, name: str, authid: 
         else:
             _warn(task, f"cannot cleanup MDS {name} directory, '{directory}' not found")
         task.log.append(f"removing ceph auth for 'mds.{name}'")
-        ceph.stopped.discard(f"mds.{name}")
+        ceph.stopped.pop(f"mds.{name}", None)
 
     return worker(cluster, node, "cephdestroymds", f"mds.{name}", authid, work)
 

@@ -103,7 +103,7 @@ def create_osd(cluster: FakeCluster, node: str, params: Mapping[str, Any], authi
         ))  # fmt: skip
         ceph.osds.sort(key=lambda osd: osd.osdid)
         ceph.spare_disks.remove(spare)
-        ceph.stopped.discard(f"osd.{osdid}")
+        ceph.stopped.pop(f"osd.{osdid}", None)
         task.log += [f"--> ceph-volume lvm activate successful for osd ID: {osdid}",
                      f"--> ceph-volume lvm create successful for: {devpath}"]  # fmt: skip
 
@@ -119,7 +119,7 @@ def destroy_osd(cluster: FakeCluster, node: str, osdid: int, cleanup: bool, auth
         # a die without a newline: Perl adds where it died
         raise PVEError(f"OSD osd.{osdid} does not belong to node {node}! at /usr/share/perl5/PVE/API2/Ceph/OSD.pm "
                        "line 1008.")  # fmt: skip
-    if osd.placed:
+    if ceph.osd_in(cluster, osd):
         raise PVEError("osd is in use (in == 1)")
     if ceph.osd_up(cluster, osd):
         raise PVEError("osd is still running (up == 1)")
@@ -130,7 +130,7 @@ def destroy_osd(cluster: FakeCluster, node: str, osdid: int, cleanup: bool, auth
                      f"Remove the {section} authentication key.", f"Remove OSD {section}",
                      f"Remove {section} mclock max capacity iops settings from config"]  # fmt: skip
         ceph.osds.remove(osd)
-        ceph.stopped.discard(section)
+        ceph.stopped.pop(section, None)
         ceph.spare_disks.append(SpareDisk(osd.host, osd.devpath, osd.size, osd.model, osd.serial,
                                           osd.device_class, "" if cleanup else "LVM"))  # fmt: skip
 

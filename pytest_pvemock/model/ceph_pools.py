@@ -25,10 +25,10 @@ SKIPS_UNCHANGED = (8, 3)
 STORAGE_ID = re.compile(r"^[a-z][a-z0-9\-_.]*[a-z0-9]$", re.IGNORECASE)  # PVE::JSONSchema::parse_storage_id
 
 
-def _check_pg_num(ceph: CephCluster, pool: CephPool | None, pg_num: int, size: int) -> None:
+def _check_pg_num(cluster: FakeCluster, ceph: CephCluster, pool: CephPool | None, pg_num: int, size: int) -> None:
     """Ceph's OSDMonitor::check_pg_num: the PG replicas of all pools with this one's new count may not exceed
     mon_max_pg_per_osd times the OSDs ``in`` (at least 3 are assumed)."""
-    osds = max(len(ceph.placed_osds()), 3)
+    osds = max(len(ceph.placed_osds(cluster)), 3)
     projected = sum(other.pg_num * other.size for other in ceph.pools if other is not pool) + pg_num * size
     if projected > MAX_PGS_PER_OSD * osds:
         prefix = "osd pool create" if pool is None else "osd pool set"
@@ -52,7 +52,7 @@ def _pool_properties(pool: CephPool) -> dict[str, str]:
     return props
 
 
-def _apply_setting(ceph: CephCluster, pool: CephPool, setting: str, value: Any) -> None:
+def _apply_setting(cluster: FakeCluster, ceph: CephCluster, pool: CephPool, setting: str, value: Any) -> None:
     """One ``osd pool set`` / ``osd pool application enable`` as Ceph's monitor takes it (or refuses it)."""
     if setting == "application":
         if pool.application and pool.application != value:
@@ -71,7 +71,7 @@ def _apply_setting(ceph: CephCluster, pool: CephPool, setting: str, value: Any) 
             raise mon_error("osd pool set", f"pool min_size must be between 1 and size, which is set to {pool.size}")
         pool.min_size = int(value)
     elif setting == "pg_num":
-        _check_pg_num(ceph, pool, int(value), pool.size)
+        _check_pg_num(cluster, ceph, pool, int(value), pool.size)
         pool.pg_num = int(value)
     elif setting == "pg_num_min":
         pool.pg_num_min = int(value)
@@ -106,7 +106,7 @@ def _set_pool(cluster: FakeCluster, ceph: CephCluster, name: str, settings: Mapp
             continue
         task.log.append(f"pool {name}: applying {key} = {text}")
         try:
-            _apply_setting(ceph, pool, key, value)
+            _apply_setting(cluster, ceph, pool, key, value)
         except PVEError as error:
             task.log.append(error.message)
             failed.append(key)
@@ -123,7 +123,7 @@ def create_in_ceph(cluster: FakeCluster, ceph: CephCluster, name: str, settings:
     pool of that name: 'already exists' is no error), then set_pool, which drops what it applied or skipped from
     ``settings`` as PVE's does from its hash."""
     if ceph.pool(name) is None:
-        _check_pg_num(ceph, None, int(settings["pg_num"]), ceph.default_size)
+        _check_pg_num(cluster, ceph, None, int(settings["pg_num"]), ceph.default_size)
         ceph.pool_max += 1
         draw = figures.seeded(ceph.seed, "ceph-pool", name)
         ceph.pools.append(CephPool(ceph.pool_max, name, "", int(settings["pg_num"]), size=ceph.default_size,

@@ -161,7 +161,7 @@ def prepare_ceph(cluster: FakeCluster, method: str, template: str) -> None:
         osd = ceph.osd(1)
         assert osd is not None
         osd.placed = False
-        ceph.stopped.add("osd.1")
+        ceph.stopped["osd.1"] = cluster.clock.now()
 
 
 # SDN (9.x): a fabric with a node, a prefix list with an entry, an EVPN zone, all applied (PUT /cluster/sdn), for the

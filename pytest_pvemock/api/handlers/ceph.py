@@ -153,7 +153,7 @@ def cluster_status(cluster: FakeCluster, ceph: CephCluster) -> dict[str, Any]:
             "num_osds": len(ceph.osds),
             "num_up_osds": len(up),
             "osd_up_since": max((cluster.node(osd.host).boot_time + 30 for osd in up), default=0),
-            "num_in_osds": len(ceph.placed_osds()),
+            "num_in_osds": len(ceph.placed_osds(cluster)),
             "osd_in_since": ceph.created + 600 + 97 * max(len(ceph.osds) - 1, 0),
             "num_remapped_pgs": 0,
         },
@@ -296,7 +296,7 @@ def osd_tree(ctx: HandlerContext) -> dict[str, Any]:
     cluster = ctx.cluster
     ceph = _ceph_on(ctx)
     used = ceph.osd_used(cluster)
-    pgs = ceph.osd_pgs()
+    pgs = ceph.osd_pgs(cluster)
     hosts = []
     for host in ceph.crush_hosts():
         children = []
@@ -304,7 +304,7 @@ def osd_tree(ctx: HandlerContext) -> dict[str, Any]:
             total = osd.size
             children.append({
                 "id": osd.osdid, "name": f"osd.{osd.osdid}", "type": "osd", "host": host, "leaf": 1,
-                "status": "up" if ceph.osd_up(cluster, osd) else "down", "in": 1 if osd.placed else 0,
+                "status": "up" if ceph.osd_up(cluster, osd) else "down", "in": 1 if ceph.osd_in(cluster, osd) else 0,
                 "crush_weight": osd.crush_weight, "reweight": 1, "device_class": osd.device_class,
                 "pgs": pgs[osd.osdid] if ceph.osd_up(cluster, osd) else 0,
                 "total_space": total, "bytes_used": used[osd.osdid],
@@ -764,7 +764,7 @@ def command_safety(ctx: HandlerContext) -> dict[str, Any]:
     if service == "osd":
         hosts_up = {osd.host for osd in ceph.osds if ceph.osd_up(cluster, osd) and str(osd.osdid) != ident}
         safe = len(hosts_up) >= max(pool.min_size for pool in ceph.pools)
-        pgs = ceph.osd_pgs().get(int(ident), 0) if ident.isdigit() else 0
+        pgs = ceph.osd_pgs(cluster).get(int(ident), 0) if ident.isdigit() else 0
         if safe:
             status = (f"OSD(s) {ident} are ok to stop without reducing availability or risking data, provided there "
                       "are no other concurrent failures or interventions. "
