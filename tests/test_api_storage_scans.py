@@ -10,6 +10,8 @@ resolv_portal 1633, scan_iscsi 1650), ``src/PVE/Storage/ISCSIPlugin.pm`` iscsi_d
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support.clients import proxmoxer_client, refused
@@ -86,3 +88,25 @@ def test_glusterfs_scans_the_servers_exports(pve_api):
     assert pve_api.nodes("pve1").scan.glusterfs.get(server="10.1.1.21") == [{"volname": "gv0"}]
     error = refused(pve_api.nodes("pve1").scan.glusterfs.get, server="10.1.1.22")
     assert error.content == "command '/sbin/showmount --no-headers --exports 10.1.1.22' failed: exit code 1"
+
+
+def test_only_a_pbs_storage_has_an_identity(pve_api):
+    # pve-storage Status.pm identity 1161-1179 (9.1.3, dcca7c6): the plugin's get_identity; PBSPlugin.pm 1005-1012
+    # answers the server's pbs-instance-id, the base plugin dies (Plugin.pm 2678-2682, Perl adds where)
+    for store in ("main", "offsite"):
+        pve_api.storage.post(storage=f"pbs-{store}", type="pbs", server="pbs.lab.internal", datastore=store,
+                             username="root@pam", password="secret")  # fmt: skip
+    main = pve_api.nodes("pve1").storage("pbs-main").identity.get()
+    assert main["type"] == "pbs" and re.fullmatch(r"[0-9a-f]{64}", main["id"])
+    assert pve_api.nodes("pve2").storage("pbs-offsite").identity.get() == main  # one server, one instance
+    error = refused(pve_api.nodes("pve1").storage("local").identity.get)
+    assert (
+        error.content
+        == "get_identity not implemented for this plugin at /usr/share/perl5/PVE/Storage/Plugin.pm line 2681."
+    )
+
+
+def test_oci_registries_are_out_of_reach(pve_api):
+    # pve-manager Nodes.pm query_oci_repo_tags 1876-1886: skopeo cannot reach the registry; run_command dies
+    error = refused(pve_api.nodes("pve1")("query-oci-repo-tags").get, reference="docker.io/library/debian")
+    assert error.content == "command 'skopeo list-tags docker://docker.io/library/debian' failed: exit code 1"

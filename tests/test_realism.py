@@ -248,9 +248,8 @@ NOT_YET = {
     "/cluster/acme/account/{name}",
     "/nodes/{node}/certificates/info",
     # storage scans and restores (helper scans)
-    "/nodes/{node}/query-oci-repo-tags",
+    "/nodes/{node}/disks/zfs/{name}",  # real (tests/test_api_node_pools_and_jobs.py); no built-in scenario has a pool
     "/nodes/{node}/storage/{storage}/file-restore/list",
-    "/nodes/{node}/storage/{storage}/identity",
     # consoles and tunnels (helper console)
     "/nodes/{node}/lxc/{vmid}/mtunnelwebsocket",
     "/nodes/{node}/lxc/{vmid}/vncwebsocket",
@@ -268,10 +267,9 @@ NOT_YET = {
     "/cluster/notifications/endpoints/gotify/{name}",
     "/cluster/notifications/endpoints/webhook/{name}",
     "/cluster/replication/{id}",
-    "/nodes/{node}/disks/zfs/{name}",
     "/nodes/{node}/qemu/{vmid}/agent/exec-status",
     "/nodes/{node}/replication/{id}",
-    "/nodes/{node}/replication/{id}/log",
+    "/nodes/{node}/replication/{id}/log",  # scans: real (tests/test_api_node_pools_and_jobs.py); no job to ask about
     "/nodes/{node}/replication/{id}/status",
     "/nodes/{node}/storage/{storage}/prunebackups",
     "/nodes/{node}/vzdump/extractconfig",

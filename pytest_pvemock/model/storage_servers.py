@@ -28,6 +28,7 @@ import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import ParameterError, PVEError
+from pytest_pvemock.model import figures
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -161,3 +162,15 @@ def scan_pbs(cluster: FakeCluster, params: dict[str, Any]) -> list[dict[str, str
         raise PVEError(f"error fetching datastores - 500 Can't connect to {shown}:{port} (Connection timed out)")
     stores = sorted({_settings(storage).get("datastore", storage.storage) for storage in storages})
     return [{"store": store} for store in stores]
+
+
+def identity(cluster: FakeCluster, storage: Storage) -> dict[str, str]:
+    """Status.pm ``identity`` (PVE 9.1.3): the plugin's ``get_identity``, which only the PBS plugin has: the backup
+    server's ``pbs-instance-id`` (PBSPlugin.pm ``get_identity`` 1005-1012); any other plugin dies in Plugin.pm
+    ``get_identity`` (line 2681, a ``die`` without newline: Perl adds where)."""
+    if storage.plugintype != "pbs":
+        where = "/usr/share/perl5/PVE/Storage/Plugin.pm line 2681"
+        raise PVEError(f"get_identity not implemented for this plugin at {where}.")
+    server = _settings(storage).get("server", "")
+    rng = figures.seeded(cluster.seed, "pbs-instance-id", server.lower())
+    return {"type": "pbs", "id": figures.hex_string(rng, 64)}

@@ -188,6 +188,12 @@ for _status in ("interfaces", "neighbors", "routes"):
     PATH_OVERRIDES[("GET", f"/nodes/{{node}}/sdn/fabrics/{{fabric}}/{_status}")] = SDN_PATHS
 PATH_OVERRIDES[("GET", "/nodes/{node}/sdn/zones/{zone}/bridges")] = {"zone": "localnetwork"}
 PATH_OVERRIDES[("GET", "/nodes/{node}/sdn/zones/{zone}/ip-vrf")] = {"zone": "evpnz"}
+# the ZFS pool of pve1's ZFS storage, the replication job and the PBS storage SurfaceRig adds
+PATH_OVERRIDES[("GET", "/nodes/{node}/disks/zfs/{name}")] = {"name": "rpool"}
+PATH_OVERRIDES[("GET", "/nodes/{node}/replication/{id}/log")] = {"id": "101-0"}
+PATH_OVERRIDES[("GET", "/nodes/{node}/storage/{storage}/identity")] = {"storage": "pbs"}
+# The fake never goes online: a valid request for these answers PVE's error for a remote that does not answer
+OFFLINE = {("GET", "/nodes/{node}/query-oci-repo-tags"): "command 'skopeo list-tags docker://"}
 
 
 def prepare_ha(cluster: FakeCluster, template: str) -> None:
@@ -207,6 +213,7 @@ class SurfaceRig:
         access_control(cluster).add_role("SurfaceRole", ["VM.Audit"])
         cluster.add_pool("empty")
         # a CIFS share, a backup server and (PVE 8) a GlusterFS volume for the scans to find (else: no such host)
+        cluster.add_storage("local-zfs", "zfspool", ["images"], nodes=["pve1"], options={"pool": "rpool/data"})
         cluster.add_storage("smb", "cifs", ["backup"], shared=True, options={"server": NAS, "share": "proxmox"})
         cluster.add_storage("pbs", "pbs", ["backup"], shared=True, options={"server": NAS, "datastore": "main"})
         if not cluster.version_at_least(9):
@@ -237,6 +244,7 @@ class SurfaceRig:
             )
         )
         api.handle(self.request("POST", "/cluster/acme/plugins", {"id": "surface-dns", "type": "dns", "api": "cf"}))
+        api.handle(self.request("POST", "/cluster/replication", {"id": "101-0", "target": "pve2", "type": "local"}))
         documented = {(method, re.sub(r"\{[^}]+\}", "*", template)) for method, template in self.registry.endpoints()}
         if ("POST", "/cluster/sdn/fabrics/fabric") in documented:
             for method, path, params in SDN_SETUP:
