@@ -205,3 +205,24 @@ def test_every_builtin_scenario_answers_the_same_after_a_dump_and_a_load(name: s
     answers = every_get(cluster, loaded)
     differ = [template for template, (before, after) in answers.items() if public(before) != public(after)]
     assert [template for template in differ if template not in HISTORY] == []
+
+
+def test_a_cluster_that_lived_answers_the_same_times_after_a_dump_and_a_load() -> None:
+    cluster = FakeCluster.from_scenario("default")
+    cluster.clock.advance(3600)
+    guest = cluster.guest(100)
+    guest.stop()
+    guest.start()
+    cluster.node("pve3").power_off()
+    cluster.clock.advance(300)
+    cluster.node("pve3").power_on()
+    cluster.clock.advance(600)
+    text = scenario_yaml(cluster)
+    loaded = build_from_text(text, "dump.yaml")
+    assert loaded.clock.now() == cluster.clock.now() and loaded.clock.start == cluster.clock.start
+    answers = every_get(cluster, loaded)
+    differ = [template for template, (before, after) in answers.items() if public(before) != public(after)]
+    assert [template for template in differ if template not in HISTORY] == []
+    # uptimes, start times and usage figures of what ran on are the same, not drawn anew
+    assert get(loaded, f"/nodes/{guest.node}/{guest.kind}/{guest.vmid}/status/current")[1]["uptime"] == 600 + 300
+    assert get(loaded, "/nodes/pve3/status")[1]["uptime"] == get(cluster, "/nodes/pve3/status")[1]["uptime"] < 700

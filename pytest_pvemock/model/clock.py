@@ -44,6 +44,8 @@ class Clock:
         if task_mode not in TASK_MODES:
             raise ValueError(f"task_mode must be one of {', '.join(TASK_MODES)}, not {task_mode!r}")
         self._now = int(start)
+        #: The moment the cluster began (a scenario's ``start_time``): what its seeded figures are anchored to.
+        self.start = int(start)
         self.task_mode = task_mode
         self._queue: list[_Scheduled] = []
         self._scheduled = 0  # entries scheduled so far: orders entries due at the same second
@@ -70,6 +72,16 @@ class Clock:
         (at most ``SETTLE_TICKS``) while one's ``busy()`` says it still has work to do.
         """
         self._tickers.append(_Ticker(int(period), action, busy, (self._now // period + 1) * period))
+
+    def jump(self, moment: int) -> None:
+        """Set the time to ``moment`` without running what falls due on the way: a cluster built at its scenario's
+        ``start_time`` placed at the moment the scenario was dumped (``cluster: {now: ...}``)."""
+        moment = int(moment)
+        if moment < self._now:
+            raise ValueError(f"the clock cannot go backwards (from {self._now} to {moment})")
+        self._now = moment
+        for ticker in self._tickers:
+            ticker.next = (moment // ticker.period + 1) * ticker.period
 
     def pending(self) -> int:
         return sum(1 for entry in self._queue if not entry.cancelled)

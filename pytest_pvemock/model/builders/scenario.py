@@ -64,7 +64,7 @@ from pytest_pvemock.schema.registry import get_registry, supported_release
 __all__ = ["ScenarioError", "builtin_scenarios", "scenario_spec", "scenario_text", "spec_from_text"]
 
 CLUSTER_KEYS = {"name", "version", "host", "port", "task_mode", "seed", "shuffle_keys", "start_time", "timezone"}
-NODE_KEYS = {"name", "ip", "cpus", "memory_gib", "disk_gib", "level", "online"}
+NODE_KEYS = {"name", "ip", "cpus", "memory_gib", "disk_gib", "level", "online", "uptime"}
 STORAGE_KEYS = {
     "storage",
     "type",
@@ -99,6 +99,9 @@ GUEST_KEYS = {
     "snapshots",
     "pending",
     "pending_delete",
+    "uptime",
+    "pid",
+    "boots",
 }
 SNAPSHOT_KEYS = {"name", "description", "vmstate"}
 USER_KEYS = {
@@ -328,10 +331,13 @@ class _Known:
 
 
 def _read(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> ClusterSpec:
-    settings = reader.mapping(top.get("cluster", _Map()), "'cluster'", CLUSTER_KEYS, top)
+    settings = reader.mapping(top.get("cluster", _Map()), "'cluster'", CLUSTER_KEYS | {"now"}, top)
     options = _cluster_settings(reader, settings)
+    now = options.pop("now", None)
+    if now is not None and (not isinstance(now, int) or isinstance(now, bool) or now < options.get("start_time", 0)):
+        raise reader.fail(settings, f"'now' of 'cluster' must be an epoch not before 'start_time', not {now!r}", "now")
     given = {key: value for key, value in overrides.items() if value is not None}
-    spec = ClusterSpec(settings=options, overrides=given, where=_where(reader.source, settings or top))
+    spec = ClusterSpec(settings=options, overrides=given, where=_where(reader.source, settings or top), now=now)
     known = _Known(_release(reader, options, given))
     if "name" in settings:  # pvecm create's clustername (pve-cluster API2/ClusterConfig.pm)
         values = {"clustername": ("name", settings["name"])}
@@ -562,8 +568,17 @@ def _read_node(reader: _Reader, known: _Known, entry: Any) -> NodeSpec:
         disk_gib=node.get("disk_gib"),
         level=node.get("level"),
         online=node.get("online"),
+        uptime=_runtime_figure(reader, node, "uptime", f"node '{name}'"),
         where=_where(reader.source, node),
     )
+
+
+def _runtime_figure(reader: _Reader, spec: _Map, key: str, what: str) -> int | None:
+    """``uptime``, ``pid`` or ``boots``: a whole number (``pid`` and ``boots`` at least 1)."""
+    value = reader.typed(spec, key, what, int)
+    if value is not None and value < (0 if key == "uptime" else 1):
+        raise reader.fail(spec, f"'{key}' of {what} must be at least {0 if key == 'uptime' else 1}, not {value}", key)
+    return value  # type: ignore[no-any-return]
 
 
 def _read_storage(reader: _Reader, known: _Known, entry: Any) -> StorageSpec:
@@ -737,6 +752,10 @@ def _read_guest(reader: _Reader, known: _Known, entry: Any) -> GuestSpec:
         values = {str(key): (str(key), value) for key, value in pending.items()}
         _check_like_pve(reader, pending, f"the pending changes of {what}", known.version, template, values)
     pending_delete = [str(key) for key in reader.sequence(spec.get("pending_delete"), "pending_delete", spec)]
+    runtime = {key: _runtime_figure(reader, spec, key, what) for key in ("uptime", "pid", "boots")}
+    for key, value in runtime.items():
+        if value is not None and status == "stopped":
+            raise reader.fail(spec, f"'{key}' is for a running guest; {what} is stopped", key)
     if kind == "qemu" and "swap" in spec:
         raise reader.fail(spec, f"'swap' is for containers; {what} is a qemu VM", "swap")
     if kind == "lxc" and "sockets" in spec:
@@ -770,6 +789,9 @@ def _read_guest(reader: _Reader, known: _Known, entry: Any) -> GuestSpec:
         snapshots=snapshots,
         pending=_plain(pending),
         pending_delete=pending_delete,
+        uptime=runtime["uptime"],
+        pid=runtime["pid"],
+        boots=runtime["boots"],
         where=_where(reader.source, spec),
     )
 
@@ -975,11 +997,13 @@ def scenario_data(spec: ClusterSpec) -> dict[str, Any]:
     """``spec`` as a scenario file holds it: ``yaml.safe_dump`` writes it, :func:`spec_from_text` reads it back."""
     data: dict[str, Any] = {}
     settings = {key: value for key, value in {**spec.settings, **spec.overrides}.items() if key in CLUSTER_KEYS}
+    if spec.now is not None:
+        settings["now"] = spec.now
     if settings:
         data["cluster"] = settings
     data["nodes"] = [
         _present(name=node.name, ip=node.ip, cpus=node.cpus, memory_gib=node.memory_gib, disk_gib=node.disk_gib,
-                 level=node.level, online=node.online)
+                 level=node.level, online=node.online, uptime=node.uptime)
         for node in spec.nodes
     ]  # fmt: skip
     if spec.storages:
@@ -1077,6 +1101,9 @@ def _guest_data(guest: GuestSpec) -> dict[str, Any]:
         snapshots=snapshots or None,
         pending=dict(guest.pending) or None,
         pending_delete=list(guest.pending_delete) or None,
+        uptime=guest.uptime,
+        pid=guest.pid,
+        boots=guest.boots,
     )
 
 

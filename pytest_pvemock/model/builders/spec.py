@@ -92,6 +92,8 @@ class NodeSpec:
     disk_gib: float | None = None
     level: str | None = None
     online: bool | None = None
+    #: Seconds since the node booted, at the cluster's ``now`` (``None``: drawn from the seed).
+    uptime: int | None = None
     where: Where | None = field(default=None, compare=False, repr=False)
 
     def options(self) -> dict[str, Any]:
@@ -178,6 +180,11 @@ class GuestSpec:
     #: Changes made while the guest ran, applied at its next start (``GET .../pending``), and keys to delete then.
     pending: dict[str, Any] = field(default_factory=dict)
     pending_delete: list[str] = field(default_factory=list)
+    #: A running guest's seconds since its start at the cluster's ``now``, its process id and how many times it
+    #: was started (its usage figures are drawn per start); ``None``: drawn from the seed.
+    uptime: int | None = None
+    pid: int | None = None
+    boots: int | None = None
     where: Where | None = field(default=None, compare=False, repr=False)
 
     def options(self) -> dict[str, Any]:
@@ -335,6 +342,9 @@ class ClusterSpec:
     setup: list[SetupRequest] = field(default_factory=list)
     access: AccessSpec | None = None
     config: list[StoredConfig] = field(default_factory=list)
+    #: The cluster's time when the spec was taken (``None``: its ``start_time``); built at ``start_time``, the
+    #: cluster is then placed at ``now`` without running anything on the way.
+    now: int | None = None
     #: What ``cluster.scenario_name`` says (the built-in scenario or file it came from).
     scenario_name: str | None = None
     #: Settings the caller passed over those of the file (``FakeCluster.from_scenario(name, version=...)``).
@@ -363,6 +373,7 @@ class ClusterSpec:
         if self.ha is not None:
             _set_up_ha(cluster, self.ha)
         cluster.setup_requests = list(self.setup)
+        _set_runtime(cluster, self)
         if self.access is not None:
             _set_up_access(cluster, self.access)
         for stored in self.config:
@@ -405,10 +416,11 @@ def spec_from_cluster(cluster: FakeCluster) -> ClusterSpec:
             "task_mode": cluster.clock.task_mode,
             "seed": cluster.seed,
             "shuffle_keys": cluster.key_order.enabled,
-            "start_time": cluster.clock.now(),
+            "start_time": cluster.clock.start,
             "timezone": cluster.timezone,
         },
         scenario_name=cluster.scenario_name,
+        now=cluster.clock.now() if cluster.clock.now() != cluster.clock.start else None,
     )
     spec.nodes = [_node_spec_of(cluster, node) for node in cluster.nodes]
     spec.storages = [_storage_spec_of(cluster, storage) for storage in cluster.storages]
@@ -434,6 +446,28 @@ def spec_from_cluster(cluster: FakeCluster) -> ClusterSpec:
     return spec
 
 
+def _set_runtime(cluster: FakeCluster, spec: ClusterSpec) -> None:
+    """Place the built cluster at the spec's ``now``, with the uptimes, process ids and starts it gives."""
+    if spec.now is not None:
+        located(spec.where, partial(cluster.clock.jump, spec.now), "now")
+    now = cluster.clock.now()
+    for node_spec in spec.nodes:
+        node = cluster.find_node(node_spec.name)
+        if node is not None and node_spec.uptime is not None:
+            node.boot_time = now - node_spec.uptime
+    for guest_spec in spec.guests:
+        guest = cluster.find_guest(guest_spec.vmid)
+        if guest is None or not guest.running:
+            continue
+        if guest_spec.uptime is not None:
+            guest.started_at = now - guest_spec.uptime
+        if guest_spec.pid is not None:
+            guest.pid = guest_spec.pid
+        if guest_spec.boots is not None:
+            guest._runs = guest_spec.boots
+            guest._usage = None
+
+
 def _node_spec_of(cluster: FakeCluster, node: Node) -> NodeSpec:
     # Node.build draws these two offsets first (model/nodes/node.py): the sizes that draw the same figures again
     rng = figures.seeded(cluster.seed, "node", node.name)
@@ -447,6 +481,7 @@ def _node_spec_of(cluster: FakeCluster, node: Node) -> NodeSpec:
         disk_gib=(node.maxdisk - disk_offset) / GIB,
         level=node.level,
         online=node.online,
+        uptime=node.uptime(cluster.clock.now()) if node.online else None,
     )
 
 
@@ -490,6 +525,9 @@ def _guest_spec_of(cluster: FakeCluster, guest: Guest) -> GuestSpec:
         ],
         pending=_without_secrets(dict(guest.pending), f"/nodes/{guest.node}/{guest.kind}/{guest.vmid}/config"),
         pending_delete=list(guest.pending_delete),
+        uptime=guest.uptime() if guest.running else None,
+        pid=guest.pid if guest.running else None,
+        boots=guest._runs if guest.running and guest._runs != 1 else None,
     )
 
 
