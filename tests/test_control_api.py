@@ -375,3 +375,15 @@ def test_a_scenario_takes_a_token_secret_from_the_environment(root: Client, monk
     assert loaded.status_code == 200, loaded.text
     assert token_get(root.server, "root@pam!ci", "4f1b2c3d-0000-4000-8000-00000000abcd").status_code == 200
     assert "PVEMOCK_TEST_CI_SECRET" not in root.control("GET", "/scenario").text  # the dump: a new token, no secret
+
+
+def test_a_loaded_scenario_keeps_root_s_password_and_the_callers_ticket(root: Client) -> None:
+    changed = root.session.put(f"{root.server.url}/api2/json/access/password",
+                               data={"userid": "root@pam", "password": "changed-Passw0rd", "confirmation-password":
+                                     root.server.password}, verify=root.verify, timeout=30)  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    loaded = root.session.post(f"{root.server.control_url}/scenario", data=b"nodes: [{name: solo}]\n",
+                               verify=root.verify, timeout=30)  # fmt: skip
+    assert loaded.status_code == 200, loaded.text
+    assert root.control("GET", "/clock").status_code == 200  # the ticket of before the load
+    assert Client(root.server, password="changed-Passw0rd").control("GET", "/clock").status_code == 200

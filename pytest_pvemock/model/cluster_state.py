@@ -37,18 +37,21 @@ def keep_credentials(current: FakeCluster, loaded: FakeCluster, spec: ClusterSpe
 
     - the key tickets are signed with: a node's ``authkey.key`` is no part of a scenario, so a ticket stays valid
       while its user exists;
-    - a user the scenario declares without ``password``/``password_env`` keeps the password it has now, and a token
-      declared without ``secret``/``secret_env`` keeps its secret (with a new one only when it is new).
+    - a user the scenario declares without ``password``/``password_env`` (root@pam, also when not declared) keeps the
+      password it has now, and a token declared without ``secret``/``secret_env`` keeps its secret (a new token
+      gets a new one).
     """
     loaded.access.ticket_secret = current.access.ticket_secret
-    for user_spec in spec.users:
-        before = current.access.users.get(user_spec.userid)
-        after = loaded.access.users.get(user_spec.userid)
-        if before is None or after is None:
+    declared = {user.userid: user for user in spec.users}
+    for userid, after in loaded.access.users.items():  # root@pam too, which every cluster has
+        before = current.access.users.get(userid)
+        if before is None:
             continue
-        if user_spec.password is None and user_spec.password_env is None and before.password is not None:
+        user_spec = declared.get(userid)
+        given = user_spec is not None and (user_spec.password is not None or user_spec.password_env is not None)
+        if not given and before.password is not None:
             after.password = before.password
-        for token_spec in user_spec.tokens:
+        for token_spec in user_spec.tokens if user_spec is not None else ():
             old = before.tokens.get(token_spec.tokenid)
             new = after.tokens.get(token_spec.tokenid)
             if old is not None and new is not None and token_spec.secret is None and token_spec.secret_env is None:
