@@ -210,3 +210,29 @@ def test_applied_zones_show_in_the_cluster_resources(pve_api, pve_cluster, simpl
     assert zones() == []
     apply(pve_api)
     assert zones() == [(node.name, "lab", "available", "simple") for node in pve_cluster.nodes]
+
+
+def test_the_global_lock_guards_apply_and_rollback_restores_the_running_config(pve_api, simple_zone):
+    # src/PVE/API2/Network/SDN.pm lock 144-156: pending changes refuse the lock unless allowed
+    error = refused(pve_api.cluster.sdn.lock.post)
+    assert error.content == (
+        "could not acquire lock for SDN config: configuration has pending changes"
+        " at /usr/share/perl5/PVE/API2/Network/SDN.pm line 149."
+    )
+    apply(pve_api)
+    token = pve_api.cluster.sdn.lock.post()
+    assert len(token) == 36 and token[14] == "7"  # a UUID v7 (generate_lock_token, SDN.pm 258-266)
+    pve_api.cluster.sdn.vnets.post(vnet="extra", zone="lab")
+    # src/PVE/Network/SDN.pm lock_sdn_config 278-298: without the token nobody commits
+    error = refused(pve_api.cluster.sdn.put)
+    assert error.content == (
+        "could not commit SDN config: invalid lock token provided! at /usr/share/perl5/PVE/Network/SDN.pm line 291."
+    )
+    # rollback 204-259: the applied config is written back, the lock released with its token
+    pve_api.cluster.sdn.rollback.post(**{"lock-token": token})
+    assert [vnet["vnet"] for vnet in pve_api.cluster.sdn.vnets.get()] == ["labnet"]
+    assert [s["subnet"] for s in pve_api.cluster.sdn.vnets("labnet").subnets.get()] == ["10.10.0.0/24"]
+    token = pve_api.cluster.sdn.lock.post()
+    assert refused(pve_api.cluster.sdn.lock.delete).content.startswith("could not release lock: invalid lock token")
+    pve_api.cluster.sdn.lock.delete(**{"lock-token": token})
+    assert pve_api.cluster.sdn.lock.post() != token

@@ -54,6 +54,7 @@ class SdnState:
     frr: dict[str, NodeFile] = field(default_factory=dict)
     #: the global lock's token (``/etc/pve/sdn/.lock``), ``None`` when nobody holds it
     lock_token: str | None = None
+    locks_taken: int = 0
 
     @property
     def version(self) -> int:
@@ -114,6 +115,28 @@ def commit(cluster: FakeCluster) -> int:
     cluster.sdn.running = compile_running(cluster)
     cluster.revision.touch()  # /cluster/resources lists the zones nodes report
     return cluster.sdn.version
+
+
+def restore_running(cluster: FakeCluster) -> None:
+    """Write the running config back over the config files (``rollback``): what was applied is what is written."""
+    running = cluster.sdn.running
+    store = cluster.configs
+    for vnet in list(store.section(VNETS).records):
+        store.drop(subnets_section(vnet))
+    for name, kind in ((ZONES, "zones"), (VNETS, "vnets"), (CONTROLLERS, "controllers")):
+        store.section(name).records = copy.deepcopy(running.get(kind) or {})
+    for subnet, record in (running.get("subnets") or {}).items():
+        values = {key: value for key, value in record.items() if key != "vnet"}
+        store.section(subnets_section(str(record.get("vnet")))).records[subnet] = copy.deepcopy(values)
+    for fabric in list(store.section(FABRICS).records):
+        store.drop(fabric_nodes_section(fabric))
+    fabrics: dict[str, dict[str, Any]] = running.get("fabrics") or {}
+    store.section(FABRICS).records = {
+        fabric: {key: value for key, value in copy.deepcopy(record).items() if key != "nodes"}
+        for fabric, record in fabrics.items()
+    }
+    for fabric, record in fabrics.items():
+        store.section(fabric_nodes_section(fabric)).records = copy.deepcopy(record.get("nodes") or {})
 
 
 def regenerate_node(

@@ -22,8 +22,10 @@ from pytest_pvemock.model.sdn import (
     compile_running,
     frr_config,
     has_frr,
+    has_pending_changes,
     interfaces_config,
     regenerate_node,
+    restore_running,
     running_vnets_of,
     running_zone,
     zone_status,
@@ -72,6 +74,47 @@ def check_lock(ctx: HandlerContext, failure: str) -> None:
     held = ctx.cluster.sdn.lock_token
     if held is not None and ctx.params.get("lock-token") != held:
         raise PVEError(f"{failure}: {_INVALID_TOKEN}")
+
+
+def _lock_token(ctx: HandlerContext) -> str:
+    """``generate_lock_token`` (SDN.pm 258-266): a UUID v7, its first 48 bits the time in milliseconds."""
+    cluster = ctx.cluster
+    cluster.sdn.locks_taken += 1
+    draw = figures.seeded(cluster.seed, "sdn-lock", cluster.clock.now(), cluster.sdn.locks_taken).getrandbits(80)
+    value = (cluster.clock.now() * 1000) << 80 | 0x7 << 76 | (draw >> 68) << 64 | 0b10 << 62 | (draw & (1 << 62) - 1)
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+@handles("POST", "/cluster/sdn/lock")
+def acquire_lock(ctx: HandlerContext) -> str:
+    """pve-network src/PVE/API2/Network/SDN.pm ``lock`` (120-157): refused while another holds it, or, unless
+    ``allow-pending``, while written changes wait to be applied."""
+    failure = "could not acquire lock for SDN config"
+    check_lock(ctx, failure)
+    if not int(ctx.params.get("allow-pending", 0)) and has_pending_changes(ctx.cluster):
+        where = "/usr/share/perl5/PVE/API2/Network/SDN.pm line 149."
+        raise PVEError(f"{failure}: configuration has pending changes at {where}")
+    ctx.cluster.sdn.lock_token = _lock_token(ctx)
+    return ctx.cluster.sdn.lock_token
+
+
+@handles("DELETE", "/cluster/sdn/lock")
+def release_lock(ctx: HandlerContext) -> None:
+    """SDN.pm ``release_lock`` (159-202): with the token, or ``force`` without it."""
+    if not int(ctx.params.get("force", 0)):
+        check_lock(ctx, "could not release lock")
+    ctx.cluster.sdn.lock_token = None
+
+
+@handles("POST", "/cluster/sdn/rollback")
+def rollback(ctx: HandlerContext) -> None:
+    """SDN.pm ``rollback`` (204-259): the running config written back over the config files (zones, vnets,
+    subnets, controllers, fabrics), the lock released when its token was given (``release-lock``, default 1)."""
+    check_lock(ctx, "could not rollback SDN configuration")
+    restore_running(ctx.cluster)
+    if ctx.params.get("lock-token") and int(ctx.params.get("release-lock", 1)):
+        ctx.cluster.sdn.lock_token = None
 
 
 @handles("PUT", "/cluster/sdn")
