@@ -365,3 +365,42 @@ def test_ceph_stopped_osd_marked_out(pve_cluster_factory):
     cluster.clock.advance(3600)
     assert osd_in(4) == 1
     assert "osd is in use (in == 1)" in str(refused(node.ceph.osd(4).delete))
+
+
+def test_ceph_pool_erasure_coded(pve_cluster_factory):
+    # Pool.pm 415-425 (a named profile must exist), 501-539 (profile pve_ec_NAME, the EC data pool NAME-data with
+    # allow_ec_overwrites, a replicated NAME-metadata pool with 32 PGs, the storage with both: add_storages is on
+    # by default), 621-632 (destroy drops the profile); pve-storage RBDPlugin.pm 785: the storage's figures are
+    # the data pool's
+    _cluster, api = client(pve_cluster_factory)
+    node = api.nodes("pve1")
+    error = refused(node.ceph.pool.post, name="ec", **{"erasure-coding": "k=2,m=1,profile=nope"})
+    assert "Erasure code profile 'nope' does not exist." in str(error)
+    upid = node.ceph.pool.post(name="ec", pg_num=16, **{"erasure-coding": "k=2,m=1"})
+    assert upid.split(":")[5:7] == ["cephcreatepool", "ec"]
+    status, log = finished(api, upid)
+    assert status == "OK"
+    assert log[:5] == [
+        "created new erasure code profile 'pve_ec_ec'",
+        "pool ec-data: applying allow_ec_overwrites = true",
+        "pool ec-data: applying application = rbd",
+        "pool ec-data: applying pg_autoscale_mode = warn",
+        "skipping 'pg_num', did not change",
+    ]
+    pools = {pool["pool_name"]: pool for pool in node.ceph.pool.get()}
+    assert (pools["ec-data"]["type"], pools["ec-data"]["size"], pools["ec-data"]["min_size"]) == ("erasure", 3, 3)
+    assert (pools["ec-metadata"]["type"], pools["ec-metadata"]["pg_num"]) == ("replicated", 32)
+    assert node.ceph.pool("ec-data").status.get()["erasure_code_profile"] == "pve_ec_ec"
+    before = node.ceph.pool("ec-data").status.get(verbose=1)["statistics"]
+    assert finished(api, node.qemu(100).config.post(scsi1="ec:10"))[0] == "OK"
+    after = node.ceph.pool("ec-data").status.get(verbose=1)["statistics"]
+    assert after["stored"] - before["stored"] == 10 * 1024**3
+    assert after["bytes_used"] - before["bytes_used"] == 15 * 1024**3  # (k+m)/k raw per byte
+    storage = next(s for s in node.storage.get() if s["storage"] == "ec")
+    assert (storage["used"], storage["avail"]) == (after["stored"], after["max_avail"])
+
+    status, _log = finished(api, node.ceph.pool("ec-data").delete())
+    assert status == "ceph pool 'ec-data' still in use by storage 'ec'"
+    status, log = finished(api, node.ceph.pool("ec-data").delete(force=1))
+    assert status == "OK" and log[-3:] == ["found erasure coded profile 'pve_ec_ec', destroying its CRUSH rule",
+                                           "destroying erasure coded profile 'pve_ec_ec'", "TASK OK"]  # fmt: skip

@@ -149,6 +149,15 @@ class CephPool:
     pg_autoscale_mode: str = "on"
     target_size_bytes: int = 0
     target_size_ratio: float = 0.0
+    #: An erasure coded pool: its profile and data chunks (k; ``size`` is k+m), and whether RBD may overwrite.
+    erasure_profile: str | None = None
+    data_chunks: int = 0
+    allow_ec_overwrites: bool = False
+
+    @property
+    def raw_rate(self) -> float:
+        """Raw bytes per byte stored: the replica count, or (k+m)/k for an erasure coded pool."""
+        return self.size / self.data_chunks if self.erasure_profile else float(self.size)
 
     @property
     def objects_base(self) -> int:
@@ -212,6 +221,10 @@ class CephCluster:
     cephx: bool = True
     #: The highest pool id Ceph gave (ids are never reused).
     pool_max: int = 0
+    #: Erasure code profiles (``osd erasure-code-profile set``): name -> k, m, failure domain, device class.
+    ec_profiles: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: RBD storages whose pool is not their name (``pool``, ``data-pool`` of an erasure coded pool's storage).
+    rbd_pools: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     seed: str = "0"
 
     @property
@@ -286,7 +299,7 @@ class CephCluster:
         data_pools = {fs.name: fs.data_pool for fs in self.filesystems}
         found = []
         for storage in cluster.storages:
-            rbd = storage.plugintype == "rbd" and storage.storage == pool.name
+            rbd = storage.plugintype == "rbd" and pool.name in self.rbd_pools.get(storage.storage, (storage.storage,))
             if rbd or (storage.plugintype == "cephfs" and data_pools.get(storage.storage) == pool.name):
                 found.append(storage)
         return found
@@ -295,6 +308,9 @@ class CephCluster:
         """User data in the pool (without replication): its base objects and the volumes on its storages."""
         stored = pool.base_stored
         for storage in self.pool_storages(cluster, pool):
+            data_pool = self.rbd_pools.get(storage.storage, ("", None))[1]
+            if data_pool is not None and data_pool != pool.name:
+                continue  # the images' data is in the data pool, their metadata here is small
             stored += sum(size for _guest, _volid, size in cluster.guest_volumes(storage.storage))
             stored += sum(volume.size for volume in storage.volumes)
         return stored
@@ -312,7 +328,7 @@ class CephCluster:
     def osd_used(self, cluster: FakeCluster) -> dict[int, int]:
         """Raw bytes used per OSD: every pool's data times its replicas, spread by CRUSH weight over the OSDs ``in``
         with a little imbalance (as CRUSH places PGs), plus BlueStore's overhead."""
-        raw = sum(self.pool_stored(cluster, pool) * pool.size for pool in self.pools)
+        raw = int(sum(self.pool_stored(cluster, pool) * pool.raw_rate for pool in self.pools))
         shares = {}
         for osd in self.placed_osds(cluster):
             jitter = figures.seeded(self.seed, "ceph-osd-share", osd.osdid).uniform(0.96, 1.04)
@@ -333,14 +349,14 @@ class CephCluster:
         if not up or whole <= 0:
             return 0
         room = min(max(int(osd.size * FULL_RATIO) - used[osd.osdid], 0) / (osd.crush_weight / whole) for osd in up)
-        return int(room / pool.size)
+        return int(room / pool.raw_rate)
 
     def pool_df(self, cluster: FakeCluster, pool: CephPool, used: dict[int, int] | None = None) -> dict[str, Any]:
         """The pool's ``stats`` as ``ceph df`` reports them."""
         stored = self.pool_stored(cluster, pool)
         avail = self.max_avail(cluster, pool, used)
-        raw_used = stored * pool.size
-        percent = raw_used / (raw_used + avail * pool.size) if raw_used + avail else 0.0
+        raw_used = int(stored * pool.raw_rate)
+        percent = raw_used / (raw_used + avail * pool.raw_rate) if raw_used + avail else 0.0
         return {
             "stored": stored,
             "stored_data": stored,
@@ -362,14 +378,15 @@ class CephCluster:
             "compress_bytes_used": 0,
             "compress_under_bytes": 0,
             "stored_raw": raw_used,
-            "avail_raw": avail * pool.size,
+            "avail_raw": int(avail * pool.raw_rate),
         }
 
     def storage_usage(self, cluster: FakeCluster, storage: Storage) -> tuple[int, int, int] | None:
         """(total, used, avail) of a storage on this Ceph cluster as PVE computes it: used is the pool's stored
         data, avail its max_avail (RBDPlugin.pm ``status``); ``None`` for other storages."""
-        if storage.plugintype == "rbd":
-            pool = self.pool(storage.storage)
+        if storage.plugintype == "rbd":  # RBDPlugin: the data pool's figures where there is one
+            pool_name, data_pool = self.rbd_pools.get(storage.storage, (storage.storage, None))
+            pool = self.pool(data_pool or pool_name)
         elif storage.plugintype == "cephfs":
             fs = next((fs for fs in self.filesystems if fs.name == storage.storage), None)
             pool = self.pool(fs.data_pool) if fs else None

@@ -49,6 +49,9 @@ def _pool_properties(pool: CephPool) -> dict[str, str]:
         props["target_size_bytes"] = str(pool.target_size_bytes)
     if pool.target_size_ratio:
         props["target_size_ratio"] = f"{pool.target_size_ratio:g}"
+    if pool.erasure_profile:
+        props["erasure_code_profile"] = pool.erasure_profile
+        props["allow_ec_overwrites"] = "true" if pool.allow_ec_overwrites else "false"
     return props
 
 
@@ -84,6 +87,8 @@ def _apply_setting(cluster: FakeCluster, ceph: CephCluster, pool: CephPool, sett
         pool.target_size_bytes = int(value)
     elif setting == "target_size_ratio":
         pool.target_size_ratio = float(value)
+    elif setting == "allow_ec_overwrites":
+        pool.allow_ec_overwrites = str(value) == "true"
 
 
 def _set_pool(cluster: FakeCluster, ceph: CephCluster, name: str, settings: Mapping[str, Any], task: Task) -> None:
@@ -92,6 +97,11 @@ def _set_pool(cluster: FakeCluster, ceph: CephCluster, name: str, settings: Mapp
     pool = ceph.pool(name)
     if pool is None:
         raise mon_error("osd pool get", f"unrecognized pool '{name}'")
+    if pool.erasure_profile and isinstance(settings, dict):
+        for setting in ("size", "crush_rule"):
+            if settings.get(setting):
+                task.log.append(f"cannot set '{setting}' for erasure coded pool")
+                del settings[setting]
     keys = sorted(key for key in settings if key != "size")
     if "size" in settings:
         keys.insert(0, "size")
@@ -122,13 +132,18 @@ def create_in_ceph(cluster: FakeCluster, ceph: CephCluster, name: str, settings:
     """PVE::Ceph::Tools::create_pool (Tools.pm lines 336-356): ``osd pool create`` with the PG count (Ceph keeps a
     pool of that name: 'already exists' is no error), then set_pool, which drops what it applied or skipped from
     ``settings`` as PVE's does from its hash."""
+    profile = settings.pop("erasure_code_profile", None)
     if ceph.pool(name) is None:
-        _check_pg_num(cluster, ceph, None, int(settings["pg_num"]), ceph.default_size)
+        size, min_size, chunks = ceph.default_size, min(ceph.default_min_size, ceph.default_size), 0
+        if profile is not None:  # an erasure coded pool: k+m chunks, k+1 needed for I/O
+            chunks, coding = int(ceph.ec_profiles[profile]["k"]), int(ceph.ec_profiles[profile]["m"])
+            size, min_size = chunks + coding, chunks + 1
+        _check_pg_num(cluster, ceph, None, int(settings["pg_num"]), size)
         ceph.pool_max += 1
         draw = figures.seeded(ceph.seed, "ceph-pool", name)
-        ceph.pools.append(CephPool(ceph.pool_max, name, "", int(settings["pg_num"]), size=ceph.default_size,
-                                   min_size=min(ceph.default_min_size, ceph.default_size),
-                                   base_stored=draw.randrange(0, 200)))  # fmt: skip
+        ceph.pools.append(CephPool(ceph.pool_max, name, "", int(settings["pg_num"]), size=size, min_size=min_size,
+                                   base_stored=draw.randrange(0, 200), erasure_profile=profile,
+                                   data_chunks=chunks))  # fmt: skip
     _set_pool(cluster, ceph, name, settings, task)
 
 
@@ -161,9 +176,8 @@ def create_pool(cluster: FakeCluster, node: str, params: Mapping[str, Any], auth
     cluster.require_quorum()
     ceph = connect(check_configured(cluster, node))
     name = str(params["name"])
-    if params.get("erasure-coding"):
-        raise PVEError("erasure coded pools are not modelled by pytest-pvemock", 501)
-    add_storages = bool(params.get("add_storages"))
+    ec = _erasure_coding(ceph, params.get("erasure-coding"))
+    add_storages = bool(params.get("add_storages")) if params.get("add_storages") is not None else ec is not None
     if add_storages:
         may_add_storage()
         if not STORAGE_ID.match(name):
@@ -176,14 +190,43 @@ def create_pool(cluster: FakeCluster, node: str, params: Mapping[str, Any], auth
     settings.setdefault("pg_autoscale_mode", "warn")
 
     def work(task: Task) -> None:
-        create_in_ceph(cluster, ceph, name, settings, task)
+        pool, data_pool = name, None
+        if ec is not None:  # Pool.pm 501-532: the EC data pool, then a replicated metadata pool with 32 PGs
+            profile = ec.get("profile")
+            if not profile:
+                profile = f"pve_ec_{name}"
+                ceph.ec_profiles[profile] = {"k": ec["k"], "m": ec["m"],
+                                             "crush-failure-domain": ec.get("failure-domain") or "host",
+                                             "crush-device-class": ec.get("device-class") or ""}  # fmt: skip
+                task.log.append(f"created new erasure code profile '{profile}'")
+            data_settings = {key: value for key, value in settings.items() if key not in ("size", "min_size",
+                             "crush_rule")}  # fmt: skip
+            data_settings.update(allow_ec_overwrites="true", erasure_code_profile=profile)
+            settings["pg_num"] = 32
+            pool, data_pool = f"{name}-metadata", f"{name}-data"
+            create_in_ceph(cluster, ceph, data_pool, data_settings, task)
+        create_in_ceph(cluster, ceph, pool, settings, task)
         if add_storages:
             if cluster.storage(name) is not None:
                 raise PVEError(f"adding PVE storage for ceph pool '{name}' failed: storage ID '{name}' already "
                                "defined")  # fmt: skip
+            if pool != name:
+                ceph.rbd_pools[name] = (pool, data_pool)
             cluster.add_storage(name, plugintype="rbd", content=["images", "rootdir"], shared=True)
 
     return worker(cluster, node, "cephcreatepool", name, authid, work)
+
+
+def _erasure_coding(ceph: CephCluster, text: Any) -> dict[str, str] | None:
+    """Pool.pm ``ec_parse_and_check`` (lines 415-425): the property string; a named profile must exist."""
+    if not text:
+        return None
+    ec = dict(part.split("=", 1) for part in str(text).split(",") if "=" in part)
+    if ec.get("profile") and ec["profile"] not in ceph.ec_profiles:
+        raise PVEError(f"Erasure code profile '{ec['profile']}' does not exist.")
+    if not ec.get("profile") and not (ec.get("k") and ec.get("m")):
+        raise PVEError("erasure-coding: 'k' and 'm' are required without 'profile'")
+    return ec
 
 
 def set_pool(cluster: FakeCluster, node: str, name: str, params: Mapping[str, Any], authid: str) -> Task:
@@ -206,7 +249,8 @@ def destroy_pool(cluster: FakeCluster, node: str, name: str, params: Mapping[str
         may_remove_storages()
 
     def work(task: Task) -> None:
-        storages = [s for s in cluster.storages if s.plugintype == "rbd" and s.storage == name]
+        storages = [s for s in cluster.storages  # Pool.pm 356-376: the RBD storages with it as pool or data-pool
+                    if s.plugintype == "rbd" and name in ceph.rbd_pools.get(s.storage, (s.storage,))]  # fmt: skip
         if not params.get("force"):
             for storage in storages:
                 task.log.append(f"checking storage '{storage.storage}' for RBD images..")
@@ -220,8 +264,14 @@ def destroy_pool(cluster: FakeCluster, node: str, name: str, params: Mapping[str
         if any(name in (fs.data_pool, fs.metadata_pool) for fs in ceph.filesystems):
             raise mon_error("osd pool delete", f"pool '{name}' is in use by CephFS")
         ceph.pools.remove(pool)
+        if pool.erasure_profile:  # Pool.pm 621-632
+            task.log.append(f"found erasure coded profile '{pool.erasure_profile}', destroying its CRUSH rule")
+            if params.get("remove_ecprofile", 1):
+                task.log.append(f"destroying erasure coded profile '{pool.erasure_profile}'")
+                ceph.ec_profiles.pop(pool.erasure_profile, None)
         if params.get("remove_storages"):
             for storage in storages:
                 cluster.remove_storage(storage.storage)
+                ceph.rbd_pools.pop(storage.storage, None)
 
     return worker(cluster, node, "cephdestroypool", name, authid, work)

@@ -421,7 +421,7 @@ def _autoscale(cluster: FakeCluster, ceph: CephCluster, pool: CephPool) -> dict[
     """The pool's row of ``osd pool autoscale-status``."""
     stored = ceph.pool_stored(cluster, pool)
     raw_total = ceph.raw_total() or 1
-    ratio = stored * pool.size / raw_total
+    ratio = stored * pool.raw_rate / raw_total
     return {
         "pool_id": pool.pool_id,
         "pool_name": pool.name,
@@ -431,7 +431,7 @@ def _autoscale(cluster: FakeCluster, ceph: CephCluster, pool: CephPool) -> dict[
         "pg_num_final": pool.pg_num,
         "logical_used": stored,
         "target_bytes": 0,
-        "raw_used_rate": float(pool.size),
+        "raw_used_rate": pool.raw_rate,
         "subtree_capacity": raw_total,
         "capacity_ratio": float(f"{ratio:.8g}"),
         "target_ratio": 0.0,
@@ -456,7 +456,7 @@ def pool_rows(cluster: FakeCluster, ceph: CephCluster) -> list[dict[str, Any]]:
             "application_metadata": {pool.application: _application_keys(pool)},
             "autoscale_status": auto, "pg_num_final": auto["pg_num_final"],
             "crush_rule_name": RULE, "bytes_used": df["bytes_used"], "percent_used": df["percent_used"],
-            "type": "replicated",
+            "type": "erasure" if pool.erasure_profile else "replicated",
         }  # fmt: skip
         if pool.pg_num_min is not None:
             row["pg_num_min"] = pool.pg_num_min
@@ -498,6 +498,9 @@ def _pool_status(ctx: HandlerContext) -> dict[str, Any]:
     }  # fmt: skip
     if pool.pg_num_min is not None:
         answer["pg_num_min"] = pool.pg_num_min
+    if pool.erasure_profile:
+        answer["erasure_code_profile"] = pool.erasure_profile
+        answer["allow_ec_overwrites"] = 1 if pool.allow_ec_overwrites else 0
     if ctx.params.get("verbose"):
         answer["autoscale_status"] = _autoscale(cluster, ceph, pool)
         answer["statistics"] = ceph.pool_df(cluster, pool)
