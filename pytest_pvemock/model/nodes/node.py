@@ -46,7 +46,7 @@ class Node(Watched):
     """A cluster member. ``online=False`` makes it unreachable: calls routed to it fail with 595."""
 
     WATCHED = frozenset({"online", "boot_time", "level", "maxcpu", "maxmem", "maxdisk", "mem_used", "disk_used",
-                         "cpu_load", "ip", "name"})  # fmt: skip
+                         "cpu_load", "ip", "name", "stopped_units"})  # fmt: skip
 
     name: str
     nodeid: int
@@ -61,6 +61,8 @@ class Node(Watched):
     cpu_load: float = 0.0
     mem_used: int = 0
     disk_used: int = 0
+    #: systemd units stopped through ``/nodes/{node}/services`` (every enabled unit starts again at boot).
+    stopped_units: frozenset[str] = frozenset()
     _next_pid: int = field(default=1000, repr=False)
     #: The cluster the node belongs to (set by ``FakeCluster.add_node``); its power and network events go through it.
     _cluster: FakeCluster | None = field(default=None, repr=False, compare=False)
@@ -170,6 +172,7 @@ class Node(Watched):
         if not self.online:
             self.online = True
             self.boot_time = now - 37
+            self.stopped_units = frozenset()
 
     def resource_entry(self, now: int, guests_mem: int = 0, guests_cpu: float = 0.0) -> dict[str, Any]:
         """The node as ``/cluster/resources`` shows it (without ``cgroup-mode`` and ``hastate``)."""
