@@ -83,6 +83,11 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
 # Path values some methods need (PVE refuses to delete a pool that still has members).
 PATH_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/pools/{poolid}"): {"poolid": "empty"},
+    # a unit every release installs and the API may stop (pveproxy, the enum's first, is essential: Services.pm 44-48)
+    **{
+        ("POST", f"/nodes/{{node}}/services/{{service}}/{command}"): {"service": "cron"}
+        for command in ("start", "stop", "restart", "reload")
+    },
     # the ACME account and DNS plugin SurfaceRig registers (PVE answers 400/500 for ones that do not exist)
     **{(method, "/cluster/acme/account/{name}"): {"name": "surface"} for method in ("GET", "PUT", "DELETE")},
     **{(method, "/cluster/acme/plugins/{id}"): {"id": "surface-dns"} for method in ("GET", "PUT", "DELETE")},
