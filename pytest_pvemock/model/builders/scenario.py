@@ -940,6 +940,7 @@ def _read_stored(reader: _Reader, known: _Known, config: _Map, path: str) -> Sto
         if known.guests.get(int(params["vmid"])) != kind if params["vmid"].isdigit() else True:
             raise reader.fail(config, f"'config': {path} names no such {kind} guest", path)
     rules = f"{template}/{{pos}}" in registry.templates()
+    _check_parent(reader, config, path, template)
     answer = registry.endpoint("GET", template).returns_schema.get("type")
     if rules:
         if not isinstance(value, list):
@@ -959,6 +960,25 @@ def _read_stored(reader: _Reader, known: _Known, config: _Map, path: str) -> Sto
         return StoredConfig(path, "options", _plain(value), where=where)
     _check_records(reader, known, template, value, what)
     return StoredConfig(path, "records", _plain(value), where=where)
+
+
+_DECLARED_ELSEWHERE = re.compile(r"^/nodes(/[^/]+/(qemu|lxc))?$")  # nodes and guests: checked above
+
+
+def _check_parent(reader: _Reader, config: _Map, path: str, template: str) -> None:
+    """A collection inside a record of another (a vnet's subnets, an IP set's entries, a security group's rules)
+    needs that record under ``config``, as PVE refuses to read or write it otherwise ("sdn 'vnet1' does not
+    exist", "no such IP set")."""
+    parts, names = path.split("/"), template.split("/")
+    for index in range(len(names) - 1, 1, -1):
+        if not names[index].startswith("{"):
+            continue
+        base, key = "/".join(parts[:index]), parts[index]
+        if _DECLARED_ELSEWHERE.match(base):
+            continue
+        parent = config.get(base)
+        if not isinstance(parent, dict) or key not in parent:
+            raise reader.fail(config, f"'config': {path} belongs to '{key}', which '{base}' does not declare", path)
 
 
 def _check_records(reader: _Reader, known: _Known, template: str, records: _Map, what: str) -> None:
