@@ -249,7 +249,6 @@ NOT_YET = {
     "/nodes/{node}/certificates/info",
     # storage scans and restores (helper scans)
     "/nodes/{node}/disks/zfs/{name}",  # real (tests/test_api_node_pools_and_jobs.py); no built-in scenario has a pool
-    "/nodes/{node}/storage/{storage}/file-restore/list",
     # consoles and tunnels (helper console)
     "/nodes/{node}/lxc/{vmid}/mtunnelwebsocket",
     "/nodes/{node}/lxc/{vmid}/vncwebsocket",
@@ -271,8 +270,6 @@ NOT_YET = {
     "/nodes/{node}/replication/{id}",
     "/nodes/{node}/replication/{id}/log",  # scans: real (tests/test_api_node_pools_and_jobs.py); no job to ask about
     "/nodes/{node}/replication/{id}/status",
-    "/nodes/{node}/storage/{storage}/prunebackups",
-    "/nodes/{node}/vzdump/extractconfig",
 }
 
 

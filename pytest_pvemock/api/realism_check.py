@@ -269,6 +269,19 @@ def expected_error(cluster: FakeCluster, template: str, values: dict[str, Any], 
     not_pbs = storage is not None and storage.plugintype != "pbs"
     if template.endswith("/{storage}/identity") and not_pbs and message.startswith("get_identity not implemented"):
         return "only a PBS storage has an identity"
+    # pve-storage src/PVE/Storage.pm prune_backups 1986-1990 at 0c56bad8: a dry run without options uses storage.cfg's
+    no_retention = not_pbs and storage is not None and "prune-backups" not in storage.cfg_properties()
+    if template.endswith("/{storage}/prunebackups") and no_retention and message.startswith("no prune-backups"):
+        return "the storage keeps no retention settings"
+    # a backup volume to name (the walk makes one up where the cluster has none): the plugin's parse error;
+    # file-restore is for PBS storages only (pve-storage src/PVE/API2/Storage/FileRestore.pm 84-85)
+    backup_reads = ("/nodes/{node}/vzdump/extractconfig", "/nodes/{node}/storage/{storage}/file-restore/list")
+    has_backup = any(volume.content == "backup" for store in cluster.storages for volume in store.volumes)
+    made_up = ("unable to parse ", "can't find file ", "unable to use volume ")
+    if template in backup_reads and not has_backup and message.startswith(made_up):
+        return "no backup in the cluster to name"
+    if template == backup_reads[1] and not_pbs and "Only PBS storages supported for file-restore." in message:
+        return "file restore reads PBS storages only"
     # pve-manager PVE/API2/Nodes.pm query_oci_repo_tags 1876-1886 at 14a22df3: skopeo asks the registry, and the fake
     # never goes online
     if template == "/nodes/{node}/query-oci-repo-tags" and message.startswith("command 'skopeo list-tags docker://"):

@@ -676,6 +676,15 @@ class FakeCluster:
         text = "\n".join(storage.cfg_section() for storage in self._storages.values())
         return hashlib.sha1(text.encode()).hexdigest()
 
+    def add_backup(
+        self, storage: str, vmid: int, ctime: int | None = None, notes: str | None = None, protected: bool = False
+    ) -> Volume:
+        """A vzdump archive of guest ``vmid`` on ``storage``, made at ``ctime`` (default: now) with the guest's config
+        as it is now (:func:`pytest_pvemock.model.backups.add_backup`)."""
+        from pytest_pvemock.model.backups import add_backup
+
+        return add_backup(self, storage, vmid, ctime=ctime, notes=notes, protected=protected)
+
     def storages_on(self, node: str) -> list[Storage]:
         return [storage for storage in self._storages.values() if storage.available_on(node)]
 

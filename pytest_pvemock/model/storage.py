@@ -27,6 +27,8 @@ class Volume:
     node: str | None = None
     notes: str | None = None
     protected: bool = False
+    #: A backup's guest config as vzdump stored it in the archive (``vzdump/extractconfig``).
+    config: str | None = None
 
     def content_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {

@@ -197,8 +197,18 @@ PATH_OVERRIDES[("GET", "/nodes/{node}/sdn/zones/{zone}/ip-vrf")] = {"zone": "evp
 PATH_OVERRIDES[("GET", "/nodes/{node}/disks/zfs/{name}")] = {"name": "rpool"}
 PATH_OVERRIDES[("GET", "/nodes/{node}/replication/{id}/log")] = {"id": "101-0"}
 PATH_OVERRIDES[("GET", "/nodes/{node}/storage/{storage}/identity")] = {"storage": "pbs"}
-# The fake never goes online: a valid request for these answers PVE's error for a remote that does not answer
-OFFLINE = {("GET", "/nodes/{node}/query-oci-repo-tags"): "command 'skopeo list-tags docker://"}
+# A valid request for these answers PVE's error: the fake never goes online (no OCI registry answers), and its
+# backup server holds no snapshot contents to browse
+OFFLINE = {
+    ("GET", "/nodes/{node}/query-oci-repo-tags"): "command 'skopeo list-tags docker://",
+    ("GET", "/nodes/{node}/storage/{storage}/file-restore/list"): "unable to find snapshot ",
+}
+PATH_OVERRIDES[("GET", "/nodes/{node}/storage/{storage}/file-restore/list")] = {"storage": "pbs"}
+EXTRA[("GET", "/nodes/{node}/storage/{storage}/file-restore/list")] = {"volume": "backup/vm/100/2026-09-13T12:00:00Z"}
+# a backup of VM 100 on 'local' that SurfaceRig makes (at 2026-09-13 12:00:00 UTC), and retention for the dry run
+BACKUP = "local:backup/vzdump-qemu-100-2026_09_13-12_00_00.vma.zst"
+EXTRA[("GET", "/nodes/{node}/vzdump/extractconfig")] = {"volume": BACKUP}
+EXTRA[("GET", "/nodes/{node}/storage/{storage}/prunebackups")] = {"prune-backups": "keep-last=3"}
 
 
 def prepare_ha(cluster: FakeCluster, template: str) -> None:
@@ -218,6 +228,7 @@ class SurfaceRig:
         access_control(cluster).add_role("SurfaceRole", ["VM.Audit"])
         cluster.add_pool("empty")
         # a CIFS share, a backup server and (PVE 8) a GlusterFS volume for the scans to find (else: no such host)
+        cluster.add_backup("local", QEMU_VMID, ctime=1789300800)
         cluster.add_storage("local-zfs", "zfspool", ["images"], nodes=["pve1"], options={"pool": "rpool/data"})
         cluster.add_storage("smb", "cifs", ["backup"], shared=True, options={"server": NAS, "share": "proxmox"})
         cluster.add_storage("pbs", "pbs", ["backup"], shared=True, options={"server": NAS, "datastore": "main"})
