@@ -137,11 +137,21 @@ def requests_per_second(port: int, expected_guests: int) -> float:
     return best
 
 
-def native_requests_per_second(tool: str, port: int, connections: int, seconds: float, guests: int) -> float:
-    """``wrk`` or ``h2load --h1``: GET /cluster/resources with a ticket cookie on ``connections`` keep-alive
-    connections for ``seconds``; the requests per second it reports (every answer must be a 200)."""
-    import re
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU seconds of process ``pid`` so far (Linux ``/proc``; ``None`` elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+
+def native_requests_per_second(
+    tool: str, port: int, connections: int, seconds: float, guests: int, pid: int | None = None
+) -> tuple[float, float | None]:
+    """``wrk`` or ``h2load --h1``: GET /cluster/resources with a ticket cookie on ``connections`` keep-alive
+    connections for ``seconds``; the requests per second it reports (every answer must be a 200), and the
+    server's (process ``pid``) CPU microseconds per request during the run."""
     import requests
 
     warnings.filterwarnings("ignore", message="Unverified HTTPS request")
@@ -152,6 +162,16 @@ def native_requests_per_second(tool: str, port: int, connections: int, seconds: 
     if sum(1 for row in rows["data"] if row.get("type") in ("qemu", "lxc")) < guests:
         raise RuntimeError("the server lists fewer guests than expected")
     url = f"{base}/cluster/resources"
+    before = cpu_seconds(pid) if pid is not None else None
+    rate = _run_native(tool, url, cookie, connections, seconds)
+    after = cpu_seconds(pid) if pid is not None else None
+    cpu = (after - before) / (rate * seconds) * 1e6 if before is not None and after is not None and rate else None
+    return rate, cpu
+
+
+def _run_native(tool: str, url: str, cookie: str, connections: int, seconds: float) -> float:
+    import re
+
     if tool == "wrk":
         threads = str(min(connections, 2))
         command = ["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds:.0f}s", "-H", f"Cookie: {cookie}"]
@@ -220,27 +240,43 @@ def native(args: argparse.Namespace) -> int:
         venv = None if args.no_fakepve else fakepve_venv(args.fakepve_venv, workdir)
         what = "GET /cluster/resources over HTTPS with a ticket, keep-alive"
         print(f"{args.native}: {what}, {args.seconds:.0f} s a run; pytest-pvemock with its realtime clock")
-        print(f"{'guests':>7} {'conns':>5} {'pytest-pvemock req/s':>21} {'fakepve req/s':>14} {'ratio':>6}")
+        print("(us/req: the server process's CPU time per request during the run)")
+        print(
+            f"{'guests':>7} {'conns':>5} {'pytest-pvemock req/s':>21} {'us/req':>6} {'fakepve req/s':>14} "
+            f"{'us/req':>6} {'ratio':>6}"
+        )
         for guests in SIZES:
             for connections in (1, 16):
                 process, port = start_pvemock(guests, "realtime")
                 try:
-                    ours = native_requests_per_second(args.native, port, connections, args.seconds, guests)
+                    ours, our_cpu = native_requests_per_second(
+                        args.native, port, connections, args.seconds, guests, process.pid
+                    )
                 finally:
                     process.kill()
                     process.wait()
-                theirs = None
+                theirs, their_cpu = None, None
                 if venv is not None:
                     process, port = start_fakepve(venv, guests, workdir)
                     try:
-                        theirs = native_requests_per_second(args.native, port, connections, args.seconds, guests)
+                        theirs, their_cpu = native_requests_per_second(
+                            args.native, port, connections, args.seconds, guests, process.pid
+                        )
                     finally:
                         process.kill()
                         process.wait()
                 ratio = f"{ours / theirs:.2f}x" if theirs else "-"
                 theirs_text = f"{theirs:.0f}" if theirs else "-"
-                print(f"{guests:>7} {connections:>5} {ours:>21.0f} {theirs_text:>14} {ratio:>6}", flush=True)
+                print(
+                    f"{guests:>7} {connections:>5} {ours:>21.0f} {_figure(our_cpu):>6} {theirs_text:>14} "
+                    f"{_figure(their_cpu):>6} {ratio:>6}",
+                    flush=True,
+                )
     return 0
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 if __name__ == "__main__":
