@@ -231,8 +231,22 @@ def test_the_global_lock_guards_apply_and_rollback_restores_the_running_config(p
     # rollback 204-259: the applied config is written back, the lock released with its token
     pve_api.cluster.sdn.rollback.post(**{"lock-token": token})
     assert [vnet["vnet"] for vnet in pve_api.cluster.sdn.vnets.get()] == ["labnet"]
-    assert [s["subnet"] for s in pve_api.cluster.sdn.vnets("labnet").subnets.get()] == ["10.10.0.0/24"]
+    assert [s["subnet"] for s in pve_api.cluster.sdn.vnets("labnet").subnets.get()] == ["lab-10.10.0.0-24"]
     token = pve_api.cluster.sdn.lock.post()
     assert refused(pve_api.cluster.sdn.lock.delete).content.startswith("could not release lock: invalid lock token")
     pve_api.cluster.sdn.lock.delete(**{"lock-token": token})
     assert pve_api.cluster.sdn.lock.post() != token
+
+
+def test_a_subnet_is_kept_under_its_zone_and_cidr(pve_api, simple_zone):
+    # src/PVE/API2/Network/SDN/Subnets.pm create 219-226 and src/PVE/Network/SDN/Subnets.pm 19-38
+    subnet = pve_api.cluster.sdn.vnets("labnet").subnets("lab-10.10.0.0-24").get()
+    assert {key: subnet[key] for key in ("subnet", "id", "cidr", "zone", "network", "mask", "gateway")} == {
+        "subnet": "lab-10.10.0.0-24",
+        "id": "lab-10.10.0.0-24",
+        "cidr": "10.10.0.0/24",
+        "zone": "lab",
+        "network": "10.10.0.0",
+        "mask": "24",
+        "gateway": "10.10.0.1",
+    }

@@ -74,7 +74,8 @@ def test_sdn_zones_and_vnets_with_subnets(pve_api):
     pve_api.cluster.sdn.vnets("vnet1").subnets.post(subnet="10.0.0.0/24", type="subnet", gateway="10.0.0.1")
     assert [z["zone"] for z in pve_api.cluster.sdn.zones.get()] == ["zone1"]
     assert pve_api.cluster.sdn.vnets("vnet1").get()["tag"] == 10
-    assert [s["subnet"] for s in pve_api.cluster.sdn.vnets("vnet1").subnets.get()] == ["10.0.0.0/24"]
+    # kept as <zone>-<network>-<mask> (pve-network src/PVE/API2/Network/SDN/Subnets.pm 219-226, ecf98c5d)
+    assert [s["subnet"] for s in pve_api.cluster.sdn.vnets("vnet1").subnets.get()] == ["zone1-10.0.0.0-24"]
 
 
 def test_replication_jobs(pve_api):

@@ -69,6 +69,8 @@ class Keyed:
     messages: Callable[[str, str, Mapping[str, Any]], str] | None = None
     # settings written as property strings that PVE answers as objects (a backup job's ``prune-backups``)
     objects: tuple[str, ...] = ()
+    # the record PVE writes for a create (its own id and derived settings): made(ctx, key, values) -> (key, values)
+    made: Callable[[HandlerContext, str, dict[str, Any]], tuple[str, dict[str, Any]]] | None = None
 
     @property
     def item(self) -> str:
@@ -198,6 +200,24 @@ def _notification_builtins(kind: str) -> Callable[[HandlerContext], list[tuple[s
     return builtin
 
 
+def _sdn_subnet(ctx: HandlerContext, cidr: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A subnet is kept as ``<zone>-<network>-<mask>`` (pve-network src/PVE/API2/Network/SDN/Subnets.pm create
+    219-226) and read with its id, CIDR, zone, network and mask (src/PVE/Network/SDN/Subnets.pm 19-38, ecf98c5d)."""
+    if "/" in cidr:
+        vnet = str(ctx.params.get("vnet", ""))
+        zone = str((config_store(ctx.cluster).section("/cluster/sdn/vnets").get(vnet) or {}).get("zone", ""))
+        network, _, mask = cidr.partition("/")
+        key = f"{zone}-{network}-{mask}"
+    else:  # already an id
+        key = cidr
+        zone, _, rest = cidr.partition("-")
+        network, _, mask = rest.rpartition("-")
+    record = {**values, "subnet": key, "id": key, "cidr": f"{network}/{mask}", "zone": zone}
+    record.update({"network": network, "mask": mask})
+    record.setdefault("dhcp-range", [])
+    return key, record
+
+
 def _sdn_messages(kind: str) -> Callable[[str, str, Mapping[str, Any]], str]:
     """pve-network's wording (commit ecf98c5d): ``sdn_<kind>s_config`` dies ``sdn '<id>' does not exist`` (vnets and
     subnets name themselves: src/PVE/Network/SDN/{Zones,Vnets,Subnets,Controllers,Ipams,Dns}.pm), the writes run in
@@ -261,7 +281,13 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
         visible_with=("/sdn/zones/{zone}", _SDN_READ),
         messages=_sdn_messages("zone"),
     ),
-    Keyed("/cluster/sdn/vnets/{vnet}/subnets", "subnet", "sdn subnet", messages=_sdn_messages("subnet")),
+    Keyed(
+        "/cluster/sdn/vnets/{vnet}/subnets",
+        "subnet",
+        "sdn subnet",
+        messages=_sdn_messages("subnet"),
+        made=_sdn_subnet,
+    ),
     Keyed(
         "/cluster/sdn/vnets",
         "vnet",
@@ -516,6 +542,8 @@ def _keyed_create(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
         key = f"{prefix}-{digest_of([prefix, len(section.records), ctx.cluster.clock.now()])[:8]}-0000"
     key = str(key)
     values = {**_public_values(spec, _stored_values(ctx, spec.key)), spec.key: key}
+    if spec.made is not None:
+        key, values = spec.made(ctx, key, values)
     if spec.base.startswith("/cluster/notifications/"):
         values["origin"] = "user-created"
     exists = f"{spec.noun} '{key}' already exists"
