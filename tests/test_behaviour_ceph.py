@@ -158,6 +158,7 @@ def test_ceph_pool_create_add_storages(pve_cluster_factory, version, expected):
     assert api.cluster.ceph.status.get()["pgmap"]["num_pgs"] == pgs + 32
     storage = next(s for s in api.storage.get() if s["storage"] == "vmdata")
     assert storage["type"] == "rbd" and set(storage["content"].split(",")) == {"images", "rootdir"}
+    assert (storage["pool"], storage["krbd"], storage["shared"]) == ("vmdata", 0, 1)  # Pool.pm $add_storage 340-354
     status = next(s for s in node.storage.get() if s["storage"] == "vmdata")
     assert status["avail"] == node.ceph.pool("vmdata").status.get(verbose=1)["statistics"]["max_avail"]
 
@@ -398,6 +399,8 @@ def test_ceph_pool_erasure_coded(pve_cluster_factory):
     assert after["bytes_used"] - before["bytes_used"] == 15 * 1024**3  # (k+m)/k raw per byte
     storage = next(s for s in node.storage.get() if s["storage"] == "ec")
     assert (storage["used"], storage["avail"]) == (after["stored"], after["max_avail"])
+    definition = api.storage("ec").get()  # Pool.pm $add_storage 351: the EC data pool beside the metadata pool
+    assert (definition["pool"], definition["data-pool"]) == ("ec-metadata", "ec-data")
 
     status, _log = finished(api, node.ceph.pool("ec-data").delete())
     assert status == "ceph pool 'ec-data' still in use by storage 'ec'"

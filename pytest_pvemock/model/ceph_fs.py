@@ -83,6 +83,6 @@ def create_filesystem(cluster: FakeCluster, node: str, params: Mapping[str, Any]
         if add_storage:
             task.log.append(f"Adding '{name}' to storage configuration...")
             cluster.add_storage(name, plugintype="cephfs", content=["backup", "iso", "vztmpl"], shared=True,
-                                path=f"/mnt/pve/{name}")  # fmt: skip
+                                path=f"/mnt/pve/{name}", options={"fs-name": name})  # FS.pm 236-242  # fmt: skip
 
     return worker(cluster, node, "cephfscreate", name, authid, work)

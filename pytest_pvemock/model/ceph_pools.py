@@ -212,7 +212,10 @@ def create_pool(cluster: FakeCluster, node: str, params: Mapping[str, Any], auth
                                "defined")  # fmt: skip
             if pool != name:
                 ceph.rbd_pools[name] = (pool, data_pool)
-            cluster.add_storage(name, plugintype="rbd", content=["images", "rootdir"], shared=True)
+            options: dict[str, str | int] = {"pool": pool, "krbd": 0}  # Pool.pm $add_storage 340-354
+            if pool != name and data_pool is not None:
+                options["data-pool"] = data_pool
+            cluster.add_storage(name, plugintype="rbd", content=["images", "rootdir"], shared=True, options=options)
 
     return worker(cluster, node, "cephcreatepool", name, authid, work)
 
