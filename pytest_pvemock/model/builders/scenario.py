@@ -103,7 +103,7 @@ GUEST_KEYS = {
     "pid",
     "boots",
 }
-SNAPSHOT_KEYS = {"name", "description", "vmstate"}
+SNAPSHOT_KEYS = {"name", "description", "vmstate", "config"}
 USER_KEYS = {
     "userid",
     "password",
@@ -764,10 +764,14 @@ def _read_guest(reader: _Reader, known: _Known, entry: Any) -> GuestSpec:
     for item in reader.sequence(spec.get("snapshots"), "snapshots", spec):
         snap = reader.mapping(item, "a snapshot", SNAPSHOT_KEYS)
         name = reader.require(snap, "name", "a snapshot")
-        values = {"snapname" if key == "name" else key: (key, value) for key, value in snap.items()}
+        values = {"snapname" if key == "name" else key: (key, value) for key, value in snap.items() if key != "config"}
         path = f"{template}/{{vmid}}/snapshot"
         _check_like_pve(reader, snap, f"snapshot '{name}' of {what}", known.version, path, values, all_keys=True)
-        snapshots.append(SnapshotSpec(str(name), str(snap.get("description", "")), bool(snap.get("vmstate", False))))
+        saved = snap.get("config") or {}
+        if not isinstance(saved, dict):
+            raise reader.fail(snap, f"'config' of snapshot '{name}' of {what} must be a mapping", "config")
+        snapshots.append(SnapshotSpec(str(name), str(snap.get("description", "")), bool(snap.get("vmstate", False)),
+                                      _plain(saved)))  # fmt: skip
     known.guests.setdefault(vmid, kind)
     return GuestSpec(
         vmid,
@@ -981,6 +985,26 @@ def _check_parent(reader: _Reader, config: _Map, path: str, template: str) -> No
             raise reader.fail(config, f"'config': {path} belongs to '{key}', which '{base}' does not declare", path)
 
 
+_VALUE_RULES = ("format", "pattern", "anyOf", "oneOf")
+
+
+def _listed_differently(registry: Any, template: str, create: str | None) -> set[str]:
+    """The settings a record holds as the list answers them, in a form its create does not take (a node's
+    interface ``netmask: "24"``, which ``POST .../network`` wants as 255.255.255.0): not checked as a create."""
+    if create is None:
+        return set()
+    items = registry.endpoint("GET", template).returns_schema.get("items") or {}
+    listed = items.get("properties") or {}
+    taken = registry.endpoint("POST", create).parameters_schema.get("properties") or {}
+    return {
+        name
+        for name, schema in listed.items()
+        if name in taken
+        and any(rule in schema for rule in _VALUE_RULES)  # the list has a form of its own for it
+        and any(schema.get(rule) != taken[name].get(rule) for rule in _VALUE_RULES)
+    }
+
+
 def _check_records(reader: _Reader, known: _Known, template: str, records: _Map, what: str) -> None:
     """Each record as PVE checks a client's create of it (``POST`` on the list, or on the item where PVE creates
     there), its id as the item's path parameter."""
@@ -988,10 +1012,11 @@ def _check_records(reader: _Reader, known: _Known, template: str, records: _Map,
     item = next((child for child in registry.children(template) if child.count("/") == template.count("/") + 1), None)
     key_name = item.rsplit("{", 1)[1].rstrip("}") if item and item.endswith("}") else None
     create = template if "POST" in registry.methods_for(template) else item
+    listed = _listed_differently(registry, template, create)
     for key, record in records.items():
         if not isinstance(record, _Map):
             raise reader.fail(records, f"record '{key}' of {what} must be a mapping", str(key))
-        values = {str(name): (str(name), value) for name, value in record.items()}
+        values = {str(name): (str(name), value) for name, value in record.items() if str(name) not in listed}
         if key_name is not None:
             values[key_name] = (str(key), key)
         if create is not None:
@@ -1098,7 +1123,12 @@ def _storage_data(storage: StorageSpec) -> dict[str, Any]:
 
 def _guest_data(guest: GuestSpec) -> dict[str, Any]:
     snapshots = [
-        _present(name=snap.name, description=snap.description or None, vmstate=snap.vmstate or None)
+        _present(
+            name=snap.name,
+            description=snap.description or None,
+            vmstate=snap.vmstate or None,
+            config=dict(snap.config) or None,
+        )
         for snap in guest.snapshots
     ]
     return _present(

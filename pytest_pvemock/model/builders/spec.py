@@ -153,6 +153,8 @@ class SnapshotSpec:
     name: str
     description: str = ""
     vmstate: bool = False
+    #: The snapshot as the guest keeps it (its config then, ``snaptime``, ``parent``); empty: taken at build time.
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -402,8 +404,8 @@ def spec_from_cluster(cluster: FakeCluster) -> ClusterSpec:
     targets and matchers, mappings, realms, options), at the cluster's current time: the PVE API answers the same.
 
     Sizes drawn from the seed (node memory and disk, storage size and use) come back as the sizes that draw the same
-    figures again from the same seed. Snapshots' own configs (a rebuilt snapshot takes the guest's config), pending
-    changes and history (tasks, logs) are not part of a spec. A spec never holds a secret: no password, no token
+    figures again from the same seed. History (tasks, logs) and the applied SDN configuration are not part of a
+    spec. A spec never holds a secret: no password, no token
     secret, no value PVE's schema classes as secret (``schema/secrets.py``) in a guest config or a stored
     collection. A spec is what a scenario file holds, and a file is no place for them.
     """
@@ -519,7 +521,12 @@ def _guest_spec_of(cluster: FakeCluster, guest: Guest) -> GuestSpec:
             f"/nodes/{guest.node}/{guest.kind}/{guest.vmid}/config",
         ),
         snapshots=[
-            SnapshotSpec(name, str(snapshot.get("description", "")), bool(snapshot.get("vmstate")))
+            SnapshotSpec(
+                name,
+                str(snapshot.get("description", "")),
+                bool(snapshot.get("vmstate")),
+                _without_secrets(dict(snapshot), f"/nodes/{guest.node}/{guest.kind}/{guest.vmid}/config"),
+            )
             for name, snapshot in guest.snapshots.items()
             if name != "current"
         ],
@@ -707,6 +714,10 @@ def _add_guest(cluster: FakeCluster, spec: GuestSpec) -> None:
     guest = located(spec.where, lambda: add(**spec.options()))
     for snapshot in spec.snapshots:
         guest._take_snapshot(snapshot.name, snapshot.description, snapshot.vmstate)
+        if snapshot.config:
+            guest.snapshots[snapshot.name] = dict(snapshot.config)
+    if spec.snapshots and "parent" in spec.config:  # the snapshot the guest was last rolled back to, or taken
+        guest.config["parent"] = spec.config["parent"]
     guest.pending.update(spec.pending)
     guest.pending_delete.extend(spec.pending_delete)
 
