@@ -112,3 +112,28 @@ def test_file_restore_is_for_pbs_storages(pve_api, nightly):
     assert (error.status_code, error.errors) == (400, {"storage": "Only PBS storages supported for file-restore."})
     error = refused(restore, volume="nas:backup/x.vma.zst", filepath="/")
     assert error.errors == {"volume": "storage ID mismatch (nas != local)."}
+
+
+def test_backups_are_listed_with_their_guest_type(pve_cluster, pve_api, nightly):
+    # Plugin.pm $get_subdir_files 1716-1743: a backup's subtype is its archive's guest type
+    rows = pve_api.nodes("pve1").storage("local").content.get(content="backup")
+    assert {(row["subtype"], row["vmid"], row["format"]) for row in rows} == {("qemu", 100, "vma.zst")}
+    assert [row["protected"] for row in rows if row["volid"] == nightly[3]] == [1]
+
+
+def test_a_backup_server_names_snapshots_in_utc(pve_cluster, pve_api):
+    # PBSPlugin.pm print_volid 226-233 and prune_backups 409-503: PBS groups snapshots per guest
+    pve_api.storage.post(storage="pbs", type="pbs", server="10.1.1.30", datastore="main", username="root@pam",
+                         password="secret", content="backup")  # fmt: skip
+    pve_cluster.timezone = "Europe/Vienna"
+    first = pve_cluster.add_backup("pbs", 110, ctime=1788300000).volid
+    second = pve_cluster.add_backup("pbs", 110, ctime=1788300000 + 86400).volid
+    assert first == "pbs:backup/ct/110/2026-09-01T22:00:00Z"
+    rows = pve_api.nodes("pve2").storage("pbs").prunebackups.get(**{"prune-backups": "keep-last=1"})
+    assert {row["volid"]: (row["type"], row["mark"]) for row in rows} == {
+        first: ("lxc", "remove"),
+        second: ("lxc", "keep"),
+    }
+    (row,) = [r for r in pve_api.nodes("pve2").storage("pbs").content.get() if r["volid"] == first]
+    assert (row["subtype"], row["format"]) == ("lxc", "pbs-ct")
+    assert "hostname: dns01" in pve_api.nodes("pve2").vzdump.extractconfig.get(volume=first)

@@ -101,13 +101,19 @@ def add_backup(
     local = dt.datetime.fromtimestamp(when, cluster.tzinfo)
     qemu = guest.kind == "qemu"
     name = f"vzdump-{guest.kind}-{vmid}-{local:%Y_%m_%d-%H_%M_%S}.{'vma' if qemu else 'tar'}.zst"
+    fmt = "vma.zst" if qemu else "tar.zst"
+    volname = f"backup/{name}"
+    if storage.plugintype == "pbs":  # PBSPlugin.pm print_volid 226-233: backup/<vm|ct>/<vmid>/<UTC time>
+        utc = dt.datetime.fromtimestamp(when, dt.timezone.utc)
+        volname = f"backup/{'vm' if qemu else 'ct'}/{vmid}/{utc:%Y-%m-%dT%H:%M:%SZ}"
+        fmt = f"pbs-{'vm' if qemu else 'ct'}"
     disks = sum(parse_size(str(value)) for _key, value, included, _r in backup_volumes(guest) if included)
     size = max(disks // 7 + len(name) * 4099, 1)  # zstd of a mostly empty disk: a fraction of its size
     volume = Volume(
-        f"{storage_id}:backup/{name}",
+        f"{storage_id}:{volname}",
         "backup",
         size,
-        "vma.zst" if qemu else "tar.zst",
+        fmt,
         when,
         vmid=vmid,
         node=None if storage.shared else guest.node,
@@ -196,6 +202,16 @@ def parse_keep(text: str) -> dict[str, int]:
     return keep
 
 
+def _pbs_snapshot_info(volume: Volume) -> dict[str, Any]:
+    """A PBS snapshot's group and time (PBSPlugin.pm prune_backups 409-503: PBS prunes per group, every snapshot
+    counts as standard-named)."""
+    snapshot = re.match(r"^[^:]+:backup/(vm|ct)/(\d+)/", volume.volid)
+    if snapshot is None:
+        return {}
+    kind = "qemu" if snapshot[1] == "vm" else "lxc"
+    return {"type": kind, "vmid": int(snapshot[2]), "ctime": volume.ctime, "is_std_name": True}
+
+
 def prune_selection(
     cluster: FakeCluster,
     storage: Storage,
@@ -219,7 +235,7 @@ def prune_selection(
         if volume.content != "backup" or volume.node not in (None, node) or volume.volid in storage.freed:
             continue
         volname = volume.volid.split(":", 1)[1]
-        info = archive_info(cluster, volname) or {}
+        info = archive_info(cluster, volname) or _pbs_snapshot_info(volume)
         backup_type = info.get("type", "unknown")
         backup_vmid = info.get("vmid", volume.vmid)
         if vmid is not None and backup_vmid != vmid:

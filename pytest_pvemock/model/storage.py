@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,11 @@ class Volume:
             "size": self.size,
             "ctime": self.ctime,
         }
+        if self.content == "backup":  # Plugin.pm $get_subdir_files 1730, PBSPlugin.pm list_volumes 776-790
+            name = self.volid.split(":", 1)[-1]
+            kind = re.match(r"^backup/(?:vzdump-(qemu|lxc|openvz)-|(vm|ct)/)", name)
+            subtype = (kind[1] or {"vm": "qemu", "ct": "lxc"}[kind[2]]) if kind is not None else "unknown"
+            entry["subtype"] = subtype
         if self.vmid is not None:
             entry["vmid"] = self.vmid
         if self.notes:
