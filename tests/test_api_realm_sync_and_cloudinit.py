@@ -29,10 +29,18 @@ def test_the_production_clusters_directory_sync_reads_back(pve_api):
 
 def test_cloudinit_lists_the_vms_cloud_init_values_the_password_masked(pve_api):
     # qemu-server src/PVE/API2/Qemu.pm 1967-2011 (e6352be6): the options of $cloudinitoptions (853-862) the config
-    # sets, cipassword as '**********'; none set, none listed
+    # sets, cipassword as '**********'; none set, none listed. Set after the drive was made (VM start), they are
+    # pending ('added' in the [special:cloudinit] section); the start makes the drive with them
     vm = pve_api.nodes("pve2").qemu(102)
     assert vm.cloudinit.get() == []
     vm.config.put(ciuser="debian", cipassword="s3cret-pw", searchdomain="corp.pvemock.lan")
+    rows = {row["key"]: row for row in vm.cloudinit.get()}
+    assert rows == {
+        "ciuser": {"key": "ciuser", "pending": "debian"},
+        "cipassword": {"key": "cipassword", "pending": "**********"},
+        "searchdomain": {"key": "searchdomain", "pending": "corp.pvemock.lan"},
+    }
+    vm.status.start.post()
     rows = {row["key"]: row for row in vm.cloudinit.get()}
     assert rows == {
         "ciuser": {"key": "ciuser", "value": "debian"},

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import figures
+from pytest_pvemock.model.cloudinit_pending import is_cloudinit_option, is_tracked, record_change, regenerate_drive
 from pytest_pvemock.model.guest_config import (
     MIB,
     NET_KEYS,
@@ -54,7 +55,9 @@ QEMU_LIVE_OPTIONS = frozenset(
 
 
 def _qemu_option_is_live(key: str) -> bool:
-    return key in QEMU_LIVE_OPTIONS or bool(NET_KEYS.match(key) or QEMU_DISK_KEYS.match(key)) or key.startswith("usb")
+    # cloud-init options are 'fast plug' options: written at once (qemu-server src/PVE/QemuServer.pm 4609-4611)
+    live = key in QEMU_LIVE_OPTIONS or is_cloudinit_option(key)
+    return live or bool(NET_KEYS.match(key) or QEMU_DISK_KEYS.match(key)) or key.startswith("usb")
 
 
 #: What ``GET .../config`` and ``.../pending`` show for a set ``cipassword``: PVE stores a crypt hash and never
@@ -102,6 +105,9 @@ class Guest(Watched):
         self.pending: dict[str, Any] = {}
         self.pending_delete: list[str] = []
         self.snapshots: dict[str, dict[str, Any]] = {}
+        #: qemu-server's ``[special:cloudinit]`` section: what the cloud-init drive was generated from, for the
+        #: options changed since (see :mod:`.cloudinit_pending`)
+        self.cloudinit_section: dict[str, str] = {}
         self.run_state: str = "stopped"
         self.started_at: int = 0
         self.pid: int | None = None
@@ -900,7 +906,27 @@ class QemuVM(Guest):
     def _digest_mismatch_error(self) -> str:
         return "checksum mismatch (file change by other user?)"
 
+    def _boot(self, uptime: int = 0) -> None:
+        super()._boot(uptime)
+        regenerate_drive(self.cloudinit_section)  # vm_start_nolock generates the drive (QemuServer.pm 5604-5611)
+
+    def _apply_pending(self) -> None:
+        before = {key: self.config.get(key) for key in (*self.pending, *self.pending_delete) if is_tracked(key)}
+        super()._apply_pending()
+        self._record_cloudinit_changes(before)
+
+    def _record_cloudinit_changes(self, before: dict[str, Any]) -> None:
+        for key, old in before.items():
+            new = self.config.get(key)
+            if new != old:
+                record_change(self.cloudinit_section, key, old, new)
+
     def _apply_config(self, updates: dict[str, Any], removals: list[str]) -> None:
+        before = {key: self.config.get(key) for key in (*removals, *updates) if is_tracked(key)}
+        self._apply_config_now_or_pending(updates, removals)
+        self._record_cloudinit_changes(before)
+
+    def _apply_config_now_or_pending(self, updates: dict[str, Any], removals: list[str]) -> None:
         if not self.running:
             super()._apply_config(updates, removals)
             return
