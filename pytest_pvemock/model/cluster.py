@@ -42,6 +42,7 @@ from pytest_pvemock.model.ceph import CephCluster, build_ceph
 from pytest_pvemock.model.clock import DEFAULT_EPOCH, Clock
 from pytest_pvemock.model.cluster_ha import ClusterHA
 from pytest_pvemock.model.config_store import ConfigStore
+from pytest_pvemock.model.consoles import Consoles
 from pytest_pvemock.model.faults import FaultRule
 from pytest_pvemock.model.guest_config import (
     new_lxc_config,
@@ -176,6 +177,10 @@ class FakeCluster:
         #: the agents run; the files ``agent/file-write`` wrote (see :mod:`.guest_exec`).
         self.guest_programs = GuestPrograms()
         self.guest_files = GuestFiles()
+        #: When the first node was set up (``pvecm create``): the date of the cluster's root CA.
+        self.created_at = int(start_time) - figures.seeded(self.seed, "cluster-created").randrange(90, 700) * 86400
+        #: The console proxies (VNC, terminal, SPICE) the nodes run, and the ports they hold (see :mod:`.consoles`).
+        self.consoles = Consoles(self)
 
     # ---- construction ------------------------------------------------------------------------------------------
 

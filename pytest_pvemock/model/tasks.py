@@ -151,6 +151,19 @@ class TaskRegistry:
         log: list[str] | None = None,
     ) -> Task:
         """Start a task; it completes (running ``work``) now or after ``duration`` seconds, by the clock's mode."""
+        task = self.begin(node, type, id, authid, log)
+        task.work = work
+        if self._clock.instant:
+            self._complete(task)
+        else:
+            seconds = DEFAULT_DURATIONS.get(type, 1) if duration is None else duration
+            self._clock.call_at(task.starttime + max(int(seconds), 0), lambda: self._complete(task))
+        return task
+
+    def begin(
+        self, node: str, type: str, id: str | int, authid: str = "root@pam", log: list[str] | None = None
+    ) -> Task:
+        """Start a task that runs until :meth:`end` ends it (a worker that waits for something: a console proxy)."""
         now = self._clock.now()
         pid, pstart = self._process_ids(node, now)
         upid = Upid(node=node, pid=pid, pstart=pstart, starttime=now, type=type, id=str(id), authid=authid)
@@ -165,16 +178,15 @@ class TaskRegistry:
             id=str(id),
             user=user,
             tokenid=tokenid or None,
-            work=work,
             log=list(log or []),
         )
         self._tasks[task.upid] = task
-        if self._clock.instant:
-            self._complete(task)
-        else:
-            seconds = DEFAULT_DURATIONS.get(type, 1) if duration is None else duration
-            self._clock.call_at(now + max(int(seconds), 0), lambda: self._complete(task))
         return task
+
+    def end(self, task: Task, exitstatus: str = "OK") -> None:
+        """End a task :meth:`begin` started, with ``exitstatus`` (``OK`` or the worker's error)."""
+        if task.running:
+            self._finish(task, exitstatus)
 
     def get(self, upid: str) -> Task | None:
         return self._tasks.get(upid)

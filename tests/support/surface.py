@@ -241,6 +241,21 @@ class SurfaceRig:
         # exec-status asks for a process the agent started (the same pid in every rig: seeded by the guest's boot)
         pid = cluster.guest_programs.start(cluster, cluster.guest(QEMU_VMID), ["uname", "-r"], None)
         EXTRA[("GET", "/nodes/{node}/qemu/{vmid}/agent/exec-status")] = {"pid": pid}
+        cluster.guest(QEMU_VMID).config["vga"] = "qxl"  # SPICE runs only with a QXL display
+        # websockets take the ticket their proxy call answered (minted as the POSTs do; the rig's clock stands still)
+        for template, authpath in (
+            ("/nodes/{node}/vncwebsocket", f"/nodes/{cluster.guest(QEMU_VMID).node}"),
+            ("/nodes/{node}/qemu/{vmid}/vncwebsocket", f"/vms/{QEMU_VMID}"),
+            ("/nodes/{node}/lxc/{vmid}/vncwebsocket", f"/vms/{LXC_VMID}"),
+        ):
+            EXTRA[("GET", template)] = {
+                "port": 5900,
+                "vncticket": signer.short_lived_ticket("PVEVNC", "root@pam", authpath, 5900),
+            }
+        for kind, vmid in (("qemu", QEMU_VMID), ("lxc", LXC_VMID)):
+            socket = f"/run/qemu-server/{vmid}.mtunnel"
+            ticket = signer.short_lived_ticket("PVETUNNEL", "root@pam", f"/socket/{socket}")
+            EXTRA[("GET", f"/nodes/{{node}}/{kind}/{{vmid}}/mtunnelwebsocket")] = {"socket": socket, "ticket": ticket}
         cluster.ha.add_resource(f"vm:{QEMU_VMID}")
         if cluster.version_at_least(9):
             cluster.ha.set_rules([dict(HA_RULE)])
