@@ -84,8 +84,16 @@ AGENT = {
 }  # fmt: skip
 
 
-# console (issue 11): pending cloud-init changes against the drive the VM was started with
-REAL |= {"/nodes/{node}/qemu/{vmid}/cloudinit"}
+# console (issue 11): pending cloud-init changes against the drive the VM was started with; the websockets with the
+# ticket their proxy or tunnel call answered
+REAL |= {
+    "/nodes/{node}/qemu/{vmid}/cloudinit",
+    "/nodes/{node}/vncwebsocket",
+    "/nodes/{node}/qemu/{vmid}/vncwebsocket",
+    "/nodes/{node}/lxc/{vmid}/vncwebsocket",
+    "/nodes/{node}/qemu/{vmid}/mtunnelwebsocket",
+    "/nodes/{node}/lxc/{vmid}/mtunnelwebsocket",
+}
 
 
 # ceph helper (issue 11): disks and LVM agreeing with the storages and the OSDs
@@ -255,16 +263,9 @@ NOT_YET = {
     "/nodes/{node}/disks/zfs/{name}",  # real (tests/test_api_node_pools_and_jobs.py); no built-in scenario has a pool
     # consoles and tunnels (helper console)
     "/nodes/{node}/storage/{storage}/identity",
-    # consoles and tunnels (helper console): the walk only GETs, so it has no ticket from a proxy call to pass, and
-    # PVE answers 401 'invalid PVEVNC/PVETUNNEL ticket' for the one it makes up (tests/test_behaviour_consoles.py
-    # asks with real ones)
-    "/nodes/{node}/lxc/{vmid}/mtunnelwebsocket",
-    "/nodes/{node}/lxc/{vmid}/vncwebsocket",
-    "/nodes/{node}/qemu/{vmid}/mtunnelwebsocket",
-    "/nodes/{node}/qemu/{vmid}/vncwebsocket",
-    "/nodes/{node}/vncwebsocket",
-    # the walk makes up the file to read (a real VM has /etc/hostname, Windows no file the walk could name): PVE
-    # relays qga's 'failed to open file' for it; the answers are checked in tests/test_api_guest_agent_exec.py
+    # agent file-read (helper console): the walk makes up the file to read (a Linux VM has /etc/hostname, the
+    # Windows VM with the agent no file the walk could name): PVE relays qga's 'failed to open file' for it; the
+    # answers are checked in tests/test_api_guest_agent_exec.py
     "/nodes/{node}/qemu/{vmid}/agent/file-read",
     # walk (issue 11): no object in any built-in scenario yet, or an answer still made up
     "/cluster/jobs/schedule-analyze",

@@ -218,6 +218,20 @@ class _Walk:
                 missing.append(name)
         return values, tuple(missing)
 
+    def tickets(self, template: str, values: dict[str, Any]) -> dict[str, Any]:
+        """What a client holds for a websocket call: the ticket its proxy or tunnel call answered (bound to the path,
+        the port or the socket), minted by the cluster's signer as that POST mints it."""
+        signer = self.api.auth.signer
+        if template.endswith("/vncwebsocket") and "node" in values:
+            path = f"/vms/{values['vmid']}" if "vmid" in values else f"/nodes/{values['node']}"
+            return {"port": 5900, "vncticket": signer.short_lived_ticket("PVEVNC", "root@pam", path, 5900)}
+        if template.endswith("/mtunnelwebsocket") and "vmid" in values:
+            # qemu-server Qemu.pm 7225, pve-container LXC.pm 3140: the socket the tunnel ticket is for
+            vmid = values["vmid"]
+            socket = f"/run/pve/ct-{vmid}.mtunnel" if "/lxc/" in template else f"/run/qemu-server/{vmid}.mtunnel"
+            return {"socket": socket, "ticket": signer.short_lived_ticket("PVETUNNEL", "root@pam", f"/socket/{socket}")}
+        return {}
+
     def query_values(self, template: str, values: dict[str, Any]) -> dict[str, Any]:
         found = {}
         for name, (source, key) in _QUERY_SOURCES.get(template, {}).items():
@@ -304,6 +318,7 @@ def walk_gets(cluster: FakeCluster) -> Iterator[Answer]:
         schema = walk.api.registry.endpoint(method, template).parameters_schema
         fixed, unfilled = walk.path_values(template)
         fixed.update(walk.query_values(template, fixed))
+        fixed.update(walk.tickets(template, fixed))
         facts.params = fixed
         path_names = re.findall(r"\{([^}]+)\}", template)
         values, query = dict(fixed), {}
