@@ -71,6 +71,15 @@ def test_a_connected_shell_runs_until_its_client_leaves(pve):
     assert status_of(api, shell["upid"])["exitstatus"] == "OK"
 
 
+def test_a_guests_console_ends_when_the_guest_stops(pve):
+    cluster, api = pve
+    proxy = api.nodes("pve2").lxc(110).termproxy.post()
+    cluster.consoles.connect("pve2", proxy["port"])
+    api.nodes("pve2").lxc(110).status.stop.post()
+    cluster.clock.settle()
+    assert status_of(api, proxy["upid"])["exitstatus"] == "OK"  # lxc-console exits, termproxy with it
+
+
 def test_a_terminal_nobody_connects_to_fails_as_termproxy_does(pve):
     cluster, api = pve
     shell = api.nodes("pve2").qemu(102).termproxy.post()  # the VM need not run to open a terminal proxy

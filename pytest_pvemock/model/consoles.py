@@ -15,7 +15,8 @@ task that waits for the client (the websocket pveproxy opens to it) and ends, by
   (``failed waiting for client: timed out``, exit code 1, and run_command's error for the task);
 - ``spiceterm`` (a node's or container's SPICE shell, pve-manager PVE/API2Tools.pm ``run_spiceterm`` 165-239): 40 s.
 
-A connected client keeps the proxy running until it disconnects (:meth:`Consoles.disconnect`); over HTTP a client
+A connected client keeps the proxy running until it disconnects (:meth:`Consoles.disconnect`) or the guest stops;
+over HTTP a client
 connects by opening the websocket, which the fake does not proxy: tests connect with :meth:`Consoles.connect`.
 """
 
@@ -132,6 +133,13 @@ class Consoles:
             raise PVEError(f"no console proxy listening on {node}:{port}")
         self._end(proxy, "OK")
         return proxy
+
+    def guest_stopped(self, vmid: int) -> None:
+        """The guest's console ends with it: ``qm vncproxy`` loses the VNC socket, ``qm terminal``, lxc-console and
+        the VM's serial terminal exit, and each proxy's task ends without error."""
+        for proxy in self._proxies:
+            if proxy.vmid == vmid and proxy.connected and proxy.listening:
+                self._end(proxy, "OK")
 
     def _no_client(self, proxy: ConsoleProxy) -> None:
         if not proxy.listening or proxy.connected:

@@ -291,6 +291,7 @@ class Guest(Watched):
         self.pid = None
         self._usage = {}
         self._apply_pending()
+        self._cluster.consoles.guest_stopped(self.vmid)
 
     def _apply_pending(self) -> None:
         self.config.update(self.pending)
