@@ -93,6 +93,7 @@ REAL |= {
     "/nodes/{node}/lxc/{vmid}/vncwebsocket",
     "/nodes/{node}/qemu/{vmid}/mtunnelwebsocket",
     "/nodes/{node}/lxc/{vmid}/mtunnelwebsocket",
+    "/cluster/jobs/schedule-analyze",
 }
 
 
@@ -263,12 +264,12 @@ NOT_YET = {
     "/nodes/{node}/disks/zfs/{name}",  # real (tests/test_api_node_pools_and_jobs.py); no built-in scenario has a pool
     # consoles and tunnels (helper console)
     "/nodes/{node}/storage/{storage}/identity",
+    "/nodes/{node}/storage/{storage}/file-restore/list",
     # agent file-read (helper console): the walk makes up the file to read (a Linux VM has /etc/hostname, the
     # Windows VM with the agent no file the walk could name): PVE relays qga's 'failed to open file' for it; the
     # answers are checked in tests/test_api_guest_agent_exec.py
     "/nodes/{node}/qemu/{vmid}/agent/file-read",
     # walk (issue 11): no object in any built-in scenario yet, or an answer still made up
-    "/cluster/jobs/schedule-analyze",
     "/cluster/mapping/dir/{id}",
     "/cluster/mapping/pci/{id}",
     "/cluster/mapping/usb/{id}",

@@ -68,8 +68,9 @@ class Answer:
         return not self.unfilled or bool(self.expected)
 
 
-def problems_in(data: Any, cluster: FakeCluster) -> list[str]:
-    """What in ``data`` a real PVE node of this cluster would not send, one line per kind and place."""
+def problems_in(data: Any, cluster: FakeCluster, ahead: int = 86400) -> list[str]:
+    """What in ``data`` a real PVE node of this cluster would not send, one line per kind and place (times later
+    than ``ahead`` seconds from now count as off the clock)."""
     nodes = {node.name for node in cluster.nodes}
     vmids = {guest.vmid for guest in cluster.guests}
     storages = {storage.storage for storage in cluster.storages}
@@ -103,7 +104,7 @@ def problems_in(data: Any, cluster: FakeCluster) -> list[str]:
         elif isinstance(value, int):
             if key == "vmid" and value not in vmids:
                 note(f"vmid {value} not in the cluster at {where}")
-            if key in TIME_KEYS and value and not now - 10 * YEAR <= value <= now + 86400:
+            if key in TIME_KEYS and value and not now - 10 * YEAR <= value <= now + ahead:
                 note(f"time {value} off the cluster's clock ({now}) at {where}")
 
     walk(data, "data", None)
@@ -123,6 +124,9 @@ _QUERY_SOURCES = {
     "/nodes/{node}/scan/iscsi": {"portal": ("/storage?type=iscsi", "portal")},
     "/nodes/{node}/scan/pbs": {"server": ("/storage?type=pbs", "server")},
 }
+# Answers that are times to come: when a schedule falls due next (pve-manager PVE/API2/Cluster/Jobs.pm 98-118: ten
+# events from now by default, up to a hundred).
+_AHEAD = {"/cluster/jobs/schedule-analyze": 10 * YEAR}
 _CANDIDATES = 6  # objects tried per path value when looking for one whose children exist
 
 
@@ -336,7 +340,7 @@ def walk_gets(cluster: FakeCluster) -> Iterator[Answer]:
         body = response.json() or {}
         answer = Answer(template, path, response.status, unfilled=unfilled)
         if response.status == 200:
-            answer.problems = problems_in(body.get("data"), cluster)
+            answer.problems = problems_in(body.get("data"), cluster, _AHEAD.get(template, 86400))
         else:
             answer.message = str(body.get("message") or "").strip()
             errors = body.get("errors")
