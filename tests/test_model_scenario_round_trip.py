@@ -47,6 +47,8 @@ def public(answer: Any) -> Any:
         return {key: public(value) for key, value in answer.items() if key not in NOT_DUMPED}
     if isinstance(answer, (list, tuple)):
         return [public(item) for item in answer]
+    if isinstance(answer, str) and "\ncipassword: " in answer:  # the report quotes the VM's config
+        return "\n".join(line for line in answer.split("\n") if not line.startswith("cipassword: "))
     return answer
 
 
