@@ -85,7 +85,7 @@ AGENT = {
 
 
 # console (issue 11): pending cloud-init changes against the drive the VM was started with; the websockets with the
-# ticket their proxy or tunnel call answered
+# ticket their proxy or tunnel call answered; schedule-analyze from the cluster's clock
 REAL |= {
     "/nodes/{node}/qemu/{vmid}/cloudinit",
     "/nodes/{node}/vncwebsocket",
@@ -262,9 +262,6 @@ NOT_YET = {
     "/nodes/{node}/certificates/info",
     # storage scans and restores (helper scans)
     "/nodes/{node}/disks/zfs/{name}",  # real (tests/test_api_node_pools_and_jobs.py); no built-in scenario has a pool
-    # consoles and tunnels (helper console)
-    "/nodes/{node}/storage/{storage}/identity",
-    "/nodes/{node}/storage/{storage}/file-restore/list",
     # agent file-read (helper console): the walk makes up the file to read (a Linux VM has /etc/hostname, the
     # Windows VM with the agent no file the walk could name): PVE relays qga's 'failed to open file' for it; the
     # answers are checked in tests/test_api_guest_agent_exec.py
