@@ -117,6 +117,7 @@ REAL |= {
     "/cluster/acme/plugins",
     "/cluster/acme/plugins/{id}",
     "/cluster/acme/tos",
+    "/cluster/jobs/realm-sync",
 }
 # A fresh cluster has no ACME account: PVE's 400 'ACME account config file ... does not exist.' (ACMEAccount.pm 317)
 ABSENT = {"/cluster/acme/account/{name}"}
@@ -258,7 +259,8 @@ NOT_YET = {
     "/access/tfa",
     "/access/tfa/{userid}",
     "/access/tfa/{userid}/{id}",
-    "/cluster/acme/account/{name}",
+    "/cluster/acme/account/{name}",  # real, but no built-in scenario has an account to ask about
+    "/cluster/jobs/realm-sync/{id}",  # real, but no built-in scenario has a realm sync job
     "/nodes/{node}/certificates/info",
     # storage scans and restores (helper scans)
     "/nodes/{node}/disks/zfs/{name}",  # real (tests/test_api_node_pools_and_jobs.py); no built-in scenario has a pool

@@ -381,10 +381,14 @@ def _placeholder_key_map(schema: dict[str, Any]) -> dict[str, Any]:
 # GET /nodes/{node}/sdn/zones/{zone}/bridges: 'vlan_filtering' is what `ip -d -j link` prints, the number 0 or 1,
 # and null for a vnet the node has not created (pve-network src/PVE/API2/Network/SDN/Nodes/Zone.pm line 253,
 # commit ecf98c5d), while the schema types it string.
+# GET /cluster/jobs/realm-sync: the list pushes each jobs.cfg section as it is (pve-access-control
+# src/PVE/API2/Jobs/RealmSync.pm lines 98-113, commit 5ccd07d9), and SectionConfig stores no default: a job created
+# without 'enabled' (optional, default 1, in PVE::Jobs::RealmSync::options) has none, while the schema requires it.
 RETURNS_DEVIATIONS: dict[tuple[str, str], list[tuple[tuple[str, ...], Any]]] = {
     ("GET", "/nodes/{node}/sdn/zones/{zone}/bridges"): [
         (("items", "properties", "vlan_filtering"), lambda schema: {"anyOf": [schema, {"enum": [0, 1, None]}]}),
     ],
+    ("GET", "/cluster/jobs/realm-sync"): [(("items",), _without_required("enabled"))],
     ("GET", "/nodes/{node}/network"): [(("items", "properties", "netmask"), _netmask_or_prefix_length)],
     ("GET", "/cluster/ceph/metadata"): [
         *((("properties", key), _placeholder_key_map) for key in ("mds", "mgr", "mon", "node")),

@@ -91,6 +91,7 @@ PATH_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     # the ACME account and DNS plugin SurfaceRig registers (PVE answers 400/500 for ones that do not exist)
     **{(method, "/cluster/acme/account/{name}"): {"name": "surface"} for method in ("GET", "PUT", "DELETE")},
     **{(method, "/cluster/acme/plugins/{id}"): {"id": "surface-dns"} for method in ("GET", "PUT", "DELETE")},
+    **{(method, "/cluster/jobs/realm-sync/{id}"): {"id": "surface-sync"} for method in ("GET", "PUT", "DELETE")},
     **{(method, "/cluster/ha/groups/{group}"): {"group": "surface-group"} for method in ("GET", "PUT", "DELETE")},
     **{(method, "/cluster/ha/rules/{rule}"): {"rule": "surface-rule"} for method in ("GET", "PUT", "DELETE")},
     # an OSD of the node in the path (pve1 holds osd.0 and osd.1) and a pool that exists
@@ -138,6 +139,8 @@ EXTRA[("POST", "/nodes/{node}/storage/{storage}/content/{volume}")] = {"target":
 HA_GROUP = {"group": "surface-group", "nodes": "pve1,pve2"}
 HA_RULE = {"rule": "surface-rule", "type": "node-affinity", "resources": f"vm:{QEMU_VMID}", "nodes": "pve1"}
 EXTRA[("POST", "/cluster/acme/plugins")] = {"type": "dns", "api": "cf"}  # a DNS plugin needs its API
+# a realm sync job syncs an LDAP or AD realm (pve-access-control src/PVE/API2/Jobs/RealmSync.pm 186-194)
+EXTRA[("POST", "/cluster/jobs/realm-sync/{id}")] = {"realm": "surface-ldap", "scope": "both"}
 # Let's Encrypt registers only an account that agrees to its terms (Boulder's 'must agree to terms of service')
 EXTRA[("POST", "/cluster/acme/account")] = {
     "tos_url": "https://letsencrypt.org/documents/LE-SA-v1.5-February-24-2025.pdf"
@@ -283,6 +286,10 @@ class SurfaceRig:
                     continue  # a release without prefix lists
                 response = api.handle(self.request(method, path, params))
                 assert response.status == 200, (method, path, response.status, response.reason)
+        ldap = {"realm": "surface-ldap", "type": "ldap", "server1": "ldap.surface.test", "base_dn": "dc=surface"}
+        api.handle(self.request("POST", "/access/domains", {**ldap, "user_attr": "uid"}))
+        sync = {"schedule": "daily", "realm": "surface-ldap", "scope": "both"}
+        api.handle(self.request("POST", "/cluster/jobs/realm-sync/surface-sync", sync))
 
     @property
     def auth(self) -> dict[str, str]:
