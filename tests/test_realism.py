@@ -260,7 +260,6 @@ NOT_YET = {
     "/access/tfa/{userid}",
     "/access/tfa/{userid}/{id}",
     "/cluster/acme/account/{name}",  # real, but no built-in scenario has an account to ask about
-    "/cluster/jobs/realm-sync/{id}",  # real, but no built-in scenario has a realm sync job
     "/nodes/{node}/certificates/info",
     # storage scans and restores (helper scans)
     "/nodes/{node}/disks/zfs/{name}",  # real (tests/test_api_node_pools_and_jobs.py); no built-in scenario has a pool

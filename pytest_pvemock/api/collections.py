@@ -175,16 +175,6 @@ def _backup_job_messages(action: str, jobid: str, values: Mapping[str, Any]) -> 
     return f"backup job '{jobid}' does not exist"
 
 
-def _realm_sync_messages(action: str, jobid: str, values: Mapping[str, Any]) -> str:
-    if action == "read":
-        raise ParameterError({"id": f"No such job '{jobid}'"})
-    if action == "create" and values.get("realm") in ("pam", "pve"):  # RealmSync.pm 192-193
-        raise ParameterError({"realm": "Only LDAP/AD realms can be synced."})
-    if action == "exists":
-        return f"Job '{jobid}' already exists"
-    return f"no such realm-sync job '{jobid}'"
-
-
 def _notification_builtins(kind: str) -> Callable[[HandlerContext], list[tuple[str, dict[str, Any]]]]:
     """PVE's built-in notification target and matcher (``mail-to-root``, ``default-matcher``)."""
 
@@ -269,9 +259,6 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
         messages=_backup_job_messages,
         objects=("prune-backups", "fleecing", "performance"),
     ),
-    # pve-access-control src/PVE/API2/Jobs/RealmSync.pm (5ccd07d9): a fresh cluster has none; created on the item
-    # path (154), a missing one read: raise_param_exc({id => "No such job '$id'"}) (147)
-    Keyed("/cluster/jobs/realm-sync", "id", "realm-sync job", create_on_item=True, messages=_realm_sync_messages),
     Keyed("/cluster/replication", "id", "replication job", visible_with=("/vms/{guest}", ("VM.Audit",))),
     # SDN
     Keyed(
