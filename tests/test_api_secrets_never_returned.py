@@ -27,6 +27,9 @@ CHECKED_ONLY = {
     ("POST", "/access/ticket"),
     ("POST", "/access/vncticket"),
     ("POST", "/access/openid/login"),
+    # a TOTP code must match the URI's secret (proxmox-tfa src/api/methods.rs add_totp), a Yubico OTP its key;
+    # no marker passes, and PVE keeps neither (nor the password it checks)
+    ("POST", "/access/tfa/{userid}"),
 }
 # Where PVE returns the value it was given, as written (so the fake does too).
 RETURNED_BY_PVE = {

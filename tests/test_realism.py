@@ -118,6 +118,8 @@ REAL |= {
     "/cluster/acme/plugins/{id}",
     "/cluster/acme/tos",
     "/cluster/jobs/realm-sync",
+    "/access/tfa",
+    "/access/tfa/{userid}",
 }
 # A fresh cluster has no ACME account: PVE's 400 'ACME account config file ... does not exist.' (ACMEAccount.pm 317)
 ABSENT = {"/cluster/acme/account/{name}"}
@@ -256,9 +258,8 @@ NOT_YET = {
     "/nodes/{node}/sdn/zones/{zone}/content",
     "/nodes/{node}/sdn/zones/{zone}/ip-vrf",
     # ACME, TFA and certificates (helper acme)
-    "/access/tfa",
-    "/access/tfa/{userid}",
-    "/access/tfa/{userid}/{id}",
+    "/access/tfa/{userid}",  # real, but no built-in scenario has a user with a second factor to ask about
+    "/access/tfa/{userid}/{id}",  # real, but no built-in scenario has a second factor
     "/cluster/acme/account/{name}",  # real, but no built-in scenario has an account to ask about
     "/nodes/{node}/certificates/info",
     # storage scans and restores (helper scans)

@@ -384,7 +384,15 @@ def _placeholder_key_map(schema: dict[str, Any]) -> dict[str, Any]:
 # GET /cluster/jobs/realm-sync: the list pushes each jobs.cfg section as it is (pve-access-control
 # src/PVE/API2/Jobs/RealmSync.pm lines 98-113, commit 5ccd07d9), and SectionConfig stores no default: a job created
 # without 'enabled' (optional, default 1, in PVE::Jobs::RealmSync::options) has none, while the schema requires it.
+# GET /access/tfa, /access/tfa/{userid}, /access/tfa/{userid}/{id}: proxmox-tfa's TfaInfo skips an empty
+# description when it serializes (#[serde(skip_serializing_if = "String::is_empty")]), and the recovery entry has
+# none (TfaInfo::recovery), while the schema requires it.
 RETURNS_DEVIATIONS: dict[tuple[str, str], list[tuple[tuple[str, ...], Any]]] = {
+    ("GET", "/access/tfa"): [(("items", "properties", "entries", "items"), _without_required("description"))],
+    ("GET", "/access/tfa/{userid}"): [(("items",), _without_required("description"))],
+    ("GET", "/access/tfa/{userid}/{id}"): [
+        (("required",), lambda required: [k for k in required if k != "description"])
+    ],
     ("GET", "/nodes/{node}/sdn/zones/{zone}/bridges"): [
         (("items", "properties", "vlan_filtering"), lambda schema: {"anyOf": [schema, {"enum": [0, 1, None]}]}),
     ],

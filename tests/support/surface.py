@@ -139,6 +139,8 @@ EXTRA[("POST", "/nodes/{node}/storage/{storage}/content/{volume}")] = {"target":
 HA_GROUP = {"group": "surface-group", "nodes": "pve1,pve2"}
 HA_RULE = {"rule": "surface-rule", "type": "node-affinity", "resources": f"vm:{QEMU_VMID}", "nodes": "pve1"}
 EXTRA[("POST", "/cluster/acme/plugins")] = {"type": "dns", "api": "cf"}  # a DNS plugin needs its API
+# recovery keys need nothing more (proxmox-tfa add_tfa_entry); a Yubico key needs its realm's setting (TFA.pm 400-420)
+EXTRA[("POST", "/access/tfa/{userid}")] = {"type": "recovery", "userid": USER}
 # a realm sync job syncs an LDAP or AD realm (pve-access-control src/PVE/API2/Jobs/RealmSync.pm 186-194)
 EXTRA[("POST", "/cluster/jobs/realm-sync/{id}")] = {"realm": "surface-ldap", "scope": "both"}
 # Let's Encrypt registers only an account that agrees to its terms (Boulder's 'must agree to terms of service')
@@ -286,6 +288,12 @@ class SurfaceRig:
                     continue  # a release without prefix lists
                 response = api.handle(self.request(method, path, params))
                 assert response.status == 200, (method, path, response.status, response.reason)
+        api.handle(self.request("PUT", "/access/domains/pve", {"tfa": "type=yubico,id=1,key=surface-yubico-key"}))
+        key = {"type": "yubico", "description": "surface key", "value": "ccccccsurfacekeyotp"}
+        response = api.handle(self.request("POST", f"/access/tfa/{quote(USER, safe='')}", key))
+        if response.status == 200:  # releases before the TFA API (7.0, 7.1) answer 501
+            for method in ("GET", "PUT", "DELETE"):  # the second factor SurfaceRig gives its user
+                PATH_OVERRIDES[(method, "/access/tfa/{userid}/{id}")] = {"id": response.json()["data"]["id"]}
         ldap = {"realm": "surface-ldap", "type": "ldap", "server1": "ldap.surface.test", "base_dn": "dc=surface"}
         api.handle(self.request("POST", "/access/domains", {**ldap, "user_attr": "uid"}))
         sync = {"schedule": "daily", "realm": "surface-ldap", "scope": "both"}
