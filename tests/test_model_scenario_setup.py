@@ -12,7 +12,7 @@ import pytest
 from pytest_pvemock import mock
 from pytest_pvemock.model.builders.clusters import build_from_text
 from pytest_pvemock.model.builders.scenario import ScenarioError
-from tests.support.clients import task_log
+from tests.support.clients import proxmoxer_client, task_log
 
 pytestmark = pytest.mark.pve_cluster("production", validate=True)
 
@@ -97,3 +97,25 @@ def test_a_node_affinity_rule_is_the_group_it_came_from_before_pve_9(pve_api):
     assert pve_api.cluster.ha.groups("db-prefers-pve3").get()["nodes"] == "pve3:2,pve1:1"
     assert pve_api.cluster.ha.resources("vm:102").get()["group"] == "db-prefers-pve3"
     assert "group" not in pve_api.cluster.ha.resources("vm:100").get()
+
+
+@pytest.mark.parametrize("version", ["7.0", "7.4", "8.0", "8.4", "9.1"])
+def test_the_production_scenario_answers_on_every_major_what_that_release_could_set_up(pve_cluster_factory, version):
+    cluster = pve_cluster_factory("production", version=version)
+    with mock(cluster):
+        api = proxmoxer_client(cluster)
+        assert [alias["name"] for alias in api.cluster.firewall.aliases.get()] == ["mgmt-net"]
+        targets = {target["name"] for target in api.cluster.notifications.targets.get()} if version >= "8.1" else set()
+        jobs = [job["id"] for job in api.cluster.backup.get()]
+    assert ("ops-mail" in targets) == (version >= "8.1")  # notification targets came with 8.1
+    assert jobs == ([] if version == "7.0" else ["backup-5e1b6c2a-7f3d"])  # a job's 'schedule' came with 7.1
+
+
+def test_a_setup_request_since_a_later_release_is_skipped_on_an_older_cluster():
+    text = (
+        NODES + "setup:\n  - POST /cluster/firewall/aliases: {name: mgmt, cidr: 192.168.100.0/24}\n    since: '9.1'\n"
+    )
+    assert len(build_from_text(text, version="9.1").setup_requests) == 1
+    assert build_from_text(text, version="8.4").setup_requests == []
+    with pytest.raises(ScenarioError, match=r"line 7: setup request 'since: soon' must be a PVE release such as 8\.1"):
+        build_from_text(text.replace("'9.1'", "soon"))

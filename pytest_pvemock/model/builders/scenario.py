@@ -59,7 +59,7 @@ from pytest_pvemock.model.nodes.node import SUBSCRIPTION_LEVELS, default_ip
 from pytest_pvemock.model.time_zone import zone_info
 from pytest_pvemock.safe_yaml import check_limits
 from pytest_pvemock.schema.parameters import check_parameters
-from pytest_pvemock.schema.registry import get_registry, supported_release
+from pytest_pvemock.schema.registry import get_registry, resolve_release, supported_release
 
 __all__ = ["ScenarioError", "builtin_scenarios", "scenario_spec", "scenario_text", "spec_from_text"]
 
@@ -359,7 +359,8 @@ def _read(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> ClusterSpec:
     spec.users = [_read_user(reader, known, entry) for entry in reader.sequence(top.get("users"), "users", top)]
     if "ha" in top:
         spec.ha = _read_ha(reader, known, reader.mapping(top["ha"], "'ha'", HA_KEYS, top))
-    spec.setup = [_read_setup(reader, known, entry) for entry in reader.sequence(top.get("setup"), "setup", top)]
+    requests = [_read_setup(reader, known, entry) for entry in reader.sequence(top.get("setup"), "setup", top)]
+    spec.setup = [request for request in requests if request is not None]
     if "access" in top:
         spec.access = _read_access(reader, known, reader.mapping(top["access"], "'access'", ACCESS_KEYS, top))
     if "config" in top:
@@ -370,11 +371,22 @@ def _read(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> ClusterSpec:
     return spec
 
 
-def _read_setup(reader: _Reader, known: _Known, entry: Any) -> SetupRequest:
+def _read_setup(reader: _Reader, known: _Known, entry: Any) -> SetupRequest | None:
     """``{"POST /cluster/firewall/aliases": {name: mgmt, cidr: ...}}``: a write of the release's API, its parameters
-    checked as PVE checks them (what the handler refuses is reported on this line when the cluster first answers)."""
+    checked as PVE checks them (what the handler refuses is reported on this line when the cluster first answers).
+    ``since: "8.1"`` beside it marks a write only that release and later ones have: an older cluster skips it, as
+    its admin could not have made it."""
+    since = entry.get("since") if isinstance(entry, _Map) and len(entry) == 2 else None
+    if since is not None:
+        if not re.fullmatch(r"\d+(\.\d+){0,2}", str(since)):
+            raise reader.fail(entry, f"setup request 'since: {since}' must be a PVE release such as 8.1", "since")
+        if not resolve_release(known.version).at_least(str(since)):
+            return None
+        trimmed = _Map({key: value for key, value in entry.items() if key != "since"})
+        trimmed.line, trimmed.key_lines = entry.line, entry.key_lines
+        entry = trimmed
     if not isinstance(entry, _Map) or len(entry) != 1:
-        raise reader.fail(entry, "a setup request must be one 'METHOD /path: {parameters}' mapping")
+        raise reader.fail(entry, "a setup request must be one 'METHOD /path: {parameters}' mapping (and 'since')")
     request, params = next(iter(entry.items()))
     method, _, path = str(request).partition(" ")
     method, path = method.upper(), "/" + path.strip().strip("/")
