@@ -97,6 +97,10 @@ REAL |= {
 }
 
 
+# lead: the node's certificates (the cluster CA and pve-ssl.pem it signed)
+REAL |= {"/nodes/{node}/certificates/info"}
+
+
 # ceph helper (issue 11): disks and LVM agreeing with the storages and the OSDs
 REAL |= {
     "/nodes/{node}/disks/directory",
@@ -261,7 +265,6 @@ NOT_YET = {
     "/access/tfa/{userid}",  # real, but no built-in scenario has a user with a second factor to ask about
     "/access/tfa/{userid}/{id}",  # real, but no built-in scenario has a second factor
     "/cluster/acme/account/{name}",  # real, but no built-in scenario has an account to ask about
-    "/nodes/{node}/certificates/info",
     # storage scans and restores (helper scans)
     "/nodes/{node}/disks/zfs/{name}",  # real (tests/test_api_node_pools_and_jobs.py); no built-in scenario has a pool
     # agent file-read (helper console): the walk makes up the file to read (a Linux VM has /etc/hostname, the

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 DAY = 86400
@@ -130,6 +130,21 @@ class ClusterCA:
     subject: str
     not_before: int
     not_after: int
+    #: The subject as DER (a certificate it issues names it as issuer) and the key (n, d) it signs with: the
+    #: ``/etc/pve/priv/pve-root-ca.key`` of the fake, kept in memory and never answered.
+    subject_der: bytes = field(default=b"", repr=False)
+    key: tuple[int, int] = field(default=(0, 0), repr=False)
+
+
+@dataclass(frozen=True)
+class NodeCertificate:
+    """A node's ``pve-ssl.pem`` as the CA issued it."""
+
+    pem: str
+    subject: str
+    not_before: int
+    not_after: int
+    san: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=8)
@@ -180,4 +195,63 @@ def root_ca(seed: str, created: int) -> ClusterCA:
         subject=f"CN=Proxmox Virtual Environment, OU={uuid_text}, O=PVE Cluster Manager CA",
         not_before=not_before,
         not_after=not_after,
+        subject_der=subject,
+        key=(n, d),
+    )
+
+
+def _signed_pem(tbs: bytes, key: tuple[int, int]) -> str:
+    n, d = key
+    digest = _SHA256_DIGEST_INFO + hashlib.sha256(tbs).digest()
+    size = (n.bit_length() + 7) // 8
+    padded = b"\x00\x01" + b"\xff" * (size - len(digest) - 3) + b"\x00" + digest
+    signature = pow(int.from_bytes(padded, "big"), d, n).to_bytes(size, "big")
+    text = base64.b64encode(_seq(tbs, SHA256_RSA, _der(0x03, b"\x00" + signature))).decode()
+    return (
+        "-----BEGIN CERTIFICATE-----\n"
+        + "".join(text[i : i + 64] + "\n" for i in range(0, len(text), 64))
+        + "-----END CERTIFICATE-----\n"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def node_certificate(ca: ClusterCA, seed: str, node: str, serial: int, ip: str, domain: str) -> NodeCertificate:
+    """``pve-ssl.pem`` of ``node`` (pve-cluster src/PVE/Cluster/Setup.pm 487-570 at 7091d92e, ``gen_pve_ssl_cert``):
+    an RSA-2048 key, ``/OU=PVE Cluster Node/O=Proxmox Virtual Environment/CN=<fqdn>``, the names
+    ``IP:127.0.0.1,IP:::1,DNS:localhost,IP:<ip>,DNS:<node>,DNS:<fqdn>``, two years from the day before the node
+    was set up (``faketime yesterday``), the CA's next serial."""
+    stream = _Stream(f"pve-ssl {seed} {node}")
+    e = 65537
+    p, q = _prime(1024, stream, e), _prime(1024, stream, e)
+    fqdn = f"{node}.{domain}"
+    subject = _name(("2.5.4.11", "PVE Cluster Node"), ("2.5.4.10", "Proxmox Virtual Environment"), ("2.5.4.3", fqdn))
+    addresses = [bytes([127, 0, 0, 1]), bytes(15) + b"\x01", bytes(int(part) for part in ip.split("."))]
+    names = _seq(
+        _der(0x87, addresses[0]), _der(0x87, addresses[1]), _der(0x82, b"localhost"), _der(0x87, addresses[2]),
+        _der(0x82, node.encode()), _der(0x82, fqdn.encode()),
+    )  # fmt: skip
+    extensions = _seq(
+        _seq(_oid("2.5.29.19"), _der(0x04, _seq())),  # basicConstraints=CA:FALSE
+        _seq(_oid("2.5.29.37"), _der(0x04, _seq(_oid("1.3.6.1.5.5.7.3.1")))),  # extendedKeyUsage=serverAuth
+        _seq(_oid("2.5.29.17"), _der(0x04, names)),
+    )
+    not_before = ca.not_before
+    not_after = not_before + min(2 * 365, (ca.not_after - not_before) // DAY - 2) * DAY
+    tbs = _seq(
+        _der(0xA0, _int(2)),
+        _int(serial),
+        SHA256_RSA,
+        ca.subject_der,
+        _seq(_time(not_before), _time(not_after)),
+        subject,
+        _seq(_seq(_oid("1.2.840.113549.1.1.1"), b"\x05\x00"), _der(0x03, b"\x00" + _seq(_int(p * q), _int(e)))),
+        _der(0xA3, extensions),
+    )
+    ipv6 = ":".join(["0000"] * 7 + ["0001"])  # PVE::Certificate unpacks an IP SAN as H4 groups
+    return NodeCertificate(
+        pem=_signed_pem(tbs, ca.key),
+        subject=f"/OU=PVE Cluster Node/O=Proxmox Virtual Environment/CN={fqdn}",
+        not_before=not_before,
+        not_after=not_after,
+        san=("127.0.0.1", ipv6, "localhost", ip, node, fqdn),
     )

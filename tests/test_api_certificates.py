@@ -1,0 +1,54 @@
+"""``GET /nodes/{node}/certificates/info``: pve-manager ``PVE/API2/Certificates.pm`` ``info`` (14a22df3, 51-82) over
+the cluster's root CA and the node's ``pve-ssl.pem`` as pve-cluster's ``gen_pveca_cert`` and ``gen_pve_ssl_cert``
+make them (``src/PVE/Cluster/Setup.pm`` 423-452, 487-570 at 7091d92e), read as pve-common's
+``PVE::Certificate::get_certificate_info`` reads a certificate (``src/PVE/Certificate.pm`` 263-329 at f665029e)."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import warnings
+
+import pytest
+
+x509 = pytest.importorskip("cryptography.x509")
+serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
+
+
+def epoch(moment):
+    """A naive UTC datetime of cryptography (its ``not_valid_*``) as epoch seconds."""
+    return calendar.timegm(moment.timetuple())
+
+
+def test_a_node_lists_the_cluster_ca_and_its_own_certificate_the_ca_signed(pve_api):
+    root, own = pve_api.nodes("pve2").certificates.info.get()
+    assert (root["filename"], own["filename"]) == ("pve-root-ca.pem", "pve-ssl.pem")
+    ca = x509.load_pem_x509_certificate(root["pem"].encode())
+    cert = x509.load_pem_x509_certificate(own["pem"].encode())
+    if hasattr(cert, "verify_directly_issued_by"):  # cryptography 40 and later
+        cert.verify_directly_issued_by(ca)
+    assert root["subject"] == root["issuer"] == own["issuer"]
+    assert root["subject"].startswith("/CN=Proxmox Virtual Environment/OU=")
+    assert root["subject"].endswith("/O=PVE Cluster Manager CA")
+    assert own["subject"] == "/OU=PVE Cluster Node/O=Proxmox Virtual Environment/CN=pve2.pvemock.lan"
+    assert (root["public-key-bits"], own["public-key-bits"], own["public-key-type"]) == (4096, 2048, "rsaEncryption")
+
+
+def test_the_answer_is_what_the_pem_holds(pve_api):
+    warnings.simplefilter("ignore", DeprecationWarning)  # not_valid_before: the one every cryptography release has
+    for info in pve_api.nodes("pve1").certificates.info.get():
+        cert = x509.load_pem_x509_certificate(info["pem"].encode())
+        der_hash = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+        assert info["fingerprint"].replace(":", "") == der_hash
+        assert (info["notbefore"], info["notafter"]) == (epoch(cert.not_valid_before), epoch(cert.not_valid_after))
+
+
+def test_the_node_certificate_names_the_node_its_address_and_localhost(pve_api, pve_cluster):
+    # Setup.pm gen_pve_ssl_cert 497-505: IP:127.0.0.1,IP:::1,DNS:localhost,IP:<ip>,DNS:<node>,DNS:<fqdn>; two years
+    _, own = pve_api.nodes("pve3").certificates.info.get()
+    ip = pve_cluster.node("pve3").ip
+    assert own["san"] == ["127.0.0.1", "0000:0000:0000:0000:0000:0000:0000:0001", "localhost", ip, "pve3",
+                          "pve3.pvemock.lan"]  # fmt: skip
+    assert own["notafter"] - own["notbefore"] == 730 * 86400
+    others = {info["fingerprint"] for node in ("pve1", "pve2") for info in pve_api.nodes(node).certificates.info.get()}
+    assert own["fingerprint"] not in others  # each node its own key and certificate, one CA
