@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import warnings
 
 import pytest
 
@@ -15,9 +14,11 @@ x509 = pytest.importorskip("cryptography.x509")
 serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
 
 
-def epoch(moment):
-    """A naive UTC datetime of cryptography (its ``not_valid_*``) as epoch seconds."""
-    return calendar.timegm(moment.timetuple())
+def validity(cert):
+    """(not before, not after) in epoch seconds: ``not_valid_*_utc`` from cryptography 42, the naive UTC ones before."""
+    if hasattr(cert, "not_valid_before_utc"):
+        return int(cert.not_valid_before_utc.timestamp()), int(cert.not_valid_after_utc.timestamp())
+    return calendar.timegm(cert.not_valid_before.timetuple()), calendar.timegm(cert.not_valid_after.timetuple())
 
 
 def test_a_node_lists_the_cluster_ca_and_its_own_certificate_the_ca_signed(pve_api):
@@ -35,12 +36,11 @@ def test_a_node_lists_the_cluster_ca_and_its_own_certificate_the_ca_signed(pve_a
 
 
 def test_the_answer_is_what_the_pem_holds(pve_api):
-    warnings.simplefilter("ignore", DeprecationWarning)  # not_valid_before: the one every cryptography release has
     for info in pve_api.nodes("pve1").certificates.info.get():
         cert = x509.load_pem_x509_certificate(info["pem"].encode())
         der_hash = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
         assert info["fingerprint"].replace(":", "") == der_hash
-        assert (info["notbefore"], info["notafter"]) == (epoch(cert.not_valid_before), epoch(cert.not_valid_after))
+        assert (info["notbefore"], info["notafter"]) == validity(cert)
 
 
 def test_the_node_certificate_names_the_node_its_address_and_localhost(pve_api, pve_cluster):
