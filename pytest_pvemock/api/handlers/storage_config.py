@@ -23,6 +23,7 @@ from pytest_pvemock.api.visibility import Visibility
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.storage import Storage
 from pytest_pvemock.model.storage_types import StorageType, storage_types
+from pytest_pvemock.schema.formats.checks import split_list
 
 #: Parameters of the create and update calls that are not properties of the definition.
 _CONTROL = {"storage", "type", "digest", "delete"}
@@ -84,7 +85,7 @@ def create_storage(ctx: HandlerContext) -> dict[str, Any]:
     enabled = not settings.pop("disable", 0)
     ctx.cluster.add_storage(
         storeid, kind, content, shared=shared, nodes=nodes, path=str(path) if path else None, enabled=enabled,
-        options={key: value for key, value in settings.items()},
+        options=dict(settings),
     )  # fmt: skip
     answer: dict[str, Any] = {"storage": storeid, "type": kind}
     if returned:
@@ -101,7 +102,7 @@ def update_storage(ctx: HandlerContext) -> dict[str, Any]:
             raise PVEError(_DIGEST_MISMATCH)  # Config.pm 352 (SectionConfig assert_if_modified)
         storage = _definition(ctx)
         plugin = _type_of(ctx, storage.plugintype)
-        delete = [key for key in re.split(r"[,;\s]+", str(ctx.params.get("delete") or "")) if key]
+        delete = split_list(str(ctx.params.get("delete") or ""))
         given = {key: value for key, value in ctx.params.items() if key not in _CONTROL}
         sensitive = {key: given.pop(key) for key in list(given) if key in plugin.sensitive}
         settings = _checked(plugin, given | dict.fromkeys(sensitive, 1), create=False)
@@ -169,7 +170,7 @@ def _checked(plugin: StorageType, config: dict[str, Any], *, create: bool) -> di
 
 def _content(plugin: StorageType, text: str) -> list[str]:
     """Plugin.pm ``decode_value`` 475-496: types the plugin cannot hold are dropped (PVE only warns)."""
-    kept = [kind for kind in dict.fromkeys(re.split(r"[,;\s]+", text)) if kind and kind in plugin.content]
+    kept = [kind for kind in dict.fromkeys(split_list(text)) if kind in plugin.content]
     if "none" in kept and len(kept) > 1:
         raise PVEError("unable to combine 'none' with other content types")
     if not kept and "none" not in plugin.content:
