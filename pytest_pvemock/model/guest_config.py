@@ -119,6 +119,15 @@ def property_options(text: str) -> tuple[str, dict[str, str]]:
     return head, options
 
 
+def property_option(text: str, key: str) -> str | None:
+    """One key of a property string, wherever it stands (a container NIC's ``name=eth0`` leads it), or ``None``."""
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        if name.strip() == key:
+            return value.strip()
+    return None
+
+
 def drive_options(text: str, volume_key: str = "file") -> tuple[str, dict[str, str]]:
     """A drive (``file``) or mount point (``volume``) property string as (its volume, its options): the volume
     given as the leading value or under its key (``file=local:iso/x.iso,media=cdrom``)."""

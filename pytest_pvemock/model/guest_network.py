@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_pvemock.model import figures
+from pytest_pvemock.model.guest_config import property_option
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -37,14 +38,6 @@ class GuestNic:
         return "fe80::" + ":".join(groups)
 
 
-def _option(text: str, key: str) -> str | None:
-    for part in text.split(","):
-        name, _, value = part.partition("=")
-        if name.strip() == key:
-            return value.strip()
-    return None
-
-
 def is_windows(guest: Guest) -> bool:
     return guest.kind == "qemu" and str(guest.config.get("ostype", "")).startswith("w")
 
@@ -60,7 +53,9 @@ def guest_nics(cluster: FakeCluster, guest: Guest) -> list[GuestNic]:
         found = _MAC.search(text)
         mac = found.group(1).upper() if found else figures.mac_address(figures.seeded(cluster.seed, "mac", guest.vmid))
         static = (
-            _option(text, "ip") if guest.kind == "lxc" else _option(str(guest.config.get(f"ipconfig{index}", "")), "ip")
+            property_option(text, "ip")
+            if guest.kind == "lxc"
+            else property_option(str(guest.config.get(f"ipconfig{index}", "")), "ip")
         )
         if static and "/" in static and static[0].isdigit():
             address, _, prefix = static.partition("/")
@@ -70,7 +65,7 @@ def guest_nics(cluster: FakeCluster, guest: Guest) -> list[GuestNic]:
             host = 20 + (guest.vmid * 7 + index * 31) % 230
             ipv4, bits = f"{subnet}.{host}", 24
         if guest.kind == "lxc":
-            name = _option(text, "name") or f"eth{index}"
+            name = property_option(text, "name") or f"eth{index}"
         elif is_windows(guest):
             name = "Ethernet" if position == 0 else f"Ethernet {position + 1}"
         else:

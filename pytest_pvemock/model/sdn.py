@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pytest_pvemock.model.guest_config import property_option
 from pytest_pvemock.model.node_packages import release_packages
 
 if TYPE_CHECKING:
@@ -235,14 +236,6 @@ class BridgePort:
     trunks: tuple[str, ...] = ()
 
 
-def _option(text: str, key: str) -> str | None:
-    for part in text.split(","):
-        name, _, value = part.partition("=")
-        if name.strip() == key:
-            return value.strip()
-    return None
-
-
 def guest_ports(guest: Guest, bridge: str) -> list[BridgePort]:
     """The ports a running guest plugs into ``bridge``: ``tap<vmid>i<n>`` (QEMU), ``veth<vmid>i<n>`` (LXC), or the
     firewall bridge's ``fwpr<vmid>p<n>`` when the NIC has ``firewall=1`` (pve-common PVE/Network.pm tap_plug)."""
@@ -254,15 +247,15 @@ def guest_ports(guest: Guest, bridge: str) -> list[BridgePort]:
         if not name.startswith("net") or not name[3:].isdigit():
             continue
         text = str(guest.config[key])
-        if _option(text, "bridge") != bridge or _option(text, "link_down") == "1":
+        if property_option(text, "bridge") != bridge or property_option(text, "link_down") == "1":
             continue
         number = name[3:]
-        if _option(text, "firewall") == "1":
+        if property_option(text, "firewall") == "1":
             port = f"fwpr{guest.vmid}p{number}"
         else:
             port = f"{'veth' if guest.kind == 'lxc' else 'tap'}{guest.vmid}i{number}"
-        tag = _option(text, "tag")
-        trunks = tuple(part for part in (_option(text, "trunks") or "").split(";") if part)
+        tag = property_option(text, "tag")
+        trunks = tuple(part for part in (property_option(text, "trunks") or "").split(";") if part)
         ports.append(BridgePort(port, guest.vmid, f"net{number}", int(tag) if tag else None, trunks))
     return ports
 
