@@ -99,3 +99,14 @@ def test_node_version_is_the_clusters_release(pve_api):
     # Nodes.pm version 278-313: PVE::pvecfg::version_info(), what /version answers without 'console'
     answer = pve_api.nodes("pve1").version.get()
     assert answer == {key: value for key, value in pve_api.version.get().items() if key != "console"}
+
+
+@pytest.mark.pve_cluster(task_mode="manual")
+def test_startall_waits_only_after_the_guests_it_starts(pve_cluster, pve_api):
+    # Nodes.pm startall 2236-2248: a running guest returns before its start and its 3 s default delay
+    pve_cluster.guest(101).stop()
+    pve_cluster.clock.settle()
+    upid = pve_api.nodes("pve1").startall.post(force=1)  # VM 100 runs: only VM 101's 3 s
+    pve_cluster.clock.advance(3)
+    assert pve_api.nodes("pve1").tasks(upid).status.get()["exitstatus"] == "OK"
+    assert log_of(pve_api, upid) == ["Starting VM 101", "TASK OK"]

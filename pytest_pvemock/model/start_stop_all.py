@@ -56,8 +56,10 @@ def start_stop_list(
 def start_all(cluster: FakeCluster, node: str, authid: str, force: bool, vmids: list[int] | None) -> Task:
     """``POST /nodes/{node}/startall``: a ``startall`` worker starting each chosen guest that is not running."""
     guests = start_stop_list(cluster, node, autostart=not force, vmids=vmids)
-    # the worker waits 'up' seconds after each start (3 s for a VM without one: Nodes.pm 2248, 2261-2268)
-    delay = sum(startup.get("up", 3 if guest.kind == "qemu" else 0) for _, guest, startup in guests)
+    # the worker waits 'up' seconds after each start (3 s for a VM without one: Nodes.pm 2248, 2261-2268); a guest
+    # already running is skipped before that wait
+    delay = sum(startup.get("up", 3 if guest.kind == "qemu" else 0) for _, guest, startup in guests
+                if not guest.running)  # fmt: skip
 
     def work(task: Task) -> None:
         for _, guest, startup in guests:
