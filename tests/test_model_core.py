@@ -180,6 +180,14 @@ def test_config_digest_changes_with_the_config_and_is_checked(cluster):
     assert "description" not in vm.config
 
 
+def test_set_config_delete_splits_as_pve_splits_a_list(cluster):
+    # Qemu.pm update_vm 2132 (qemu-server e6352be): PVE::Tools::split_list($delete_str), so ';' and spaces separate
+    vm = cluster.guest(102)
+    vm.set_config({"description": "build box", "tags": "ci"})
+    vm.set_config(delete="description; tags")
+    assert "description" not in vm.config and "tags" not in vm.config
+
+
 def test_running_vm_keeps_non_hotplug_changes_pending_until_it_stops(cluster):
     vm = cluster.guest(100)
     vm.set_config({"cores": 8, "name": "web-renamed"})

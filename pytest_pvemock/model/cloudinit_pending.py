@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pytest_pvemock.schema.formats.checks import perl_true, split_list
+
 #: qemu-server src/PVE/QemuServer.pm ``cloudinit_pending_properties`` (1792-1798): $confdesc_cloudinit (781-839,
 #: ipconfig0..31 at 876-877), ``name`` and ``net0``..``net31``.
 CLOUDINIT_OPTIONS = ("cicustom", "cipassword", "citype", "ciupgrade", "ciuser", "nameserver", "searchdomain", "sshkeys")
@@ -26,16 +28,12 @@ def is_tracked(key: str) -> bool:
     return key in CLOUDINIT_OPTIONS or key == "name" or bool(_TRACKED.match(key))
 
 
-def _split_list(text: str) -> list[str]:
-    return [part for part in re.split(r"[\s,;\0]+", text) if part]
-
-
 def record_change(section: dict[str, str], key: str, old: Any, new: Any) -> None:
     """``$cloudinit_record_changed``: remember the value the drive holds for ``key`` (or that it had none)."""
     if not is_tracked(key):
         return
     recorded = section.get(key)
-    added = set(_split_list(section.pop("added", "")))
+    added = set(split_list(section.pop("added", "")))
     if new is not None:
         if old is not None:
             if recorded is not None:
@@ -71,29 +69,25 @@ def pending_rows(config: dict[str, Any], section: dict[str, str]) -> list[dict[s
         ci["cipassword"] = MASK
     rows: list[dict[str, Any]] = []
     added = ci.pop("added", "")
-    for key in _split_list(added):
+    for key in split_list(added):
         row: dict[str, Any] = {"key": key}
         if key in conf:
             row["pending"] = conf[key]
         rows.append(row)
     for key in sorted(LISTED):
-        if not _perl_true(conf.get(key)) or re.search(key, added):
+        if not perl_true(conf.get(key) or "") or re.search(key, added):
             continue
         row = {"key": key}
-        if _perl_true(ci.get(key)):
+        if perl_true(ci.get(key) or ""):
             row["value"] = ci[key]
             row["pending"] = conf[key]
         else:
             row["value"] = conf[key]
         rows.append(row)
     for key in sorted(ci):
-        if not _perl_true(conf.get(key)):
+        if not perl_true(conf.get(key) or ""):
             rows.append({"key": key, "delete": 1})
     return rows
-
-
-def _perl_true(value: str | None) -> bool:
-    return value not in (None, "", "0")
 
 
 def is_cloudinit_option(key: str) -> bool:

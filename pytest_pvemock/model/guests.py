@@ -41,6 +41,7 @@ from pytest_pvemock.model.guest_migration import log_stamp, migration_plan, sche
 from pytest_pvemock.model.provisioning import fill_in_options
 from pytest_pvemock.model.revision import TrackedDict, Watched
 from pytest_pvemock.model.tasks import Task
+from pytest_pvemock.schema.formats.checks import split_list
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -700,7 +701,7 @@ class Guest(Watched):
         A disk given as ``STORAGE:SIZE`` gets a new volume and a NIC without MAC gets one, as PVE fills them in."""
         self._prepare_write()
         updates = {**(changes or {}), **options}
-        removals = [key for key in (delete.split(",") if isinstance(delete, str) else delete) if key]
+        removals = [key for key in (split_list(delete) if isinstance(delete, str) else delete) if key]
         if not updates and not removals:
             # qemu-server Qemu.pm update_vm 2110, pve-container LXC.pm update_vm 2364 (API2/LXC/Config.pm)
             raise PVEError("no options specified")

@@ -8,13 +8,13 @@ job has no state file: no ``last-run``, and the next run counts from now, as PVE
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.calendar_event import CalendarEvent
 from pytest_pvemock.model.config_store import config_store_of
+from pytest_pvemock.schema.formats.checks import split_list
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -92,7 +92,7 @@ def update_job(cluster: FakeCluster, jobid: str, values: Mapping[str, Any], dele
         raise PVEError("no such realm-sync job\n")
     if "schedule" in values:
         CalendarEvent.parse(str(values["schedule"]))
-    for key in [key for key in re.split(r"[,;\s]+", delete or "") if key]:
+    for key in split_list(delete or ""):
         if key not in OPTIONS:
             raise PVEError(f"no such option '{key}'\n")
         if not OPTIONS[key]:
