@@ -61,3 +61,34 @@ def test_service_not_installed_fails_in_task(pve_api):
     upid = pve_api.nodes("pve1").services("syslog").start.post()
     assert finish(pve_api, upid)["exitstatus"] == "command 'systemctl start syslog' failed: exit code 5"
     assert state(pve_api, "pve1", "syslog") == ("dead", "inactive")
+
+
+def ha_rows(api):
+    rows = api.cluster.ha.status.current.get()
+    return {row["id"]: row for row in rows}
+
+
+@pytest.mark.pve_cluster("ha-three-node", validate=True)
+def test_stopping_pve_ha_lrm_freezes_the_nodes_ha_services_until_it_starts(pve_api):
+    # pve-ha-manager LRM.pm shutdown_request (b71218f): not a node shutdown -> 'restart LRM, freeze all services',
+    # mode 'restart'; Manager.pm next_state_*: the services of a node whose LRM is in restart mode are frozen
+    upid = pve_api.nodes("pve1").services("pve-ha-lrm").stop.post()
+    assert finish(pve_api, upid)["exitstatus"] == "OK"
+    rows = ha_rows(pve_api)
+    assert rows["service:ct:200"]["state"] == "freeze" and "restart" in rows["lrm:pve1"]["status"]
+    assert pve_api.cluster.ha.status.manager_status.get()["lrm_status"]["pve1"]["mode"] == "restart"
+    assert state(pve_api, "pve1", "pve-ha-lrm") == ("dead", "inactive")
+    upid = pve_api.nodes("pve1").services("pve-ha-lrm").start.post()
+    assert finish(pve_api, upid)["exitstatus"] == "OK"
+    rows = ha_rows(pve_api)
+    assert rows["service:ct:200"]["state"] == "started" and "active" in rows["lrm:pve1"]["status"]
+
+
+@pytest.mark.pve_cluster("ha-three-node", validate=True)
+def test_stopping_the_master_crm_hands_the_manager_to_another_node(pve_api):
+    # CRM.pm shutdown_request / work: a stopping master releases the ha_manager_lock, another CRM takes it
+    assert pve_api.cluster.ha.status.manager_status.get()["manager_status"]["master_node"] == "pve1"
+    finish(pve_api, pve_api.nodes("pve1").services("pve-ha-crm").stop.post())
+    assert pve_api.cluster.ha.status.manager_status.get()["manager_status"]["master_node"] != "pve1"
+    finish(pve_api, pve_api.nodes("pve1").services("pve-ha-crm").start.post())
+    assert state(pve_api, "pve1", "pve-ha-crm") == ("running", "active")

@@ -308,6 +308,29 @@ class ClusterHA(HAFiles):
             self.stack.restart_lrm(node)
             self.after_request()
 
+    def daemon_unit(self, node: str, unit: str, verb: str) -> None:
+        """``systemctl <verb> pve-ha-lrm|pve-ha-crm`` on a running node. A stopped LRM leaves in ``restart`` mode
+        (LRM.pm ``shutdown_request``: 'restart LRM, freeze all services'), so the CRM freezes its services until an
+        LRM is back; a stopped master CRM gives up the manager lock for another node's CRM to take."""
+        if self.stack is None or node not in self.stack.nodes:
+            return
+        daemons = self.stack.nodes[node]
+        if unit == "pve-ha-lrm":
+            if verb == "stop":
+                self.stack.stop_lrm(node)
+            elif verb == "start" or daemons.lrm is None:
+                self.stack.start_lrm(node)
+            else:
+                self.stack.restart_lrm(node)
+        elif unit == "pve-ha-crm":
+            if verb == "stop":
+                self.stack.stop_crm(node)
+            elif verb == "start" or daemons.crm is None:
+                self.stack.start_crm(node)
+            else:
+                self.stack.restart_crm(node)
+        self.after_request()
+
     def fail_starts(self, sid: Any, count: int) -> None:
         """Make the next ``count`` starts of the guest fail (on any node): see max_restart/max_relocate."""
         self._boot()

@@ -29,7 +29,9 @@ class NodeDaemons:
     crm: CRM | None = None
     lrm: LRM | None = None
     lrm_restart: bool = False
+    lrm_stop: bool = False
     crm_stop: bool = False
+    crm_restart: bool = False
 
 
 class HAStack:
@@ -83,19 +85,46 @@ class HAStack:
     def restart_lrm(self, name: str) -> None:
         node = self.nodes[name]
         if node.lrm is not None:
+            node.lrm_stop = False
             node.lrm_restart = True
             node.lrm.shutdown_request()
+
+    def stop_lrm(self, name: str) -> None:
+        """``systemctl stop pve-ha-lrm`` on a node that keeps running: the LRM goes through the same shutdown
+        request as a restart (mode ``restart``, its services frozen) and stays down until started."""
+        node = self.nodes[name]
+        if node.lrm is not None:
+            node.lrm_restart = False
+            node.lrm_stop = True
+            node.lrm.shutdown_request()
+
+    def start_lrm(self, name: str) -> None:
+        """``systemctl start pve-ha-lrm``: a new LRM, or, while the old one is still stopping, one right after."""
+        node = self.nodes[name]
+        if node.lrm is None:
+            node.lrm = LRM(node.lrm_env, self.shared)
+        elif node.lrm_stop:
+            node.lrm_stop = False
+            node.lrm_restart = True
 
     def stop_crm(self, name: str) -> None:
         node = self.nodes[name]
         if node.crm is not None:
             node.crm_stop = True
+            node.crm_restart = False
             node.crm.shutdown_request()
 
     def start_crm(self, name: str) -> None:
         node = self.nodes[name]
         if node.crm is None:
             node.crm = CRM(node.crm_env)
+        elif node.crm_stop:
+            node.crm_restart = True
+
+    def restart_crm(self, name: str) -> None:
+        """``systemctl restart pve-ha-crm``: the CRM stops (a master gives up its lock) and a new one starts."""
+        self.stop_crm(name)
+        self.start_crm(name)
 
     # -- the loop --------------------------------------------------------------------------------------------
     def run_loop(
@@ -155,13 +184,17 @@ class HAStack:
                 self.node_command(f"power {node.name} off", "shutdown")
             elif not node.crm_stop:
                 raise HAStackError("unexpected CRM exit - not implemented")
-            node.crm_stop = False
+            elif node.crm_restart:
+                node.crm = CRM(node.crm_env)
+            node.crm_stop = node.crm_restart = False
         if node.lrm is not None and self._daemon_round(node.lrm, node.lrm_env, "LRM", skip_lrm, on_skip):
             node.lrm = None
             shutdown, reboot = self.host.node_shutdown_request(node.name)
             if node.lrm_restart:
                 node.lrm_restart = False
                 node.lrm = LRM(node.lrm_env, self.shared)
+            elif node.lrm_stop:
+                node.lrm_stop = False
             elif shutdown:
                 self.node_command(f"crm {node.name} stop", "reboot" if reboot else "shutdown")
             else:

@@ -76,5 +76,7 @@ def service_command(cluster: FakeCluster, node: Node, service: str, command: str
             node.stopped_units = node.stopped_units | {unit}
         else:
             node.stopped_units = node.stopped_units - {unit}
+        if unit in ("pve-ha-lrm", "pve-ha-crm"):
+            cluster.ha.daemon_unit(node.name, unit, verb)
 
     return cluster.tasks.start(node.name, task_type, service, authid, work=work)
