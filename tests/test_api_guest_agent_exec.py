@@ -4,8 +4,8 @@ qemu-server src/PVE/API2/Qemu/Agent.pm (commit e6352be6): ``exec`` (lines 355-36
 call PVE/QemuServer/Agent.pm ``qemu_exec``/``qemu_exec_status`` (lines 125-187): the pid, then ``exited`` with the
 exit code and the base64-decoded output, booleans as 1/0. ``file-read`` (512-568) and ``file-write`` (617-645)
 open, read or write and close the file through the agent. Every call first asserts the agent is available
-(``assert_agent_available``, lines 109-114). Errors the agent answers come back as PVE::QMPClient raises them
-(src/PVE/QMPClient.pm lines 174-176): ``VM <vmid> qga command '<command>' failed - <desc>``.
+(``assert_agent_available``, lines 109-114). Errors the agent answers come back as ``agent_cmd`` dies on them
+(``check_agent_error``, lines 91-101): ``Agent error: <desc>``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def test_a_command_runs_for_a_while_then_reports_its_exit_once(vm):
     error = refused(agent("exec-status").get, pid=pid)
     assert (error.status_code, error.content) == (
         500,
-        "VM 100 qga command 'guest-exec-status' failed - Invalid parameter 'pid'",
+        "Agent error: Invalid parameter 'pid'",
     )
 
 
@@ -79,7 +79,18 @@ def test_a_written_file_reads_back_and_a_missing_one_is_the_agents_error(vm):
         "truncated": 1,
     }
     error = refused(agent("file-read").get, file="/root/missing")
+    assert error.content == ("Agent error: failed to open file '/root/missing' (mode: 'r'): No such file or directory")
+
+
+def test_a_windows_guest_has_its_own_files(pve_cluster_factory):
+    # qga/commands-win32.c qmp_guest_file_open: CreateFileW, error_setg_win32 'failed to open file ...: <message>'
+    agent = proxmoxer_client(pve_cluster_factory(validate=True)).nodes("pve3").qemu(103).agent  # win11
+    assert agent("file-read").get(file="C:\\Windows\\win.ini") == {
+        "content": "; for 16-bit app support\r\n[fonts]\r\n[extensions]\r\n[mci extensions]\r\n[files]\r\n"
+        "[Mail]\r\nMAPI=1\r\n",
+        "bytes-read": 92,
+    }
+    error = refused(agent("file-read").get, file="/etc/hostname")
     assert error.content == (
-        "VM 100 qga command 'guest-file-open' failed - "
-        "failed to open file '/root/missing' (mode: 'r'): No such file or directory"
+        "Agent error: failed to open file '/etc/hostname': The system cannot find the file specified."
     )

@@ -97,6 +97,23 @@ REAL |= {
 }
 
 
+# console (issue 11): the agent asked about what it has, a process production's setup started in the Windows VM
+# (judged there) and a file of the guest's OS (C:\Windows\win.ini on Windows, /etc/hostname ... on Debian)
+AGENT_OBJECTS = {"/nodes/{node}/qemu/{vmid}/agent/exec-status", "/nodes/{node}/qemu/{vmid}/agent/file-read"}
+
+
+def test_the_walk_asks_an_agent_about_its_own_processes_and_files():
+    cluster = FakeCluster.from_scenario("production")
+    answers = {answer.template: answer for answer in walk_gets(cluster) if answer.template in AGENT_OBJECTS}
+    status, read = (answers[template] for template in sorted(AGENT_OBJECTS))
+    assert (status.status, status.judged, status.problems) == (200, True, [])
+    assert status.path == "/nodes/pve3/qemu/103/agent/exec-status"  # the pid its setup's exec answered
+    assert (read.status, read.judged, read.problems) == (200, True, [])
+    # a VM whose agent ran nothing: no pid to name, so not judged (qga's 'Invalid parameter' is all PVE says)
+    fresh = {answer.template: answer for answer in walk_gets(FakeCluster.default()) if answer.template in AGENT_OBJECTS}
+    assert (fresh[sorted(AGENT_OBJECTS)[0]].unfilled, fresh[sorted(AGENT_OBJECTS)[1]].status) == (("pid",), 200)
+
+
 # lead: the node's certificates (the cluster CA and pve-ssl.pem it signed)
 REAL |= {"/nodes/{node}/certificates/info"}
 
@@ -260,10 +277,6 @@ NOT_YET = {
     "/access/tfa/{userid}",  # real, but no built-in scenario has a user with a second factor to ask about
     "/access/tfa/{userid}/{id}",  # real, but no built-in scenario has a second factor (a dump leaves them out)
     # storage scans and restores (helper scans)
-    # agent file-read (helper console): the walk makes up the file to read (a Linux VM has /etc/hostname, the
-    # Windows VM with the agent no file the walk could name): PVE relays qga's 'failed to open file' for it; the
-    # answers are checked in tests/test_api_guest_agent_exec.py
-    "/nodes/{node}/qemu/{vmid}/agent/file-read",
     # walk (issue 11): no object in any built-in scenario yet, or an answer still made up
     "/cluster/mapping/dir/{id}",
     "/cluster/mapping/pci/{id}",
@@ -271,7 +284,6 @@ NOT_YET = {
     "/cluster/notifications/endpoints/gotify/{name}",
     "/cluster/notifications/endpoints/webhook/{name}",
     "/cluster/replication/{id}",
-    "/nodes/{node}/qemu/{vmid}/agent/exec-status",
     "/nodes/{node}/replication/{id}",
     "/nodes/{node}/replication/{id}/log",  # scans: real (tests/test_api_node_pools_and_jobs.py); no job to ask about
     "/nodes/{node}/replication/{id}/status",

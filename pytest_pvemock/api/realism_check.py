@@ -32,7 +32,9 @@ from urllib.parse import parse_qsl, quote, urlencode
 from pytest_pvemock.api.app import PveApi
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
 from pytest_pvemock.api.synthesis import cluster_facts
+from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.cluster import FakeCluster
+from pytest_pvemock.model.guest_agent import require_agent
 from pytest_pvemock.schema.synthesis import synthesize
 
 PLACEHOLDER = re.compile(r"(?i)\b(example|placeholder|dummy|lorem|ipsum|foobar|changeme)\b")
@@ -123,6 +125,11 @@ _QUERY_SOURCES = {
     "/nodes/{node}/scan/glusterfs": {"server": ("/storage?type=glusterfs", "server")},
     "/nodes/{node}/scan/iscsi": {"portal": ("/storage?type=iscsi", "portal")},
     "/nodes/{node}/scan/pbs": {"server": ("/storage?type=pbs", "server")},
+}
+# Required query values naming what a VM's agent holds (:meth:`_Walk.agent_values`).
+_AGENT_QUERIES = {
+    "/nodes/{node}/qemu/{vmid}/agent/exec-status": "pid",
+    "/nodes/{node}/qemu/{vmid}/agent/file-read": "file",
 }
 # Answers that are times to come: when a schedule falls due next (pve-manager PVE/API2/Cluster/Jobs.pm 98-118: ten
 # events from now by default, up to a hundred).
@@ -236,6 +243,23 @@ class _Walk:
             return {"socket": socket, "ticket": signer.short_lived_ticket("PVETUNNEL", "root@pam", f"/socket/{socket}")}
         return {}
 
+    def agent_values(self, template: str, values: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """What a client names to a VM's agent, from what that agent has: a pid its ``exec`` answered (a process
+        not reported exited yet), a file of the guest (its OS's own, or one ``file-write`` wrote); and the query
+        value the VM's agent has nothing for."""
+        wanted = _AGENT_QUERIES.get(template)
+        guest = self.cluster.find_guest(values["vmid"]) if wanted and "vmid" in values else None
+        if wanted is None or guest is None:
+            return {}, ()
+        try:
+            require_agent(guest)
+        except PVEError:
+            return {}, ()  # PVE refuses before asking the agent: whatever the value, the answer is its error
+        cluster = self.cluster
+        programs, files = cluster.guest_programs, cluster.guest_files
+        found: list[Any] = programs.pids(cluster, guest) if wanted == "pid" else files.paths(cluster, guest)
+        return ({wanted: found[0]}, ()) if found else ({}, (wanted,))
+
     def query_values(self, template: str, values: dict[str, Any]) -> dict[str, Any]:
         found = {}
         for name, (source, key) in _QUERY_SOURCES.get(template, {}).items():
@@ -322,6 +346,9 @@ def walk_gets(cluster: FakeCluster) -> Iterator[Answer]:
         schema = walk.api.registry.endpoint(method, template).parameters_schema
         fixed, unfilled = walk.path_values(template)
         fixed.update(walk.query_values(template, fixed))
+        agent, no_agent_object = walk.agent_values(template, fixed)
+        fixed.update(agent)
+        unfilled += no_agent_object
         fixed.update(walk.tickets(template, fixed))
         facts.params = fixed
         path_names = re.findall(r"\{([^}]+)\}", template)

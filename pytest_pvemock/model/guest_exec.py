@@ -10,9 +10,11 @@ What a program answers comes from what a test registered (:meth:`GuestPrograms.r
 clock's tasks are instant). The processes of a VM live as long as its boot: a restarted VM's agent knows none.
 
 Files: ``guest-file-open``/``-read``/``-write`` on a small file table per VM, kept across reboots as a disk is (what
-``file-write`` wrote, over the few files every Linux guest has: ``/etc/hostname`` and ``/etc/os-release``).
-Opening a file that is not there is the agent's error (``failed to open file '<path>' (mode: 'r'): No such file
-or directory``, qga/commands-posix.c ``safe_open_or_create``/``qmp_guest_file_open``).
+``file-write`` wrote, over the few files every guest of its OS has: ``/etc/hostname``, ``/etc/hosts`` and
+``/etc/os-release`` on Debian, ``C:\\Windows\\win.ini`` on Windows). Opening a file that is not there is the agent's
+error (Linux: ``failed to open file '<path>' (mode: 'r'): No such file or directory``, qga/commands-posix.c
+``safe_open_or_create``; Windows: ``failed to open file '<path>': The system cannot find the file specified.``,
+qga/commands-win32.c ``qmp_guest_file_open``, ``error_setg_win32``).
 """
 
 from __future__ import annotations
@@ -68,10 +70,11 @@ def _bytes(value: str | bytes) -> bytes:
     return value.encode() if isinstance(value, str) else value
 
 
-def qga_error(guest: Guest, command: str, message: str) -> PVEError:
-    """An error the agent answered, as PVE relays it: PVE::QMPClient dies with ``VM <vmid> qga command
-    '<command>' failed - <desc>`` (qemu-server src/PVE/QMPClient.pm lines 174-176, 464-467 at e6352be6)."""
-    return PVEError(f"VM {guest.vmid} qga command '{command}' failed - {message}", 500)
+def qga_error(message: str) -> PVEError:
+    """An error the agent answered (``{"error": {"desc": ...}}``), as PVE relays it for the calls that check it:
+    PVE::QMPClient hands the error back as the result (src/PVE/QMPClient.pm ``cmd``, lines 90-94 at e6352be6) and
+    ``agent_cmd``'s ``check_agent_error`` dies with ``Agent error: <desc>`` (src/PVE/QemuServer/Agent.pm 91-101)."""
+    return PVEError(f"Agent error: {message}", 500)
 
 
 class GuestPrograms:
@@ -128,13 +131,17 @@ class GuestPrograms:
         table.processes[pid] = GuestProcess(pid, tuple(argv), input_data or b"", ends_at, result)
         return pid
 
+    def pids(self, cluster: FakeCluster, guest: Guest) -> list[int]:
+        """The pids the agent of ``guest`` still knows (started this boot, exit not reported yet)."""
+        return sorted(self._table(cluster, guest).processes)
+
     def status(self, cluster: FakeCluster, guest: Guest, pid: int) -> dict[str, Any]:
         """``guest-exec-status`` as qga answers it (output still base64-decoded by the caller); an exited process
         is reported once, then forgotten."""
         table = self._table(cluster, guest)
         process = table.processes.get(pid)
         if process is None:
-            raise qga_error(guest, "guest-exec-status", "Invalid parameter 'pid'")
+            raise qga_error("Invalid parameter 'pid'")
         if cluster.clock.now() < process.ends_at:
             return {"exited": False}
         del table.processes[pid]
@@ -170,14 +177,23 @@ class GuestFiles:
         own = _own_files(cluster, guest)
         if path in own:
             return own[path]
-        raise qga_error(
-            guest, "guest-file-open", f"failed to open file '{path}' (mode: 'r'): No such file or directory"
-        )
+        if is_windows(guest):
+            raise qga_error(f"failed to open file '{path}': The system cannot find the file specified.")
+        raise qga_error(f"failed to open file '{path}' (mode: 'r'): No such file or directory")
+
+    def paths(self, cluster: FakeCluster, guest: Guest) -> list[str]:
+        """The files the agent of ``guest`` can open: the guest's own, then what ``file-write`` wrote."""
+        own = list(_own_files(cluster, guest))
+        return own + [path for path in self._written.get(guest.vmid, {}) if path not in own]
+
+
+#: C:\Windows\win.ini as Windows 10 and 11 install it (CRLF line ends).
+WIN_INI = b"; for 16-bit app support\r\n[fonts]\r\n[extensions]\r\n[mci extensions]\r\n[files]\r\n[Mail]\r\nMAPI=1\r\n"
 
 
 def _own_files(cluster: FakeCluster, guest: Guest) -> dict[str, bytes]:
     if is_windows(guest):
-        return {}
+        return {"C:\\Windows\\win.ini": WIN_INI}
     hostname = agent_answer(cluster, guest, "get-host-name")["host-name"]
     osinfo = agent_answer(cluster, guest, "get-osinfo")
     os_release = (
@@ -186,4 +202,13 @@ def _own_files(cluster: FakeCluster, guest: Guest) -> dict[str, bytes]:
         f'ID={osinfo["id"]}\nHOME_URL="https://www.debian.org/"\nSUPPORT_URL="https://www.debian.org/support"\n'
         'BUG_REPORT_URL="https://bugs.debian.org/"\n'
     )
-    return {"/etc/hostname": f"{hostname}\n".encode(), "/etc/os-release": os_release.encode()}
+    # /etc/hosts as Debian's installer writes it (netcfg), for a host without a domain
+    hosts = (
+        f"127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n\n# The following lines are desirable for IPv6 capable hosts\n"
+        "::1     localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n"
+    )
+    return {
+        "/etc/hostname": f"{hostname}\n".encode(),
+        "/etc/hosts": hosts.encode(),
+        "/etc/os-release": os_release.encode(),
+    }
