@@ -88,9 +88,13 @@ def add_backup(
     ctime: int | None = None,
     notes: str | None = None,
     protected: bool = False,
+    compress: str = "zstd",
+    size: int | None = None,
 ) -> Volume:
     """A vzdump archive of guest ``vmid`` on ``storage_id`` made at ``ctime`` (default: now), holding the guest's
-    config as it is now; on a storage of one node, the file lies on the guest's node."""
+    config as it is now; on a storage of one node, the file lies on the guest's node. ``compress`` is vzdump's
+    (``0``, ``lzo``, ``gzip``, ``zstd``: the name's extension); ``size`` the archive's bytes (default: a fraction
+    of the guest's disks)."""
     storage = cluster.storage(storage_id)
     if storage is None:
         raise PVEError(f"storage '{storage_id}' does not exist")
@@ -100,15 +104,18 @@ def add_backup(
     when = cluster.clock.now() if ctime is None else int(ctime)
     local = dt.datetime.fromtimestamp(when, cluster.tzinfo)
     qemu = guest.kind == "qemu"
-    name = f"vzdump-{guest.kind}-{vmid}-{local:%Y_%m_%d-%H_%M_%S}.{'vma' if qemu else 'tar'}.zst"
-    fmt = "vma.zst" if qemu else "tar.zst"
+    # VZDump.pm compressor_info 840-869 and exec_backup_task 1003-1007: .vma/.tar, then the compressor's extension
+    ext = {"zstd": ".zst", "gzip": ".gz", "lzo": ".lzo", "1": ".lzo"}.get(str(compress), "")
+    fmt = f"{'vma' if qemu else 'tar'}{ext}"
+    name = f"vzdump-{guest.kind}-{vmid}-{local:%Y_%m_%d-%H_%M_%S}.{fmt}"
     volname = f"backup/{name}"
     if storage.plugintype == "pbs":  # PBSPlugin.pm print_volid 226-233: backup/<vm|ct>/<vmid>/<UTC time>
         utc = dt.datetime.fromtimestamp(when, dt.timezone.utc)
         volname = f"backup/{'vm' if qemu else 'ct'}/{vmid}/{utc:%Y-%m-%dT%H:%M:%SZ}"
         fmt = f"pbs-{'vm' if qemu else 'ct'}"
     disks = sum(parse_size(str(value)) for _key, value, included, _r in backup_volumes(guest) if included)
-    size = max(disks // 7 + len(name) * 4099, 1)  # zstd of a mostly empty disk: a fraction of its size
+    if size is None:
+        size = max(disks // 7 + len(name) * 4099, 1)  # zstd of a mostly empty disk: a fraction of its size
     volume = Volume(
         f"{storage_id}:{volname}",
         "backup",

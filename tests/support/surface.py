@@ -133,6 +133,7 @@ EXTRA[("POST", "/nodes/{node}/storage/{storage}/download-url")] = {
     "url": "https://example.org/surface.iso",
 }
 EXTRA[("POST", "/nodes/{node}/storage/{storage}/upload")] = {"content": "iso"}
+EXTRA[("POST", "/nodes/{node}/vzdump")] = {"all": 1}  # vzdump needs vmid, all, pool or stop (VZDump.pm 1551-1554)
 EXTRA[("POST", "/nodes/{node}/storage/{storage}/content/{volume}")] = {"target": "local:iso/surface-copy.iso"}
 # HA: vm:100 is an HA resource; PVE 8 has a group; PVE 9 has a rule, and a group only where groups are used
 # (PVE 9 refuses group methods once no group is left, and rule changes while one is).
