@@ -95,7 +95,6 @@ class Options:
 
 _GUESTS = ("/nodes/{node}/qemu/{vmid}", "/nodes/{node}/lxc/{vmid}")
 _SDN_READ = ("SDN.Audit", "SDN.Allocate")
-_MAPPING_READ = ("Mapping.Modify", "Mapping.Use", "Mapping.Audit")
 
 
 def _node_resolv_conf(ctx: HandlerContext) -> dict[str, Any]:
@@ -299,11 +298,7 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
     Keyed(
         "/cluster/sdn/dns", "dns", "sdn dns", visible_with=("/sdn/dns/{dns}", _SDN_READ), messages=_sdn_messages("dns")
     ),
-    # mappings, notifications, metrics (ACME plugins: api/handlers/acme.py)
-    *(
-        Keyed(f"/cluster/mapping/{kind}", "id", f"{kind} ID", visible_with=(f"/mapping/{kind}/{{id}}", _MAPPING_READ))
-        for kind in ("dir", "pci", "usb")
-    ),
+    # notifications, metrics (resource mappings: api/handlers/mappings.py; ACME plugins: api/handlers/acme.py)
     # pve-manager PVE/API2/Cluster/Notifications.pm (14a22df3) answers without the gotify token (line 702, 749)
     # and the SMTP password (1016, 1061); proxmox-notify keeps webhook secrets in priv/notifications.cfg and "for
     # any API endpoints returning the endpoint config, only the secret name but not the value will be returned"

@@ -55,6 +55,7 @@ from pytest_pvemock.model.builders.spec import (
 from pytest_pvemock.model.clock import TASK_MODES
 from pytest_pvemock.model.guests import RUN_STATES
 from pytest_pvemock.model.ha.chaos import ChaosSettingsError, chaos_settings
+from pytest_pvemock.model.node_hardware import ADD_ONS
 from pytest_pvemock.model.nodes.node import SUBSCRIPTION_LEVELS, default_ip
 from pytest_pvemock.model.time_zone import zone_info
 from pytest_pvemock.safe_yaml import check_limits
@@ -64,7 +65,7 @@ from pytest_pvemock.schema.registry import get_registry, resolve_release, suppor
 __all__ = ["ScenarioError", "builtin_scenarios", "scenario_spec", "scenario_text", "spec_from_text"]
 
 CLUSTER_KEYS = {"name", "version", "host", "port", "task_mode", "seed", "shuffle_keys", "start_time", "timezone"}
-NODE_KEYS = {"name", "ip", "cpus", "memory_gib", "disk_gib", "level", "online", "uptime"}
+NODE_KEYS = {"name", "ip", "cpus", "memory_gib", "disk_gib", "level", "online", "uptime", "devices"}
 STORAGE_KEYS = {
     "storage",
     "type",
@@ -572,6 +573,11 @@ def _read_node(reader: _Reader, known: _Known, entry: Any) -> NodeSpec:
         raise reader.fail(node, f"'level' of node '{name}' must be one of {levels}, not {node['level']!r}", "level")
     if name not in known.nodes:  # a second node of the same name is refused when the cluster is built
         known.nodes[name] = node.get("ip") or default_ip(len(known.nodes) + 1)
+    devices = reader.typed(node, "devices", f"node '{name}'", list)
+    for device in devices or ():
+        if device not in ADD_ONS:
+            known_names = ", ".join(sorted(ADD_ONS))
+            raise reader.fail(node, f"node '{name}' names unknown device {device!r} (known: {known_names})", "devices")
     return NodeSpec(
         name,
         ip=node.get("ip"),
@@ -581,6 +587,7 @@ def _read_node(reader: _Reader, known: _Known, entry: Any) -> NodeSpec:
         level=node.get("level"),
         online=node.get("online"),
         uptime=_runtime_figure(reader, node, "uptime", f"node '{name}'"),
+        devices=[str(device) for device in devices] if devices else None,
         where=_where(reader.source, node),
     )
 
@@ -1060,7 +1067,7 @@ def scenario_data(spec: ClusterSpec) -> dict[str, Any]:
         data["cluster"] = settings
     data["nodes"] = [
         _present(name=node.name, ip=node.ip, cpus=node.cpus, memory_gib=node.memory_gib, disk_gib=node.disk_gib,
-                 level=node.level, online=node.online, uptime=node.uptime)
+                 level=node.level, online=node.online, uptime=node.uptime, devices=node.devices)
         for node in spec.nodes
     ]  # fmt: skip
     if spec.storages:

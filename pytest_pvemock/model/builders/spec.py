@@ -94,6 +94,8 @@ class NodeSpec:
     online: bool | None = None
     #: Seconds since the node booted, at the cluster's ``now`` (``None``: drawn from the seed).
     uptime: int | None = None
+    #: Cards and sticks added to the node's board (``model/node_hardware.py`` ``ADD_ONS``).
+    devices: list[str] | None = None
     where: Where | None = field(default=None, compare=False, repr=False)
 
     def options(self) -> dict[str, Any]:
@@ -105,6 +107,7 @@ class NodeSpec:
             disk_gib=self.disk_gib,
             level=self.level,
             online=self.online,
+            devices=self.devices,
         )
 
 
@@ -484,6 +487,7 @@ def _node_spec_of(cluster: FakeCluster, node: Node) -> NodeSpec:
         level=node.level,
         online=node.online,
         uptime=node.uptime(cluster.clock.now()) if node.online else None,
+        devices=list(node.devices) or None,
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.model import figures
+from pytest_pvemock.model.node_hardware import check_devices
 from pytest_pvemock.model.revision import Watched
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class Node(Watched):
     """A cluster member. ``online=False`` makes it unreachable: calls routed to it fail with 595."""
 
     WATCHED = frozenset({"online", "boot_time", "level", "maxcpu", "maxmem", "maxdisk", "mem_used", "disk_used",
-                         "cpu_load", "ip", "name", "stopped_units"})  # fmt: skip
+                         "cpu_load", "ip", "name", "stopped_units", "devices"})  # fmt: skip
 
     name: str
     nodeid: int
@@ -63,6 +64,8 @@ class Node(Watched):
     disk_used: int = 0
     #: systemd units stopped through ``/nodes/{node}/services`` (every enabled unit starts again at boot).
     stopped_units: frozenset[str] = frozenset()
+    #: Cards and sticks the admins added to the node's board (names of ``model/node_hardware.py`` ``ADD_ONS``).
+    devices: tuple[str, ...] = ()
     _next_pid: int = field(default=1000, repr=False)
     #: The cluster the node belongs to (set by ``FakeCluster.add_node``); its power and network events go through it.
     _cluster: FakeCluster | None = field(default=None, repr=False, compare=False)
@@ -80,10 +83,13 @@ class Node(Watched):
         disk_gib: float = 930,
         level: str = "",
         online: bool = True,
+        devices: tuple[str, ...] | list[str] = (),
     ) -> Node:
-        """A node with figures drawn from ``seed`` (uptime of some days, a few GiB in use)."""
+        """A node with figures drawn from ``seed`` (uptime of some days, a few GiB in use); ``devices``: the cards
+        and sticks added to its board (``model/node_hardware.py`` ``ADD_ONS``)."""
         if level not in SUBSCRIPTION_LEVELS:
             raise ValueError(f"support level must be one of {SUBSCRIPTION_LEVELS}, not {level!r}")
+        check_devices(devices)
         rng = figures.seeded(seed, "node", name)
         maxmem = int(memory_gib * GIB) - rng.randrange(180_000_000, 420_000_000)
         maxdisk = int(disk_gib * GIB) + rng.randrange(-2_000_000_000, 2_000_000_000)
@@ -97,6 +103,7 @@ class Node(Watched):
             boot_time=now - rng.randrange(800_000, 6_500_000),
             level=level,
             online=online,
+            devices=tuple(devices),
             ssl_fingerprint=figures.ssl_fingerprint(rng),
             cpu_load=figures.cpu_fraction(rng, 0.002, 0.03),
             mem_used=rng.randrange(int(maxmem * 0.05), int(maxmem * 0.2)),
