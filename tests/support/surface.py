@@ -156,6 +156,18 @@ EXTRA[("GET", "/nodes/{node}/qemu/{vmid}/agent/file-read")] = {"file": "/etc/hos
 
 
 EXTRA[("POST", "/nodes/{node}/ceph/osd")] = {"dev": "/dev/nvme3n1"}
+# resource mappings (api/handlers/mappings.py): one of each kind, named after hardware and a directory pve1 has; a
+# dir mapping's entry for the answering node must be a directory there, and an update needs 'map' (check_config)
+MAPPING_ENTRIES = {
+    "pci": ["node=pve1,path=0000:03:00.0,id=1a03:2000,subsystem-id=15d9:1b95,iommugroup=10"],
+    "usb": ["node=pve1,id=046b:ff10,path=1-1"],
+    "dir": ["node=pve1,path=/var/lib/vz"],
+}
+for _kind, _entries in MAPPING_ENTRIES.items():
+    EXTRA[("POST", f"/cluster/mapping/{_kind}")] = {"map": _entries}
+    EXTRA[("PUT", f"/cluster/mapping/{_kind}/{{id}}")] = {"map": _entries}
+    for _method in ("GET", "PUT", "DELETE"):
+        PATH_OVERRIDES[(_method, f"/cluster/mapping/{_kind}/{{id}}")] = {"id": f"surface-{_kind}"}
 
 
 def prepare_ceph(cluster: FakeCluster, method: str, template: str) -> None:
@@ -282,6 +294,8 @@ class SurfaceRig:
         )
         api.handle(self.request("POST", "/cluster/acme/plugins", {"id": "surface-dns", "type": "dns", "api": "cf"}))
         api.handle(self.request("POST", "/cluster/replication", {"id": "101-0", "target": "pve2", "type": "local"}))
+        for kind, entries in MAPPING_ENTRIES.items():  # 501 where the release has no such mapping
+            api.handle(self.request("POST", f"/cluster/mapping/{kind}", {"id": f"surface-{kind}", "map": entries}))
         documented = {(method, re.sub(r"\{[^}]+\}", "*", template)) for method, template in self.registry.endpoints()}
         if ("POST", "/cluster/sdn/fabrics/fabric") in documented:
             for method, path, params in SDN_SETUP:
