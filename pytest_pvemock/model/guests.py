@@ -877,6 +877,10 @@ class QemuVM(Guest):
         if self.running:
             raise PVEError(f"VM {self.vmid} already running")
         self._boot()
+        if self.lock == "suspended":  # hibernated (suspend to disk): resumed from its state volume
+            from pytest_pvemock.model.start_stop_all import resume_from_disk
+
+            resume_from_disk(self._cluster, self)
 
     def shutdown(
         self, authid: str = "root@pam", skiplock: bool = False, force_stop: bool = False, timeout: int | None = None

@@ -134,6 +134,12 @@ EXTRA[("POST", "/nodes/{node}/storage/{storage}/download-url")] = {
 }
 EXTRA[("POST", "/nodes/{node}/storage/{storage}/upload")] = {"content": "iso"}
 EXTRA[("POST", "/nodes/{node}/vzdump")] = {"all": 1}  # vzdump needs vmid, all, pool or stop (VZDump.pm 1551-1554)
+# bulk actions on a guest each can act on without a warning (a stopped VM to start, a running CT to shut down, ...)
+EXTRA[("POST", "/nodes/{node}/migrateall")] = {"max-workers": 1, "maxworkers": 1, "target": "pve3", "vms": "9000"}
+EXTRA[("POST", "/cluster/bulk-action/guest/start")] = {"vms": [102]}
+EXTRA[("POST", "/cluster/bulk-action/guest/shutdown")] = {"vms": [110]}
+EXTRA[("POST", "/cluster/bulk-action/guest/suspend")] = {"vms": [101]}
+EXTRA[("POST", "/cluster/bulk-action/guest/migrate")] = {"vms": [9000], "target": "pve3"}
 EXTRA[("POST", "/nodes/{node}/storage/{storage}/content/{volume}")] = {"target": "local:iso/surface-copy.iso"}
 # HA: vm:100 is an HA resource; PVE 8 has a group; PVE 9 has a rule, and a group only where groups are used
 # (PVE 9 refuses group methods once no group is left, and rule changes while one is).

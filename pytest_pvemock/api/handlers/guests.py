@@ -319,7 +319,22 @@ def reboot_guest(ctx: HandlerContext) -> str:
 
 @guest_routes("POST", f"{ONE}/status/suspend")
 def suspend_guest(ctx: HandlerContext) -> str:
-    return str(_guest(ctx).suspend(ctx.principal.authid, skiplock=_flag(ctx, "skiplock")).upid)
+    guest = _guest(ctx)
+    if guest.kind == "qemu" and _flag(ctx, "todisk"):  # hibernate (model/start_stop_all.py suspend_to_disk)
+        from pytest_pvemock.model.start_stop_all import suspend_to_disk, vmstate_storage
+
+        if _flag(ctx, "skiplock") and ctx.principal.authid != "root@pam":
+            raise ParameterError({"skiplock": "Only root may use this option."})
+        if not guest.running:  # Qemu.pm vm_suspend: running, not HA-managed, then the rights
+            raise PVEError(f"VM {guest.vmid} not running")
+        if guest.ha_status().get("managed"):
+            raise PVEError("Cannot suspend HA managed VM to disk")
+        checker, authid = PermissionChecker(ctx.cluster), ctx.principal.authid
+        checker.check(authid, f"/vms/{guest.vmid}", ["VM.Config.Disk"])
+        statestorage = ctx.params.get("statestorage") or vmstate_storage(ctx.cluster, guest)
+        checker.check(authid, f"/storage/{statestorage}", ["Datastore.AllocateSpace"])
+        return str(suspend_to_disk(ctx.cluster, guest, authid, str(statestorage)).upid)
+    return str(guest.suspend(ctx.principal.authid, skiplock=_flag(ctx, "skiplock")).upid)
 
 
 @guest_routes("POST", f"{ONE}/status/resume")
