@@ -28,7 +28,8 @@ WEBHOOK_SECRET = "name=hook,value=" + base64.b64encode(b"webhook-SECRET-6").deco
 
 
 #: What a dump leaves out that PVE answers: the ACME plugin's DNS API credentials and the cloud-init password
-#: (and so the digest over them). Everything else must answer the same.
+#: (and so the digest over them), and a PowerDNS server's API key (sdn/dns.cfg: pve-network API2/Network/SDN/Dns.pm
+#: read answers it). Everything else must answer the same.
 NOT_DUMPED = {"data", "cipassword", "digest"}
 
 
@@ -44,7 +45,12 @@ HISTORY = {
 def public(answer: Any) -> Any:
     """``answer`` without what a dump leaves out (:data:`NOT_DUMPED`), in every object of it."""
     if isinstance(answer, dict):
-        return {key: public(value) for key, value in answer.items() if key not in NOT_DUMPED}
+        powerdns = answer.get("type") == "powerdns"
+        return {
+            key: public(value)
+            for key, value in answer.items()
+            if key not in NOT_DUMPED and not (powerdns and key == "key")
+        }
     if isinstance(answer, (list, tuple)):
         return [public(item) for item in answer]
     if isinstance(answer, str) and "\ncipassword: " in answer:  # the report quotes the VM's config

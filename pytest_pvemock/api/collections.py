@@ -292,6 +292,8 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
         "/cluster/sdn/ipams",
         "ipam",
         "sdn ipam",
+        # pve-network src/PVE/Network/SDN/Ipams.pm config (101-106, ecf98c5d): the built-in PVE IPAM is always there
+        builtin=lambda ctx: [("pve", {"type": "pve"})],
         visible_with=("/sdn/ipams/{ipam}", _SDN_READ),
         messages=_sdn_messages("ipam"),
     ),

@@ -114,8 +114,17 @@ def problems_in(data: Any, cluster: FakeCluster, ahead: int = 86400) -> list[str
 
 
 # The key of a list's rows that names the object a path value stands for, where it is not the value's own name.
-_ROW_KEYS = {"snapname": ("name",), "volume": ("volid",), "pci-id-or-mapping": ("id",), "flag": ("name",)}
-_ROW_KEYS_BY_LIST = {"/cluster/acme/plugins": ("plugin",), "/cluster/acme/account": ("name",)}
+_ROW_KEYS = {"snapname": ("name",), "volume": ("volid",), "pci-id-or-mapping": ("id",), "flag": ("name",),
+             "url_seq": ("seq",)}  # fmt: skip
+_ROW_KEYS_BY_LIST = {"/cluster/acme/plugins": ("plugin",), "/cluster/acme/account": ("name",),
+                     "/cluster/sdn/fabrics/fabric": ("id",)}  # fmt: skip
+# Where a client finds the objects of a path value whose parent path lists nothing (no GET, or an index): a node's
+# SDN fabrics and vnets are the cluster's, a route map's entries are listed by the route map.
+_LIST_OF = {
+    "/nodes/{node}/sdn/fabrics": "/cluster/sdn/fabrics/fabric",
+    "/nodes/{node}/sdn/vnets": "/cluster/sdn/vnets",
+    "/cluster/sdn/route-maps/entries/{route-map-id}/entry": "/cluster/sdn/route-maps/entries/{route-map-id}",
+}
 # Required query values that name an object of the cluster: (where the cluster lists them, the key of a row).
 # A source may carry a query (``/storage?type=nfs``: the servers of the cluster's NFS storages).
 _QUERY_SOURCES = {
@@ -166,6 +175,7 @@ class _Walk:
     def listed(self, template: str, name: str, values: dict[str, Any]) -> list[Any]:
         """The ids of the objects the list above ``{name}`` in ``template`` holds."""
         base = template[: template.index(f"/{{{name}}}")]
+        base = _LIST_OF.get(base, base)
         keys = (*_ROW_KEYS_BY_LIST.get(base, ()), *_ROW_KEYS.get(name, ()), name)
         ids = []
         for row in self.rows(base, values):

@@ -31,8 +31,10 @@ VNETS = "/cluster/sdn/vnets"
 CONTROLLERS = "/cluster/sdn/controllers"
 FABRICS = "/cluster/sdn/fabrics/fabric"
 PREFIX_LISTS = "/cluster/sdn/prefix-lists"
-#: the config files ``commit_config`` compiles into the running config (fabrics: none modelled yet)
-KINDS = ("zones", "vnets", "subnets", "controllers")
+ROUTE_MAPS = "/cluster/sdn/route-maps"
+#: the config files ``commit_config`` compiles into the running config besides the fabrics (route maps and prefix
+#: lists since pve-network 1.2 of PVE 9.1.4: src/PVE/Network/SDN.pm compile_running_cfg at 582b2b6d)
+KINDS = ("zones", "vnets", "subnets", "controllers", "route-maps", "prefix-lists")
 NOT_GENERATED = "local sdn network configuration is not yet generated, please reload"
 TOO_OLD = "local sdn network configuration is too old, please reload"
 
@@ -56,6 +58,9 @@ class SdnState:
     #: the global lock's token (``/etc/pve/sdn/.lock``), ``None`` when nobody holds it
     lock_token: str | None = None
     locks_taken: int = 0
+    #: the PVE IPAM's addresses clients added (``/etc/pve/priv/ipam.db``): zone -> subnet CIDR -> IP -> entry
+    #: (``mac``, ``vmid``, ``hostname``); subnets and their gateways come from the config (:mod:`.sdn_ipam`)
+    ipam_ips: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
 
     @property
     def version(self) -> int:
@@ -100,6 +105,8 @@ def current_config(cluster: FakeCluster) -> dict[str, dict[str, dict[str, Any]]]
         "vnets": copy.deepcopy(vnets),
         "subnets": copy.deepcopy(subnets),
         "controllers": copy.deepcopy(store.section(CONTROLLERS).records),
+        "route-maps": copy.deepcopy(store.section(ROUTE_MAPS).records),
+        "prefix-lists": copy.deepcopy(store.section(PREFIX_LISTS).records),
     }
 
 
@@ -124,7 +131,8 @@ def restore_running(cluster: FakeCluster) -> None:
     store = cluster.configs
     for vnet in list(store.section(VNETS).records):
         store.drop(subnets_section(vnet))
-    for name, kind in ((ZONES, "zones"), (VNETS, "vnets"), (CONTROLLERS, "controllers")):
+    sections = ((ZONES, "zones"), (VNETS, "vnets"), (CONTROLLERS, "controllers"))
+    for name, kind in (*sections, (ROUTE_MAPS, "route-maps"), (PREFIX_LISTS, "prefix-lists")):
         store.section(name).records = copy.deepcopy(running.get(kind) or {})
     for subnet, record in (running.get("subnets") or {}).items():
         values = {key: value for key, value in record.items() if key != "vnet"}
@@ -156,14 +164,60 @@ def regenerate_node(
 
 
 def has_frr(running: Mapping[str, Any]) -> bool:
-    """Whether the running config holds anything FRR serves (controllers; fabrics are not modelled)."""
-    return bool(running.get("controllers"))
+    """``running_config_has_frr`` (SDN.pm 122-131): the running config has controllers or fabrics (a node's own
+    ``/etc/frr/frr.conf.local`` is not modelled)."""
+    return bool(running.get("controllers")) or bool(running.get("fabrics"))
 
 
 def has_pending_changes(cluster: FakeCluster) -> bool:
     """Whether the written config differs from the running one (``has_pending_changes``, SDN.pm 235-256)."""
     running = {kind: cluster.sdn.running.get(kind) or {} for kind in KINDS}
     return running != current_config(cluster)
+
+
+def _encoded(value: Any) -> str | None:
+    """``PVE::Network::SDN::encode_value``: lists joined with commas, the rest as text."""
+    if value is None:
+        return None
+    return ",".join(str(item) for item in value) if isinstance(value, (list, tuple)) else str(value)
+
+
+def pending_objects(
+    running: Mapping[str, Mapping[str, Any]], current: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """``pending_config`` (SDN.pm 133-188): each object of the running and the written config, the running values
+    with ``state`` (new, changed, deleted) and the written values that differ under ``pending``."""
+    pending: dict[str, dict[str, Any]] = {}
+    for key in sorted(running):
+        was, now = running[key], current.get(key) or {}
+        entry = pending.setdefault(key, {})
+        for name in sorted(was):
+            entry[name] = copy.deepcopy(was[name])
+            if not now:
+                entry["state"] = "deleted"
+            elif now.get(name) is None:
+                entry.setdefault("pending", {})[name] = "deleted"
+                entry["state"] = "changed"
+            elif _encoded(was[name]) != _encoded(now[name]):
+                entry["state"] = "changed"
+        if entry.get("state") and "pending" not in entry:
+            entry["pending"] = {}
+    for key in sorted(current):
+        was, now = running.get(key) or {}, current[key]
+        entry = pending.setdefault(key, {})
+        for name in sorted(now):
+            value, old = _encoded(now[name]), _encoded(was.get(name))
+            if name in ("type", "vnet"):
+                entry[name] = value
+            elif old is None or value != old:
+                entry.setdefault("pending", {})[name] = copy.deepcopy(now[name])
+            if not was:
+                entry["state"] = "new"
+            elif old is None and value is not None:
+                entry["state"] = "changed"
+        if entry.get("state") and "pending" not in entry:
+            entry["pending"] = {}
+    return pending
 
 
 def zone_nodes(zone: Mapping[str, Any]) -> set[str] | None:
@@ -273,7 +327,7 @@ def interfaces_config(
     cluster: FakeCluster, node: str, running: Mapping[str, Any], local_bridges: Mapping[str, Mapping[str, Any]]
 ) -> str:
     """``generate_etc_network_config`` (Zones.pm 109-179) for ``node``: ``#version:N`` and one stanza per interface
-    the simple, VLAN and VXLAN zones of ``running`` need (other zone types are not generated by the fake).
+    the simple, VLAN, VXLAN and EVPN zones of ``running`` need (QinQ and Faucet zones are not generated by the fake).
     ``local_bridges``: the node's own bridges (``/etc/network/interfaces``) by name, with ``bridge_ports``."""
     config: dict[str, list[str]] = {}
     zones: dict[str, dict[str, Any]] = running.get("zones") or {}
@@ -291,6 +345,8 @@ def interfaces_config(
             _vlan_vnet(config, vnet_id, vnet, zone, local_bridges)
         elif kind == "vxlan":
             _vxlan_vnet(config, vnet_id, vnet, zone, node_ip)
+        elif kind == "evpn":
+            _evpn_vnet(config, (vnet_id, vnet), (str(vnet.get("zone")), zone), running, node, node_ip)
     text = f"#version:{running.get('version')}\n"
     for iface in sorted(config):
         text += f"\nauto {iface}\niface {iface}\n" + "".join(f"\t{option}\n" for option in config[iface])
@@ -406,6 +462,72 @@ def _vxlan_vnet(
     config.setdefault(vnet_id, [f"bridge_ports {vxlan}", *_bridge_tail(vnet, mtu)])
 
 
+def _evpn_vnet(
+    config: dict[str, list[str]],
+    vnet_item: tuple[str, Mapping[str, Any]],
+    zone_item: tuple[str, Mapping[str, Any]],
+    running: Mapping[str, Any],
+    node: str,
+    node_ip: str,
+) -> None:
+    """EvpnPlugin.pm generate_sdn_config (118-343, pve-network ecf98c5d) for a controller with peers: the vnet's
+    ``vxlan_<vnet>`` (its tag as VNI, the node's peer address as tunnel IP), the vnet bridge with the subnets'
+    gateways in the zone's VRF, and the VRF with its L3VNI bridge (``vrf-vxlan``); an exit node drops the VRF's
+    unreachable default route (src/test/zones/evpn/*/expected_sdn_interfaces)."""
+    vnet_id, vnet = vnet_item
+    zone_id, zone = zone_item
+    controllers: dict[str, dict[str, Any]] = running.get("controllers") or {}
+    controller = controllers.get(str(zone.get("controller"))) or {}
+    peers = [peer.strip() for peer in str(controller.get("peers") or "").replace(";", ",").split(",") if peer.strip()]
+    tunnel_ip = node_ip if node_ip in peers else None  # find_local_ip_interface_peers: the node's own peer address
+    exit_nodes = zone.get("exitnodes") or ""
+    exit_list = exit_nodes if isinstance(exit_nodes, list) else str(exit_nodes).replace(";", ",").split(",")
+    is_gateway = node in [name.strip() for name in exit_list]
+    mtu = zone.get("mtu") or 1450
+    tail = ["bridge-learning off"]
+    if not str(zone.get("disable-arp-nd-suppression") or ""):
+        tail.append("bridge-arp-nd-suppress on")
+    tail.append(f"mtu {mtu}")
+    tunnel = [f"vxlan-local-tunnelip {tunnel_ip}"] if tunnel_ip else []
+    port = [f"vxlan-port {zone['vxlan-port']}"] if zone.get("vxlan-port") else []
+    config.setdefault(f"vxlan_{vnet_id}", [f"vxlan-id {vnet.get('tag')}", *tunnel, *port, *tail])
+    lines: list[str] = []
+    seen: set[str] = set()
+    forward = {4: False, 6: False}
+    subnets: dict[str, dict[str, Any]] = running.get("subnets") or {}
+    for subnet_id in sorted(subnets):
+        subnet = subnets[subnet_id]
+        if subnet.get("vnet") != vnet_id:
+            continue
+        network = ipaddress.ip_network(str(subnet.get("cidr") or _subnet_cidr(subnet_id)), strict=False)
+        gateway = subnet.get("gateway")
+        if gateway and gateway not in seen:
+            lines.append(f"address {gateway}/{network.prefixlen}")
+            seen.add(str(gateway))
+        forward[network.version] = forward[network.version] or bool(gateway)
+    if zone.get("mac"):
+        lines.append(f"hwaddress {zone['mac']}")
+    lines += [f"bridge_ports vxlan_{vnet_id}", "bridge_stp off", "bridge_fd 0", f"mtu {mtu}"]
+    if vnet.get("alias"):
+        lines.append(f"alias {vnet['alias']}")
+    lines += ["ip-forward on"] if forward[4] else []
+    lines += ["ip6-forward on"] if forward[6] else []
+    lines += ["arp-accept on"] if seen else []
+    lines.append(f"vrf vrf_{zone_id}")
+    config.setdefault(vnet_id, lines)
+    route = "del" if is_gateway else "add"
+    config.setdefault(
+        f"vrf_{zone_id}",
+        ["vrf-table auto", f"post-up ip route {route} vrf vrf_{zone_id} unreachable default metric 4278198272"],
+    )
+    if zone.get("vrf-vxlan"):
+        config.setdefault(f"vrfvx_{zone_id}", [f"vxlan-id {zone['vrf-vxlan']}", *tunnel, *port, *tail])
+        config.setdefault(
+            f"vrfbr_{zone_id}",
+            [f"bridge-ports vrfvx_{zone_id}", "bridge_stp off", "bridge_fd 0", f"mtu {mtu}", f"vrf vrf_{zone_id}"],
+        )
+
+
 # -- /etc/frr/frr.conf ----------------------------------------------------------------------------------------------
 #: What the frr package installs (FRRouting tools/etc/frr/frr.conf, commit 3243b69e; pve-network Recommends
 #: frr-pythontools, so every PVE node has it) until SDN writes its own.
@@ -445,3 +567,38 @@ def frr_config(cluster: FakeCluster, node: str) -> str:
         "!",
     ]
     return "\n".join(lines) + "\n"
+
+
+# -- a scenario's ``sdn`` --------------------------------------------------------------------------------------------
+def sdn_state_data(cluster: FakeCluster) -> dict[str, Any] | None:
+    """The applied SDN state as plain data for a scenario dump (``None`` when there is none): the running config
+    (``/etc/pve/sdn/.running-config``), each node's generated files with their times, the IP mappings clients added
+    to the PVE IPAM and the global lock's token. What is written but not applied is the config store's."""
+    state = cluster.sdn
+    nodes: dict[str, dict[str, Any]] = {}
+    for kind, files in (("interfaces", state.interfaces), ("frr", state.frr)):
+        for node, found in files.items():
+            nodes.setdefault(node, {})[kind] = {"mtime": found.mtime, "text": found.text}
+    data = {
+        "running": copy.deepcopy(state.running) or None,
+        "nodes": {node: nodes[node] for node in sorted(nodes)} or None,
+        "ipam": copy.deepcopy(state.ipam_ips) or None,
+        "lock": state.lock_token,
+    }
+    present = {key: value for key, value in data.items() if value is not None}
+    return present or None
+
+
+def load_sdn_state(cluster: FakeCluster, data: Mapping[str, Any]) -> None:
+    """Put back what :func:`sdn_state_data` wrote."""
+    state = cluster.sdn
+    state.running = copy.deepcopy(dict(data.get("running") or {}))
+    state.interfaces, state.frr = {}, {}
+    for node, files in (data.get("nodes") or {}).items():
+        for kind, target in (("interfaces", state.interfaces), ("frr", state.frr)):
+            found = (files or {}).get(kind)
+            if found is not None:
+                target[str(node)] = NodeFile(str(found["text"]), int(found["mtime"]))
+    state.ipam_ips = copy.deepcopy(dict(data.get("ipam") or {}))
+    state.lock_token = str(data["lock"]) if data.get("lock") else None
+    cluster.revision.touch()

@@ -387,7 +387,14 @@ def _placeholder_key_map(schema: dict[str, Any]) -> dict[str, Any]:
 # GET /access/tfa, /access/tfa/{userid}, /access/tfa/{userid}/{id}: proxmox-tfa's TfaInfo skips an empty
 # description when it serializes (#[serde(skip_serializing_if = "String::is_empty")]), and the recovery entry has
 # none (TfaInfo::recovery), while the schema requires it.
+# GET /cluster/sdn/route-maps/entries and .../{route-map-id} with 'pending': PVE::Network::SDN::pending_config
+# (pve-network src/PVE/Network/SDN.pm 161-184, commit ecf98c5d) puts every key of an entry not yet applied under
+# 'pending' (only 'type' and 'vnet' stay on top), so a new entry has no 'route-map-id', 'order' or 'action'.
 RETURNS_DEVIATIONS: dict[tuple[str, str], list[tuple[tuple[str, ...], Any]]] = {
+    **{
+        ("GET", path): [(("items", "required"), lambda _required: [])]
+        for path in ("/cluster/sdn/route-maps/entries", "/cluster/sdn/route-maps/entries/{route-map-id}")
+    },
     ("GET", "/access/tfa"): [(("items", "properties", "entries", "items"), _without_required("description"))],
     ("GET", "/access/tfa/{userid}"): [(("items",), _without_required("description"))],
     ("GET", "/access/tfa/{userid}/{id}"): [

@@ -95,7 +95,7 @@ def _named_formats(facts: Facts) -> dict[str, Any]:
         "pve-sdn-zone-id": "zone1",
         "pve-sdn-vnet-id": "vnet1",
         "pve-sdn-controller-id": "ctrl1",
-        "pve-sdn-ipam-id": "pve",
+        "pve-sdn-ipam-id": "ipam1",
         "pve-sdn-dns-id": "dns1",
         "pve-sdn-fabric-id": "fab1",
         "pve-sdn-prefix-list-id": "plist1",

@@ -202,8 +202,36 @@ SDN_SETUP = (
     ("POST", "/cluster/sdn/prefix-lists/plist2/entries", {"seq": 10, "action": "permit", "prefix": "10.0.0.0/8"}),
     ("POST", "/cluster/sdn/controllers", {"controller": "evpnctl", "type": "evpn", "asn": 65000, "peers": "10.0.0.1"}),
     ("POST", "/cluster/sdn/zones", {"zone": "evpnz", "type": "evpn", "controller": "evpnctl", "vrf-vxlan": 10000}),
+    ("POST", "/cluster/sdn/vnets", {"vnet": "evpnv", "zone": "evpnz", "tag": 12000}),
+    ("POST", "/cluster/sdn/route-maps/entries", {"route-map-id": "rmap2", "order": 10, "action": "permit"}),
     ("PUT", "/cluster/sdn", {}),
 )
+# SDN IPAM (8.1+): a simple zone with DHCP from the PVE IPAM, applied, and one IP mapping the PUT and DELETE of
+# /cluster/sdn/vnets/{vnet}/ips change (the POST adds the synthesised 192.0.2.10)
+IPAM_SETUP = (
+    ("POST", "/cluster/sdn/zones", {"zone": "ipamz", "type": "simple", "ipam": "pve", "dhcp": "dnsmasq"}),
+    ("POST", "/cluster/sdn/vnets", {"vnet": "ipamnet", "zone": "ipamz"}),
+    (
+        "POST",
+        "/cluster/sdn/vnets/ipamnet/subnets",
+        {"subnet": "192.0.2.0/24", "type": "subnet", "gateway": "192.0.2.1"},
+    ),
+    ("PUT", "/cluster/sdn", {}),
+    ("POST", "/cluster/sdn/vnets/ipamnet/ips", {"zone": "ipamz", "ip": "192.0.2.20", "mac": "BC:24:11:00:00:20"}),
+)
+for _method in ("POST", "PUT", "DELETE"):
+    PATH_OVERRIDES[(_method, "/cluster/sdn/vnets/{vnet}/ips")] = {"vnet": "ipamnet"}
+EXTRA[("POST", "/cluster/sdn/vnets/{vnet}/ips")] = {"zone": "ipamz"}
+EXTRA[("PUT", "/cluster/sdn/vnets/{vnet}/ips")] = {"zone": "ipamz", "ip": "192.0.2.21", "mac": "BC:24:11:00:00:20"}
+EXTRA[("DELETE", "/cluster/sdn/vnets/{vnet}/ips")] = {"zone": "ipamz", "ip": "192.0.2.20", "mac": "BC:24:11:00:00:20"}
+PATH_OVERRIDES[("GET", "/cluster/sdn/ipams/{ipam}/status")] = {"ipam": "pve"}
+PATH_OVERRIDES[("GET", "/nodes/{node}/sdn/vnets/{vnet}/mac-vrf")] = {"vnet": "evpnv"}
+PATH_OVERRIDES[("GET", "/cluster/sdn/route-maps/entries/{route-map-id}")] = {"route-map-id": "rmap2"}
+for _method in ("GET", "PUT", "DELETE"):
+    PATH_OVERRIDES[(_method, "/cluster/sdn/route-maps/entries/{route-map-id}/entry/{order}")] = {
+        "route-map-id": "rmap2",
+        "order": 10,
+    }
 SDN_PATHS = {"id": "fab2", "fabric_id": "fab2", "node_id": "pve2", "fabric": "fab2"}
 for _method in ("GET", "PUT", "DELETE"):
     PATH_OVERRIDES[(_method, "/cluster/sdn/fabrics/fabric/{id}")] = {"id": "fab2"}
@@ -306,7 +334,11 @@ class SurfaceRig:
         if ("POST", "/cluster/sdn/fabrics/fabric") in documented:
             for method, path, params in SDN_SETUP:
                 if (method, re.sub(r"(fab2|plist2)", "*", path)) not in documented:
-                    continue  # a release without prefix lists
+                    continue  # a release without prefix lists or route maps
+                response = api.handle(self.request(method, path, params))
+                assert response.status == 200, (method, path, response.status, response.reason)
+        if ("POST", "/cluster/sdn/vnets/*/ips") in documented:
+            for method, path, params in IPAM_SETUP:
                 response = api.handle(self.request(method, path, params))
                 assert response.status == 200, (method, path, response.status, response.reason)
         api.handle(self.request("PUT", "/access/domains/pve", {"tfa": "type=yubico,id=1,key=surface-yubico-key"}))
@@ -454,6 +486,9 @@ class SurfaceRig:
         for spec in sorted(wanted, key=lambda spec: len(spec.item)):
             create_template = spec.item if isinstance(spec, Keyed) and spec.create_on_item else spec.base
             path, params = self.valid_params(cluster, "POST", create_template, given=names)
+            known = isinstance(spec, Keyed) and not spec.create_on_item and spec.key in params
+            if known and str(params[spec.key]) in self._keys(api, spec, path):
+                continue  # the prepared cluster has it already (the built-in PVE IPAM, an SDN setup vnet)
             before = self._keys(api, spec) if isinstance(spec, Keyed) and spec.key not in params else None
             response = api.handle(self.request("POST", path, params))
             assert response.status == 200, (create_template, response.status, response.reason)
@@ -462,9 +497,9 @@ class SurfaceRig:
                 renamed[str(names[spec.key])] = made_up
         return renamed
 
-    def _keys(self, api: PveApi, spec: Keyed) -> set[str]:
-        listed = api.handle(self.request("GET", spec.base, {})).json()["data"]
-        return {str(row[spec.key]) for row in listed}
+    def _keys(self, api: PveApi, spec: Keyed, base: str | None = None) -> set[str]:
+        listed = api.handle(self.request("GET", base or spec.base, {})).json()["data"]
+        return {str(row[spec.key]) for row in listed or () if isinstance(row, dict) and spec.key in row}
 
 
 def _text(value: Any) -> Any:

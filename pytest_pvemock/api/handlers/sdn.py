@@ -12,6 +12,7 @@ from typing import Any
 from pytest_pvemock.api.collections import _may, _stored_records
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
+from pytest_pvemock.api.permissions import PermissionChecker
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.cluster import NO_QUORUM
@@ -28,8 +29,10 @@ from pytest_pvemock.model.sdn import (
     restore_running,
     running_vnets_of,
     running_zone,
+    zone_nodes,
     zone_status,
 )
+from pytest_pvemock.model.sdn_evpn import ip_vrf, mac_vrf
 from pytest_pvemock.model.tasks import Task
 
 # pve-network src/PVE/Network/SDN.pm lock_sdn_config 278-298: a token other than the stored one dies without a
@@ -299,15 +302,44 @@ def zone_bridges(ctx: HandlerContext) -> list[dict[str, Any]]:
 
 @handles("GET", "/nodes/{node}/sdn/zones/{zone}/ip-vrf")
 def zone_ip_vrf(ctx: HandlerContext) -> list[dict[str, Any]]:
-    """Nodes/Zone.pm ``ip-vrf`` (306-383): only an EVPN zone of the running config on the node; its VRF routes come
-    from FRR (``PVE::RS::SDN::Fabrics::l3vpn_routes``), which the fake does not run: none."""
+    """Nodes/Zone.pm ``ip-vrf`` (306-383): only an EVPN zone of the running config on the node; its VRF routes as
+    FRR holds them (``PVE::RS::SDN::Fabrics::l3vpn_routes``, :func:`~pytest_pvemock.model.sdn_evpn.ip_vrf`)."""
     node = ctx.cluster.require_node_reachable(ctx.params["node"]).name
     zone = running_zone(ctx.cluster, ctx.params["zone"])
     if zone is None:
         raise ParameterError({"zone": "zone does not exist"})
     if zone.get("type") != "evpn":
         raise ParameterError({"zone": "zone is not an EVPN zone"})
-    nodes = zone.get("nodes")
-    if nodes and node not in str(nodes).replace(";", ",").split(","):
+    nodes = zone_nodes(zone)
+    if nodes is not None and node not in nodes:
         raise ParameterError({"zone": f"zone does not exist on node {node}"})
-    return []
+    return ip_vrf(ctx.cluster, str(ctx.params["zone"]), node)
+
+
+@handles("GET", "/nodes/{node}/sdn/vnets/{vnet}/mac-vrf")
+def vnet_mac_vrf(ctx: HandlerContext) -> list[dict[str, Any]]:
+    """pve-network src/PVE/API2/Network/SDN/Nodes/Vnet.pm ``mac-vrf`` (62-147, commit 1414d17a): SDN.Audit on the
+    vnet, then the vnet and its zone in the running config, an EVPN zone on the node; the MAC VRF from
+    ``l2vpn_routes``, which needs the vnet's tag (the VNI)."""
+    cluster = ctx.cluster
+    vnet_id = str(ctx.params["vnet"])
+    written = cluster.configs.section("/cluster/sdn/vnets").get(vnet_id) or {}
+    path = f"/sdn/zones/{written.get('zone') or ''}/{vnet_id}"  # check_vnet_access (API2/Network/SDN/Vnets.pm)
+    PermissionChecker(cluster).check(ctx.principal.authid, path, ["SDN.Audit"], any_of=True)
+    vnet = (cluster.sdn.running.get("vnets") or {}).get(vnet_id)
+    if vnet is None:
+        raise ParameterError({"vnet": "vnet does not exist"})
+    zone_id = vnet.get("zone")
+    zone = running_zone(cluster, str(zone_id))
+    if zone is None:
+        raise ParameterError({"zone": f"zone {zone_id} does not exist"})
+    if zone.get("type") != "evpn":
+        raise ParameterError({"zone": f"zone {zone_id} is not an EVPN zone."})
+    node = str(ctx.params["node"])
+    nodes = zone_nodes(zone)
+    if nodes is not None and node not in nodes:
+        raise ParameterError({"zone": f"zone {zone_id} of vnet {vnet_id} does not exist on node {node}"})
+    cluster.require_node_reachable(node)
+    if vnet.get("tag") in (None, ""):
+        raise PVEError(f"vnet {vnet_id} has no tag")
+    return mac_vrf(cluster, vnet_id)

@@ -4,8 +4,8 @@ back, and a node's fabric status.
 Fabrics: pve-network src/PVE/API2/Network/SDN/Fabrics/{Fabric,FabricNode,Node}.pm (commit ecf98c5d), the checks of
 proxmox-ve-rs proxmox-ve-config/src/sdn/fabric/mod.rs (commit 840d1ede, ``FabricConfigError`` lines 42-84).
 Prefix lists: pve-network src/PVE/API2/Network/SDN/PrefixLists.pm, PrefixLists/{PrefixList,PrefixListEntry}.pm
-(commit c82df6a4) and proxmox-perl-rs ``PVE::RS::SDN::PrefixLists``. The fake runs no FRR: a node's routes,
-neighbors and interfaces of an applied fabric are empty.
+(commit c82df6a4) and proxmox-perl-rs ``PVE::RS::SDN::PrefixLists``. A node's routes, neighbors and interfaces of an
+applied fabric are what FRR would report for it (:mod:`pytest_pvemock.model.sdn_fabric_status`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.config_store import KeyedSection, digest_of
 from pytest_pvemock.model.sdn import FABRICS, PREFIX_LISTS, ZONES, fabric_nodes_section
+from pytest_pvemock.model.sdn_fabric_status import fabric_interfaces, fabric_neighbors, fabric_routes
 
 _CONTROLS = ("lock-token", "digest", "delete")
 
@@ -208,22 +209,38 @@ def list_all_fabrics(ctx: HandlerContext) -> dict[str, Any]:
     return ordered(ctx, {"fabrics": list_fabrics(ctx), "nodes": list_fabric_nodes(ctx)}, "fabrics")
 
 
-def _node_fabric_status(ctx: HandlerContext) -> list[dict[str, Any]]:
+def _applied_fabric(ctx: HandlerContext) -> tuple[str, str]:
     """proxmox-perl-rs pve-rs/src/bindings/sdn/fabrics.rs ``routes``/``neighbors``/``interfaces`` (581-786, commit
     1fa643dc): read ``/etc/pve/sdn/.running-config`` (missing before the first apply), then look the fabric up in
-    its ``fabrics``; FRR's answers for a fabric are not modelled (none)."""
-    ctx.cluster.require_node_reachable(ctx.params["node"])
+    its ``fabrics`` (``no fabrics configured``: a running config an older release wrote, without the key)."""
+    node = ctx.cluster.require_node_reachable(ctx.params["node"]).name
     running = ctx.cluster.sdn.running
     if not running:
         raise PVEError("No such file or directory (os error 2)")
     fabric = str(ctx.params["fabric"])
-    if fabric not in (running.get("fabrics") or {}):
+    if "fabrics" not in running:
+        raise PVEError("no fabrics configured")
+    if fabric not in (running["fabrics"] or {}):
         raise PVEError(f"fabric '{fabric}' does not exist in configuration")
-    return []
+    return fabric, node
 
 
-for _status in ("routes", "neighbors", "interfaces"):
-    handles("GET", f"/nodes/{{node}}/sdn/fabrics/{{fabric}}/{_status}")(_node_fabric_status)
+@handles("GET", "/nodes/{node}/sdn/fabrics/{fabric}/routes")
+def node_fabric_routes(ctx: HandlerContext) -> list[dict[str, Any]]:
+    """Nodes/Fabric.pm ``routes``: the routes FRR learned through the fabric (:mod:`.sdn_fabric_status`)."""
+    return fabric_routes(ctx.cluster, *_applied_fabric(ctx))
+
+
+@handles("GET", "/nodes/{node}/sdn/fabrics/{fabric}/neighbors")
+def node_fabric_neighbors(ctx: HandlerContext) -> list[dict[str, Any]]:
+    """Nodes/Fabric.pm ``neighbors``: the node's adjacencies in the fabric."""
+    return fabric_neighbors(ctx.cluster, *_applied_fabric(ctx))
+
+
+@handles("GET", "/nodes/{node}/sdn/fabrics/{fabric}/interfaces")
+def node_fabric_interfaces(ctx: HandlerContext) -> list[dict[str, Any]]:
+    """Nodes/Fabric.pm ``interfaces``: the node's interfaces in the fabric."""
+    return fabric_interfaces(ctx.cluster, *_applied_fabric(ctx))
 
 
 # -- prefix lists -------------------------------------------------------------------------------------------------
@@ -248,12 +265,32 @@ def _entry(values: dict[str, Any]) -> dict[str, Any]:
     return {key: values[key] for key in ("seq", "action", "prefix", "le", "ge") if values.get(key) is not None}
 
 
+def _entry_text(entry: dict[str, Any]) -> str:
+    """An entry as prefix-lists.cfg and the API write it: a ``PropertyString<PrefixListEntry>``, its fields in the
+    struct's order (proxmox-ve-config src/sdn/prefix_list.rs 306-324, commit 840d1ede)."""
+    return ",".join(f"{key}={entry[key]}" for key in ("action", "prefix", "le", "ge", "seq") if key in entry)
+
+
+def _entries(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [_entry(_entry_fields(text)) for text in record.get("entries") or []]
+
+
+def _set_entries(record: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    record["entries"] = [_entry_text(entry) for entry in entries]
+
+
+def _answer(record: dict[str, Any]) -> dict[str, Any]:
+    """``api::PrefixList``: the id, and the entries as property strings unless there are none."""
+    texts = [_entry_text(entry) for entry in _entries(record)]
+    return {"id": record["id"], **({"entries": texts} if texts else {})}
+
+
 @handles("GET", "/cluster/sdn/prefix-lists")
 def list_prefix_lists(ctx: HandlerContext) -> list[dict[str, Any]]:
     """PrefixLists.pm ``list_prefix_lists``: sorted by id, those the caller may see, each with the digest."""
     digest = digest_of(_prefix_lists(ctx).records)
     rows = [
-        {**record, "digest": digest}
+        {**_answer(record), "digest": digest}
         for name, record in sorted(_prefix_lists(ctx).records.items())
         if _may(ctx, f"/sdn/prefix-lists/{name}", ["SDN.Audit", "SDN.Allocate"])
     ]
@@ -269,7 +306,7 @@ def create_prefix_list(ctx: HandlerContext) -> None:
     if _prefix_lists(ctx).get(name) is not None:
         raise PVEError(f"{failure}: prefix list already exists in configuration: {name}")
     entries = [_entry(_entry_fields(text)) for text in ctx.params.get("entries") or []]
-    _prefix_lists(ctx).records[name] = {"id": name, "entries": entries}
+    _prefix_lists(ctx).records[name] = {"id": name, "entries": [_entry_text(entry) for entry in entries]}
 
 
 def _entry_fields(text: Any) -> dict[str, Any]:
@@ -290,7 +327,7 @@ def get_prefix_list(ctx: HandlerContext) -> dict[str, Any]:
     record = _prefix_lists(ctx).get(name)
     if record is None:
         raise ParameterError({"id": f"{name} doesn't exist"})
-    return ordered(ctx, dict(record), name)
+    return ordered(ctx, _answer(record), name)
 
 
 @handles("PUT", "/cluster/sdn/prefix-lists/{id}")
@@ -303,7 +340,7 @@ def update_prefix_list(ctx: HandlerContext) -> None:
     if record is None:
         raise PVEError(f"{failure}: Could not find prefix list with id: {name}")
     if "entries" in ctx.params:
-        record["entries"] = [_entry(_entry_fields(text)) for text in ctx.params["entries"] or []]
+        _set_entries(record, [_entry(_entry_fields(text)) for text in ctx.params["entries"] or []])
     if "entries" in _deleted(ctx):
         record["entries"] = []
 
@@ -321,7 +358,7 @@ def delete_prefix_list(ctx: HandlerContext) -> None:
 @handles("GET", "/cluster/sdn/prefix-lists/{id}/entries")
 def list_prefix_list_entries(ctx: HandlerContext) -> list[dict[str, Any]]:
     """PrefixListEntry.pm ``get_prefix_list_entries``: ``list_entries`` dies for a list not configured."""
-    return [dict(entry) for entry in _prefix_list(ctx)["entries"]]
+    return _entries(_prefix_list(ctx))
 
 
 def _seq(ctx: HandlerContext) -> int:
@@ -336,12 +373,12 @@ def create_prefix_list_entry(ctx: HandlerContext) -> None:
     failure = "creating prefix list entry failed"
     check_lock(ctx, failure)
     record = _prefix_list(ctx, failure)
-    record["entries"].append(_entry(_values(ctx, "id")))  # proxmox-ve-config's own entry checks: not modelled
+    _set_entries(record, [*_entries(record), _entry(_values(ctx, "id"))])  # proxmox-ve-config's checks: not modelled
 
 
 def _find_entry(ctx: HandlerContext, record: dict[str, Any]) -> dict[str, Any] | None:
     seq = _seq(ctx)
-    return next((entry for entry in record["entries"] if entry.get("seq") == seq), None)
+    return next((entry for entry in _entries(record) if entry.get("seq") == seq), None)
 
 
 @handles("GET", "/cluster/sdn/prefix-lists/{id}/entries/{url_seq}")
@@ -359,12 +396,15 @@ def get_prefix_list_entry(ctx: HandlerContext) -> dict[str, Any]:
 def update_prefix_list_entry(ctx: HandlerContext) -> None:
     failure = "updating prefix list entry failed"
     check_lock(ctx, failure)
-    entry = _find_entry(ctx, _prefix_list(ctx, failure))
+    record = _prefix_list(ctx, failure)
+    entries = _entries(record)
+    entry = next((entry for entry in entries if entry.get("seq") == _seq(ctx)), None)
     if entry is None:
         raise PVEError(f"{failure}: could not find prefix list entry with seq {_seq(ctx)}")
     entry.update(_entry(_values(ctx, "id", "url_seq")))
     for name in _deleted(ctx):
         entry.pop(name, None)
+    _set_entries(record, entries)
 
 
 @handles("DELETE", "/cluster/sdn/prefix-lists/{id}/entries/{url_seq}")
@@ -375,4 +415,4 @@ def delete_prefix_list_entry(ctx: HandlerContext) -> None:
     entry = _find_entry(ctx, record) if record is not None else None
     if record is None or entry is None:
         raise PVEError(f"{failure}: could not find prefix list entry with seq {_seq(ctx)}")
-    record["entries"].remove(entry)
+    _set_entries(record, [other for other in _entries(record) if other != entry])

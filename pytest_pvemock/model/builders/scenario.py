@@ -140,9 +140,12 @@ TOP_KEYS = {
     "ha",
     "ceph",
     "config",
+    "sdn",
     "setup",
     "description",
 }
+SDN_KEYS = {"running", "nodes", "ipam", "lock"}
+SDN_FILE_KEYS = {"interfaces", "frr"}
 
 
 class _Map(dict[str, Any]):
@@ -369,7 +372,28 @@ def _read(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> ClusterSpec:
         if not isinstance(config, _Map):
             raise reader.fail(top, "'config' must be a mapping of API paths (e.g. /cluster/firewall/rules)", "config")
         spec.config = [_read_stored(reader, known, config, str(path)) for path in config]
+    if "sdn" in top:
+        spec.sdn = _read_sdn(reader, known, top["sdn"], top)
     return spec
+
+
+def _read_sdn(reader: _Reader, known: _Known, entry: Any, top: _Map) -> dict[str, Any]:
+    """``sdn``: the applied SDN state a dump writes (``model/sdn.py`` ``sdn_state_data``): ``running`` (the running
+    config, ``version`` first), ``nodes`` (each declared node's generated ``interfaces`` and ``frr`` files, each
+    ``{mtime, text}``), ``ipam`` (zone -> subnet -> IP -> mapping) and ``lock`` (the global lock's token)."""
+    spec = reader.mapping(entry, "'sdn'", SDN_KEYS, top)
+    running = spec.get("running") or _Map()
+    if not isinstance(running, dict) or not isinstance(running.get("version", 0), int):
+        raise reader.fail(spec, "'running' of 'sdn' must be a mapping with an integer 'version'", "running")
+    nodes = spec.get("nodes") or _Map()
+    for node, files in nodes.items() if isinstance(nodes, dict) else ():
+        if str(node) not in known.nodes:
+            raise reader.fail(nodes, f"'sdn' names unknown node '{node}'", str(node))
+        for kind, found in reader.mapping(files, f"the files of node '{node}' in 'sdn'", SDN_FILE_KEYS, nodes).items():
+            if not isinstance(found, dict) or not isinstance(found.get("mtime"), int) or "text" not in found:
+                raise reader.fail(files, f"'{kind}' of node '{node}' in 'sdn' needs 'mtime' and 'text'", kind)
+    reader.typed(spec, "lock", "'sdn'", str)
+    return dict(_plain(spec))
 
 
 def _read_setup(reader: _Reader, known: _Known, entry: Any) -> SetupRequest | None:
@@ -986,6 +1010,9 @@ def _read_stored(reader: _Reader, known: _Known, config: _Map, path: str) -> Sto
 
 
 _DECLARED_ELSEWHERE = re.compile(r"^/nodes(/[^/]+/(qemu|lxc))?$")  # nodes and guests: checked above
+# Lists whose records another list declares: a fabric's nodes belong to a fabric of /cluster/sdn/fabrics/fabric
+# (pve-network src/PVE/API2/Network/SDN/Fabrics/FabricNode.pm: 'fabric_id' names the fabric).
+_DECLARED_BY = {"/cluster/sdn/fabrics/node": "/cluster/sdn/fabrics/fabric"}
 
 
 def _check_parent(reader: _Reader, config: _Map, path: str, template: str) -> None:
@@ -999,7 +1026,7 @@ def _check_parent(reader: _Reader, config: _Map, path: str, template: str) -> No
         base, key = "/".join(parts[:index]), parts[index]
         if _DECLARED_ELSEWHERE.match(base):
             continue
-        parent = config.get(base)
+        parent = config.get(_DECLARED_BY.get(base, base))
         if not isinstance(parent, dict) or key not in parent:
             raise reader.fail(config, f"'config': {path} belongs to '{key}', which '{base}' does not declare", path)
 
@@ -1108,6 +1135,8 @@ def scenario_data(spec: ClusterSpec) -> dict[str, Any]:
         )
     if spec.config:
         data["config"] = {stored.path: _plain(stored.content) for stored in sorted(spec.config, key=_by_path)}
+    if spec.sdn:
+        data["sdn"] = _plain(spec.sdn)
     if spec.setup:
         data["setup"] = [{f"{request.method} {request.path}": dict(request.params)} for request in spec.setup]
     return data

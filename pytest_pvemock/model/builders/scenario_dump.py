@@ -9,7 +9,7 @@ memory and disk, storage size and use) are written so that the same seed draws t
 
 Never written: a secret (passwords, token secrets, the ticket key, anything PVE's schema classes as secret); a
 loaded token exists with its properties and a new secret (docs/scenarios.md, "Secrets"). Not written either: the
-history (tasks, logs) and the applied SDN configuration (``cluster.sdn``).
+history (tasks, logs). The applied SDN configuration (``cluster.sdn``) is written under ``sdn``.
 """
 
 from __future__ import annotations

@@ -347,6 +347,9 @@ class ClusterSpec:
     setup: list[SetupRequest] = field(default_factory=list)
     access: AccessSpec | None = None
     config: list[StoredConfig] = field(default_factory=list)
+    #: The applied SDN state (``model/sdn.py`` :func:`~pytest_pvemock.model.sdn.sdn_state_data`): running config,
+    #: the nodes' generated files, the IPAM's mappings, the lock.
+    sdn: dict[str, Any] | None = None
     #: The cluster's time when the spec was taken (``None``: its ``start_time``); built at ``start_time``, the
     #: cluster is then placed at ``now`` without running anything on the way.
     now: int | None = None
@@ -383,6 +386,10 @@ class ClusterSpec:
             _set_up_access(cluster, self.access)
         for stored in self.config:
             located(stored.where, partial(_store_config, cluster, stored))
+        if self.sdn is not None:
+            from pytest_pvemock.model.sdn import load_sdn_state
+
+            load_sdn_state(cluster, self.sdn)
         cluster.scenario_name = self.scenario_name
         return cluster
 
@@ -407,8 +414,8 @@ def spec_from_cluster(cluster: FakeCluster) -> ClusterSpec:
     targets and matchers, mappings, realms, options), at the cluster's current time: the PVE API answers the same.
 
     Sizes drawn from the seed (node memory and disk, storage size and use) come back as the sizes that draw the same
-    figures again from the same seed. History (tasks, logs) and the applied SDN configuration are not part of a
-    spec. A spec never holds a secret: no password, no token
+    figures again from the same seed. History (tasks, logs) is not part of a spec; the applied SDN configuration
+    is, with the files the nodes generated from it. A spec never holds a secret: no password, no token
     secret, no value PVE's schema classes as secret (``schema/secrets.py``) in a guest config or a stored
     collection. A spec is what a scenario file holds, and a file is no place for them.
     """
@@ -444,6 +451,9 @@ def spec_from_cluster(cluster: FakeCluster) -> ClusterSpec:
         )
     spec.access = _access_spec_of(cluster)
     spec.config = _stored_configs_of(cluster)
+    from pytest_pvemock.model.sdn import sdn_state_data
+
+    spec.sdn = sdn_state_data(cluster)
     spec.setup = [
         SetupRequest(request.method, request.path, _without_secrets(dict(request.params), request.path))
         for request in cluster.setup_requests
