@@ -35,7 +35,8 @@ def test_the_production_cluster_holds_what_its_admins_set_up(pve_api, pve_cluste
     (job,) = pve_api.cluster.backup.get()
     assert (job["id"], job["pool"], job["schedule"]) == ("backup-5e1b6c2a-7f3d", "prod", "21:00")
     targets = {(target["name"], target["type"]) for target in pve_api.cluster.notifications.targets.get()}
-    assert targets == {("mail-to-root", "sendmail"), ("ops-mail", "smtp")}
+    assert targets == {("mail-to-root", "sendmail"), ("ops-mail", "smtp"), ("oncall-gotify", "gotify"),
+                       ("oncall-ntfy", "webhook")}  # fmt: skip
     assert pve_cluster.requests.calls("POST", "/cluster/backup") == []  # the setup is not the test's traffic
 
 

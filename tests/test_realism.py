@@ -264,8 +264,6 @@ NOT_YET = {
     "/access/tfa/{userid}/{id}",  # real, but no built-in scenario has a second factor (a dump leaves them out)
     # storage scans and restores (helper scans)
     # walk (issue 11): no object in any built-in scenario yet, or an answer still made up
-    "/cluster/notifications/endpoints/gotify/{name}",
-    "/cluster/notifications/endpoints/webhook/{name}",
     "/cluster/replication/{id}",
     "/nodes/{node}/replication/{id}",
     "/nodes/{node}/replication/{id}/log",  # scans: real (tests/test_api_node_pools_and_jobs.py); no job to ask about

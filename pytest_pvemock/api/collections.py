@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from pytest_pvemock.api.handler import HandlerContext
     from pytest_pvemock.model.cluster import FakeCluster
 
-__all__ = ["COLLECTIONS", "collection_routes", "config_store", "shape"]
+__all__ = ["COLLECTIONS", "collection_routes", "config_store", "endpoint_records", "shape"]
 
 # Parameters that steer a write and are never stored.
 _META = {"delete", "digest", "moveto", "lock-token", "revert", "append"}
@@ -530,6 +530,7 @@ def _keyed_create(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
         key, values = spec.made(ctx, key, values)
     if spec.base.startswith("/cluster/notifications/"):
         values["origin"] = "user-created"
+        _ensure_unique_notification_entity(ctx, key)
     exists = f"{spec.noun} '{key}' already exists"
     if spec.messages:
         exists = spec.messages("exists", key, values)
@@ -537,6 +538,14 @@ def _keyed_create(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
             spec.messages("create", key, values)  # PVE's refusals of a new record, after the exists check
     section.create(key, values, exists)
     return _write_answer(ctx, endpoint)
+
+
+def _ensure_unique_notification_entity(ctx: HandlerContext, name: str) -> None:
+    """proxmox-notify src/api/mod.rs ``ensure_unique``: targets and matchers share notifications.cfg, one name
+    space (built-ins included), 400 for a name any of them has."""
+    bases = [f"/cluster/notifications/endpoints/{kind}" for kind in ("sendmail", "gotify", "smtp", "webhook")]
+    if any(name in _stored_records(ctx, base) for base in [*bases, "/cluster/notifications/matchers"]):
+        raise PVEError(f"Cannot create '{name}', an entity with the same name already exists", 400)
 
 
 def _public_values(spec: Keyed, values: dict[str, Any]) -> dict[str, Any]:
@@ -726,6 +735,12 @@ def _may(ctx: HandlerContext, path: str, privs: list[str]) -> bool:
 def _stored_records(ctx: HandlerContext, base: str) -> dict[str, dict[str, Any]]:
     spec = next(spec for spec in COLLECTIONS if isinstance(spec, Keyed) and spec.base == base)
     return _section(ctx, spec).records
+
+
+def endpoint_records(ctx: HandlerContext, kind: str) -> dict[str, dict[str, Any]]:
+    """The notification endpoints of one type (``sendmail``, ``gotify``, ``smtp``, ``webhook``) by name, the
+    built-in ``mail-to-root`` among them."""
+    return _stored_records(ctx, f"/cluster/notifications/endpoints/{kind}")
 
 
 def _notification_targets(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:

@@ -52,6 +52,7 @@ from pytest_pvemock.model.guest_exec import GuestFiles, GuestPrograms
 from pytest_pvemock.model.guests import Container, Guest, QemuVM
 from pytest_pvemock.model.key_order import KeyOrder
 from pytest_pvemock.model.nodes.node import Node
+from pytest_pvemock.model.notifications import NotificationLog
 from pytest_pvemock.model.pools import Pool
 from pytest_pvemock.model.provisioning import as_base_volume, default_boot_order, fill_in_options, volume_names
 from pytest_pvemock.model.release_platform import has_feature, platform_of
@@ -181,6 +182,9 @@ class FakeCluster:
         self.created_at = int(start_time) - figures.seeded(self.seed, "cluster-created").randrange(90, 700) * 86400
         #: The console proxies (VNC, terminal, SPICE) the nodes run, and the ports they hold (see :mod:`.consoles`).
         self.consoles = Consoles(self)
+        #: What the notification targets sent (``POST /cluster/notifications/targets/{name}/test``); see
+        #: :mod:`.notifications`.
+        self.notifications = NotificationLog()
 
     # ---- construction ------------------------------------------------------------------------------------------
 

@@ -169,6 +169,8 @@ MAPPING_ENTRIES = {
     "usb": ["node=pve1,id=046b:ff10,path=1-1"],
     "dir": ["node=pve1,path=/var/lib/vz"],
 }
+# a test notification goes to the built-in mail-to-root, which mails root@pam's address (the rig gives it one)
+PATH_OVERRIDES[("POST", "/cluster/notifications/targets/{name}/test")] = {"name": "mail-to-root"}
 for _kind, _entries in MAPPING_ENTRIES.items():
     EXTRA[("POST", f"/cluster/mapping/{_kind}")] = {"map": _entries}
     EXTRA[("PUT", f"/cluster/mapping/{_kind}/{{id}}")] = {"map": _entries}
@@ -293,6 +295,7 @@ class SurfaceRig:
         # exec-status asks for a process the agent started (the same pid in every rig: seeded by the guest's boot)
         pid = cluster.guest_programs.start(cluster, cluster.guest(QEMU_VMID), ["uname", "-r"], None)
         EXTRA[("GET", "/nodes/{node}/qemu/{vmid}/agent/exec-status")] = {"pid": pid}
+        cluster.access.users["root@pam"].email = "root@surface.test"
         cluster.guest(QEMU_VMID).config["vga"] = "qxl"  # SPICE runs only with a QXL display
         # websockets take the ticket their proxy call answered (minted as the POSTs do; the rig's clock stands still)
         for template, authpath in (

@@ -20,6 +20,7 @@ Built-in scenarios live in ``pytest_pvemock/scenarios/<name>.yaml``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import time
 from dataclasses import dataclass
@@ -430,12 +431,24 @@ def _read_setup(reader: _Reader, known: _Known, entry: Any) -> SetupRequest | No
         else _parameter_text(_plain(value))
         for name, value in params.items()
     }
+    raw.update(_new_secrets(method, path, raw, endpoint.parameters_schema))
     try:
         endpoint.check_parameters({**raw, **endpoint.params})
     except ParameterError as error:
         problems = "; ".join(f"{name}: {text.strip()}" for name, text in sorted((error.errors or {}).items()))
         raise reader.fail(entry, f"setup request '{request}': {problems or error.message.strip()}") from None
     return SetupRequest(method, path, raw, _where(reader.source, entry))
+
+
+def _new_secrets(method: str, path: str, given: dict[str, Any], schema: dict[str, Any]) -> dict[str, str]:
+    """A new value for each secret the method requires and the request lacks (a dump never writes one: a Gotify
+    target's token), as a loaded API token gets a new secret: the target exists and nobody knows its secret."""
+    from pytest_pvemock.schema.secrets import load_secret_index
+
+    secret = load_secret_index().secret_parameters(method, path)
+    required = set(schema.get("required") or ())
+    missing = sorted(name for name in required & secret if name not in given)
+    return {name: hashlib.sha256(f"{method} {path} {name}".encode()).hexdigest()[:32] for name in missing}
 
 
 def _release(reader: _Reader, options: dict[str, Any], given: dict[str, Any]) -> str:

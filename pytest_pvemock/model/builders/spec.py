@@ -585,7 +585,19 @@ def _without_secrets(values: dict[str, Any], *paths: str) -> dict[str, Any]:
     for path in paths:
         for method in ("POST", "PUT"):
             secret |= index.secret_parameters(method, path)
-    return {key: value for key, value in values.items() if key not in secret or _names_only(value)}
+    kept = {key: _secret_names(value) if key in secret else value for key, value in values.items()}
+    return {key: value for key, value in kept.items() if key not in secret or _names_only(value)}
+
+
+def _secret_names(value: Any) -> Any:
+    """A webhook's ``secret`` entries (``name=X,value=BASE64``) as their names (``name=X``), as PVE answers them."""
+    import re
+
+    entries = value if isinstance(value, list) else [value]
+    names = [
+        re.fullmatch(r"name=([^,=]*)(?:,value=[^,]*)?", entry) if isinstance(entry, str) else None for entry in entries
+    ]
+    return [f"name={found[1]}" for found in names if found] if all(names) and names else value
 
 
 def _names_only(value: Any) -> bool:
