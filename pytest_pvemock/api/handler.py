@@ -56,6 +56,12 @@ class HandlerContext:
     #: The file of a multipart upload (``POST .../upload``), read as pveproxy reads it.
     upload: Upload | None = None
 
+    @property
+    def entry_node(self) -> str:
+        """The node a cluster-wide worker runs on: the one answering the request (the first online node)."""
+        nodes = [node for node in self.cluster.nodes if node.online] or list(self.cluster.nodes)
+        return nodes[0].name
+
 
 @dataclass
 class Result:

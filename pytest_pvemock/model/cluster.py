@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.access.acl import AccessControl
+from pytest_pvemock.model.access.directory import Directories
 from pytest_pvemock.model.access.users import DEFAULT_ROOT_PASSWORD, AccessStore
 from pytest_pvemock.model.builders.from_recording import spec_from_answers
 from pytest_pvemock.model.builders.scenario import scenario_spec
@@ -148,6 +149,8 @@ class FakeCluster:
         self.access = AccessStore(seed, self.clock.now)
         #: Roles, groups and ACL entries (the rest of ``user.cfg``); see :class:`~.access.acl.AccessControl`.
         self.acl = AccessControl()
+        #: The LDAP/AD servers the ``ldap``/``ad`` realms sync from and log in against: ``directories.of(realm)``.
+        self.directories = Directories()
         #: What clients write to PVE's small config files (jobs, firewall, SDN, options ...); see ``config_store``.
         self.configs = ConfigStore()
         #: SDN's applied state: the running config and each node's generated file; see :mod:`.sdn`.

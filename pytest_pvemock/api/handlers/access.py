@@ -14,6 +14,7 @@ from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.api.permissions import PermissionChecker, access_control
 from pytest_pvemock.errors import ParameterError, PermissionDenied, PVEError
+from pytest_pvemock.model.access.directory import directory_login
 
 # Subdirectories of /access in PVE's order: its subclasses, then the two methods listed by hand.
 
@@ -98,7 +99,9 @@ def _may_log_in(ctx: HandlerContext, signer: TicketSigner, username: str, passwo
     renewing = signer.verify_ticket(password) if password.startswith("PVE:") else None
     if renewing is not None and renewing in ("root@pam", username):  # root@pam may make tickets for others
         return True
-    if cluster.access.check_password(username, password) != username:
+    if cluster.access.check_password(username, password) != username and not directory_login(
+        cluster, username, password
+    ):
         return False
     # With path and privs the call only verifies access; without ACLs only root@pam has every privilege.
     return not (ctx.params.get("path") and ctx.params.get("privs")) or username == "root@pam"

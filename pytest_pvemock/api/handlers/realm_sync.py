@@ -1,5 +1,6 @@
-"""``/cluster/jobs/realm-sync``: pve-access-control src/PVE/API2/Jobs/RealmSync.pm (commit 5ccd07d9), the jobs of
-:mod:`pytest_pvemock.model.realm_sync` with their next run from the schedule and the cluster's clock."""
+"""``POST /access/domains/{realm}/sync`` and ``/cluster/jobs/realm-sync``: pve-access-control src/PVE/API2/Domains.pm
+and src/PVE/API2/Jobs/RealmSync.pm (commit 5ccd07d9), the sync of :mod:`pytest_pvemock.model.access.directory` and
+the jobs of :mod:`pytest_pvemock.model.realm_sync` with their next run from the schedule and the cluster's clock."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
+from pytest_pvemock.errors import ParameterError, PVEError
+from pytest_pvemock.model.access.directory import sync_options, sync_realm
+from pytest_pvemock.model.config_store import config_store_of
 from pytest_pvemock.model.realm_sync import create_job, delete_job, job_ids, next_run, read_job, update_job
+from pytest_pvemock.model.tasks import Task
 
 _CONTROLS = ("id", "delete", "digest")
 
@@ -52,3 +57,25 @@ def update_realm_sync_job(ctx: HandlerContext) -> None:
 def delete_realm_sync_job(ctx: HandlerContext) -> None:
     """RealmSync.pm 278-304."""
     delete_job(ctx.cluster, str(ctx.params["id"]))
+
+
+@handles("POST", "/access/domains/{realm}/sync")
+def sync_realm_now(ctx: HandlerContext) -> str:
+    """Domains.pm sync 505-609: the realm must exist (400) and be LDAP or AD (500), the options resolve (a missing
+    scope is a 400), then an ``auth-realm-sync`` worker (``auth-realm-sync-test`` for a dry run) reads the
+    directory and writes users and groups."""
+    realm = str(ctx.params["realm"])
+    config = config_store_of(ctx.cluster).section("/access/domains").get(realm)
+    if config is None:
+        raise ParameterError({"realm": "Realm does not exist."})
+    kind = config.get("type")
+    if kind not in ("ldap", "ad"):
+        raise PVEError(f"Cannot sync realm type '{kind}'! Only LDAP/AD realms can be synced.\n")
+    options = sync_options(ctx.params, config)
+    dry_run = bool(ctx.params.get("dry-run"))
+
+    def work(task: Task) -> None:
+        sync_realm(ctx.cluster, realm, options, dry_run, task)
+
+    kind_of_task = "auth-realm-sync-test" if dry_run else "auth-realm-sync"
+    return ctx.cluster.tasks.start(ctx.entry_node, kind_of_task, realm, ctx.principal.authid, work=work).upid
