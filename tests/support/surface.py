@@ -150,6 +150,8 @@ EXTRA[("POST", "/cluster/acme/plugins")] = {"type": "dns", "api": "cf"}  # a DNS
 EXTRA[("POST", "/access/tfa/{userid}")] = {"type": "recovery", "userid": USER}
 # a realm sync job syncs an LDAP or AD realm (pve-access-control src/PVE/API2/Jobs/RealmSync.pm 186-194)
 EXTRA[("POST", "/cluster/jobs/realm-sync/{id}")] = {"realm": "surface-ldap", "scope": "both"}
+# a sync needs a scope, given or in the realm's sync-defaults-options (Domains.pm 477-503)
+EXTRA[("POST", "/access/domains/{realm}/sync")] = {"scope": "both"}
 # Let's Encrypt registers only an account that agrees to its terms (Boulder's 'must agree to terms of service')
 EXTRA[("POST", "/cluster/acme/account")] = {
     "tos_url": "https://letsencrypt.org/documents/LE-SA-v1.5-February-24-2025.pdf"
