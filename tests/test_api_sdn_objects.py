@@ -201,3 +201,53 @@ def get(cluster, path, **query):
     answer = api.handle(ApiRequest("GET", "/api2/json" + path, urlencode(query), {"Cookie": cookie}, b""))
     assert answer.status == 200, answer.body
     return answer.json()["data"]
+
+
+def test_the_running_and_pending_views_show_what_is_applied_and_what_waits(pve_api):
+    # API2/Network/SDN/Vnets.pm index 170-200 and read: 'running' reads .running-config, 'pending' compares it with
+    # the written config (SDN.pm pending_config 133-188: a new object's keys under 'pending', 'type'/'vnet' on top)
+    vnets = pve_api.cluster.sdn.vnets
+    assert [row["vnet"] for row in vnets.get(running=1)] == ["corenet", "labnet"]
+    assert [row["vnet"] for row in vnets.get()] == ["corenet", "labnet", "labnet2"]
+    assert vnets("labnet2").get(pending=1) == {
+        "vnet": "labnet2", "type": "vnet", "state": "new", "pending": {"alias": "Second lab network", "zone": "lab"}
+    }  # fmt: skip
+    assert refused(vnets("labnet2").get, running=1).content == "sdn vnet 'labnet2' does not exist"
+    pve_api.cluster.sdn.zones("lab").put(mtu=1400)
+    # VnetPlugin.pm on_delete_hook 99-105: not with subnets; Ipams/PVEPlugin.pm del_subnet 97-102: a subnet only
+    # with nothing but its gateway in the IPAM
+    error = refused(vnets("labnet").delete)  # the status line holds the message's first line
+    assert error.content == "delete sdn vnet object failed: 400 Parameter verification failed."
+    subnet = vnets("labnet").subnets("lab-10.10.0.0-24")
+    error = refused(subnet.delete)
+    assert error.content == "delete sdn subnet object failed: cannot delete subnet '10.10.0.0/24', not empty"
+    vnets("labnet").ips.delete(zone="lab", ip="10.10.0.102", mac="BC:24:11:2A:10:66")
+    subnet.delete()
+    vnets("labnet").delete()
+    zone = pve_api.cluster.sdn.zones("lab").get(pending=1)
+    assert (zone["state"], zone["pending"], "mtu" in zone) == ("changed", {"mtu": 1400}, False)
+    assert {row["vnet"]: row.get("state") for row in vnets.get(pending=1)} == {
+        "corenet": None, "labnet": "deleted", "labnet2": "new"
+    }  # fmt: skip
+
+
+def test_a_subnet_answers_its_vnet_and_dhcp_ranges_as_objects(pve_api):
+    # Subnets.pm api_sdn_subnets_config 24-33 and get_dhcp_ranges 40-60: the ranges parsed, [] without any
+    (subnet,) = pve_api.cluster.sdn.vnets("labnet").subnets.get()
+    assert (subnet["vnet"], subnet["cidr"], subnet["gateway"]) == ("labnet", "10.10.0.0/24", "10.10.0.1")
+    assert subnet["dhcp-range"] == [{"start-address": "10.10.0.100", "end-address": "10.10.0.199"}]
+    assert pve_api.cluster.sdn.vnets("corenet").subnets("core-10.20.0.0-24").get()["dhcp-range"] == []
+
+
+def test_a_prefix_list_answers_its_entries_as_property_strings(pve_api):
+    # proxmox-ve-config src/sdn/prefix_list.rs api::PrefixList: entries are PropertyString<PrefixListEntry>, their
+    # fields in the struct's order (action, prefix, le, ge, seq), left out when there are none
+    lists = pve_api.cluster.sdn("prefix-lists")
+    assert lists("lab-nets").get() == {"id": "lab-nets", "entries": ["action=permit,prefix=10.10.0.0/16,le=24,seq=10"]}
+    lists("lab-nets").entries.post(seq=20, action="deny", prefix="10.10.99.0/24")
+    assert lists("lab-nets").entries(20).get() == {"seq": 20, "action": "deny", "prefix": "10.10.99.0/24"}
+    assert lists("lab-nets").get()["entries"][1] == "action=deny,prefix=10.10.99.0/24,seq=20"
+    lists.post(id="empty")
+    assert lists("empty").get() == {"id": "empty"}
+    error = refused(lists("nothing").entries.get)
+    assert error.content == "could not find prefix list with id: nothing"

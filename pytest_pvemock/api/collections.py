@@ -32,6 +32,8 @@ from pytest_pvemock.model.config_store import (
     store_name_of_path,
 )
 from pytest_pvemock.model.nodes.files import resolv_conf
+from pytest_pvemock.model.sdn import sdn_view
+from pytest_pvemock.model.sdn_ipam import ipam_db
 from pytest_pvemock.schema.property_string import PropertyStringError, parse_property_string
 from pytest_pvemock.schema.synthesis import Facts, synthesize, value_fits
 
@@ -71,6 +73,13 @@ class Keyed:
     objects: tuple[str, ...] = ()
     # the record PVE writes for a create (its own id and derived settings): made(ctx, key, values) -> (key, values)
     made: Callable[[HandlerContext, str, dict[str, Any]], tuple[str, dict[str, Any]]] | None = None
+    # the records a GET answers instead of the written ones, without a digest (SDN's ``running`` and ``pending``
+    # views): view(ctx) -> records by key, or ``None`` for the written ones
+    view: Callable[[HandlerContext], dict[str, dict[str, Any]] | None] | None = None
+    # PVE's refusals of a delete, after the record was found: deleting(ctx, key, record) raises them
+    deleting: Callable[[HandlerContext, str, dict[str, Any]], None] | None = None
+    # how PVE answers a stored record (a subnet's DHCP ranges parsed into objects): answered(record) -> record
+    answered: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def item(self) -> str:
@@ -202,9 +211,61 @@ def _sdn_subnet(ctx: HandlerContext, cidr: str, values: dict[str, Any]) -> tuple
         zone, _, rest = cidr.partition("-")
         network, _, mask = rest.rpartition("-")
     record = {**values, "subnet": key, "id": key, "cidr": f"{network}/{mask}", "zone": zone}
+    if ctx.params.get("vnet"):  # subnets.cfg keeps each subnet's vnet, and PVE answers it
+        record["vnet"] = str(ctx.params["vnet"])
     record.update({"network": network, "mask": mask})
     record.setdefault("dhcp-range", [])
     return key, record
+
+
+def _sdn_subnet_answer(record: dict[str, Any]) -> dict[str, Any]:
+    """A subnet as Subnets.pm answers it: ``dhcp-range`` as objects (``get_dhcp_ranges``, src/PVE/Network/SDN/
+    Subnets.pm 40-60, ecf98c5d: each property string parsed, one that does not parse left out); in a pending view
+    the written ranges under ``pending`` stay as written."""
+    ranges = record.get("dhcp-range")
+    parsed = []
+    for text in ranges if isinstance(ranges, list) else []:
+        fields = (
+            dict(part.split("=", 1) for part in str(text).split(",") if "=" in part) if isinstance(text, str) else text
+        )
+        if isinstance(fields, dict) and fields.get("start-address") and fields.get("end-address"):
+            parsed.append({"start-address": fields["start-address"], "end-address": fields["end-address"]})
+    return {**record, "dhcp-range": parsed}
+
+
+def _sdn_vnet_deleting(ctx: HandlerContext, vnet: str, record: dict[str, Any]) -> None:
+    """VnetPlugin.pm on_delete_hook (99-105, ecf98c5d): not while the vnet has subnets; its raise_param_exc dies
+    through lock_sdn_config as text (pve-common PVE/Exception.pm stringify 98-123)."""
+    if config_store(ctx.cluster).section(f"/cluster/sdn/vnets/{vnet}/subnets").records:
+        raise PVEError(
+            "delete sdn vnet object failed: 400 Parameter verification failed.\n"
+            "vnet: Can't delete vnet if subnets exists"
+        )
+
+
+def _sdn_subnet_deleting(ctx: HandlerContext, subnet: str, record: dict[str, Any]) -> None:
+    """Subnets.pm del_subnet -> Ipams/PVEPlugin.pm del_subnet (80-110): a subnet of the PVE IPAM only while no
+    address but its gateway is registered."""
+    zone = str(record.get("zone") or "")
+    cidr = str(record.get("cidr") or "")
+    ips = ipam_db(ctx.cluster)["zones"].get(zone, {}).get("subnets", {}).get(cidr, {}).get("ips", {})
+    if ips and not (len(ips) == 1 and next(iter(ips.values())).get("gateway") == 1):
+        raise PVEError(f"delete sdn subnet object failed: cannot delete subnet '{cidr}', not empty")
+
+
+def _sdn_view(kind: str) -> Callable[[HandlerContext], dict[str, dict[str, Any]] | None]:
+    """The ``running`` and ``pending`` views of an SDN list and its reads (pve-network src/PVE/API2/Network/SDN/
+    {Zones,Vnets,Subnets,Controllers}.pm index and read, commit ecf98c5d): the running config's objects, or
+    ``pending_config`` of the running and the written ones (a subnet list: the vnet's). PVE sets their ``digest``
+    from a config that has none (null); the fake leaves it out."""
+
+    def view(ctx: HandlerContext) -> dict[str, dict[str, Any]] | None:
+        pending, running = int(ctx.params.get("pending") or 0), int(ctx.params.get("running") or 0)
+        if not pending and not running:
+            return None
+        return sdn_view(ctx.cluster, kind, bool(pending), ctx.params.get("vnet") if kind == "subnets" else None)
+
+    return view
 
 
 def _sdn_messages(kind: str) -> Callable[[str, str, Mapping[str, Any]], str]:
@@ -264,6 +325,7 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
         "/cluster/sdn/zones",
         "zone",
         "sdn zone",
+        view=_sdn_view("zones"),
         visible_with=("/sdn/zones/{zone}", _SDN_READ),
         messages=_sdn_messages("zone"),
     ),
@@ -271,13 +333,18 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
         "/cluster/sdn/vnets/{vnet}/subnets",
         "subnet",
         "sdn subnet",
+        view=_sdn_view("subnets"),
         messages=_sdn_messages("subnet"),
         made=_sdn_subnet,
+        deleting=_sdn_subnet_deleting,
+        answered=_sdn_subnet_answer,
     ),
     Keyed(
         "/cluster/sdn/vnets",
         "vnet",
         "sdn vnet",
+        view=_sdn_view("vnets"),
+        deleting=_sdn_vnet_deleting,
         visible_with=("/sdn/zones/{zone}/{vnet}", _SDN_READ),
         messages=_sdn_messages("vnet"),
     ),
@@ -285,6 +352,7 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
         "/cluster/sdn/controllers",
         "controller",
         "sdn controller",
+        view=_sdn_view("controllers"),
         visible_with=("/sdn/controllers/{controller}", _SDN_READ),
         messages=_sdn_messages("controller"),
     ),
@@ -501,12 +569,16 @@ def _keyed_list(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> list[dict[st
     facts = facts_for(ctx)
     items = _items_schema(endpoint)
     digest = section.digest
+    viewed = spec.view(ctx) if spec.view is not None else None
     answer = []
-    for key, record in section.records.items():
-        if spec.visible_with and not _record_visible(ctx, spec, key, record):
+    for key, record in (viewed if viewed is not None else section.records).items():
+        if spec.visible_with and not _record_visible(ctx, spec, key, {**(record.get("pending") or {}), **record}):
+            continue
+        if viewed is not None:
+            answer.append(shape(_answered(spec, {**record, spec.key: key}), items, facts))
             continue
         full = spec.listed(key, record) if spec.listed else {spec.key: key, "digest": digest, **record}
-        answer.append(shape(_as_objects(spec, full, items), items, facts))
+        answer.append(shape(_answered(spec, _as_objects(spec, full, items)), items, facts))
     return answer
 
 
@@ -581,9 +653,20 @@ def _keyed_record(ctx: HandlerContext, spec: Keyed, action: str = "read") -> tup
 
 
 def _keyed_read(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> dict[str, Any]:
+    viewed = spec.view(ctx) if spec.view is not None else None
+    if viewed is not None:
+        _require_parent(ctx, spec.base)
+        key = str(ctx.params.get(spec.key, ""))
+        if key not in viewed:
+            raise PVEError(spec.messages("read", key, {}) if spec.messages else f"{spec.noun} '{key}' does not exist")
+        return shape(_answered(spec, {**viewed[key], spec.key: key}), _returns(endpoint), facts_for(ctx))
     section, key, record = _keyed_record(ctx, spec)
-    full = _as_objects(spec, {spec.key: key, "digest": section.digest, **record}, _returns(endpoint))
+    full = _answered(spec, _as_objects(spec, {spec.key: key, "digest": section.digest, **record}, _returns(endpoint)))
     return shape(full, _returns(endpoint), facts_for(ctx))
+
+
+def _answered(spec: Keyed, record: dict[str, Any]) -> dict[str, Any]:
+    return spec.answered(record) if spec.answered is not None else record
 
 
 def _as_objects(spec: Keyed, record: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -621,7 +704,9 @@ def _keyed_update(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
 
 
 def _keyed_delete(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> Any:
-    section, key, _record = _keyed_record(ctx, spec, "delete")
+    section, key, record = _keyed_record(ctx, spec, "delete")
+    if spec.deleting is not None:
+        spec.deleting(ctx, key, record)
     section.remove(key)
     config_store(ctx.cluster).drop(store_name(spec.item, {**ctx.params, spec.key: key}))
     return _write_answer(ctx, endpoint)

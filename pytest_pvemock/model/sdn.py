@@ -220,6 +220,20 @@ def pending_objects(
     return pending
 
 
+def sdn_view(cluster: FakeCluster, kind: str, pending: bool, vnet: Any = None) -> dict[str, dict[str, Any]]:
+    """The ``running`` view of one kind of SDN object (its running config's, none before any apply), or the
+    ``pending`` one (:func:`pending_objects` of the running and the written ones); subnets of ``vnet`` only."""
+    running: dict[str, dict[str, Any]] = copy.deepcopy(cluster.sdn.running.get(kind) or {})
+    if vnet is not None:
+        running = {key: record for key, record in running.items() if record.get("vnet") == vnet}
+    if not pending:
+        return running
+    current = current_config(cluster)[kind]
+    if vnet is not None:
+        current = {key: record for key, record in current.items() if record.get("vnet") == vnet}
+    return pending_objects(running, current)
+
+
 def zone_nodes(zone: Mapping[str, Any]) -> set[str] | None:
     """The nodes a zone is restricted to (its ``nodes`` list), ``None`` when it spans the cluster."""
     value = zone.get("nodes")
