@@ -183,3 +183,34 @@ def test_a_pbs_storage_holds_a_snapshot(pve_cluster, pve_api):
     assert f"INFO: creating Proxmox Backup Server archive '{row['volid'].split('/', 1)[1]}'" in log
     assert "INFO: marking backup as protected" in log
     assert not any(line.startswith("INFO: archive file size") for line in log)
+
+
+def test_a_backup_job_runs_at_its_schedule(pve_cluster, pve_api):
+    pve_api.cluster.backup.post(
+        id="nightly", schedule="02:30", vmid="100,110", storage="nas", compress="zstd",
+        **{"prune-backups": "keep-last=1"},
+    )  # fmt: skip
+    pve_api.cluster.backup.post(id="off", schedule="02:30", vmid="101", storage="nas", enabled=0)
+    day = 86400
+    start = pve_cluster.clock.now()
+    due = (start // day + 1) * day + 2 * 3600 + 1800  # the cluster's clock is in UTC
+    pve_cluster.clock.advance(due - start - 61)
+    assert not backups(proxmoxer_client(pve_cluster), "pve1", "nas")  # a fresh ticket after the hours that passed
+    pve_cluster.clock.advance(120)
+    api = proxmoxer_client(pve_cluster)
+    # Jobs.pm run_jobs on each node: the node's guests of the job, as root@pam with job-id and quiet
+    (task,) = api.nodes("pve1").tasks.get(typefilter="vzdump")
+    assert (task["starttime"], task["id"], task["user"]) == (due, "100", "root@pam")
+    log = task_log(api, task["upid"])
+    assert log[0].startswith("INFO: starting new backup job: vzdump 100 110 ") and "--quiet 1" in log[0]
+    assert log[1] == "INFO: skip external VMs: 110"
+    (task110,) = api.nodes("pve2").tasks.get(typefilter="vzdump")
+    assert task110["id"] == "110" and task110["starttime"] == due
+    # the disabled job never ran; the next night's run prunes the first one (keep-last=1)
+    assert {row["vmid"] for row in backups(api, "pve1", "nas").values()} == {100, 110}
+    first = set(backups(api, "pve1", "nas", 100))
+    pve_cluster.clock.advance(day)
+    api = proxmoxer_client(pve_cluster)
+    assert len(api.nodes("pve1").tasks.get(typefilter="vzdump")) == 2
+    (left,) = backups(api, "pve1", "nas", 100)
+    assert left not in first and left.endswith("-02_30_00.vma.zst")

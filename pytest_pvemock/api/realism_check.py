@@ -144,6 +144,7 @@ _AGENT_QUERIES = {
 # events from now by default, up to a hundred).
 _AHEAD = {"/cluster/jobs/schedule-analyze": 10 * YEAR}
 _CANDIDATES = 6  # objects tried per path value when looking for one whose children exist
+_BACKUP_READS = ("/nodes/{node}/vzdump/extractconfig", "/nodes/{node}/storage/{storage}/file-restore/list")
 
 
 class _Walk:
@@ -276,6 +277,16 @@ class _Walk:
             rows = [row for row in self.rows(source, values) if isinstance(row, dict) and row.get(key)]
             if rows:
                 found[name] = rows[0][key]
+        if template in _BACKUP_READS:  # a backup the node sees (on the storage the path names), when there is one
+            for store in self.cluster.storages:
+                if values.get("storage") not in (None, store.storage):
+                    continue
+                seen = [
+                    v.volid for v in store.volumes if v.content == "backup" and v.node in (None, values.get("node"))
+                ]
+                if seen:
+                    found["volume"] = sorted(seen)[0]
+                    break
         return found
 
 
@@ -327,10 +338,11 @@ def expected_error(cluster: FakeCluster, template: str, values: dict[str, Any], 
         return "the storage keeps no retention settings"
     # a backup volume to name (the walk makes one up where the cluster has none): the plugin's parse error;
     # file-restore is for PBS storages only (pve-storage src/PVE/API2/Storage/FileRestore.pm 84-85)
-    backup_reads = ("/nodes/{node}/vzdump/extractconfig", "/nodes/{node}/storage/{storage}/file-restore/list")
-    has_backup = any(volume.content == "backup" for store in cluster.storages for volume in store.volumes)
+    backup_reads = _BACKUP_READS
+    named = str(values.get("volume", ""))
+    is_backup = any(v.volid == named and v.content == "backup" for store in cluster.storages for v in store.volumes)
     made_up = ("unable to parse ", "can't find file ", "unable to use volume ")
-    if template in backup_reads and not has_backup and message.startswith(made_up):
+    if template in backup_reads and not is_backup and message.startswith(made_up):
         return "no backup in the cluster to name"
     if template == backup_reads[1] and not_pbs and "Only PBS storages supported for file-restore." in message:
         return "file restore reads PBS storages only"

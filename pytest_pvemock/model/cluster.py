@@ -188,6 +188,10 @@ class FakeCluster:
         #: What the notification targets sent (``POST /cluster/notifications/targets/{name}/test``); see
         #: :mod:`.notifications`.
         self.notifications = NotificationLog()
+        from pytest_pvemock.model.backup_schedule import BackupScheduler
+
+        #: ``pvescheduler``: the vzdump jobs of ``/cluster/backup`` run at their schedule (see :mod:`.backup_schedule`).
+        self.backup_schedule = BackupScheduler(self)
 
     # ---- construction ------------------------------------------------------------------------------------------
 
