@@ -10,7 +10,12 @@ import hmac
 import re
 import struct
 
-from support.clients import refused
+import pytest
+from support.clients import proxmoxer_client, refused
+
+from pytest_pvemock import mock
+from pytest_pvemock.model.builders.clusters import build_from_text
+from pytest_pvemock.model.builders.scenario_dump import scenario_yaml
 
 SECRET = b"12345678901234567890"  # RFC 6238's test key
 URI = f"otpauth://totp/pve:root@pam?secret={base64.b32encode(SECRET).decode()}&issuer=pve"
@@ -84,3 +89,27 @@ def test_webauthn_and_yubico_need_their_configuration(pve_api):
     # validate_yubico_otp (TFA.pm 400-420): the realm has no Yubico setting
     error = refused(user.post, type="yubico", description="yk", value="cccccc")
     assert "no yubico otp configuration available for realm pam" in error.content
+
+
+@pytest.mark.pve_cluster("production", validate=True)
+def test_the_production_administrator_has_a_totp_app_and_recovery_keys(pve_api):
+    entries = pve_api.access.tfa("jdoe@pve").get()
+    assert [entry["type"] for entry in entries] == ["recovery", "totp"]  # methods.rs list_user_tfa: recovery first
+    totp = entries[1]
+    assert pve_api.access.tfa("jdoe@pve")(totp["id"]).get() == totp and totp["description"] == "Phone"
+    assert "GEZDGNBV" not in str(pve_api.access.tfa.get())
+
+
+@pytest.mark.pve_cluster("production")
+def test_a_dump_keeps_second_factors_as_tfa_cfg_does_without_a_secret(pve_api, pve_cluster):
+    before = pve_api.access.tfa("jdoe@pve").get()
+    dumped = scenario_yaml(pve_cluster)
+    assert (
+        "/etc/pve/priv/tfa.cfg" in dumped
+        and "GEZDGNBV" not in dumped
+        and "secret" not in dumped.split("tfa.cfg")[1][:400]
+    )
+    loaded = build_from_text(dumped, "dump.yaml")
+    with mock(loaded):
+        client = proxmoxer_client(loaded)
+        assert client.access.tfa("jdoe@pve").get() == before

@@ -260,8 +260,6 @@ def test_the_check_flags_what_a_real_node_never_sends():
 # leave it, the last test says which) until it is empty and the check has no exception at all.
 NOT_YET = {
     # ACME, TFA and certificates (helper acme)
-    "/access/tfa/{userid}",  # real, but no built-in scenario has a user with a second factor to ask about
-    "/access/tfa/{userid}/{id}",  # real, but no built-in scenario has a second factor (a dump leaves them out)
     # storage scans and restores (helper scans)
     # walk (issue 11): no object in any built-in scenario yet, or an answer still made up
     "/cluster/replication/{id}",

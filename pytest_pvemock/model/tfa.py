@@ -16,6 +16,7 @@ import hmac
 import secrets
 import struct
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -162,10 +163,16 @@ def totp_matches(uri: str, value: str, now: int) -> bool:
         query.get("algorithm", "SHA1").upper(), hashlib.sha1
     )
     for step in (-1, 0, 1):
-        counter = now // period + step
-        mac = hmac.new(secret, struct.pack(">Q", counter), digest).digest()
-        offset = mac[-1] & 0x0F
-        code = (struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
-        if hmac.compare_digest(f"{code:0{digits}d}", value.strip()):
+        if hmac.compare_digest(totp_code(secret, now + step * period, digits, period, digest), value.strip()):
             return True
     return False
+
+
+def totp_code(
+    secret: bytes, at: int, digits: int = 6, period: int = 30, digest: Callable[..., Any] = hashlib.sha1
+) -> str:
+    """RFC 6238: the code of ``secret`` at epoch ``at``."""
+    mac = hmac.new(secret, struct.pack(">Q", max(at, 0) // period), digest).digest()
+    offset = mac[-1] & 0x0F
+    code = (struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
+    return f"{code:0{digits}d}"

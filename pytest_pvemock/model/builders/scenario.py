@@ -19,6 +19,7 @@ Built-in scenarios live in ``pytest_pvemock/scenarios/<name>.yaml``.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import re
@@ -53,11 +54,12 @@ from pytest_pvemock.model.builders.spec import (
     api_path_of_file,
     located,
 )
-from pytest_pvemock.model.clock import TASK_MODES
+from pytest_pvemock.model.clock import DEFAULT_EPOCH, TASK_MODES
 from pytest_pvemock.model.guests import RUN_STATES
 from pytest_pvemock.model.ha.chaos import ChaosSettingsError, chaos_settings
 from pytest_pvemock.model.node_hardware import ADD_ONS
 from pytest_pvemock.model.nodes.node import SUBSCRIPTION_LEVELS, default_ip
+from pytest_pvemock.model.tfa import totp_code
 from pytest_pvemock.model.time_zone import zone_info
 from pytest_pvemock.safe_yaml import check_limits
 from pytest_pvemock.schema.parameters import check_parameters
@@ -333,6 +335,7 @@ class _Known:
     guests: dict[int, str] = dataclasses.field(default_factory=dict)  # vmid -> kind
     users: set[str] = dataclasses.field(default_factory=lambda: {"root@pam"})
     tokens: set[str] = dataclasses.field(default_factory=set)  # user@realm!name
+    setup_time: int = 0  # when the API answers the setup requests: the cluster's 'now' (else its start)
 
 
 def _read(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> ClusterSpec:
@@ -344,6 +347,8 @@ def _read(reader: _Reader, top: _Map, overrides: dict[str, Any]) -> ClusterSpec:
     given = {key: value for key, value in overrides.items() if value is not None}
     spec = ClusterSpec(settings=options, overrides=given, where=_where(reader.source, settings or top), now=now)
     known = _Known(_release(reader, options, given))
+    start = given.get("start_time", options.get("start_time", DEFAULT_EPOCH))
+    known.setup_time = now if now is not None else int(start)
     if "name" in settings:  # pvecm create's clustername (pve-cluster API2/ClusterConfig.pm)
         values = {"clustername": ("name", settings["name"])}
         _check_like_pve(reader, settings, "'cluster'", known.version, "/cluster/config", values)
@@ -431,7 +436,7 @@ def _read_setup(reader: _Reader, known: _Known, entry: Any) -> SetupRequest | No
         else _parameter_text(_plain(value))
         for name, value in params.items()
     }
-    raw.update(_new_secrets(method, path, raw, endpoint.parameters_schema))
+    raw.update(_new_secrets(method, path, raw, endpoint.parameters_schema, known.setup_time))
     try:
         endpoint.check_parameters({**raw, **endpoint.params})
     except ParameterError as error:
@@ -440,15 +445,23 @@ def _read_setup(reader: _Reader, known: _Known, entry: Any) -> SetupRequest | No
     return SetupRequest(method, path, raw, _where(reader.source, entry))
 
 
-def _new_secrets(method: str, path: str, given: dict[str, Any], schema: dict[str, Any]) -> dict[str, str]:
+def _new_secrets(
+    method: str, path: str, given: dict[str, Any], schema: dict[str, Any], setup_time: int
+) -> dict[str, str]:
     """A new value for each secret the method requires and the request lacks (a dump never writes one: a Gotify
-    target's token), as a loaded API token gets a new secret: the target exists and nobody knows its secret."""
+    target's token), as a loaded API token gets a new secret: the target exists and nobody knows its secret. A TOTP
+    factor without its ``totp`` URI gets a new one, and the code of that URI when the setup is answered."""
     from pytest_pvemock.schema.secrets import load_secret_index
 
     secret = load_secret_index().secret_parameters(method, path)
     required = set(schema.get("required") or ())
     missing = sorted(name for name in required & secret if name not in given)
-    return {name: hashlib.sha256(f"{method} {path} {name}".encode()).hexdigest()[:32] for name in missing}
+    new = {name: hashlib.sha256(f"{method} {path} {name}".encode()).hexdigest()[:32] for name in missing}
+    if method == "POST" and path.startswith("/access/tfa/") and given.get("type") == "totp" and "totp" not in given:
+        key = hashlib.sha256(f"{method} {path} totp".encode()).digest()[:20]
+        new["totp"] = f"otpauth://totp/{path.rsplit('/', 1)[1]}?secret={base64.b32encode(key).decode()}"
+        new["value"] = totp_code(key, setup_time)
+    return new
 
 
 def _release(reader: _Reader, options: dict[str, Any], given: dict[str, Any]) -> str:

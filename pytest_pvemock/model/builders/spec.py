@@ -648,6 +648,7 @@ def _stored_configs_of(cluster: FakeCluster) -> list[StoredConfig]:
     import copy
 
     from pytest_pvemock.model.config_store import path_of_store_name
+    from pytest_pvemock.model.tfa import TFA_CONFIG
 
     store = cluster.configs
     found: list[StoredConfig] = []
@@ -659,6 +660,8 @@ def _stored_configs_of(cluster: FakeCluster) -> list[StoredConfig]:
         records = {
             key: _without_secrets(copy.deepcopy(record), api, f"{api}/{key}") for key, record in section.records.items()
         }
+        if name == TFA_CONFIG:  # descriptions only: the model never keeps a TOTP secret or a recovery key
+            records = copy.deepcopy(section.records)
         found.append(StoredConfig(path, "records", records))
     for name, rules in store.rule_lists.items():
         path = path_of_store_name(cluster, name)
