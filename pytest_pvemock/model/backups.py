@@ -263,3 +263,10 @@ def prune_selection(
     for group in groups.values():
         mark_backup_group(cluster, group, keep)
     return entries
+
+
+def remove_backups(cluster: FakeCluster, storage: Storage, node: str, volids: list[str]) -> None:
+    """``archive_remove`` of each backup (with its notes and log): gone from the storage as ``node`` sees it."""
+    gone = set(volids)
+    storage.volumes = [v for v in storage.volumes if not (v.volid in gone and v.node in (None, node))]
+    cluster.revision.touch()

@@ -265,6 +265,7 @@ EXTRA[("GET", "/nodes/{node}/storage/{storage}/file-restore/list")] = {"volume":
 BACKUP = "local:backup/vzdump-qemu-100-2026_09_13-12_00_00.vma.zst"
 EXTRA[("GET", "/nodes/{node}/vzdump/extractconfig")] = {"volume": BACKUP}
 EXTRA[("GET", "/nodes/{node}/storage/{storage}/prunebackups")] = {"prune-backups": "keep-last=3"}
+EXTRA[("DELETE", "/nodes/{node}/storage/{storage}/prunebackups")] = {"prune-backups": "keep-last=3"}
 
 
 def prepare_ha(cluster: FakeCluster, template: str) -> None:

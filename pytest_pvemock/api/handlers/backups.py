@@ -1,9 +1,9 @@
-"""Backups on a storage: ``prunebackups`` (the dry run of PVE's retention), ``vzdump/extractconfig`` (the guest config
-an archive carries) and ``file-restore/list`` (PBS only), from :mod:`pytest_pvemock.model.backups`.
+"""Backups on a storage: ``prunebackups`` (PVE's retention: the dry run and the prune), ``vzdump/extractconfig``
+(the guest config an archive carries) and ``file-restore/list`` (PBS only), from :mod:`pytest_pvemock.model.backups`.
 
-Sources: pve-storage 0c56bad8 ``src/PVE/API2/Storage/PruneBackups.pm`` ``dryrun`` 15-115, ``FileRestore.pm`` ``list``
-16-111 and ``Storage.pm`` ``check_volume_access`` 619-650; pve-manager 14a22df3 ``PVE/API2/VZDump.pm``
-``extractconfig`` 269-313.
+Sources: pve-storage 0c56bad8 ``src/PVE/API2/Storage/PruneBackups.pm`` ``dryrun`` 15-115 and ``delete`` 117-195,
+``FileRestore.pm`` ``list`` 16-111 and ``Storage.pm`` ``check_volume_access`` 619-650; pve-manager 14a22df3
+``PVE/API2/VZDump.pm`` ``extractconfig`` 269-313.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.permissions import PermissionChecker
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import backups
+from pytest_pvemock.model.tasks import Task
 from pytest_pvemock.model.volumes import is_file_storage, parse_volid
 
 if TYPE_CHECKING:
@@ -35,6 +36,38 @@ def prune_backups_dry_run(ctx: HandlerContext) -> list[dict[str, Any]]:
     return backups.prune_selection(
         cluster, storage, node, keep, int(vmid) if vmid is not None else None, ctx.params.get("type")
     )
+
+
+@handles("DELETE", "/nodes/{node}/storage/{storage}/prunebackups")
+def prune_backups(ctx: HandlerContext) -> str:
+    """PruneBackups.pm ``delete`` 117-195: the privileges before the worker, then a ``prunebackups`` task (id
+    ``[VMID@]STORAGE``) that runs Storage.pm ``prune_backups`` (its refusals are the task's) and removes what it marks
+    ``remove``, logging each as Plugin.pm ``prune_backups`` does."""
+    cluster = ctx.cluster
+    node = cluster.require_node_reachable(str(ctx.params["node"])).name
+    storeid = str(ctx.params["storage"])
+    vmid = int(ctx.params["vmid"]) if ctx.params.get("vmid") is not None else None
+    given = ctx.params.get("prune-backups")
+    keep = backups.parse_keep(str(given)) if given is not None else None
+    authid = ctx.principal.authid
+    checker = PermissionChecker(cluster)
+    if vmid is not None:
+        checker.check(authid, f"/storage/{storeid}", ["Datastore.AllocateSpace"])
+        checker.check(authid, f"/vms/{vmid}", ["VM.Backup"])
+    else:
+        checker.check(authid, f"/storage/{storeid}", ["Datastore.Allocate"])
+
+    def work(task: Task) -> None:
+        storage = cluster.storage(storeid)
+        if storage is None:
+            raise PVEError(f"storage '{storeid}' does not exist")
+        marked = backups.prune_selection(cluster, storage, node, keep, vmid, ctx.params.get("type"))
+        removed = [entry["volid"] for entry in marked if entry.get("mark") == "remove"]
+        task.log.extend(f"removing backup '{volid}'" for volid in removed)
+        backups.remove_backups(cluster, storage, node, removed)
+
+    task_id = f"{vmid}@{storeid}" if vmid is not None else storeid
+    return cluster.tasks.start(node, "prunebackups", task_id, authid, work=work).upid
 
 
 def _volume_id(volid: str) -> tuple[str, str]:
