@@ -52,6 +52,7 @@ from pytest_pvemock.model.guest_config import (
 from pytest_pvemock.model.guest_exec import GuestFiles, GuestPrograms
 from pytest_pvemock.model.guests import Container, Guest, QemuVM
 from pytest_pvemock.model.key_order import KeyOrder
+from pytest_pvemock.model.node_disks import NodeDiskState, backing_figures
 from pytest_pvemock.model.nodes.node import Node
 from pytest_pvemock.model.notifications import NotificationLog
 from pytest_pvemock.model.pools import Pool
@@ -177,6 +178,9 @@ class FakeCluster:
         self.repoid = self.release.repoid
         #: The hyper-converged Ceph cluster (``None``: not installed, as on a fresh PVE); see :meth:`enable_ceph`.
         self.ceph: CephCluster | None = None
+        #: What ``/nodes/{node}/disks`` wrote on each node: spare disks, volume groups, pools, mounts
+        #: (see :mod:`.node_disks`).
+        self.node_disks: dict[str, NodeDiskState] = {}
         #: What commands run through a VM's guest agent answer (``guest_programs.register(...)``) and the processes
         #: the agents run; the files ``agent/file-write`` wrote (see :mod:`.guest_exec`).
         self.guest_programs = GuestPrograms()
@@ -365,10 +369,14 @@ class FakeCluster:
         """The node ``name``, or ``None``."""
         return self._nodes.get(name)
 
-    def add_node(self, name: str, **options: Any) -> Node:
-        """Add a node; ``options``: ip, cpus, memory_gib, disk_gib, level, online (see :meth:`Node.build`)."""
+    def add_node(self, name: str, spare_disks: int = 0, **options: Any) -> Node:
+        """Add a node; ``options``: ip, cpus, memory_gib, disk_gib, level, online (see :meth:`Node.build`);
+        ``spare_disks``: empty disks besides the system disk, for ``/nodes/{node}/disks`` to set up."""
         if name in self._nodes:
             raise ValueError(f"node '{name}' already exists")
+        if not 0 <= spare_disks <= 24:
+            raise ValueError(f"spare_disks must be between 0 and 24, not {spare_disks}")
+        self.node_disks[name] = NodeDiskState(spare_count=spare_disks)
         nodeid = max((node.nodeid for node in self._nodes.values()), default=0) + 1
         node = Node.build(name, nodeid, self.seed, self.clock.now(), **options)
         node._on_change = self.revision.touch
@@ -734,7 +742,13 @@ class FakeCluster:
         if self.ceph is not None and (on_ceph := self.ceph.storage_usage(self, target)) is not None:
             return on_ceph
         totals = self.allocations() if allocations is None else allocations
-        return target.usage(totals.get((storage, None if target.shared else node), 0), node)
+        allocated = totals.get((storage, None if target.shared else node), 0)
+        backing = backing_figures(self, target, node)
+        if backing is not None:  # set up through /nodes/{node}/disks: its size is the disks'
+            total, base_used = backing
+            used = min(base_used + allocated + target.stored_on(node), total)
+            return total, used, total - used
+        return target.usage(allocated, node)
 
     def enable_ceph(
         self,

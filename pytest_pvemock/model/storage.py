@@ -119,9 +119,12 @@ class Storage(Watched):
     def usage(self, allocated: int, node: str | None = None) -> tuple[int, int, int]:
         """(total, used, avail) with ``allocated`` bytes of guest volumes and the stored volumes ``node`` sees
         (ISOs, templates, backups, images no config names) on top of the base usage."""
-        stored = sum(v.size for v in self.volumes if v.node in (None, node) and v.volid not in self.freed)
-        used = min(self.base_used + allocated + stored, self.total)
+        used = min(self.base_used + allocated + self.stored_on(node), self.total)
         return self.total, used, self.total - used
+
+    def stored_on(self, node: str | None) -> int:
+        """Bytes of the stored volumes ``node`` sees (ISOs, templates, backups, images no config names)."""
+        return sum(v.size for v in self.volumes if v.node in (None, node) and v.volid not in self.freed)
 
     def config_entry(self, digest: str) -> dict[str, Any]:
         """The definition as ``GET /storage`` lists it: ``storage.cfg``'s properties, with ``shared`` set on the

@@ -15,7 +15,9 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.errors import PVEError
-from pytest_pvemock.model.node_disks import node_layout
+from pytest_pvemock.model.node_disk_writes import storage_pool_root
+from pytest_pvemock.model.node_disks import ZFS_EMPTY_USED, disk_state, node_layout
+from pytest_pvemock.model.zfs_pools import installer_pool, pool_names
 
 
 @handles("GET", "/nodes/{node}/disks/list")
@@ -30,7 +32,8 @@ def list_disks(ctx: HandlerContext) -> list[dict[str, Any]]:
         kind = "nvme" if "/nvme" in disk.devpath else "ssd"
         row: dict[str, Any] = {
             "devpath": disk.devpath, "size": disk.size, "model": disk.model, "serial": disk.serial,
-            "vendor": "ATA     " if kind == "ssd" else "unknown", "wwn": disk.wwn, "gpt": 1, "rpm": 0, "type": kind,
+            "vendor": "ATA     " if kind == "ssd" else "unknown", "wwn": disk.wwn, "gpt": int(disk.gpt), "rpm": 0,
+            "type": kind,
             "health": "PASSED" if smart else "UNKNOWN", "wearout": disk.wearout if smart else "N/A",
             "used": "partitions" if partitions and disk.partitions else disk.used,
             "osdid": disk.osdid, "osdid-list": [disk.osdid] if disk.osdid >= 0 else None,
@@ -38,9 +41,8 @@ def list_disks(ctx: HandlerContext) -> list[dict[str, Any]]:
         if disk.osdid >= 0:
             row["bluestore"] = 1
             row["osdencrypted"] = 0
-        if not disk.used and not disk.partitions:  # an empty disk: no partition table, nothing uses it
+        if not row["used"]:  # nothing uses the disk: get_disks sets no 'used' (Diskmanage.pm 749)
             del row["used"]
-            row["gpt"] = 0
         if (wanted == "unused" and disk.used) or (
             wanted == "journal_disks" and (disk.osdid >= 0 or row.get("used") not in ("LVM",))
         ):
@@ -48,8 +50,11 @@ def list_disks(ctx: HandlerContext) -> list[dict[str, Any]]:
         rows.append(row)
         if partitions:
             for path, size, usage in disk.partitions:
-                rows.append({"devpath": path, "parent": disk.devpath, "size": size, "used": usage, "gpt": 1,
-                             "type": "partition", "osdid": -1, "osdid-list": None})  # fmt: skip
+                row = {"devpath": path, "parent": disk.devpath, "size": size, "used": usage, "gpt": int(disk.gpt),
+                       "type": "partition", "osdid": -1, "osdid-list": None}  # fmt: skip
+                if not usage:  # an unused partition (a wiped one): no 'used' (Diskmanage.pm 702-703, 664)
+                    del row["used"]
+                rows.append(row)
     return rows
 
 
@@ -130,30 +135,44 @@ def disk_smart(ctx: HandlerContext) -> dict[str, Any]:
 
 @handles("GET", "/nodes/{node}/disks/zfs")
 def list_zpools(ctx: HandlerContext) -> list[dict[str, Any]]:
-    """ZFS.pm ``index``: ``zpool list``: ``rpool`` where the node has a ZFS storage (its figures), else none (the
-    installer's LVM layout)."""
+    """ZFS.pm ``index``: ``zpool list``: ``rpool`` where the node has a ZFS storage on it (its figures), else
+    none (the installer's LVM layout), and the pools ``disks/zfs`` created (their storage's use, if one is on it)."""
     cluster = ctx.cluster
     node = cluster.require_node_reachable(str(ctx.params["node"]))
     rows = []
-    for storage in _zfs_storages(ctx, node.name)[:1]:
-        total, used, avail = cluster.storage_usage(storage.storage, node.name)
-        rows.append({"name": "rpool", "size": total, "alloc": used, "free": avail, "frag": used * 100 // total // 8,
-                     "dedup": 1.0, "health": "ONLINE"})  # fmt: skip
+    for name in pool_names(cluster, node.name):
+        created = next((pool for pool in disk_state(cluster, node.name).zpools if pool.name == name), None)
+        if created is None:
+            storage = installer_pool(cluster, node.name)
+            total, used, avail = cluster.storage_usage(storage.storage, node.name)
+            rows.append({"name": "rpool", "size": total, "alloc": used, "free": avail,
+                         "frag": used * 100 // total // 8, "dedup": 1.0, "health": "ONLINE"})  # fmt: skip
+            continue
+        storage = next((s for s in cluster.storages_on(node.name) if storage_pool_root(s) == name), None)
+        used = cluster.storage_usage(storage.storage, node.name)[1] if storage is not None else ZFS_EMPTY_USED
+        alloc = min(used * created.size // max(created.usable, 1), created.size)  # parity included, as zpool counts
+        rows.append({"name": name, "size": created.size, "alloc": alloc, "free": created.size - alloc,
+                     "frag": 0, "dedup": 1.0, "health": "ONLINE"})  # fmt: skip
     return rows
-
-
-def _zfs_storages(ctx: HandlerContext, node: str) -> list[Any]:
-    return [storage for storage in ctx.cluster.storages_on(node) if storage.plugintype == "zfspool"]
 
 
 @handles("GET", "/nodes/{node}/scan/zfs")
 def scan_zpools(ctx: HandlerContext) -> list[dict[str, str]]:
+    """Scan.pm ``zfsscan``: ``zfs list`` of the pools and their file systems (rpool/data of the installer)."""
     node = ctx.cluster.require_node_reachable(str(ctx.params["node"]))
-    return [{"pool": "rpool"}, {"pool": "rpool/data"}] if _zfs_storages(ctx, node.name) else []
+    rows = []
+    for name in pool_names(ctx.cluster, node.name):
+        rows.append({"pool": name})
+        if name == "rpool":
+            rows.append({"pool": "rpool/data"})
+    return rows
 
 
 @handles("GET", "/nodes/{node}/disks/directory")
 def list_directory_mounts(ctx: HandlerContext) -> list[dict[str, Any]]:
-    """Directory.pm ``index``: the ``mnt-pve-*.mount`` units ``disks/directory`` created (none on these nodes)."""
-    ctx.cluster.require_node_reachable(str(ctx.params["node"]))
-    return []
+    """Directory.pm ``index``: the ``mnt-pve-*.mount`` units ``disks/directory`` created, by unit file name."""
+    node = ctx.cluster.require_node_reachable(str(ctx.params["node"]))
+    mounts = sorted(disk_state(ctx.cluster, node.name).mounts, key=lambda mount: mount.unit)
+    return [{"unitfile": f"/etc/systemd/system/{mount.unit}", "path": mount.path,
+             "device": f"/dev/disk/by-uuid/{mount.uuid}", "type": mount.filesystem, "options": "defaults"}
+            for mount in mounts]  # fmt: skip

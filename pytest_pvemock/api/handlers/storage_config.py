@@ -14,6 +14,7 @@ import json
 import posixpath
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -59,9 +60,15 @@ def get_storage(ctx: HandlerContext) -> dict[str, Any]:
 @handles("POST", "/storage")
 def create_storage(ctx: HandlerContext) -> dict[str, Any]:
     """Config.pm ``create`` (198-296): check the definition against its plugin (249), then add it under the lock."""
-    storeid, kind = ctx.params["storage"], ctx.params["type"]
+    return define_storage(ctx, ctx.params)
+
+
+def define_storage(ctx: HandlerContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``PVE::API2::Storage::Config->create(params)``: what ``POST /storage`` does, also called by other methods
+    (``disks/lvm`` and the like with ``add_storage``)."""
+    storeid, kind = params["storage"], params["type"]
     plugin = _type_of(ctx, kind)
-    given = {key: value for key, value in ctx.params.items() if key not in _CONTROL}
+    given = {key: value for key, value in params.items() if key not in _CONTROL}
     if not given.get("nodes"):
         given.pop("nodes", None)  # 'revent an empty nodelist'
     sensitive = {key: given.pop(key) for key in list(given) if key in plugin.sensitive}

@@ -1,7 +1,7 @@
 """YAML scenarios: a whole cluster (nodes, storage, pools, guests, users and tokens, HA resources) in one file.
 
     cluster:  {name: lab, version: "9.1", timezone: Europe/Vienna}
-    nodes:    [{name: pve1, cpus: 16, memory_gib: 64}, {name: pve2}]
+    nodes:    [{name: pve1, cpus: 16, memory_gib: 64, spare_disks: 1}, {name: pve2}]
     storage:  [{storage: local-lvm, type: lvmthin, content: [images, rootdir]}]
     pools:    [{poolid: prod, comment: Production}]
     guests:   [{vmid: 100, type: qemu, node: pve1, name: web01, status: running, pool: prod}]
@@ -68,7 +68,7 @@ from pytest_pvemock.schema.registry import get_registry, resolve_release, suppor
 __all__ = ["ScenarioError", "builtin_scenarios", "scenario_spec", "scenario_text", "spec_from_text"]
 
 CLUSTER_KEYS = {"name", "version", "host", "port", "task_mode", "seed", "shuffle_keys", "start_time", "timezone"}
-NODE_KEYS = {"name", "ip", "cpus", "memory_gib", "disk_gib", "level", "online", "uptime", "devices"}
+NODE_KEYS = {"name", "ip", "cpus", "memory_gib", "disk_gib", "level", "online", "uptime", "devices", "spare_disks"}
 STORAGE_KEYS = {
     "storage",
     "type",
@@ -618,6 +618,10 @@ def _read_node(reader: _Reader, known: _Known, entry: Any) -> NodeSpec:
     if node.get("ip") in taken:
         raise reader.fail(node, f"node '{name}' has the ip of node '{taken[node['ip']]}' ({node['ip']})", "ip")
     reader.typed(node, "online", f"node '{name}'", bool)
+    spare_disks = reader.typed(node, "spare_disks", f"node '{name}'", int)
+    if spare_disks is not None and not 0 <= spare_disks <= 24:
+        raise reader.fail(node, f"'spare_disks' of node '{name}' must be between 0 and 24, not {spare_disks}",
+                          "spare_disks")  # fmt: skip
     if node.get("level", "") not in SUBSCRIPTION_LEVELS:
         levels = ", ".join(level or "'' (none)" for level in SUBSCRIPTION_LEVELS)
         raise reader.fail(node, f"'level' of node '{name}' must be one of {levels}, not {node['level']!r}", "level")
@@ -638,6 +642,7 @@ def _read_node(reader: _Reader, known: _Known, entry: Any) -> NodeSpec:
         online=node.get("online"),
         uptime=_runtime_figure(reader, node, "uptime", f"node '{name}'"),
         devices=[str(device) for device in devices] if devices else None,
+        spare_disks=spare_disks,
         where=_where(reader.source, node),
     )
 
@@ -1120,7 +1125,8 @@ def scenario_data(spec: ClusterSpec) -> dict[str, Any]:
         data["cluster"] = settings
     data["nodes"] = [
         _present(name=node.name, ip=node.ip, cpus=node.cpus, memory_gib=node.memory_gib, disk_gib=node.disk_gib,
-                 level=node.level, online=node.online, uptime=node.uptime, devices=node.devices)
+                 level=node.level, online=node.online, uptime=node.uptime, devices=node.devices,
+                 spare_disks=node.spare_disks or None)
         for node in spec.nodes
     ]  # fmt: skip
     if spec.storages:

@@ -96,6 +96,8 @@ class NodeSpec:
     uptime: int | None = None
     #: Cards and sticks added to the node's board (``model/node_hardware.py`` ``ADD_ONS``).
     devices: list[str] | None = None
+    #: Empty disks besides the system disk (``/dev/sdb`` on), for ``/nodes/{node}/disks`` to set up.
+    spare_disks: int | None = None
     where: Where | None = field(default=None, compare=False, repr=False)
 
     def options(self) -> dict[str, Any]:
@@ -108,6 +110,7 @@ class NodeSpec:
             level=self.level,
             online=self.online,
             devices=self.devices,
+            spare_disks=self.spare_disks,
         )
 
 
@@ -498,6 +501,7 @@ def _node_spec_of(cluster: FakeCluster, node: Node) -> NodeSpec:
         online=node.online,
         uptime=node.uptime(cluster.clock.now()) if node.online else None,
         devices=list(node.devices) or None,
+        spare_disks=(cluster.node_disks[node.name].spare_count or None) if node.name in cluster.node_disks else None,
     )
 
 
