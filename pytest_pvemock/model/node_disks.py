@@ -160,23 +160,33 @@ SPARE_SIZE = 960_197_124_096
 
 
 def disk_state(cluster: FakeCluster, node: str) -> NodeDiskState:
-    """The node's disk state; its spare disks are made the first time (after Ceph's, whose names they follow:
-    ``/dev/sdb`` and on where no Ceph disk has the letter)."""
+    """The node's disk state; its spare disks are made the first time (after Ceph's, whose names they follow)."""
     state = cluster.node_disks.setdefault(node, NodeDiskState())
     if not state.spares_made:
         state.spares_made = True
-        taken = {"/dev/sda"}
-        if cluster.ceph is not None:
-            taken |= {osd.devpath for osd in cluster.ceph.osds if osd.host == node}
-            taken |= {disk.devpath for disk in cluster.ceph.spare_disks if disk.host == node}
-        free = [f"/dev/sd{letter}" for letter in "bcdefghijklmnopqrstuvwxyz" if f"/dev/sd{letter}" not in taken]
-        for index, devpath in enumerate(free[: state.spare_count]):
-            draw = figures.seeded(cluster.seed, "node-spare-disk", node, index)
-            serial = f"S6{figures.hex_string(draw, 4).upper()}NW{draw.randrange(100000, 999999)}"
-            wwn = f"0x5002538f{figures.hex_string(draw, 8)}"
-            state.disks[devpath] = Disk(devpath, SPARE_SIZE, SPARE_MODEL, serial, wwn, "", draw.randrange(97, 100),
-                                        gpt=False)  # fmt: skip
+        add_spare_disks(cluster, node, state.spare_count)
     return state
+
+
+def add_spare_disks(cluster: FakeCluster, node: str, count: int = 1) -> list[Disk]:
+    """Put ``count`` empty SSDs into the node (``/dev/sdb`` on, the letters no disk has yet): disks for
+    ``/nodes/{node}/disks`` to set up."""
+    state = cluster.node_disks.setdefault(node, NodeDiskState())
+    taken = {"/dev/sda", *state.disks}
+    if cluster.ceph is not None:
+        taken |= {osd.devpath for osd in cluster.ceph.osds if osd.host == node}
+        taken |= {disk.devpath for disk in cluster.ceph.spare_disks if disk.host == node}
+    free = [f"/dev/sd{letter}" for letter in "bcdefghijklmnopqrstuvwxyz" if f"/dev/sd{letter}" not in taken]
+    added = []
+    for devpath in free[:count]:
+        draw = figures.seeded(cluster.seed, "node-spare-disk", node, devpath)
+        serial = f"S6{figures.hex_string(draw, 4).upper()}NW{draw.randrange(100000, 999999)}"
+        wwn = f"0x5002538f{figures.hex_string(draw, 8)}"
+        disk = Disk(devpath, SPARE_SIZE, SPARE_MODEL, serial, wwn, "", draw.randrange(97, 100), gpt=False)
+        state.disks[devpath] = disk
+        added.append(disk)
+    cluster.revision.touch()
+    return added
 
 
 def _round_up(value: int) -> int:

@@ -23,6 +23,8 @@ from pytest_pvemock.api.synthesis import cluster_facts
 from pytest_pvemock.model.access.acl import Group
 from pytest_pvemock.model.ceph import SpareDisk
 from pytest_pvemock.model.cluster import FakeCluster
+from pytest_pvemock.model.node_disk_writes import create_directory, create_lvm, create_lvmthin, create_zpool
+from pytest_pvemock.model.node_disks import add_spare_disks
 from pytest_pvemock.schema.synthesis import Facts, synthesize
 
 USER = "surface@pve"
@@ -266,6 +268,30 @@ BACKUP = "local:backup/vzdump-qemu-100-2026_09_13-12_00_00.vma.zst"
 EXTRA[("GET", "/nodes/{node}/vzdump/extractconfig")] = {"volume": BACKUP}
 EXTRA[("GET", "/nodes/{node}/storage/{storage}/prunebackups")] = {"prune-backups": "keep-last=3"}
 EXTRA[("DELETE", "/nodes/{node}/storage/{storage}/prunebackups")] = {"prune-backups": "keep-last=3"}
+
+
+# node disks (pve-storage API2/Disks*.pm): a spare disk of pve1 to set up, and what the removals take down
+DISK_WRITES = {"lvm": create_lvm, "lvmthin": create_lvmthin, "directory": create_directory, "zfs": create_zpool}
+for _kind in ("lvm", "lvmthin", "directory"):
+    EXTRA[("POST", f"/nodes/{{node}}/disks/{_kind}")] = {"name": "surface", "device": "/dev/sdb"}
+    PATH_OVERRIDES[("DELETE", f"/nodes/{{node}}/disks/{_kind}/{{name}}")] = {"name": "surface"}
+EXTRA[("POST", "/nodes/{node}/disks/zfs")] = {"name": "surface", "devices": "/dev/sdb", "raidlevel": "single"}
+PATH_OVERRIDES[("DELETE", "/nodes/{node}/disks/zfs/{name}")] = {"name": "surface"}
+EXTRA[("DELETE", "/nodes/{node}/disks/lvmthin/{name}")] = {"volume-group": "surface"}
+for _method, _kind in (("POST", "initgpt"), ("PUT", "wipedisk")):
+    EXTRA[(_method, f"/nodes/{{node}}/disks/{_kind}")] = {"disk": "/dev/sdb"}
+
+
+def prepare_disks(cluster: FakeCluster, method: str, template: str) -> None:
+    """A disk write needs an unused disk (pve1's /dev/sdb); a removal what it removes, made as the API makes it."""
+    if not template.startswith("/nodes/{node}/disks/") or method == "GET":
+        return
+    add_spare_disks(cluster, "pve1")
+    kind = template.split("/")[4]
+    if method == "DELETE":
+        params = {"name": "surface", "device": "/dev/sdb", "devices": "/dev/sdb", "raidlevel": "single"}
+        DISK_WRITES[kind](cluster, "pve1", params, "root@pam", lambda: None, lambda settings: None)
+        cluster.clock.settle()
 
 
 def prepare_ha(cluster: FakeCluster, template: str) -> None:
@@ -519,6 +545,7 @@ def call(rig: SurfaceRig, method: str, template: str) -> tuple[ApiResponse, Any,
     cluster, api = rig.fresh()
     prepare_ha(cluster, template)
     prepare_ceph(cluster, method, template)
+    prepare_disks(cluster, method, template)
     renamed = rig.create_parents(cluster, api, method, template)
     path, params = rig.valid_params(cluster, method, template)
     for meant, made_up in renamed.items():
