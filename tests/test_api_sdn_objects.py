@@ -251,3 +251,25 @@ def test_a_prefix_list_answers_its_entries_as_property_strings(pve_api):
     assert lists("empty").get() == {"id": "empty"}
     error = refused(lists("nothing").entries.get)
     assert error.content == "could not find prefix list with id: nothing"
+
+
+def test_a_new_zone_is_checked_as_pve_checks_it(pve_api, pve_cluster):
+    zones = pve_api.cluster.sdn.zones
+    # API2/Network/SDN/Zones.pm create 420-436: its DNS server and IPAM must exist (raise_param_exc in the lock)
+    error = refused(zones.post, zone="z1", type="simple", ipam="netbox1")
+    assert error.content == "create sdn zone object failed: 400 Parameter verification failed."
+    assert refused(zones.post, zone="z1", type="simple", dns="nope").status_code == 500
+    # Zones/EvpnPlugin.pm on_update_hook 349-376: an EVPN controller, a vrf-vxlan no other zone has
+    where = "/usr/share/perl5/PVE/Network/SDN/Zones/EvpnPlugin.pm"
+    error = refused(zones.post, zone="z2", type="evpn", controller="nope", **{"vrf-vxlan": 20000})
+    assert error.content == f"create sdn zone object failed: controller nope don't exist at {where} line 354."
+    error = refused(zones.post, zone="z2", type="evpn", controller="evpn", **{"vrf-vxlan": 10000})
+    assert (
+        error.content
+        == f"create sdn zone object failed: vrf-vxlan 10000 is already declared in core at {where} line 366."
+    )
+    # ... and a MAC in the datacenter's prefix, which the vnet bridges carry (EvpnPlugin.pm generate_sdn_config 272)
+    zones.post(zone="z2", type="evpn", controller="evpn", **{"vrf-vxlan": 20000})
+    mac = zones("z2").get()["mac"]
+    assert mac.startswith("BC:24:11:") and mac != zones("core").get()["mac"]  # drawn per zone
+    assert f"\thwaddress {zones('core').get()['mac']}\n" in pve_cluster.sdn.interfaces["pve1"].text

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.api.permissions import PermissionChecker, fill_template
 from pytest_pvemock.api.synthesis import cluster_facts
 from pytest_pvemock.errors import ParameterError, PVEError
+from pytest_pvemock.model import figures
 from pytest_pvemock.model.config_store import (
     ConfigStore,
     KeyedSection,
@@ -233,6 +234,47 @@ def _sdn_subnet_answer(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "dhcp-range": parsed}
 
 
+def _sdn_zone(ctx: HandlerContext, zone: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A new zone as Zones.pm create (405-447, ecf98c5d) checks it after the exists check: its DNS servers and IPAM
+    must exist; then the EVPN plugin's on_update_hook (Zones/EvpnPlugin.pm 349-376): an EVPN controller, a
+    ``vrf-vxlan`` no other zone has, and a MAC drawn in the datacenter's prefix when none is given. A
+    raise_param_exc dies through lock_sdn_config as text (pve-common PVE/Exception.pm stringify 98-123)."""
+    store = config_store(ctx.cluster)
+    zones = store.section("/cluster/sdn/zones").records
+    if zone in zones:
+        return zone, values  # the exists check answers
+    failure = "create sdn zone object failed"
+
+    def refuse(name: str, text: str) -> PVEError:
+        return PVEError(f"{failure}: 400 Parameter verification failed.\n{name}: {text}")
+
+    dns = store.section("/cluster/sdn/dns").records
+    for name in ("dns", "reversedns"):
+        if values.get(name) and str(values[name]) not in dns:
+            raise refuse(name, f"{values[name]} don't exist")
+    if values.get("dnszone") and not values.get("dns"):
+        raise refuse("dnszone", "missing dns server")
+    ipam = values.get("ipam")
+    if ipam and str(ipam) != "pve" and str(ipam) not in store.section("/cluster/sdn/ipams").records:
+        raise refuse("ipam", f"{ipam} not existing")
+    if values.get("type") == "evpn":
+        where = "/usr/share/perl5/PVE/Network/SDN/Zones/EvpnPlugin.pm"
+        controller = str(values.get("controller") or "")
+        found = store.section("/cluster/sdn/controllers").get(controller)
+        if found is None:
+            raise PVEError(f"{failure}: controller {controller} don't exist at {where} line 354.")
+        if found.get("type") != "evpn":
+            raise PVEError(f"{failure}: {controller} is not a evpn controller type at {where} line 356.")
+        for other, record in zones.items():
+            if record.get("vrf-vxlan") is not None and str(record.get("vrf-vxlan")) == str(values.get("vrf-vxlan")):
+                vni = values.get("vrf-vxlan")
+                raise PVEError(f"{failure}: vrf-vxlan {vni} is already declared in {other} at {where} line 366.")
+        if not values.get("mac"):
+            draw = figures.seeded(ctx.cluster.seed, "sdn-zone-mac", zone, len(zones))
+            values = {**values, "mac": figures.mac_address(draw)}
+    return zone, values
+
+
 def _sdn_vnet_deleting(ctx: HandlerContext, vnet: str, record: dict[str, Any]) -> None:
     """VnetPlugin.pm on_delete_hook (99-105, ecf98c5d): not while the vnet has subnets; its raise_param_exc dies
     through lock_sdn_config as text (pve-common PVE/Exception.pm stringify 98-123)."""
@@ -326,6 +368,7 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
         "zone",
         "sdn zone",
         view=_sdn_view("zones"),
+        made=_sdn_zone,
         visible_with=("/sdn/zones/{zone}", _SDN_READ),
         messages=_sdn_messages("zone"),
     ),

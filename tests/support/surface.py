@@ -231,6 +231,8 @@ EXTRA[("POST", "/cluster/sdn/vnets/{vnet}/ips")] = {"zone": "ipamz"}
 EXTRA[("PUT", "/cluster/sdn/vnets/{vnet}/ips")] = {"zone": "ipamz", "ip": "192.0.2.21", "mac": "BC:24:11:00:00:20"}
 EXTRA[("DELETE", "/cluster/sdn/vnets/{vnet}/ips")] = {"zone": "ipamz", "ip": "192.0.2.20", "mac": "BC:24:11:00:00:20"}
 PATH_OVERRIDES[("GET", "/cluster/sdn/ipams/{ipam}/status")] = {"ipam": "pve"}
+# an EVPN zone needs an EVPN controller (Zones/EvpnPlugin.pm on_update_hook 349-357): the sweep's zones are simple
+EXTRA[("POST", "/cluster/sdn/zones")] = {"type": "simple"}
 PATH_OVERRIDES[("GET", "/nodes/{node}/sdn/vnets/{vnet}/mac-vrf")] = {"vnet": "evpnv"}
 PATH_OVERRIDES[("GET", "/cluster/sdn/route-maps/entries/{route-map-id}")] = {"route-map-id": "rmap2"}
 for _method in ("GET", "PUT", "DELETE"):
@@ -481,9 +483,11 @@ class SurfaceRig:
                 params[name] = fixed[name]
             elif name in required or name in path_names:
                 params[name] = synthesize(sub, facts, name)
-        if given is None:  # only what the release's schema has (7.x has no confirmation-password)
-            known = schema.get("properties") or {}
+        known = schema.get("properties") or {}  # only what the release's schema has (7.x: no confirmation-password)
+        if given is None:
             params.update({k: v for k, v in EXTRA.get((method, template), {}).items() if k in known})
+        elif (method, template) == ("POST", "/cluster/sdn/zones"):  # a parent zone too (not an EVPN one)
+            params.update({k: v for k, v in EXTRA[(method, template)].items() if k in known and k not in given})
         path = template
         for name in path_names:
             value = params.pop(name, fixed.get(name, "example"))
