@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from pytest_pvemock.api.handler import HandlerContext
     from pytest_pvemock.model.cluster import FakeCluster
 
-__all__ = ["COLLECTIONS", "collection_routes", "config_store", "endpoint_records", "shape"]
+__all__ = ["COLLECTIONS", "collection_routes", "config_store", "endpoint_records", "realm_records", "shape"]
 
 # Parameters that steer a write and are never stored.
 _META = {"delete", "digest", "moveto", "lock-token", "revert", "append"}
@@ -863,6 +863,11 @@ def _may(ctx: HandlerContext, path: str, privs: list[str]) -> bool:
 def _stored_records(ctx: HandlerContext, base: str) -> dict[str, dict[str, Any]]:
     spec = next(spec for spec in COLLECTIONS if isinstance(spec, Keyed) and spec.base == base)
     return _section(ctx, spec).records
+
+
+def realm_records(ctx: HandlerContext) -> dict[str, dict[str, Any]]:
+    """The realms of ``domains.cfg`` by name, the built-in ``pam`` and ``pve`` among them."""
+    return _stored_records(ctx, "/access/domains")
 
 
 def endpoint_records(ctx: HandlerContext, kind: str) -> dict[str, dict[str, Any]]:

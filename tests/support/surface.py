@@ -262,7 +262,12 @@ PATH_OVERRIDES[("GET", "/nodes/{node}/storage/{storage}/identity")] = {"storage"
 OFFLINE = {
     ("GET", "/nodes/{node}/query-oci-repo-tags"): "command 'skopeo list-tags docker://",
     ("GET", "/nodes/{node}/storage/{storage}/file-restore/list"): "unable to find snapshot ",
+    # no OpenID provider answers discovery at the realm's issuer URL (api/handlers/openid.py)
+    ("POST", "/access/openid/auth-url"): "Request failed",
 }
+# and so no login state was ever stored: OpenId.pm turns that into its 401 (api/handlers/openid.py)
+REFUSED = {("POST", "/access/openid/login"): (401, "authentication failure")}
+EXTRA[("POST", "/access/openid/auth-url")] = {"realm": "surface-sso", "redirect-url": "https://pve1.surface.test:8006"}
 PATH_OVERRIDES[("GET", "/nodes/{node}/storage/{storage}/file-restore/list")] = {"storage": "pbs"}
 EXTRA[("GET", "/nodes/{node}/storage/{storage}/file-restore/list")] = {"volume": "backup/vm/100/2026-09-13T12:00:00Z"}
 # a backup of VM 100 on 'local' that SurfaceRig makes (at 2026-09-13 12:00:00 UTC), and retention for the dry run
@@ -381,6 +386,16 @@ class SurfaceRig:
         if response.status == 200:  # releases before the TFA API (7.0, 7.1) answer 501
             for method in ("GET", "PUT", "DELETE"):  # the second factor SurfaceRig gives its user
                 PATH_OVERRIDES[(method, "/access/tfa/{userid}/{id}")] = {"id": response.json()["data"]["id"]}
+        sso = {"realm": "surface-sso", "type": "openid", "issuer-url": "https://sso.surface.test", "client-id": "pve"}
+        api.handle(self.request("POST", "/access/domains", sso))  # 501 before PVE 7.0's OpenID realms: none needed
+        # the ticket a VNC proxy of VM 100 would be given, for its verification (the rig's clock stands still)
+        EXTRA[("POST", "/access/vncticket")] = {
+            "authid": "root@pam",
+            "vncticket": signer.short_lived_ticket("PVEVNC", "root@pam", f"/vms/{QEMU_VMID}", 5900),
+            "path": f"/vms/{QEMU_VMID}",
+            "privs": "VM.Console",
+            "port": 5900,
+        }
         ldap = {"realm": "surface-ldap", "type": "ldap", "server1": "ldap.surface.test", "base_dn": "dc=surface"}
         api.handle(self.request("POST", "/access/domains", {**ldap, "user_attr": "uid"}))
         sync = {"schedule": "daily", "realm": "surface-ldap", "scope": "both"}
