@@ -367,3 +367,25 @@ ceph: {initialized: false, spare_disks: 1}
     assert wait(api, node.disks.lvm.post(name="scratch", device=spare))["exitstatus"] == "OK"
     assert disks(node)[spare]["used"] == "LVM" and node.disks.list.get(type="unused") == []
     assert cluster.ceph is not None and cluster.ceph.spare_disks[0].used == "LVM"
+
+
+def test_disks_storage_without_its_disk_is_inactive(pve_cluster_factory):
+    # LVMThin.pm 220-280: without cleanup-config the storage stays defined; Storage.pm storage_info 1440-1520 then
+    # cannot activate it on this node: active 0 and zeros, no used_fraction (Status.pm 261-265); made again, it is
+    # active with the new pool's figures
+    _cluster, api = lab(pve_cluster_factory, spares=1)
+    node = api.nodes("pve1")
+    assert wait(api, node.disks.lvmthin.post(name="fast", device="/dev/sdb", add_storage=1))["exitstatus"] == "OK"
+    assert storage_of(node, "fast")["active"] == 1
+    assert finished(api, node.disks.lvmthin("fast").delete(**{"volume-group": "fast"}))[0] == "OK"
+    row = storage_of(node, "fast")
+    assert (row["active"], row["enabled"], row["total"], row["used"], row["avail"]) == (0, 1, 0, 0, 0)
+    assert "used_fraction" not in row and api.storage("fast").get()["nodes"] == "pve1"
+    assert next(g for g in node.disks.lvm.get()["children"] if g["name"] == "fast")["free"] > 0  # the group stays
+    error = refused(node.disks.lvmthin.post, name="fast", device="/dev/sdb")  # its PV is still the group's
+    assert "device '/dev/sdb' is already in use" in str(error)
+    assert wait(api, node.disks.lvm("fast").delete(**{"cleanup-disks": 1}))["exitstatus"] == "OK"
+    assert wait(api, node.disks.lvmthin.post(name="fast", device="/dev/sdb"))["exitstatus"] == "OK"
+    row = storage_of(node, "fast")
+    (pool,) = [p for p in node.disks.lvmthin.get() if p["vg"] == "fast"]
+    assert (row["active"], row["total"]) == (1, pool["lv_size"])

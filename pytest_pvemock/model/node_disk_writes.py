@@ -438,6 +438,7 @@ def create_lvm(
         if name in _lvm_names(cluster, node):
             raise PVEError(f"volume group with name '{name}' already exists on node '{node}'")
         _new_group(cluster, node, device, name, task)
+        disk_state(cluster, node).gone.discard(("lvm", name))
         if params.get("add_storage"):
             _create_or_update(cluster, node, settings, ["vgname"], define, task)
 
@@ -469,6 +470,7 @@ def create_lvmthin(
         meta_used = int(metadata_bytes * (0.0105 + rng.uniform(0, 0.001)))
         group.lvs.append(LogicalVolume(name, data_bytes, 0, True, metadata_bytes, meta_used))
         task.log.append(f'  Logical volume "{name}" created.')
+        disk_state(cluster, node).gone -= {("lvm", name), ("lvmthin", f"{name}/{name}")}
         if params.get("add_storage"):
             _create_or_update(cluster, node, settings, ["vgname", "thinpool"], define, task)
 
@@ -525,6 +527,7 @@ def create_directory(
             written.settle()
         mount = DirectoryMount(name, part, filesystem, uuid, total, used)
         state.mounts.append(mount)
+        state.gone.discard(("dir", mount.path))
         link = f"/etc/systemd/system/multi-user.target.wants/{mount.unit}"
         task.log.append(_symlink_created(cluster, link, f"/etc/systemd/system/{mount.unit}"))
         if params.get("add_storage"):
@@ -648,6 +651,7 @@ def create_zpool(
         disk_state(cluster, node).zpools.append(
             Zpool(name, raidlevel, devices, vdevs, ashift, compression, size, usable, cluster.clock.now(), draid)
         )
+        disk_state(cluster, node).gone.discard(("zfspool", name))
         if params.get("add_storage"):
             _create_or_update(cluster, node, settings, ["pool"], define, task)
 
@@ -693,6 +697,7 @@ def remove_lvm(
         task.log += [f'  Logical volume "{lv.name}" successfully removed.' for lv in group.lvs]
         task.log.append(f'  Volume group "{name}" successfully removed')
         state.groups.remove(own)
+        state.gone |= {("lvm", name), *(("lvmthin", f"{name}/{lv.name}") for lv in own.lvs if lv.thin_pool)}
         if params.get("cleanup-config"):
             _cleanup_storages(cluster, node, lambda s: s.plugintype == "lvm" and s.options.get("vgname") == name)
         _release(cluster, node, own.pv, "LVM", task, bool(params.get("cleanup-disks")))
@@ -745,6 +750,7 @@ def remove_lvmthin(
         else:
             own.lvs = [lv for lv in own.lvs if lv.name != name]
         task.log.append(f'  Logical volume "{name}" successfully removed.')
+        state.gone.add(("lvmthin", f"{vg}/{name}"))
         if params.get("cleanup-config"):
             _cleanup_storages(cluster, node, match)
         if params.get("cleanup-disks"):
@@ -781,6 +787,7 @@ def remove_directory(
         disk, _index = _devices(cluster, node)[mount.device]
         target = disk.devpath if len(disk.partitions) == 1 else mount.device
         state.mounts.remove(mount)
+        state.gone.add(("dir", mount.path))
         task.log.append(_symlink_removed(cluster, f"/etc/systemd/system/multi-user.target.wants/{unit}"))
         if params.get("cleanup-config"):
             _cleanup_storages(cluster, node, lambda s: s.plugintype == "dir" and s.path == mount.path)
@@ -823,6 +830,7 @@ def remove_zpool(
             task.log.append(f"cannot destroy '{name}': pool is busy")
             raise PVEError(f"command 'zpool destroy {name}' failed: exit code 1")
         state.zpools.remove(pool)
+        state.gone.add(("zfspool", name))
         if params.get("cleanup-config"):
             _cleanup_storages(cluster, node, match)
         for device in pool.devices:

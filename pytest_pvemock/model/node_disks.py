@@ -150,6 +150,9 @@ class NodeDiskState:
     mounts: list[DirectoryMount] = field(default_factory=list)
     #: The installer's thin pool ``pve/data``, once removed (``disks/lvmthin`` DELETE).
     installer_pool_removed: bool = False
+    #: What ``/disks`` removals took down (``("lvm", vg)``, ``("lvmthin", "vg/lv")``, ``("zfspool", pool)``,
+    #: ``("dir", path)``): a storage still on it cannot be activated on this node.
+    gone: set[tuple[str, str]] = field(default_factory=set)
     #: Empty disks the node was built with (a scenario node's ``spare_disks``), made when first asked for.
     spare_count: int = 0
     spares_made: bool = False
@@ -301,10 +304,33 @@ def _as_used(cluster: FakeCluster, node: str, group: VolumeGroup) -> VolumeGroup
     return VolumeGroup(group.name, group.pv, group.pv_size, lvs)
 
 
+def backing_key(storage: Any) -> tuple[str, str] | None:
+    """What a local storage stands on, as :attr:`NodeDiskState.gone` names it (``None``: not a local one)."""
+    options = storage.options
+    if storage.plugintype == "lvm":
+        return "lvm", str(options.get("vgname"))
+    if storage.plugintype == "lvmthin":
+        return "lvmthin", f"{options.get('vgname')}/{options.get('thinpool')}"
+    if storage.plugintype == "zfspool":
+        return "zfspool", str(options.get("pool", "")).split("/", 1)[0]
+    if storage.plugintype == "dir":
+        return "dir", str(storage.path)
+    return None
+
+
+def storage_active(cluster: FakeCluster, storage: Any, node: str) -> bool:
+    """False where ``activate_storage`` fails on the node: what the storage stands on was removed through
+    ``/disks`` (the volume group, thin pool, pool or mount), and nothing of that name was made again."""
+    state = cluster.node_disks.get(node)
+    key = backing_key(storage)
+    return state is None or key not in state.gone
+
+
 def backing_figures(cluster: FakeCluster, storage: Any, node: str) -> tuple[int, int] | None:
     """(total, used before any guest volume) of a storage on what ``/disks`` set up on ``node``: the volume
     group of an ``lvm`` storage, the thin pool of an ``lvmthin`` one, the pool of a ``zfspool`` one, the mounted
-    file system of a ``dir`` one; ``None`` for any other."""
+    file system of a ``dir`` one; (0, 0) where that was removed (PVE's ``storage_info`` of a storage it cannot
+    activate); ``None`` for any other."""
     state = cluster.node_disks.get(node)
     if state is None:
         return None
@@ -327,4 +353,6 @@ def backing_figures(cluster: FakeCluster, storage: Any, node: str) -> tuple[int,
         mount = next((mount for mount in state.mounts if mount.path == storage.path), None)
         if mount is not None:
             return mount.total, mount.used
+    if backing_key(storage) in state.gone:
+        return 0, 0
     return None

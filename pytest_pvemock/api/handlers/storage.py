@@ -12,6 +12,7 @@ from pytest_pvemock.api.permissions import PermissionChecker
 from pytest_pvemock.api.visibility import Visibility
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model import storage_content
+from pytest_pvemock.model.node_disks import storage_active
 from pytest_pvemock.model.storage import Storage
 from pytest_pvemock.model.volumes import is_file_storage, parse_volid
 
@@ -33,16 +34,20 @@ def _on_node(ctx: HandlerContext) -> tuple[str, Storage]:
 
 def _node_status(ctx: HandlerContext, node: str, storage: Storage) -> dict[str, Any]:
     total, used, avail = ctx.cluster.storage_usage(storage.storage, node)
+    active = storage.enabled and storage_active(ctx.cluster, storage, node)
     entry: dict[str, Any] = {
         "storage": storage.storage,
         "type": storage.plugintype,
         "content": storage.content_text,
         "shared": int(storage.shared),
         "enabled": int(storage.enabled),
-        "active": int(storage.enabled),
+        "active": int(active),
     }
     if storage.enabled:
         entry.update({"total": total, "used": used, "avail": avail, "used_fraction": used / total if total else 0})
+    if storage.enabled and not active:  # storage_info's zeros, no used_fraction (Storage.pm 1466-1476, Status.pm 261)
+        entry.update({"total": 0, "used": 0, "avail": 0})
+        del entry["used_fraction"]
     return entry
 
 
