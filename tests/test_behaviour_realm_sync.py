@@ -116,3 +116,21 @@ def test_realm_sync_then_login_against_the_directory(pve_api, corp):
     assert client.version.get()["release"]
     with pytest.raises(proxmoxer.AuthenticationError):
         proxmoxer.ProxmoxAPI("pve.test", user="alice@corp", password="wrong", verify_ssl=False)
+
+
+def test_realm_sync_job_runs_at_its_schedule_once_per_turn(pve_api, pve_cluster, corp):
+    # pve-manager PVE/Jobs.pm run_jobs 285-335 (14a22df3): every node's pvescheduler checks the job each minute;
+    # pve-access-control src/PVE/Jobs/RealmSync.pm run 31-93: the first node whose turn came runs the sync as root@pam,
+    # the others see its task in the state file; API2/Jobs/RealmSync.pm 17-32, 98-110: last-run is that task's start
+    pve_api.cluster.jobs("realm-sync")("nightly").post(schedule="02:30", realm="corp", scope="both")
+    assert pve_cluster.clock.now() % 86400 == 9 * 3600 + 27 * 60 + 53  # 09:27:53 UTC: the next run is tomorrow
+    pve_cluster.clock.advance(18 * 3600)  # past 02:30; a new login, the first ticket has expired
+    pve_api = proxmoxer.ProxmoxAPI(pve_cluster.host, user="root@pam", password="pvemock", verify_ssl=False)
+    tasks = [row for row in pve_api.cluster.tasks.get() if row["type"] == "auth-realm-sync"]
+    assert [(row["node"], row["user"], row["id"], row["status"]) for row in tasks] == [
+        ("pve1", "root@pam", "corp", "OK")
+    ]
+    assert sorted(users_of(pve_api, "corp")) == ["alice@corp", "bob@corp"]
+    job = pve_api.cluster.jobs("realm-sync").get()[0]
+    assert job["last-run"] == tasks[0]["starttime"] and job["next-run"] - job["last-run"] == 86400
+    assert job["last-run"] % 86400 == 2 * 3600 + 30 * 60  # pvescheduler wakes at the start of each minute

@@ -57,6 +57,7 @@ from pytest_pvemock.model.nodes.node import Node
 from pytest_pvemock.model.notifications import NotificationLog
 from pytest_pvemock.model.pools import Pool
 from pytest_pvemock.model.provisioning import as_base_volume, default_boot_order, fill_in_options, volume_names
+from pytest_pvemock.model.realm_sync import RealmSyncScheduler
 from pytest_pvemock.model.release_platform import has_feature, platform_of
 from pytest_pvemock.model.request_log import RequestLog
 from pytest_pvemock.model.revision import Revision
@@ -196,6 +197,8 @@ class FakeCluster:
 
         #: ``pvescheduler``: the vzdump jobs of ``/cluster/backup`` run at their schedule (see :mod:`.backup_schedule`).
         self.backup_schedule = BackupScheduler(self)
+        #: ``pvescheduler``: the realm-sync jobs run at their schedule (see :mod:`.realm_sync`).
+        self.realm_sync_schedule = RealmSyncScheduler(self)
 
     # ---- construction ------------------------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """Realm sync jobs: the ``realm-sync`` sections of ``jobs.cfg`` (pve-access-control src/PVE/Jobs/RealmSync.pm and
-src/PVE/API2/Jobs/RealmSync.pm at 5ccd07d9).
+src/PVE/API2/Jobs/RealmSync.pm at 5ccd07d9), and ``pvescheduler`` running them.
 
-A job names an LDAP or AD realm of ``domains.cfg`` and a calendar-event schedule; its next run follows from the
-schedule and the cluster's clock. The fake's pvescheduler does not run the jobs (no directory to sync from), so a
-job has no state file: no ``last-run``, and the next run counts from now, as PVE counts for a job never run.
+A job names an LDAP or AD realm of ``domains.cfg`` and a calendar-event schedule. Every node's scheduler checks
+its jobs once a minute (pve-manager PVE/Jobs.pm ``run_jobs`` 285-335 at 14a22df3); the first node whose turn has
+come runs the sync (``PVE::Jobs::RealmSync::run``: a cluster-wide state file says who ran it last and its task),
+as root@pam, from the realm's directory (:mod:`.access.directory`). ``last-run`` is that task's start, the next
+run counts from it (from now for a job that never ran).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import ParameterError, PVEError
+from pytest_pvemock.model.access.directory import start_sync
 from pytest_pvemock.model.calendar_event import CalendarEvent
 from pytest_pvemock.model.config_store import config_store_of
 from pytest_pvemock.schema.formats.checks import split_list
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
 
 JOBS = "/etc/pve/jobs.cfg"
+#: pvescheduler's loop: once a minute.
+PERIOD = 60
 BACKUP_JOBS = "/cluster/backup"  # vzdump jobs share jobs.cfg's ids
 REALMS = "/access/domains"
 # PVE::Jobs::RealmSync::options: required (False) or optional (True); 'realm' is fixed once created
@@ -44,12 +49,75 @@ def read_job(cluster: FakeCluster, jobid: str) -> dict[str, Any]:
     return dict(job)
 
 
-def next_run(cluster: FakeCluster, job: Mapping[str, Any]) -> int | None:
-    """``compute_next_event`` of the schedule from the last run, here always from now (the job never ran)."""
+def next_run(cluster: FakeCluster, job: Mapping[str, Any], last: int | None = None) -> int | None:
+    """``compute_next_event`` of the schedule from the last run (from now for a job that never ran)."""
     schedule = str(job.get("schedule") or "")
     if not schedule:
         return None
-    return CalendarEvent.parse(schedule).next_after(cluster.clock.now(), cluster.tzinfo)
+    return CalendarEvent.parse(schedule).next_after(cluster.clock.now() if last is None else last, cluster.tzinfo)
+
+
+def last_run(cluster: FakeCluster, jobid: str) -> int | None:
+    """API2/Jobs/RealmSync.pm ``$get_cluster_last_run`` 17-32: the start of the job's last task, else the time a
+    node tried and failed to start it."""
+    state = cluster.realm_sync_schedule.state.get(jobid, {})
+    task = cluster.tasks.get(state["upid"]) if "upid" in state else None
+    if task is not None:
+        return task.starttime
+    return state.get("time")
+
+
+class RealmSyncScheduler:
+    """``pvescheduler`` of every node for realm-sync jobs (``PVE::Jobs::run_jobs`` with ``PVE::Jobs::RealmSync``)."""
+
+    def __init__(self, cluster: FakeCluster) -> None:
+        self.cluster = cluster
+        #: The cluster-wide state file of each job (``realm-sync-<id>.json``): ``node``, ``upid`` or ``time``/``error``.
+        self.state: dict[str, dict[str, Any]] = {}
+        #: Each node's own last run of a job (Jobs.pm ``get_last_runtime``); absent: the scheduler's start.
+        self.node_last: dict[tuple[str, str], int] = {}
+        self.started = cluster.clock.now()
+        cluster.clock.every(PERIOD, self._tick)
+
+    def _tick(self, moment: int) -> None:
+        jobs = _jobs(self.cluster)
+        for jobid in sorted(jobs):
+            job = jobs[jobid]
+            if job.get("type") != "realm-sync" or not job.get("schedule"):
+                continue
+            if str(job.get("enabled", 1)) in ("0", "False", "false"):
+                continue
+            try:
+                event = CalendarEvent.parse(str(job["schedule"]))
+            except (PVEError, ValueError):
+                continue
+            for node in sorted(node.name for node in self.cluster.nodes if node.online):
+                due = event.next_after(self.node_last.get((jobid, node), self.started), self.cluster.tzinfo)
+                if due is None or moment < due:
+                    continue
+                self.node_last[(jobid, node)] = moment
+                self._run(jobid, job, node, event, moment)
+
+    def _run(self, jobid: str, job: Mapping[str, Any], node: str, event: CalendarEvent, moment: int) -> None:
+        """Jobs/RealmSync.pm ``run``: under the cluster lock, skip what another node already ran this turn."""
+        state = self.state.get(jobid, {})
+        task = self.cluster.tasks.get(state["upid"]) if "upid" in state else None
+        if task is not None:
+            upcoming = event.next_after(task.starttime, self.cluster.tzinfo)
+            if upcoming is None or moment < upcoming:
+                return
+            last_node = self.cluster.find_node(task.node)
+            if task.running and last_node is not None and last_node.online:
+                return
+        elif "time" in state and state["time"] + 60 > moment:
+            return
+        params = {key: value for key, value in job.items() if key in OPTIONS and key != "schedule"}
+        try:
+            started = start_sync(self.cluster, node, str(job["realm"]), params, "root@pam")
+        except (PVEError, ParameterError) as error:
+            self.state[jobid] = {"node": node, "time": moment, "error": str(error)}
+            return
+        self.state[jobid] = {"node": node, "upid": started.upid}
 
 
 def create_job(cluster: FakeCluster, jobid: str, values: Mapping[str, Any]) -> None:

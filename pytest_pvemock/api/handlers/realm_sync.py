@@ -8,24 +8,26 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
-from pytest_pvemock.errors import ParameterError, PVEError
-from pytest_pvemock.model.access.directory import sync_options, sync_realm
-from pytest_pvemock.model.config_store import config_store_of
-from pytest_pvemock.model.realm_sync import create_job, delete_job, job_ids, next_run, read_job, update_job
-from pytest_pvemock.model.tasks import Task
+from pytest_pvemock.model.access.directory import start_sync
+from pytest_pvemock.model.realm_sync import create_job, delete_job, job_ids, last_run, next_run, read_job, update_job
 
 _CONTROLS = ("id", "delete", "digest")
 
 
 @handles("GET", "/cluster/jobs/realm-sync")
 def list_realm_sync_jobs(ctx: HandlerContext) -> list[dict[str, Any]]:
-    """RealmSync.pm 87-116: every job with its ``id`` and ``next-run`` (no ``last-run``: the job never ran)."""
+    """RealmSync.pm 87-116: every job with its ``id``, ``last-run`` (the last sync task's start, once it ran) and
+    ``next-run``."""
     rows = []
     for jobid in job_ids(ctx.cluster):
         job = {**read_job(ctx.cluster, jobid), "id": jobid}
-        upcoming = next_run(ctx.cluster, job)
-        if upcoming is not None:
-            job["next-run"] = upcoming
+        if job.get("schedule"):
+            ran = last_run(ctx.cluster, jobid)
+            if ran is not None:
+                job["last-run"] = ran
+            upcoming = next_run(ctx.cluster, job, ran)
+            if upcoming is not None:
+                job["next-run"] = upcoming
         rows.append(job)
     return ordered_rows(ctx, rows)
 
@@ -61,21 +63,5 @@ def delete_realm_sync_job(ctx: HandlerContext) -> None:
 
 @handles("POST", "/access/domains/{realm}/sync")
 def sync_realm_now(ctx: HandlerContext) -> str:
-    """Domains.pm sync 505-609: the realm must exist (400) and be LDAP or AD (500), the options resolve (a missing
-    scope is a 400), then an ``auth-realm-sync`` worker (``auth-realm-sync-test`` for a dry run) reads the
-    directory and writes users and groups."""
-    realm = str(ctx.params["realm"])
-    config = config_store_of(ctx.cluster).section("/access/domains").get(realm)
-    if config is None:
-        raise ParameterError({"realm": "Realm does not exist."})
-    kind = config.get("type")
-    if kind not in ("ldap", "ad"):
-        raise PVEError(f"Cannot sync realm type '{kind}'! Only LDAP/AD realms can be synced.\n")
-    options = sync_options(ctx.params, config)
-    dry_run = bool(ctx.params.get("dry-run"))
-
-    def work(task: Task) -> None:
-        sync_realm(ctx.cluster, realm, options, dry_run, task)
-
-    kind_of_task = "auth-realm-sync-test" if dry_run else "auth-realm-sync"
-    return ctx.cluster.tasks.start(ctx.entry_node, kind_of_task, realm, ctx.principal.authid, work=work).upid
+    """Domains.pm sync 505-609 (see :func:`~pytest_pvemock.model.access.directory.start_sync`)."""
+    return start_sync(ctx.cluster, ctx.entry_node, str(ctx.params["realm"]), ctx.params, ctx.principal.authid).upid

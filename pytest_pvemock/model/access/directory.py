@@ -150,6 +150,25 @@ def read_directory(
     return users, groups
 
 
+def start_sync(cluster: FakeCluster, node: str, realm: str, params: Mapping[str, Any], authid: str) -> Task:
+    """Domains.pm sync 505-609: the realm must exist (400) and be LDAP or AD (500), the options resolve (a missing
+    scope is a 400), then an ``auth-realm-sync`` worker (``auth-realm-sync-test`` for a dry run) on ``node`` reads
+    the directory and writes users and groups."""
+    config = config_store_of(cluster).section("/access/domains").get(realm)
+    if config is None:
+        raise ParameterError({"realm": "Realm does not exist."})
+    kind = config.get("type")
+    if kind not in ("ldap", "ad"):
+        raise PVEError(f"Cannot sync realm type '{kind}'! Only LDAP/AD realms can be synced.\n")
+    options = sync_options(params, config)
+    dry_run = _true(params.get("dry-run"))
+
+    def work(task: Task) -> None:
+        sync_realm(cluster, realm, options, dry_run, task)
+
+    return cluster.tasks.start(node, "auth-realm-sync-test" if dry_run else "auth-realm-sync", realm, authid, work=work)
+
+
 def sync_realm(cluster: FakeCluster, realm: str, options: SyncOptions, dry_run: bool, task: Task) -> None:
     """The sync worker: read the directory, then update users and/or groups as ``user.cfg`` lock holder. What
     PVE ``warn``s (entries it cannot sync) is a task warning."""
