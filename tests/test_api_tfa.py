@@ -14,6 +14,7 @@ import pytest
 from support.clients import proxmoxer_client, refused
 
 from pytest_pvemock import mock
+from pytest_pvemock.model import tfa
 from pytest_pvemock.model.builders.clusters import build_from_text
 from pytest_pvemock.model.builders.scenario_dump import scenario_yaml
 
@@ -113,3 +114,42 @@ def test_a_dump_keeps_second_factors_as_tfa_cfg_does_without_a_secret(pve_api, p
     with mock(loaded):
         client = proxmoxer_client(loaded)
         assert client.access.tfa("jdoe@pve").get() == before
+
+
+@pytest.mark.pve_cluster("production", validate=True)
+def test_failed_totp_logins_lock_the_user_out_until_an_admin_unlocks(pve_api, pve_cluster):
+    # pve-docs pveum.adoc (96a0d131) "Limits and lockout": 8 failed TOTP attempts lock TOTP, more than 100 failed
+    # second-factor attempts block all of them for an hour; User.pm 652-683 unlock_tfa answers whether it was locked
+    user = pve_api.access.users("jdoe@pve")
+    assert user("unlock-tfa").put() == 0  # not locked
+    for _ in range(tfa.TOTP_FAILURE_LIMIT - 1):
+        tfa.record_failure(pve_cluster, "jdoe@pve", "totp")
+    (listed,) = pve_api.access.tfa.get()
+    assert "totp-locked" not in listed
+    tfa.record_failure(pve_cluster, "jdoe@pve", "totp")  # the eighth
+    (listed,) = pve_api.access.tfa.get()
+    assert listed["totp-locked"] == 1 and "tfa-locked-until" not in listed  # TFA.pm 272-282
+    (row,) = [row for row in pve_api.access.users.get() if row["userid"] == "jdoe@pve"]
+    assert row["totp-locked"] == 1  # User.pm 269-275
+    for _ in range(tfa.TFA_FAILURE_LIMIT - tfa.TOTP_FAILURE_LIMIT + 1):
+        tfa.record_failure(pve_cluster, "jdoe@pve", "recovery")
+    (listed,) = pve_api.access.tfa.get()
+    assert listed["tfa-locked-until"] == pve_cluster.clock.now() + 3600
+    assert user("unlock-tfa").put() == 1
+    (listed,) = pve_api.access.tfa.get()
+    assert "totp-locked" not in listed and "tfa-locked-until" not in listed
+    assert user("unlock-tfa").put() == 0
+    # a user without second factors was never locked
+    assert pve_api.access.users("prometheus@pve")("unlock-tfa").put() == 0
+
+
+@pytest.mark.pve_cluster("production", validate=True)
+def test_a_users_tfa_types_name_the_realms_and_the_users_factors(pve_api):
+    # User.pm 567-648: the realm must exist; 'realm' is the realm's enforced TFA type
+    assert pve_api.access.users("jdoe@pve").tfa.get() == {}
+    # with 'multiple' PVE's code and schema disagree (see api/handlers/tfa.py): the schema's 'types', no recovery
+    assert pve_api.access.users("jdoe@pve").tfa.get(multiple=1) == {"types": ["totp"]}
+    pve_api.access.domains("pve").put(tfa="type=oath")
+    assert pve_api.access.users("jdoe@pve").tfa.get() == {"realm": "oath"}
+    error = refused(pve_api.access.users("jdoe@nowhere").tfa.get)
+    assert (error.status_code, error.content) == (500, "auth domain 'nowhere' does not exist")

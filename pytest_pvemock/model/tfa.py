@@ -176,3 +176,52 @@ def totp_code(
     offset = mac[-1] & 0x0F
     code = (struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
     return f"{code:0{digits}d}"
+
+
+# pve-docs pveum.adoc "Limits and lockout of Two-Factor Authentication" (commit 96a0d131) and its PBS twin: 8
+# failed TOTP attempts lock the user's TOTP factors until a recovery key or an admin unlocks them; more than 100
+# failed second-factor attempts block every second factor for an hour
+TOTP_FAILURE_LIMIT = 8
+TFA_FAILURE_LIMIT = 100
+TFA_LOCK_SECONDS = 3600
+
+
+def record_failure(cluster: FakeCluster, userid: str, kind: str = "totp") -> None:
+    """A failed second-factor login of ``userid`` (``kind``: the factor tried), counted as proxmox-tfa counts it:
+    the TOTP limit locks TOTP (``totp-locked``), the overall limit blocks all factors (``tfa-locked-until``)."""
+    data = _users(cluster).get(userid)
+    if data is None:
+        return
+    data["failures"] = data.get("failures", 0) + 1
+    if kind == "totp":
+        data["totp-failures"] = data.get("totp-failures", 0) + 1
+        if data["totp-failures"] >= TOTP_FAILURE_LIMIT:
+            data["totp-locked"] = True
+    if data["failures"] > TFA_FAILURE_LIMIT:
+        data["tfa-locked-until"] = cluster.clock.now() + TFA_LOCK_SECONDS
+
+
+def lock_status(cluster: FakeCluster, userid: str) -> dict[str, Any] | None:
+    """``tfa_lock_status``: ``totp-locked`` (only when locked) and ``tfa-locked-until`` (only when set) of a user
+    tfa.cfg holds; ``None`` for a user without second factors."""
+    data = _users(cluster).get(userid)
+    if data is None:
+        return None
+    status: dict[str, Any] = {}
+    if data.get("totp-locked"):
+        status["totp-locked"] = 1
+    if data.get("tfa-locked-until"):
+        status["tfa-locked-until"] = int(data["tfa-locked-until"])
+    return status
+
+
+def unlock(cluster: FakeCluster, userid: str) -> bool:
+    """``api_unlock_tfa``: whether the user was locked out (TOTP, or all factors until a time still to come);
+    the locks and failure counts are reset either way."""
+    data = _users(cluster).get(userid)
+    if data is None:
+        return False
+    was_locked = bool(data.get("totp-locked")) or int(data.get("tfa-locked-until") or 0) > cluster.clock.now()
+    for key in ("totp-locked", "tfa-locked-until", "failures", "totp-failures"):
+        data.pop(key, None)
+    return was_locked

@@ -14,6 +14,7 @@ from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.api.permissions import PermissionChecker, access_control
 from pytest_pvemock.errors import ParameterError, PermissionDenied, PVEError
+from pytest_pvemock.model import tfa
 from pytest_pvemock.model.access.directory import directory_login
 
 # Subdirectories of /access in PVE's order: its subclasses, then the two methods listed by hand.
@@ -192,6 +193,7 @@ def list_users(ctx: HandlerContext) -> list[dict[str, Any]]:
         if user.realm in ("pam", "pve"):
             entry["realm-type"] = user.realm
         entry["userid"] = userid
+        entry.update(tfa.lock_status(ctx.cluster, userid) or {})  # User.pm 269-275: tfa_lock_status
         result.append(entry)
     return result
 

@@ -40,8 +40,20 @@ def list_tfa(ctx: HandlerContext) -> list[dict[str, Any]]:
     checker = PermissionChecker(ctx.cluster)
     if not checker.check(ctx.principal.authid, "/access/groups", ["User.Modify", "Sys.Audit"], any_of=True, noerr=True):
         users = [userid for userid in users if userid == ctx.principal.userid]
-    rows = [{"userid": userid, "entries": tfa.user_entries(ctx.cluster, userid)} for userid in users]
+    rows = [
+        {
+            "userid": userid,
+            "entries": tfa.user_entries(ctx.cluster, userid),
+            **(tfa.lock_status(ctx.cluster, userid) or {}),
+        }
+        for userid in users
+    ]
     return ordered_rows(ctx, rows, key="userid")
+
+
+def _locks(ctx: HandlerContext, userid: str) -> dict[str, Any]:
+    """``api_list_tfa``'s ``totp-locked`` and ``tfa-locked-until`` (left out when not locked)."""
+    return tfa.lock_status(ctx.cluster, userid) or {}
 
 
 @handles("GET", "/access/tfa/{userid}")
@@ -116,3 +128,35 @@ def delete_tfa(ctx: HandlerContext) -> None:
     """TFA.pm 223-241: the entry removed; a user without any left drops out of tfa.cfg."""
     userid = _reauth(ctx)
     tfa.delete(ctx.cluster, userid, str(ctx.params["id"]))
+
+
+@handles("PUT", "/access/users/{userid}/unlock-tfa")
+def unlock_tfa(ctx: HandlerContext) -> int:
+    """pve-access-control src/PVE/API2/User.pm 652-683 (``unlock_tfa``): whether the user was locked out of TOTP
+    or of all second factors (``api_unlock_tfa``); the locks and failure counts are reset (a user without second
+    factors was not locked)."""
+    return 1 if tfa.unlock(ctx.cluster, str(ctx.params["userid"])) else 0
+
+
+@handles("GET", "/access/users/{userid}/tfa")
+def read_user_tfa_type(ctx: HandlerContext) -> dict[str, Any]:
+    """User.pm 567-648 (``read_user_tfa_type``): the realm must exist; ``realm`` is the type of TFA the realm
+    enforces. Without ``multiple`` PVE reads ``$tfa_cfg->{users}``, which the Rust-backed tfa.cfg object does not
+    have since PVE 7.1: no ``user``. With ``multiple`` PVE puts the user's factor types under ``user``, which its
+    own schema declares a string, and dies on a user with recovery keys (``->@*`` of a hash): the fake answers the
+    types under ``types``, as the schema describes them, without ``recovery`` (the schema's enum spells it
+    ``recovedry``)."""
+    userid = str(ctx.params["userid"])
+    realm = userid.rpartition("@")[2]
+    if config_store_of(ctx.cluster).section("/access/domains").get(realm) is None and realm not in ("pam", "pve"):
+        raise PVEError(f"auth domain '{realm}' does not exist\n")
+    answer: dict[str, Any] = {}
+    realm_type = next(
+        (part.partition("=")[2] for part in _realm_tfa(ctx, realm).split(",") if part.startswith("type=")), ""
+    )
+    if realm_type:
+        answer["realm"] = realm_type
+    if ctx.params.get("multiple"):
+        types = [entry["type"] for entry in tfa.user_entries(ctx.cluster, userid) if entry["type"] in tfa.KINDS]
+        answer["types"] = list(dict.fromkeys(types))
+    return answer
