@@ -134,7 +134,7 @@ def test_disks_add_storage_needs_datastore_allocate(pve_cluster_factory):
     api.access.acl.put(path="/", roles="DiskAdmin", users="ops@pve")
     ops = proxmoxer_client(cluster, "ops@pve", "ops-password").nodes("pve1")
     error = refused(ops.disks.lvmthin.post, name="thin", device="/dev/sdb", add_storage=1)
-    assert error.status_code == 403 and "Datastore.Allocate" in str(error)
+    assert error.status_code == 403 and "Permission check failed (/storage, Datastore.Allocate)" in str(error)
     assert wait(api, ops.disks.lvmthin.post(name="thin", device="/dev/sdb"))["exitstatus"] == "OK"
     assert "thin" not in [row["storage"] for row in api.storage.get()]
     error = refused(ops.disks.lvmthin("thin").delete, **{"volume-group": "thin", "cleanup-config": 1})
@@ -186,6 +186,7 @@ def test_disks_directory_create_remove(pve_cluster_factory):
                      "device": f"/dev/disk/by-uuid/{uuid}", "type": "ext4", "options": "defaults"}  # fmt: skip
     rows = disks(node, **{"include-partitions": 1})
     assert rows["/dev/sdb"]["used"] == "partitions" and rows["/dev/sdb1"]["used"] == "ext4"
+    assert rows["/dev/sdb1"]["mounted"] == 1 == rows["/dev/sda2"]["mounted"] and "mounted" not in rows["/dev/sdb"]
     assert disks(node)["/dev/sdb"]["used"] == "ext4"
     definition = api.storage("backup-disk").get()
     assert (definition["type"], definition["path"], definition["is_mountpoint"]) == ("dir", "/mnt/pve/backup-disk", 1)

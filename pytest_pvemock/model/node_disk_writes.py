@@ -122,7 +122,7 @@ def assert_disk_unused(cluster: FakeCluster, node: str, path: str) -> None:
         raise PVEError(f"device '{path}' is already in use")
 
 
-def _mounted(cluster: FakeCluster, node: str) -> dict[str, str]:
+def mounted_devices(cluster: FakeCluster, node: str) -> dict[str, str]:
     """``mounted_blockdevs`` (Diskmanage.pm 491-502): device -> mount point. The ESP is mounted on ``/boot/efi``
     (the nodes boot in EFI mode); the root file system is an LV, not a partition."""
     mounted = {"/dev/sda2": "/boot/efi"}
@@ -229,7 +229,10 @@ def _symlink_created(cluster: FakeCluster, link: str, target: str) -> str:
 
 
 def _symlink_removed(cluster: FakeCluster, link: str) -> str:
-    return f"Removed '{link}'." if cluster.release.major >= 9 else f'Removed "{link}".'
+    """systemctl disable's line: systemd 247 (bullseye) bare, 252 (bookworm) double quotes, 257 single quotes."""
+    if cluster.release.major >= 9:
+        return f"Removed '{link}'."
+    return f'Removed "{link}".' if cluster.release.major == 8 else f"Removed {link}."
 
 
 def _wipe_log(disk: Disk, path: str, index: int | None) -> tuple[list[str], list[str]]:
@@ -332,7 +335,7 @@ def wipe_disk(cluster: FakeCluster, node: str, params: Mapping[str, Any], authid
     disk = verify_blockdev_path(cluster, node, str(params["disk"]))
     whole, index = _devices(cluster, node)[disk]
     members = [disk] if index is not None else [disk, *(part for part, _size, _usage in whole.partitions)]
-    mounted = _mounted(cluster, node)
+    mounted = mounted_devices(cluster, node)
     found = next((member for member in members if member in mounted), None)
     if found:
         raise PVEError(f"disk/partition '{found}' is mounted")

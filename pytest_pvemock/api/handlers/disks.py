@@ -15,7 +15,7 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.errors import PVEError
-from pytest_pvemock.model.node_disk_writes import storage_pool_root
+from pytest_pvemock.model.node_disk_writes import mounted_devices, storage_pool_root
 from pytest_pvemock.model.node_disks import ZFS_EMPTY_USED, disk_state, node_layout
 from pytest_pvemock.model.zfs_pools import installer_pool, pool_names
 
@@ -27,6 +27,7 @@ def list_disks(ctx: HandlerContext) -> list[dict[str, Any]]:
     partitions = bool(ctx.params.get("include-partitions"))
     wanted = ctx.params.get("type")
     smart = not ctx.params.get("skipsmart")
+    mounted = mounted_devices(ctx.cluster, node.name)
     rows: list[dict[str, Any]] = []
     for disk in disks:
         kind = "nvme" if "/nvme" in disk.devpath else "ssd"
@@ -54,6 +55,8 @@ def list_disks(ctx: HandlerContext) -> list[dict[str, Any]]:
                        "type": "partition", "osdid": -1, "osdid-list": None}  # fmt: skip
                 if not usage:  # an unused partition (a wiped one): no 'used' (Diskmanage.pm 702-703, 664)
                     del row["used"]
+                if path in mounted:  # get_disks sets 'mounted' only where it is (Diskmanage.pm 698)
+                    row["mounted"] = 1
                 rows.append(row)
     return rows
 
