@@ -36,6 +36,8 @@ from pytest_pvemock.model import figures
 from pytest_pvemock.model.access.acl import AccessControl
 from pytest_pvemock.model.access.directory import Directories
 from pytest_pvemock.model.access.users import DEFAULT_ROOT_PASSWORD, AccessStore
+from pytest_pvemock.model.backup_schedule import BackupScheduler
+from pytest_pvemock.model.backups import add_backup
 from pytest_pvemock.model.builders.from_recording import spec_from_answers
 from pytest_pvemock.model.builders.scenario import scenario_spec
 from pytest_pvemock.model.builders.spec import DEFAULT_VERSION, ClusterSpec
@@ -193,8 +195,6 @@ class FakeCluster:
         #: What the notification targets sent (``POST /cluster/notifications/targets/{name}/test``); see
         #: :mod:`.notifications`.
         self.notifications = NotificationLog()
-        from pytest_pvemock.model.backup_schedule import BackupScheduler
-
         #: ``pvescheduler``: the vzdump jobs of ``/cluster/backup`` run at their schedule (see :mod:`.backup_schedule`).
         self.backup_schedule = BackupScheduler(self)
         #: ``pvescheduler``: the realm-sync jobs run at their schedule (see :mod:`.realm_sync`).
@@ -708,8 +708,6 @@ class FakeCluster:
     ) -> Volume:
         """A vzdump archive of guest ``vmid`` on ``storage``, made at ``ctime`` (default: now) with the guest's config
         as it is now (:func:`pytest_pvemock.model.backups.add_backup`)."""
-        from pytest_pvemock.model.backups import add_backup
-
         return add_backup(self, storage, vmid, ctime=ctime, notes=notes, protected=protected)
 
     def storages_on(self, node: str) -> list[Storage]:
