@@ -263,7 +263,7 @@ class _Walk:
         if wanted is None or guest is None:
             return {}, ()
         try:
-            require_agent(guest)
+            require_agent(self.cluster, guest)
         except PVEError:
             return {}, ()  # PVE refuses before asking the agent: whatever the value, the answer is its error
         cluster = self.cluster

@@ -47,6 +47,7 @@ from pytest_pvemock.model.cluster_ha import ClusterHA
 from pytest_pvemock.model.config_store import ConfigStore
 from pytest_pvemock.model.consoles import Consoles
 from pytest_pvemock.model.faults import FaultRule
+from pytest_pvemock.model.guest_agent_state import GuestAgents
 from pytest_pvemock.model.guest_config import (
     new_lxc_config,
     new_qemu_config,
@@ -188,6 +189,8 @@ class FakeCluster:
         #: the agents run; the files ``agent/file-write`` wrote (see :mod:`.guest_exec`).
         self.guest_programs = GuestPrograms()
         self.guest_files = GuestFiles()
+        #: Each VM's agent: frozen file systems, trims, sleep, passwords set (see :mod:`.guest_agent_state`).
+        self.guest_agents = GuestAgents()
         #: When the first node was set up (``pvecm create``): the date of the cluster's root CA.
         self.created_at = int(start_time) - figures.seeded(self.seed, "cluster-created").randrange(90, 700) * 86400
         #: The console proxies (VNC, terminal, SPICE) the nodes run, and the ports they hold (see :mod:`.consoles`).

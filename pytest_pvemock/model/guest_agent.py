@@ -40,14 +40,17 @@ COMMANDS = ("guest-ping", "guest-sync", "guest-info", "guest-get-time", "guest-g
             "guest-suspend-ram", "guest-suspend-hybrid", "guest-set-user-password")  # fmt: skip
 
 
-def require_agent(guest: Guest) -> None:
-    """PVE's checks before any agent command, with its messages (HTTP 500)."""
+def require_agent(cluster: FakeCluster, guest: Guest) -> None:
+    """PVE's checks before any agent command, with its messages (HTTP 500). An agent that does not answer
+    ``guest-ping`` (none enabled, the guest suspended to RAM or asleep) is "not running"."""
     if "agent" not in guest.config:
         raise PVEError("No QEMU guest agent configured", 500)
     if not guest.running:
         raise PVEError(f"VM {guest.vmid} is not running", 500)
     enabled = str(guest.config["agent"]).split(",")
     if not any(part in ("1", "enabled=1", "on", "yes") for part in enabled):
+        raise PVEError("QEMU guest agent is not running", 500)
+    if guest.run_state == "suspended" or cluster.guest_agents.state(guest).asleep:
         raise PVEError("QEMU guest agent is not running", 500)
 
 
@@ -57,8 +60,10 @@ def _os(cluster: FakeCluster, guest: Guest) -> dict[str, Any]:
 
 def agent_answer(cluster: FakeCluster, guest: Guest, command: str) -> Any:
     """What the guest agent answers to ``command`` (``get-osinfo``, ``network-get-interfaces``, ...), as QGA
-    returns it (PVE relays it under ``result``); ``KeyError`` for a command the model does not answer."""
-    require_agent(guest)
+    returns it (PVE relays it under ``result``); ``KeyError`` for a command the model does not answer,
+    :class:`QgaError` for one the agent refuses (while frozen)."""
+    require_agent(cluster, guest)
+    cluster.guest_agents.check_enabled(guest, f"guest-{command}")
     windows = is_windows(guest)
     now = cluster.clock.now()
     if command == "ping":
@@ -98,9 +103,9 @@ def agent_answer(cluster: FakeCluster, guest: Guest, command: str) -> Any:
     if command == "network-get-interfaces":
         return _interfaces(cluster, guest)
     if command == "get-fsinfo":
-        return _filesystems(cluster, guest)
+        return filesystems(cluster, guest)
     if command == "fsfreeze-status":
-        return "thawed"
+        return "frozen" if cluster.guest_agents.state(guest).frozen else "thawed"
     raise KeyError(command)
 
 
@@ -154,7 +159,7 @@ def _interfaces(cluster: FakeCluster, guest: Guest) -> list[dict[str, Any]]:
     return rows
 
 
-def _filesystems(cluster: FakeCluster, guest: Guest) -> list[dict[str, Any]]:
+def filesystems(cluster: FakeCluster, guest: Guest) -> list[dict[str, Any]]:
     """The root file system on the boot disk (``scsi0``, ``virtio0``, ...), with an EFI partition on Linux."""
     disk_key = next((key for key in ("scsi0", "virtio0", "sata0", "ide0") if key in guest.config), "scsi0")
     bus = disk_key.rstrip("0123456789")

@@ -46,7 +46,7 @@ from pytest_pvemock.schema.formats.checks import split_list
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
 
-RUN_STATES = ("running", "stopped", "paused")
+RUN_STATES = ("running", "stopped", "paused", "suspended")  # suspended: a VM whose guest is in ACPI S3
 
 # Options QEMU applies to a running VM at once (PVE's fast-plug options plus the default hotplug set
 # "network,disk,usb"); anything else changed on a running VM waits in the pending section until it stops.
@@ -893,6 +893,18 @@ class QemuVM(Guest):
         if self.run_state == "paused":
             raise PVEError("VM is paused - cannot shutdown")
         return super().reboot(authid)
+
+    def guest_power_off(self) -> None:
+        """The guest OS powered the VM off from inside (a shutdown, the end of a hibernation): QEMU exits."""
+        if self.running:
+            self._halt()
+            self._cluster.revision.touch()
+
+    def guest_suspend_to_ram(self) -> None:
+        """The guest entered ACPI S3: QEMU's run state is ``suspended`` until a ``system_wakeup`` (a resume)."""
+        if self.running:
+            self.run_state = "suspended"
+            self._cluster.revision.touch()
 
     def reset(self, authid: str = "root@pam", skiplock: bool = False) -> Task:
         self._prepare_write()

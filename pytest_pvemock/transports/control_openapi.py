@@ -60,7 +60,7 @@ COMPONENTS: dict[str, Any] = {
         "properties": {
             "vmid": {"type": "integer"},
             "node": {"type": "string"},
-            "status": {"type": "string", "enum": ["running", "stopped", "paused"]},
+            "status": {"type": "string", "enum": ["running", "stopped", "paused", "suspended"]},
             "ha_state": _NULLABLE_STRING,
         },
     },

@@ -13,52 +13,102 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.guest_agent import agent_answer, require_agent
+from pytest_pvemock.model.guest_agent_actions import freeze, fstrim, power_command, set_user_password, thaw
+from pytest_pvemock.model.guest_agent_state import QgaError
+from pytest_pvemock.model.guests import QemuVM
 from pytest_pvemock.schema.formats.checks import split_list
 
 if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
     from pytest_pvemock.model.guests import Guest
 
 GET_COMMANDS = ("get-fsinfo", "get-host-name", "get-memory-block-info", "get-memory-blocks", "get-osinfo",
                 "get-time", "get-timezone", "get-users", "get-vcpus", "info", "network-get-interfaces")  # fmt: skip
 
 
-def _answer(ctx: HandlerContext, command: str) -> dict[str, Any]:
+WRITES = ("fsfreeze-freeze", "fsfreeze-thaw", "fstrim")
+POWER = ("shutdown", "suspend-disk", "suspend-hybrid", "suspend-ram")
+
+
+def command_result(cluster: FakeCluster, guest: QemuVM, command: str) -> Any:
+    """What PVE relays under ``result`` for one of the commands it registers generically (Agent.pm 228-241):
+    ``mon_cmd``'s answer unchecked, so an error the agent answers comes back as ``{"error": ...}`` with HTTP 200;
+    ``KeyError`` for a command the model does not answer."""
+    if command in POWER:
+        require_agent(cluster, guest)
+        power_command(cluster, guest, command)
+        return None  # QMPClient reads no answer for these (src/PVE/QMPClient.pm 47-52, 524-545)
+    try:
+        if command in WRITES:
+            require_agent(cluster, guest)
+            if command == "fstrim":
+                return fstrim(cluster, guest)
+            return freeze(cluster, guest) if command == "fsfreeze-freeze" else thaw(cluster, guest)
+        return agent_answer(cluster, guest, command)
+    except QgaError as error:
+        return error.as_result()
+
+
+def _vm(ctx: HandlerContext) -> QemuVM:
     guest = ctx.cluster.guest_on(ctx.params["node"], ctx.params["vmid"], "qemu")
-    return {"result": agent_answer(ctx.cluster, guest, command)}
+    assert isinstance(guest, QemuVM)
+    return guest
+
+
+def _answer(ctx: HandlerContext, command: str) -> dict[str, Any]:
+    guest = _vm(ctx)
+    return {"result": command_result(ctx.cluster, guest, command)}
 
 
 def agent_command(ctx: HandlerContext) -> dict[str, Any]:
-    """One read-only agent command, named by the path's last segment (``.../agent/get-osinfo``)."""
+    """One agent command PVE registers generically, named by the path's last segment (``.../agent/get-osinfo``,
+    ``.../agent/fstrim``)."""
     return _answer(ctx, ctx.template.rsplit("/", 1)[1])
 
 
 for _command in GET_COMMANDS:
     handles("GET", f"/nodes/{{node}}/qemu/{{vmid}}/agent/{_command}")(agent_command)
-
-
-@handles("POST", "/nodes/{node}/qemu/{vmid}/agent/ping")
-def agent_ping(ctx: HandlerContext) -> dict[str, Any]:
-    return _answer(ctx, "ping")
-
-
-@handles("POST", "/nodes/{node}/qemu/{vmid}/agent/fsfreeze-status")
-def agent_fsfreeze_status(ctx: HandlerContext) -> dict[str, Any]:
-    return _answer(ctx, "fsfreeze-status")
+for _command in ("ping", "fsfreeze-status", *WRITES, *POWER):
+    handles("POST", f"/nodes/{{node}}/qemu/{{vmid}}/agent/{_command}")(agent_command)
 
 
 @handles("POST", "/nodes/{node}/qemu/{vmid}/agent")
 def agent_any_command(ctx: HandlerContext) -> dict[str, Any]:
-    """The old ``POST .../agent`` with ``command``: the same answers (commands the model has no answer for give
-    ``{"result": {}}``, as a QGA command without return value does)."""
+    """The old ``POST .../agent`` with ``command``: the same answers and effects (commands the model has no answer
+    for give ``{"result": {}}``, as a QGA command without return value does)."""
     try:
         return _answer(ctx, ctx.params["command"])
     except KeyError:
         return {"result": {}}
 
 
-def _running_agent(ctx: HandlerContext) -> Guest:
-    guest = ctx.cluster.guest_on(ctx.params["node"], ctx.params["vmid"], "qemu")
-    require_agent(guest)
+def _checked(cluster: FakeCluster, guest: Guest, command: str) -> None:
+    """qemu-ga's refusal of ``command`` (while frozen) as ``agent_cmd`` relays it."""
+    try:
+        cluster.guest_agents.check_enabled(guest, command)
+    except QgaError as error:
+        raise error.as_pve_error() from None
+
+
+@handles("POST", "/nodes/{node}/qemu/{vmid}/agent/set-user-password")
+def agent_set_user_password(ctx: HandlerContext) -> dict[str, Any]:
+    """``guest-set-user-password`` through ``agent_cmd`` (Agent.pm 293-309 at e6352be6): the password goes base64
+    encoded to the agent, ``crypted`` as a JSON boolean; the agent's refusal is ``Agent error: <desc>``. Nothing of
+    the password is echoed or kept in clear."""
+    guest = _running_agent(ctx)
+    crypted = bool(ctx.params.get("crypted", 0))
+    try:
+        set_user_password(ctx.cluster, guest, str(ctx.params["username"]), str(ctx.params["password"]), crypted)
+    except QgaError as error:
+        raise error.as_pve_error() from None
+    return {"result": {}}
+
+
+def _running_agent(ctx: HandlerContext, command: str | None = None) -> QemuVM:
+    guest = _vm(ctx)
+    require_agent(ctx.cluster, guest)
+    if command is not None:
+        _checked(ctx.cluster, guest, command)
     return guest
 
 
@@ -78,7 +128,7 @@ def agent_exec(ctx: HandlerContext) -> dict[str, Any]:
     input_data = ctx.params.get("input-data")
     if not argv and input_data is None:
         raise PVEError("command or input-data (or both) required\n", 500)
-    guest = _running_agent(ctx)
+    guest = _running_agent(ctx, "guest-exec")
     data = str(input_data).encode() if input_data is not None else None
     return {"pid": ctx.cluster.guest_programs.start(ctx.cluster, guest, argv, data)}
 
@@ -87,7 +137,7 @@ def agent_exec(ctx: HandlerContext) -> dict[str, Any]:
 def agent_exec_status(ctx: HandlerContext) -> dict[str, Any]:
     """``guest-exec-status``, output base64-decoded and booleans as 1/0 (Agent.pm ``qemu_exec_status``,
     lines 153-187 at e6352be6)."""
-    guest = _running_agent(ctx)
+    guest = _running_agent(ctx, "guest-exec-status")
     status = ctx.cluster.guest_programs.status(ctx.cluster, guest, int(ctx.params["pid"]))
     answer: dict[str, Any] = {}
     for key, value in status.items():
@@ -106,7 +156,7 @@ def agent_file_read(ctx: HandlerContext) -> dict[str, Any]:
     """``guest-file-open``/``-seek``/``-read`` in 1 MiB chunks up to ``count`` (qemu-server src/PVE/API2/Qemu/Agent.pm
     ``file-read``, lines 512-568 at e6352be6). qga reports end of file once a read asked for more than was left
     (``feof`` after a short ``fread``), so reading exactly a file's size answers ``truncated``."""
-    guest = _running_agent(ctx)
+    guest = _running_agent(ctx, "guest-file-open")
     content = ctx.cluster.guest_files.read(ctx.cluster, guest, str(ctx.params["file"]))
     count = int(ctx.params.get("count") or MAX_READ_SIZE)
     position = int(ctx.params.get("offset") or 0)
@@ -133,7 +183,7 @@ def agent_file_read(ctx: HandlerContext) -> dict[str, Any]:
 def agent_file_write(ctx: HandlerContext) -> None:
     """``guest-file-open`` (mode ``wb``), ``guest-file-write`` of the base64 content, ``guest-file-close``
     (Agent.pm ``file-write``, lines 617-645 at e6352be6); ``encode=0``: the content is base64 already."""
-    guest = _running_agent(ctx)
+    guest = _running_agent(ctx, "guest-file-open")
     content = str(ctx.params["content"])
     data = content.encode() if ctx.params.get("encode", 1) else base64.b64decode(content + "===")
     ctx.cluster.guest_files.write(guest, str(ctx.params["file"]), data)
