@@ -60,6 +60,8 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     # a DNS plugin needs its API (proxmox-acme DNSChallenge.pm options; SectionConfig check_config)
     ("POST", "/cluster/acme/plugins"): {"type": "dns", "api": "cf"},
     ("POST", "/nodes/{node}/qemu"): {"vmid": 4250},
+    # chpasswd sets the password of an account the guest has (qga/commands-posix.c qmp_guest_set_user_password)
+    ("POST", "/nodes/{node}/qemu/{vmid}/agent/set-user-password"): {"username": "root"},
     ("POST", "/access/domains"): {
         "realm": "ldap1",
         "type": "ldap",

@@ -64,6 +64,8 @@ EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     # the NAS of the storage 'nas' (NFS) and of the CIFS, PBS and GlusterFS storages SurfaceRig adds
     **{("GET", f"/nodes/{{node}}/scan/{kind}"): {"server": NAS} for kind in ("nfs", "cifs", "pbs", "glusterfs")},
     ("PUT", "/access/password"): {"confirmation-password": "pvemock"},
+    # an account the guest has: chpasswd refuses others (qga/commands-posix.c qmp_guest_set_user_password)
+    ("POST", "/nodes/{node}/qemu/{vmid}/agent/set-user-password"): {"username": "root"},
     ("DELETE", "/pools"): {"poolid": "empty"},
     ("POST", "/nodes/{node}/qemu/{vmid}/migrate"): {"online": 1},
     ("POST", "/nodes/{node}/lxc/{vmid}/migrate"): {"restart": 1},
