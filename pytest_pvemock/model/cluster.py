@@ -191,6 +191,8 @@ class FakeCluster:
         self.guest_files = GuestFiles()
         #: Each VM's agent: frozen file systems, trims, sleep, passwords set (see :mod:`.guest_agent_state`).
         self.guest_agents = GuestAgents()
+        #: The VMs whose ``pve-dbus-vmstate@<vmid>`` helper runs (``POST .../dbus-vmstate``).
+        self.dbus_vmstate_helpers: set[int] = set()
         #: When the first node was set up (``pvecm create``): the date of the cluster's root CA.
         self.created_at = int(start_time) - figures.seeded(self.seed, "cluster-created").randrange(90, 700) * 86400
         #: The console proxies (VNC, terminal, SPICE) the nodes run, and the ports they hold (see :mod:`.consoles`).

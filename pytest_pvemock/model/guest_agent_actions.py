@@ -24,14 +24,13 @@ What qemu-ga does (QEMU qga/commands-linux.c, commands-posix.c, commands-win32.c
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.model.guest_agent import filesystems
 from pytest_pvemock.model.guest_agent_state import QgaError
-from pytest_pvemock.model.guest_config import property_option
 from pytest_pvemock.model.guest_network import is_windows
+from pytest_pvemock.model.guest_power import POWER_OFF_SECONDS, power_off_later, power_states
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -42,8 +41,6 @@ LINUX_ACCOUNTS = frozenset({"root", "daemon", "bin", "sys", "sync", "games", "ma
                             "proxy", "www-data", "backup", "list", "irc", "_apt", "nobody", "systemd-network",
                             "messagebus", "sshd"})  # fmt: skip
 WINDOWS_ACCOUNTS = frozenset({"Administrator", "Guest", "DefaultAccount", "WDAGUtilityAccount"})
-#: Virtual seconds from the agent's command to the VM powered off: a shutdown, a hibernation (memory written out).
-POWER_OFF_SECONDS = {"shutdown": (4, 12), "suspend-disk": (9, 25)}  # (Linux, Windows)
 QERR_UNSUPPORTED = "this feature or command is not currently supported"
 
 
@@ -99,20 +96,6 @@ def set_user_password(cluster: FakeCluster, guest: QemuVM, username: str, passwo
     agents.set_password(guest, username, password, crypted, secrets.token_bytes(16))
 
 
-def power_states(cluster: FakeCluster, guest: QemuVM) -> tuple[bool, bool]:
-    """Whether the guest sees ACPI S3 and S4 (Machine.pm ``get_power_state_flags``: off by default from machine
-    type 9.2+pve1, the running machine of PVE 8.4 and later; on for a machine pinned before it)."""
-    machine = str(guest.config.get("machine", ""))
-    machine_type = property_option(machine, "type") or machine.split(",")[0]
-    pinned = re.search(r"-(\d+)\.(\d+)(?:\+pve(\d+))?$", machine_type)
-    if pinned:
-        default = (int(pinned[1]), int(pinned[2]), int(pinned[3] or 0)) < (9, 2, 1)
-    else:
-        default = tuple(cluster.release.key[:2]) < (8, 4)
-    s3, s4 = (property_option(machine, key) for key in ("enable-s3", "enable-s4"))
-    return (default if s3 is None else s3 == "1", default if s4 is None else s4 == "1")
-
-
 def power_command(cluster: FakeCluster, guest: QemuVM, command: str) -> None:
     """``shutdown``, ``suspend-ram``, ``suspend-disk`` or ``suspend-hybrid``: what the guest does (nothing where the
     agent refuses; PVE does not read its answer)."""
@@ -125,7 +108,7 @@ def power_command(cluster: FakeCluster, guest: QemuVM, command: str) -> None:
     if command in ("shutdown", "suspend-disk"):
         if command == "suspend-disk" and windows and not s4:
             return  # 'suspend-to-disk not supported by OS'
-        _power_off_later(cluster, guest, POWER_OFF_SECONDS[command][windows])
+        power_off_later(cluster, guest, POWER_OFF_SECONDS[command][windows])
         return
     if windows and (command == "suspend-hybrid" or not s3):
         return  # QERR_UNSUPPORTED for hybrid, 'suspend-to-ram not supported by OS' without S3
@@ -133,16 +116,3 @@ def power_command(cluster: FakeCluster, guest: QemuVM, command: str) -> None:
         guest.guest_suspend_to_ram()
     else:
         cluster.guest_agents.state(guest).asleep = True
-
-
-def _power_off_later(cluster: FakeCluster, guest: QemuVM, seconds: int) -> None:
-    boot = guest.started_at
-
-    def power_off() -> None:
-        if guest.running and guest.started_at == boot:
-            guest.guest_power_off()
-
-    if cluster.clock.instant:
-        power_off()
-    else:
-        cluster.clock.call_at(cluster.clock.now() + seconds, power_off)

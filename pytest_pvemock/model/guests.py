@@ -900,6 +900,12 @@ class QemuVM(Guest):
             self._halt()
             self._cluster.revision.touch()
 
+    def guest_reset(self) -> None:
+        """A system reset (QEMU's ``system_reset``): the guest boots again."""
+        if self.running:
+            self._halt()
+            self._boot()
+
     def guest_suspend_to_ram(self) -> None:
         """The guest entered ACPI S3: QEMU's run state is ``suspended`` until a ``system_wakeup`` (a resume)."""
         if self.running:
