@@ -96,3 +96,17 @@ def test_dbus_vmstate_runs_for_a_vm_running_on_that_node(cluster):
     assert (error.status_code, error.errors) == (400, {"node": "VM 102 not running locally on node 'pve2'"})
     capabilities = proxmoxer_client(cluster).nodes("pve1").capabilities.qemu.migration.get()
     assert capabilities == {"has-dbus-vmstate": True}
+
+
+def test_a_containers_features_follow_its_volumes_storages(cluster):
+    # pve-container src/PVE/LXC/Config.pm has_feature 88-113 at 94f55852; pve-storage Plugin.pm 1603-1609
+    ct = proxmoxer_client(cluster).nodes("pve2").lxc(110)  # rootfs on local-lvm (LVM-thin)
+    has = {feature: ct.feature.get(feature=feature)["hasFeature"] for feature in ("snapshot", "clone", "copy")}
+    assert has == {"snapshot": 1, "clone": 0, "copy": 1}  # a thin volume clones from a base or a snapshot only
+    ct.snapshot.post(snapname="before-upgrade")
+    cluster.clock.settle()
+    assert ct.feature.get(feature="clone", snapname="before-upgrade") == {"hasFeature": 1}
+    error = refused(ct.feature.get, feature="clone", snapname="nosuch")
+    assert (error.status_code, error.content) == (500, "snapshot 'nosuch' does not exist")
+    ct.config.put(mp0="/srv/data,mp=/data")  # a bind mount: no volume, no feature
+    assert ct.feature.get(feature="snapshot") == {"hasFeature": 0}

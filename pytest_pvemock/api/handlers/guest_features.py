@@ -10,8 +10,9 @@ from typing import Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.errors import PVEError
-from pytest_pvemock.model.guest_config import QEMU_DISK_KEYS, drive_options
+from pytest_pvemock.model.guest_config import LXC_VOLUME_KEYS, QEMU_DISK_KEYS, drive_options
 from pytest_pvemock.model.storage_features import volume_has_feature
+from pytest_pvemock.model.volumes import FILE_TYPES
 
 
 @handles("GET", "/nodes/{node}/qemu/{vmid}/feature")
@@ -47,3 +48,33 @@ def vm_feature(ctx: HandlerContext) -> dict[str, Any]:
         if storage is None or not volume_has_feature(storage.plugintype, feature, volid, snapname):
             has_feature = False
     return {"hasFeature": int(has_feature), "nodes": sorted(nodes)}
+
+
+@handles("GET", "/nodes/{node}/lxc/{vmid}/feature")
+def ct_feature(ctx: HandlerContext) -> dict[str, Any]:
+    """``hasFeature`` of a container: every mount point's volume supports the feature (pve-container
+    src/PVE/API2/LXC.pm ``vm_feature`` 1756-1820 and src/PVE/LXC/Config.pm ``has_feature`` 88-113 at 94f55852).
+    Copy and clone ask for raw or subvol targets, so a file storage, whose clone makes qcow2, has no clone
+    (pve-storage src/PVE/Storage/Plugin.pm 1603-1609 at 0c56bad8); a bind or device mount has no feature."""
+    cluster = ctx.cluster
+    guest = cluster.guest_on(ctx.params["node"], ctx.params["vmid"], "lxc")
+    snapname = ctx.params.get("snapname")
+    config: dict[str, Any] = guest.config
+    if snapname:
+        snapshot = guest.snapshots.get(str(snapname))
+        if snapshot is None:
+            raise PVEError(f"snapshot '{snapname}' does not exist")
+        config = snapshot
+    feature = str(ctx.params["feature"])
+    for key, value in config.items():
+        if not LXC_VOLUME_KEYS.match(key):
+            continue
+        volid, _ = drive_options(str(value), "volume")
+        storage = cluster.storage(volid.partition(":")[0]) if ":" in volid else None
+        if storage is None:
+            return {"hasFeature": 0}
+        if feature == "clone" and storage.plugintype in FILE_TYPES:
+            return {"hasFeature": 0}
+        if not volume_has_feature(storage.plugintype, feature, volid, snapname):
+            return {"hasFeature": 0}
+    return {"hasFeature": 1}
