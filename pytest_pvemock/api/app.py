@@ -39,7 +39,7 @@ from pytest_pvemock.api.handler import HandlerContext, Principal, Result
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
 from pytest_pvemock.api.router import Router
 from pytest_pvemock.api.setup_requests import answer_setup_requests
-from pytest_pvemock.errors import PermissionDenied, PVEError
+from pytest_pvemock.errors import ParameterError, PermissionDenied, PVEError
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -263,6 +263,7 @@ class PveApi:
             principal=principal,
             raw_params=raw,
             upload=upload,
+            call=lambda method, path, args: self.call_as(principal, method, path, args),
         )
         result = route.answer(ctx)
         if isinstance(result, Result):
@@ -275,6 +276,30 @@ class PveApi:
         if self.validate:
             self._check_returns(endpoint, rel, data, response.body)
         return response
+
+    def call_as(self, principal: Principal, method: str, rel: str, args: dict[str, Any]) -> Any:
+        """Run ``method rel`` with ``args`` for ``principal`` inside a request, as PVE's ``find_handler`` and
+        ``handle`` do for ``POST /nodes/{node}/execute`` (pve-manager PVE/API2/Nodes.pm 631-660 at 14a22df3): no
+        such method is ``no handler for '<path>'``, an argument naming a path parameter ``duplicate parameter``,
+        then the method's permissions and parameter checks. Answers the method's data; raises its error."""
+        resolved = self._resolve(method, rel)
+        if resolved is None:
+            raise PVEError(f"no handler for '{rel.lstrip('/')}'\n", 500)
+        endpoint, info = resolved
+        raw: dict[str, Any] = dict(endpoint.params)
+        for name, value in args.items():
+            if name in raw:
+                raise ParameterError({name: "duplicate parameter"})
+            raw[name] = value if isinstance(value, (str, list)) else str(value)
+        self._check_permissions(info, principal, raw)
+        checked = self._check_parameters(endpoint, raw)
+        route = self.router.route(method, endpoint.template, rel)
+        if route is None:
+            raise PVEError(f"Method '{method} {rel}' not implemented", 501)
+        ctx = HandlerContext(self.cluster, method, rel, endpoint.template, checked, principal, raw_params=raw,
+                             call=lambda inner, path, more: self.call_as(principal, inner, path, more))  # fmt: skip
+        result = route.answer(ctx)
+        return result.data if isinstance(result, Result) else result
 
     def _snapshot_success(self, fmt: str, endpoint: Any, rel: str, data: Any, snapshot: Any) -> ApiResponse:
         """The answer's envelope, encoded (and validated) once for as long as its snapshot stays the same."""

@@ -55,6 +55,9 @@ class HandlerContext:
     raw_params: dict[str, Any] = field(default_factory=dict)
     #: The file of a multipart upload (``POST .../upload``), read as pveproxy reads it.
     upload: Upload | None = None
+    #: Runs another method of the API as the same principal (``method``, ``/nodes/...`` path, arguments) and answers
+    #: its data, raising its error (pve-manager's ``execute`` batch); ``None`` where the API did not set it.
+    call: Callable[[str, str, dict[str, Any]], Any] | None = None
 
     @property
     def entry_node(self) -> str:
