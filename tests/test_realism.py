@@ -100,7 +100,6 @@ REAL |= {
 # console (issue 11): the agent asked about what it has, a process production's setup started in the Windows VM
 # (judged there) and a file of the guest's OS (C:\Windows\win.ini on Windows, /etc/hostname ... on Debian)
 AGENT_OBJECTS = {"/nodes/{node}/qemu/{vmid}/agent/exec-status", "/nodes/{node}/qemu/{vmid}/agent/file-read"}
-REAL |= {"/nodes/{node}/capabilities/qemu/migration"}  # the node has the dbus-vmstate helper (PVE 9)
 
 
 def test_the_walk_asks_an_agent_about_its_own_processes_and_files():
