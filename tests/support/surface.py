@@ -279,6 +279,14 @@ EXTRA[("GET", "/nodes/{node}/storage/{storage}/prunebackups")] = {"prune-backups
 EXTRA[("DELETE", "/nodes/{node}/storage/{storage}/prunebackups")] = {"prune-backups": "keep-last=3"}
 
 
+# the target side of a remote migration runs on the node answering (pve1) for a VMID not in use; a key QEMU knows;
+# Wake-on-LAN to another node with a MAC in its config (SurfaceRig sets pve2's)
+for _kind in ("qemu", "lxc"):
+    PATH_OVERRIDES[("POST", f"/nodes/{{node}}/{_kind}/{{vmid}}/mtunnel")] = {"node": "pve1", "vmid": 4260}
+EXTRA[("PUT", "/nodes/{node}/qemu/{vmid}/sendkey")] = {"key": "ret"}
+PATH_OVERRIDES[("POST", "/nodes/{node}/wakeonlan")] = {"node": "pve2"}
+
+
 # node disks (pve-storage API2/Disks*.pm): a spare disk of pve1 to set up, and what the removals take down
 DISK_WRITES = {"lvm": create_lvm, "lvmthin": create_lvmthin, "directory": create_directory, "zfs": create_zpool}
 for _kind in ("lvm", "lvmthin", "directory"):
@@ -319,6 +327,7 @@ class SurfaceRig:
         access_control(cluster).groups["admins"] = Group("admins", "surface test group")
         access_control(cluster).add_role("SurfaceRole", ["VM.Audit"])
         cluster.add_pool("empty")
+        cluster.configs.option_set("/nodes/pve2/config")["wakeonlan"] = "bc:24:11:5e:0a:12"
         # a CIFS share, a backup server and (PVE 8) a GlusterFS volume for the scans to find (else: no such host)
         cluster.add_backup("local", QEMU_VMID, ctime=1789300800)
         cluster.add_storage("local-zfs", "zfspool", ["images"], nodes=["pve1"], options={"pool": "rpool/data"})
