@@ -37,6 +37,8 @@ def concrete_path(template: str, cluster: FakeCluster) -> str:
         "realm": "pve",
         "storage": "local",
     }
+    if template.endswith("/mtunnel"):  # a migration's target side: on the node answering, for a VMID not in use
+        values.update(node=cluster.nodes[0].name, vmid="4260")
     return re.sub(r"\{([^}]+)\}", lambda m: values.get(m[1], f"{m[1]}1"), template)
 
 
