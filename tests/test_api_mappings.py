@@ -5,7 +5,7 @@ node's hardware, as ``/nodes/{node}/hardware/pci`` and ``/usb`` list it."""
 from __future__ import annotations
 
 import pytest
-from support.clients import refused
+from support.clients import proxmoxer_client, refused
 
 pytestmark = pytest.mark.pve_cluster("production", validate=True)
 
@@ -110,3 +110,23 @@ def test_writes_are_checked_in_pves_order(pve_api, pve_cluster):
 def test_directory_mappings_came_with_pve_8_3(pve_api):
     assert [row["id"] for row in pve_api.cluster.mapping.pci.get()] == ["rtx-a2000"]
     assert refused(pve_api.cluster.mapping.dir.get).status_code == 501  # the setup skipped it
+
+
+def test_a_vm_uses_a_mapping_with_mapping_use_on_it(pve_api, pve_cluster):
+    # qemu-server src/PVE/API2/Qemu.pm (e6352be6) check_hostpci_perm 918-938, check_usb_perm 882-903, update_vm
+    # 2466-2490: raw host devices are root@pam's, a mapping needs Mapping.Use on /mapping/<kind>/<id>
+    pve_api.access.users.post(userid="builder@pve", password="builder-password")
+    pve_api.access.acl.put(path="/vms/102", roles="PVEVMAdmin", users="builder@pve")
+    builder = proxmoxer_client(pve_cluster, user="builder@pve", password="builder-password")
+    config = builder.nodes("pve2").qemu(102).config
+    error = refused(config.put, hostpci1="0000:81:00.0")
+    assert (error.status_code, error.content) == (500, "only root can set 'hostpci1' config for non-mapped devices")
+    error = refused(config.put, hostpci1="mapping=rtx-a2000")
+    assert error.status_code == 403 and "/mapping/pci/rtx-a2000, Mapping.Use" in error.content
+    pve_api.access.acl.put(path="/mapping/pci/rtx-a2000", roles="PVEMappingUser", users="builder@pve")
+    # hostpci0 is already the mapping (production's setup): its old value is checked too, now allowed
+    config.put(hostpci0="mapping=rtx-a2000,pcie=0")
+    assert pve_api.nodes("pve2").qemu(102).config.get()["hostpci0"] == "mapping=rtx-a2000,pcie=0"
+    error = refused(config.put, usb0="mapping=licence-dongle")
+    assert error.status_code == 403 and "/mapping/usb/licence-dongle, Mapping.Use" in error.content
+    assert "only root can set 'usb0' config for real devices" in refused(config.put, usb0="host=0529:0001").content

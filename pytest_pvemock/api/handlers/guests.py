@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_pvemock.api.handler import Handler, HandlerContext, handles
+from pytest_pvemock.api.handlers.mappings import check_device_permissions
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.api.index import pve_index_listing
 from pytest_pvemock.api.permissions import PermissionChecker
@@ -185,6 +186,8 @@ def _check_known_options(ctx: HandlerContext, parameter: str, names: list[str]) 
 def update_guest_config(ctx: HandlerContext) -> None:
     guest = _guest(ctx)
     changes, removals = _changes(ctx)
+    if guest.kind == "qemu":
+        check_device_permissions(ctx, guest.config, changes)
     guest.set_config(
         changes,
         delete=removals,

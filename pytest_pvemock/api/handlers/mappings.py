@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.permissions import PermissionChecker
-from pytest_pvemock.errors import PVEError
+from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.config_store import KeyedSection, config_store_of
 from pytest_pvemock.model.node_hardware import pci_device, usb_devices
 from pytest_pvemock.model.nodes.files import path_kind
@@ -306,3 +306,58 @@ for _name in _KINDS:
     handles("GET", f"/cluster/mapping/{_name}/{{id}}")(read_mapping)
     handles("PUT", f"/cluster/mapping/{_name}/{{id}}")(update_mapping)
     handles("DELETE", f"/cluster/mapping/{_name}/{{id}}")(delete_mapping)
+
+
+# -- guests using a mapping (qemu-server src/PVE/API2/Qemu.pm at e6352be6) ------------------------------------------
+def _property(value: Any, key: str) -> str | None:
+    """A key of a property string whose first value may stand without its key (``mapping=gpu,pcie=1``)."""
+    for part in str(value).split(","):
+        name, sep, found = part.partition("=")
+        if sep and name.strip() == key:
+            return found.strip()
+    return None
+
+
+def check_device_permissions(ctx: HandlerContext, config: dict[str, Any], changes: dict[str, Any]) -> None:
+    """update_vm's checks of the passed-through devices a VM config write sets (Qemu.pm 2466-2490): the old value
+    first, then the new one; root@pam may set anything. ``check_usb_perm`` (882-903), ``check_hostpci_perm``
+    (918-938), ``check_dir_perm`` (968-979): raw host devices are root's, a mapping needs Mapping.Use on it."""
+    authid = ctx.principal.authid
+    if authid == "root@pam":
+        return
+    vmid = ctx.params["vmid"]
+    checker = PermissionChecker(ctx.cluster)
+    for option in sorted(changes):
+        kind = re.match(r"^(usb|hostpci|virtiofs)\d+$", option)
+        if kind is None:
+            continue
+        for value in ([config[option]] if config.get(option) and kind[1] != "virtiofs" else []) + [changes[option]]:
+            if kind[1] == "usb":
+                checker.check(authid, f"/vms/{vmid}", ["VM.Config.HWType"])
+                host, mapping = _property(value, "host") or _first(value), _property(value, "mapping")
+                if host and host.lower() != "spice":
+                    raise PVEError(f"only root can set '{option}' config for real devices\n")
+                if not host and mapping:
+                    checker.check(authid, f"/mapping/usb/{mapping}", ["Mapping.Use"])
+                elif not host:
+                    raise PVEError("either 'host' or 'mapping' must be set.\n")
+            elif kind[1] == "hostpci":
+                host, mapping = _property(value, "host") or _first(value), _property(value, "mapping")
+                if host:
+                    raise PVEError(f"only root can set '{option}' config for non-mapped devices\n")
+                if not mapping:
+                    raise PVEError("either 'host' or 'mapping' must be set.\n")
+                checker.check(authid, f"/mapping/pci/{mapping}", ["Mapping.Use"])
+                checker.check(authid, f"/vms/{vmid}", ["VM.Config.HWType"])
+                if _property(value, "romfile") is not None:
+                    raise ParameterError({option: "only root@pam can set 'romfile' option"})
+            else:
+                checker.check(authid, f"/vms/{vmid}", ["VM.Config.Disk"])
+                dirid = _property(value, "dirid") or _first(value)
+                checker.check(authid, f"/mapping/dir/{dirid}", ["Mapping.Use"])
+
+
+def _first(value: Any) -> str | None:
+    """The default key's value of a property string (``0000:01:00``, ``spice``), when the first part has no key."""
+    first = str(value).split(",", 1)[0]
+    return first.strip() or None if "=" not in first else None
