@@ -273,3 +273,12 @@ def test_a_new_zone_is_checked_as_pve_checks_it(pve_api, pve_cluster):
     mac = zones("z2").get()["mac"]
     assert mac.startswith("BC:24:11:") and mac != zones("core").get()["mac"]  # drawn per zone
     assert f"\thwaddress {zones('core').get()['mac']}\n" in pve_cluster.sdn.interfaces["pve1"].text
+
+
+def test_the_sdn_lists_answer_the_type_asked_for(pve_api):
+    # API2/Network/SDN/Zones.pm index 295, Controllers.pm 186, Ipams.pm 86, Dns.pm 81: 'next if ... type ne'
+    assert [row["zone"] for row in pve_api.cluster.sdn.zones.get(type="evpn")] == ["core"]
+    assert [row["zone"] for row in pve_api.cluster.sdn.zones.get(type="simple", pending=1)] == ["lab"]
+    assert pve_api.cluster.sdn.controllers.get(type="bgp") == []
+    assert [row["ipam"] for row in pve_api.cluster.sdn.ipams.get(type="pve")] == ["pve"]
+    assert [row["dns"] for row in pve_api.cluster.sdn.dns.get(type="powerdns")] == ["pdns"]

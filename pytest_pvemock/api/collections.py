@@ -614,8 +614,13 @@ def _keyed_list(ctx: HandlerContext, endpoint: Any, spec: Keyed) -> list[dict[st
     digest = section.digest
     viewed = spec.view(ctx) if spec.view is not None else None
     answer = []
+    # pve-network's SDN lists answer only the records of the 'type' asked for (API2/Network/SDN/Zones.pm index 295,
+    # Controllers.pm 186, Ipams.pm 86, Dns.pm 81, ecf98c5d)
+    wanted_type = ctx.params.get("type") if spec.base.startswith("/cluster/sdn/") else None
     for key, record in (viewed if viewed is not None else section.records).items():
         if spec.visible_with and not _record_visible(ctx, spec, key, {**(record.get("pending") or {}), **record}):
+            continue
+        if wanted_type and record.get("type") != wanted_type:
             continue
         if viewed is not None:
             answer.append(shape(_answered(spec, {**record, spec.key: key}), items, facts))
