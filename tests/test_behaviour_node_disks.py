@@ -390,3 +390,31 @@ def test_disks_storage_without_its_disk_is_inactive(pve_cluster_factory):
     row = storage_of(node, "fast")
     (pool,) = [p for p in node.disks.lvmthin.get() if p["vg"] == "fast"]
     assert (row["active"], row["total"]) == (1, pool["lv_size"])
+
+
+def test_disks_a_wiped_partition_is_set_up_again(pve_cluster_factory):
+    # Directory.pm 379-429 without cleanup-disks: the file system stays (in use); Disks.pm 297-319 and
+    # Diskmanage.pm 942-982: wiping the partition frees it (the disk keeps its table); LVM.pm 183-188 and ZFS.pm
+    # 460-481: a volume group or a pool on the partition itself (by its by-id -partN link)
+    cluster = pve_cluster_factory("single-node", validate=True)
+    api = proxmoxer_client(cluster)
+    node = api.nodes("pve")
+    assert wait(api, node.disks.directory.post(name="scratch", device="/dev/sdb"))["exitstatus"] == "OK"
+    assert wait(api, node.disks.directory("scratch").delete())["exitstatus"] == "OK"
+    assert disks(node, **{"include-partitions": 1})["/dev/sdb1"]["used"] == "ext4"
+    assert "device '/dev/sdb1' is already in use" in str(refused(node.disks.lvm.post, name="vg1", device="/dev/sdb1"))
+    status, log = finished(api, node.disks.wipedisk.put(disk="/dev/sdb1"))
+    erased = "/dev/sdb1: 2 bytes were erased at offset 0x00000438 (ext4): 53 ef"
+    assert status == "OK" and log[:2] == ["wiping block device /dev/sdb1", erased]
+    rows = disks(node, **{"include-partitions": 1})
+    assert "used" not in rows["/dev/sdb1"] and rows["/dev/sdb"]["used"] == "partitions"
+    upid = node.disks.zfs.post(name="ptank", raidlevel="single", devices="/dev/sdb1")
+    status, log = finished(api, upid)
+    link = f"/dev/disk/by-id/ata-{rows['/dev/sdb']['model'].replace(' ', '_')}_{rows['/dev/sdb']['serial']}-part1"
+    assert status == "OK" and log[0] == f"# /sbin/zpool create -o ashift=12 ptank {link}"
+    rows = disks(node, **{"include-partitions": 1})
+    assert rows["/dev/sdb1"]["used"] == "ZFS" and "/dev/sdb9" not in rows  # no partition 9 on a partition
+    assert finished(api, node.disks.zfs("ptank").delete(**{"cleanup-disks": 1}))[0] == "OK"
+    assert wait(api, node.disks.lvm.post(name="vg1", device="/dev/sdb1"))["exitstatus"] == "OK"
+    (group,) = [g for g in node.disks.lvm.get()["children"] if g["name"] == "vg1"]
+    assert group["children"][0]["name"] == "/dev/sdb1" and group["size"] < rows["/dev/sdb1"]["size"]
