@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.support.clients import proxmoxer_client, refused
+from tests.support.replication import zfs_vm
 
 
 @pytest.fixture
@@ -43,14 +44,15 @@ def test_a_pool_the_node_does_not_have(zfs_node, pve_api):
 def test_a_job_that_never_ran_has_no_log_file(pve_api, pve_cluster):
     # pve-manager 14a22df3 PVE/API2/Replication.pm read_job_log 365-393: dump_logfile of a file that is not there
     # answers one line (pve-common src/PVE/Tools.pm 804-807)
-    pve_api.cluster.replication.post(id="100-0", target="pve2", type="local", schedule="*/15")
-    log = pve_api.nodes("pve1").replication("100-0").log.get()
+    zfs_vm(pve_cluster)
+    pve_api.cluster.replication.post(id="120-0", target="pve2", type="local", schedule="*/15")
+    log = pve_api.nodes("pve1").replication("120-0").log.get()
     assert log == [{"n": 1, "t": "unable to open file - No such file or directory"}]
     assert refused(pve_api.nodes("pve1").replication("101-0").log.get).content == "no such replication job '101-0'"
     # VM.Audit on the guest or Sys.Audit on the node (Replication.pm 381-386)
     pve_cluster.access.add_user("viewer@pve", password="viewerpassword")
     pve_cluster.acl.grant("/vms/101", "PVEAuditor", user="viewer@pve")
     viewer = proxmoxer_client(pve_cluster, "viewer@pve", "viewerpassword")
-    assert refused(viewer.nodes("pve1").replication("100-0").log.get).status_code == 403
-    pve_cluster.acl.grant("/vms/100", "PVEAuditor", user="viewer@pve")
-    assert viewer.nodes("pve1").replication("100-0").log.get() == log
+    assert refused(viewer.nodes("pve1").replication("120-0").log.get).status_code == 403
+    pve_cluster.acl.grant("/vms/120", "PVEAuditor", user="viewer@pve")
+    assert viewer.nodes("pve1").replication("120-0").log.get() == log

@@ -7,6 +7,8 @@ import pytest
 proxmoxer = pytest.importorskip("proxmoxer")
 from proxmoxer import ResourceException  # noqa: E402
 
+from tests.support.replication import zfs_vm  # noqa: E402
+
 
 def error_of(call):
     with pytest.raises(ResourceException) as caught:
@@ -78,9 +80,10 @@ def test_sdn_zones_and_vnets_with_subnets(pve_api):
     assert [s["subnet"] for s in pve_api.cluster.sdn.vnets("vnet1").subnets.get()] == ["zone1-10.0.0.0-24"]
 
 
-def test_replication_jobs(pve_api):
-    pve_api.cluster.replication.post(id="100-0", target="pve2", type="local", schedule="*/15")
-    job = pve_api.cluster.replication("100-0").get()
+def test_replication_jobs(pve_api, pve_cluster):
+    zfs_vm(pve_cluster)
+    pve_api.cluster.replication.post(id="120-0", target="pve2", type="local", schedule="*/15")
+    job = pve_api.cluster.replication("120-0").get()
     assert (job["target"], job["schedule"]) == ("pve2", "*/15")
 
 
@@ -163,9 +166,10 @@ def test_notification_targets_list_builtin_and_created_endpoints(pve_api):
     assert pve_api.cluster.notifications.matchers("default-matcher").get()["origin"] == "modified-builtin"
 
 
-def test_node_replication_lists_the_jobs_of_its_guests(pve_api):
-    pve_api.cluster.replication.post(id="100-0", target="pve2", type="local", schedule="*/15")
-    assert [job["id"] for job in pve_api.nodes("pve1").replication.get()] == ["100-0"]
+def test_node_replication_lists_the_jobs_of_its_guests(pve_api, pve_cluster):
+    zfs_vm(pve_cluster)
+    pve_api.cluster.replication.post(id="120-0", target="pve2", type="local", schedule="*/15")
+    assert [job["id"] for job in pve_api.nodes("pve1").replication.get()] == ["120-0"]
     assert pve_api.nodes("pve3").replication.get() == []
 
 

@@ -19,6 +19,7 @@ from pytest_pvemock.api.realism_check import walk_gets
 from pytest_pvemock.model.builders.clusters import build_from_text
 from pytest_pvemock.model.builders.scenario import builtin_scenarios
 from pytest_pvemock.model.builders.scenario_dump import scenario_yaml
+from tests.support.replication import zfs_vm
 
 #: Secret values written through the API below: none may reach the dump.
 SECRETS = ("alice-Passw0rd", "metrics-SECRET-1", "gotify-SECRET-2", "smtp-SECRET-3", "ldap-SECRET-4",
@@ -133,7 +134,8 @@ def build_by_hand(cluster: FakeCluster, api: proxmoxer.ProxmoxAPI) -> list[str]:
     api.cluster.sdn.vnets.post(vnet="vnet1", zone="zone1", alias="lab")
     api.cluster.sdn.vnets("vnet1").subnets.post(subnet="10.1.0.0/24", type="subnet", gateway="10.1.0.1")
     api.cluster.backup.post(id="nightly", schedule="daily", storage="local", vmid="100,101", mode="snapshot")
-    api.cluster.replication.post(id="100-0", target="pve2", type="local", schedule="*/15")
+    zfs_vm(cluster)
+    api.cluster.replication.post(id="120-0", target="pve2", type="local", schedule="*/15")
     api.cluster.metrics.server("influx").post(type="influxdb", server="10.0.0.9", port=8086, token=SECRETS[1])
     endpoints = api.cluster.notifications.endpoints
     endpoints.gotify.post(name="gotify1", server="https://gotify.lab.test", token=SECRETS[2])

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.api.permissions import PermissionChecker, fill_template
 from pytest_pvemock.api.synthesis import cluster_facts
 from pytest_pvemock.errors import ParameterError, PVEError
-from pytest_pvemock.model import figures
+from pytest_pvemock.model import figures, replication
 from pytest_pvemock.model.config_store import (
     ConfigStore,
     KeyedSection,
@@ -361,7 +361,6 @@ COLLECTIONS: tuple[Keyed | Rules | Options, ...] = (
         messages=_backup_job_messages,
         objects=("prune-backups", "fleecing", "performance"),
     ),
-    Keyed("/cluster/replication", "id", "replication job", visible_with=("/vms/{guest}", ("VM.Audit",))),
     # SDN
     Keyed(
         "/cluster/sdn/zones",
@@ -908,29 +907,14 @@ def _matcher_field_values(ctx: HandlerContext, endpoint: Any) -> list[dict[str, 
     jobs: list[tuple[str, dict[str, Any]]] = []
     if _may(ctx, "/", ["Sys.Audit"]):
         jobs.extend(_stored_records(ctx, "/cluster/backup").items())
-    replication = next(spec for spec in COLLECTIONS if isinstance(spec, Keyed) and spec.base == "/cluster/replication")
-    jobs.extend(
-        (jobid, record)
-        for jobid, record in _stored_records(ctx, "/cluster/replication").items()
-        if _record_visible(ctx, replication, jobid, record)
-    )
+    for jobid in replication.job_ids(ctx.cluster):  # the jobs the caller may audit (model/replication.py)
+        job = replication.job(ctx.cluster, jobid)
+        if job is not None and _may(ctx, f"/vms/{job['guest']}", ["VM.Audit"]):
+            jobs.append((jobid, job))
     for jobid, record in jobs:
         values.append({"value": jobid, **_comment(record), "field": "job-id"})
     values.extend({"value": node.name, "field": "hostname"} for node in ctx.cluster.nodes)
     return values
-
-
-def _node_replication(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
-    """The replication jobs whose guest runs on the node (PVE lists a node's jobs with their state)."""
-    node = str(ctx.params.get("node", ""))
-    jobs = []
-    for jobid, record in _stored_records(ctx, "/cluster/replication").items():
-        guest = ctx.cluster.find_guest(jobid.split("-", 1)[0]) if jobid.split("-", 1)[0].isdigit() else None
-        if guest is not None and guest.node == node:
-            jobs.append({"id": jobid, "guest": guest.vmid, "source": node, "type": "local", **record})
-    if "guest" in ctx.params:
-        jobs = [job for job in jobs if str(job["guest"]) == str(ctx.params["guest"])]
-    return jobs
 
 
 def _firewall_refs(ctx: HandlerContext, endpoint: Any) -> list[dict[str, Any]]:
@@ -964,7 +948,6 @@ def _comment(record: Mapping[str, Any]) -> dict[str, Any]:
 
 _SPECIAL_ACTIONS: dict[tuple[str, str], Callable[[HandlerContext, Any], Any]] = {
     ("GET", "/cluster/notifications/targets"): _notification_targets,
-    ("GET", "/nodes/{node}/replication"): _node_replication,
     ("GET", "/cluster/firewall/refs"): _firewall_refs,
     ("GET", "/cluster/notifications/matcher-fields"): _matcher_fields,
     ("GET", "/cluster/notifications/matcher-field-values"): _matcher_field_values,

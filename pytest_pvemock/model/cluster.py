@@ -62,6 +62,7 @@ from pytest_pvemock.model.pools import Pool
 from pytest_pvemock.model.provisioning import as_base_volume, default_boot_order, fill_in_options, volume_names
 from pytest_pvemock.model.realm_sync import RealmSyncScheduler
 from pytest_pvemock.model.release_platform import has_feature, platform_of
+from pytest_pvemock.model.replication import ReplicationState
 from pytest_pvemock.model.request_log import RequestLog
 from pytest_pvemock.model.revision import Revision
 from pytest_pvemock.model.sdn import SdnState
@@ -204,6 +205,8 @@ class FakeCluster:
         self.backup_schedule = BackupScheduler(self)
         #: ``pvescheduler``: the realm-sync jobs run at their schedule (see :mod:`.realm_sync`).
         self.realm_sync_schedule = RealmSyncScheduler(self)
+        #: Storage replication's state on the nodes: job states, logs, ZFS snapshots (see :mod:`.replication`).
+        self.replication = ReplicationState(self)
 
     # ---- construction ------------------------------------------------------------------------------------------
 
