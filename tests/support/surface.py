@@ -257,7 +257,14 @@ PATH_OVERRIDES[("GET", "/nodes/{node}/sdn/zones/{zone}/bridges")] = {"zone": "lo
 PATH_OVERRIDES[("GET", "/nodes/{node}/sdn/zones/{zone}/ip-vrf")] = {"zone": "evpnz"}
 # the ZFS pool of pve1's ZFS storage, the replication job and the PBS storage SurfaceRig adds
 PATH_OVERRIDES[("GET", "/nodes/{node}/disks/zfs/{name}")] = {"name": "rpool"}
-PATH_OVERRIDES[("GET", "/nodes/{node}/replication/{id}/log")] = {"id": "101-0"}
+# job 120-0 replicates VM 120 (on local-zfs: only ZFS volumes replicate) from pve1 to pve2; a new job goes to pve3
+REPLICATION_JOB = {"id": "120-0"}
+for _method in ("GET", "PUT", "DELETE"):
+    PATH_OVERRIDES[(_method, "/cluster/replication/{id}")] = REPLICATION_JOB
+for _tail in ("", "/log", "/status"):
+    PATH_OVERRIDES[("GET", f"/nodes/{{node}}/replication/{{id}}{_tail}")] = REPLICATION_JOB
+PATH_OVERRIDES[("POST", "/nodes/{node}/replication/{id}/schedule_now")] = REPLICATION_JOB
+EXTRA[("POST", "/cluster/replication")] = {"id": "120-1", "target": "pve3", "type": "local"}
 PATH_OVERRIDES[("GET", "/nodes/{node}/storage/{storage}/identity")] = {"storage": "pbs"}
 # A valid request for these answers PVE's error: the fake never goes online (no OCI registry answers), and its
 # backup server holds no snapshot contents to browse
@@ -330,7 +337,8 @@ class SurfaceRig:
         cluster.configs.option_set("/nodes/pve2/config")["wakeonlan"] = "bc:24:11:5e:0a:12"
         # a CIFS share, a backup server and (PVE 8) a GlusterFS volume for the scans to find (else: no such host)
         cluster.add_backup("local", QEMU_VMID, ctime=1789300800)
-        cluster.add_storage("local-zfs", "zfspool", ["images"], nodes=["pve1"], options={"pool": "rpool/data"})
+        cluster.add_storage("local-zfs", "zfspool", ["images"], nodes=["pve1", "pve2"], options={"pool": "rpool/data"})
+        cluster.add_vm(120, "pve1", name="replicated", status="running", storage="local-zfs", disk_gib=8)
         cluster.add_storage("smb", "cifs", ["backup"], shared=True, options={"server": NAS, "share": "proxmox"})
         cluster.add_storage("pbs", "pbs", ["backup"], shared=True, options={"server": NAS, "datastore": "main"})
         if not cluster.version_at_least(9):
@@ -377,7 +385,8 @@ class SurfaceRig:
             )
         )
         api.handle(self.request("POST", "/cluster/acme/plugins", {"id": "surface-dns", "type": "dns", "api": "cf"}))
-        api.handle(self.request("POST", "/cluster/replication", {"id": "101-0", "target": "pve2", "type": "local"}))
+        job = {"id": "120-0", "target": "pve2", "type": "local"}
+        assert api.handle(self.request("POST", "/cluster/replication", job)).status == 200
         for kind, entries in MAPPING_ENTRIES.items():  # 501 where the release has no such mapping
             api.handle(self.request("POST", f"/cluster/mapping/{kind}", {"id": f"surface-{kind}", "map": entries}))
         documented = {(method, re.sub(r"\{[^}]+\}", "*", template)) for method, template in self.registry.endpoints()}
