@@ -158,3 +158,37 @@ def test_bulk_migrate_and_its_failures(pve_cluster, pve_api):
     guest = operator.cluster("bulk-action").guest
     assert "Permission check failed (/, VM.Migrate)" in str(refused(guest.migrate.post, target="pve2"))
     assert "(/vms/100, VM.Migrate)" in str(refused(guest.migrate.post, target="pve2", vms=[101, 100]))
+
+
+REMOTE = "host=192.0.2.50,apitoken=PVEAPIToken=root@pam!migrate=5e1b6c2a-7f3d-4c1e-9a0b-2d4f6e8a0c1e"
+FINGERPRINT = ",fingerprint=" + ":".join(["AB"] * 32)
+
+
+def test_remote_migration_checks_then_fails_to_reach_the_remote(pve_cluster, pve_api):
+    vm = pve_api.nodes("pve1").qemu(100)
+    # Qemu.pm remote_migrate_vm: without a fingerprint the remote's certificates are read first
+    error = refused(vm.remote_migrate.post, **{"target-endpoint": REMOTE, "target-storage": "local-lvm",
+                                               "target-bridge": "vmbr0"})  # fmt: skip
+    assert error.status_code == 500 and "Can't connect to 192.0.2.50:8006 (No route to host)" in str(error)
+    # with one: the run state, then the maps, then the remote's /cluster/status
+    params = {"target-endpoint": REMOTE + FINGERPRINT, "target-bridge": "vmbr0"}
+    assert "can't migrate running VM without --online" in str(refused(vm.remote_migrate.post, **params,
+                                                                      **{"target-storage": "local-lvm"}))  # fmt: skip
+    error = refused(vm.remote_migrate.post, online=1, **params, **{"target-storage": "1"})
+    assert "remote migration requires explicit storage mapping!" in str(error)
+    error = refused(vm.remote_migrate.post, online=1, **params, **{"target-storage": "1,local"})
+    assert error.errors == {
+        "target-storage": "failed to parse storage map: identity mapping cannot be combined with other mappings\n"
+    }
+    error = refused(vm.remote_migrate.post, online=1, **params, **{"target-storage": "local-lvm:ssd"})
+    assert "Can't connect to 192.0.2.50:8006 (No route to host)" in str(error)
+    # LXC.pm remote_migrate_vm 1329-1333: a running CT needs online or restart, before the remote is asked
+    ct = pve_api.nodes("pve2").lxc(110)
+    error = refused(ct.remote_migrate.post, **{**params, "target-endpoint": params["target-endpoint"].replace(
+        "192.0.2.50", "pve.remote.example"), "target-storage": "local-lvm"})  # fmt: skip
+    assert "can't migrate running container without --online or --restart" in str(error)
+    error = refused(ct.remote_migrate.post, restart=1, **{**params, "target-storage": "local-lvm",
+                    "target-endpoint": REMOTE.replace("192.0.2.50", "pve.remote.example")})  # fmt: skip
+    assert "Can't connect to pve.remote.example:8006 (Name or service not known)" in str(error)
+    # nothing moved, nothing locked
+    assert state(pve_api, "pve1", 100) == ("running", None)

@@ -273,10 +273,21 @@ OFFLINE = {
     ("GET", "/nodes/{node}/storage/{storage}/file-restore/list"): "unable to find snapshot ",
     # no OpenID provider answers discovery at the realm's issuer URL (api/handlers/openid.py)
     ("POST", "/access/openid/auth-url"): "Request failed",
+    # no remote cluster answers the fake (qemu-server Qemu.pm remote_migrate_vm 5760-5770)
+    ("POST", "/nodes/{node}/qemu/{vmid}/remote_migrate"): "Can't connect to ",
+    ("POST", "/nodes/{node}/lxc/{vmid}/remote_migrate"): "Can't connect to ",
 }
 # and so no login state was ever stored: OpenId.pm turns that into its 401 (api/handlers/openid.py)
 REFUSED = {("POST", "/access/openid/login"): (401, "authentication failure")}
 EXTRA[("POST", "/access/openid/auth-url")] = {"realm": "surface-sso", "redirect-url": "https://pve1.surface.test:8006"}
+# VM 100 is an HA resource here, which PVE refuses to migrate remotely: VM 101 (running, on pve1)
+PATH_OVERRIDES[("POST", "/nodes/{node}/qemu/{vmid}/remote_migrate")] = {"node": "pve1", "vmid": 101}
+for _kind, _live in (("qemu", "online"), ("lxc", "restart")):  # the guests run: a live or restart migration
+    EXTRA[("POST", f"/nodes/{{node}}/{_kind}/{{vmid}}/remote_migrate")] = {
+        _live: 1,
+        "target-storage": "local-lvm:local-lvm",
+        "target-bridge": "vmbr0",
+    }
 PATH_OVERRIDES[("GET", "/nodes/{node}/storage/{storage}/file-restore/list")] = {"storage": "pbs"}
 EXTRA[("GET", "/nodes/{node}/storage/{storage}/file-restore/list")] = {"volume": "backup/vm/100/2026-09-13T12:00:00Z"}
 # a backup of VM 100 on 'local' that SurfaceRig makes (at 2026-09-13 12:00:00 UTC), and retention for the dry run
