@@ -30,6 +30,10 @@ CHECKED_ONLY = {
     # a TOTP code must match the URI's secret (proxmox-tfa src/api/methods.rs add_totp), a Yubico OTP its key;
     # no marker passes, and PVE keeps neither (nor the password it checks)
     ("POST", "/access/tfa/{userid}"),
+    # the remote's API token is only used to connect (qemu-server Qemu.pm remote_migrate_vm 5697-5712, pve-container
+    # LXC.pm 1342-1357), and no remote answers the fake: the call fails, nothing is kept
+    ("POST", "/nodes/{node}/qemu/{vmid}/remote_migrate"),
+    ("POST", "/nodes/{node}/lxc/{vmid}/remote_migrate"),
 }
 # Where PVE returns the value it was given, as written (so the fake does too).
 RETURNED_BY_PVE = {
