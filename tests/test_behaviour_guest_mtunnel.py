@@ -11,7 +11,7 @@ from tests.support.clients import proxmoxer_client, refused
 
 @pytest.fixture
 def cluster(pve_cluster_factory):
-    return pve_cluster_factory(validate=True, task_mode="manual")
+    return pve_cluster_factory(validate=True)  # instant tasks: the tunnel still waits for the clock
 
 
 def test_a_tunnel_reserves_the_vmid_until_its_source_does_not_connect(cluster):

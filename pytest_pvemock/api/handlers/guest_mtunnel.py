@@ -20,7 +20,6 @@ from pytest_pvemock.api.permissions import PermissionChecker
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model.guests import Container, Guest, QemuVM
 from pytest_pvemock.model.storage_content import check_enabled
-from pytest_pvemock.model.tasks import Task
 from pytest_pvemock.schema.formats.checks import split_list
 
 ACCEPT_TIMEOUT = 300
@@ -72,16 +71,18 @@ def _mtunnel(ctx: HandlerContext, kind: str) -> dict[str, Any]:
     cluster.register_guest(guest)
     socket = f"/run/qemu-server/{vmid}.mtunnel" if kind == "qemu" else f"/run/pve/ct-{vmid}.mtunnel"
 
-    def no_connection(task: Task) -> None:
-        task.log.extend(["mtunnel started", "Failed to accept tunnel connection - got timeout",
-                         "Removing tunnel socket..", f"Removing temporary {noun} config.."])  # fmt: skip
+    task_type = "qmtunnel" if kind == "qemu" else "vztunnel"
+    task = cluster.tasks.begin(local, task_type, vmid, ctx.principal.authid, log=["mtunnel started"])
+
+    def no_connection() -> None:
+        # a worker waiting for a client, as the console proxies do: it ends when the clock passes its timeout
+        task.log.extend(["Failed to accept tunnel connection - got timeout", "Removing tunnel socket..",
+                         f"Removing temporary {noun} config.."])  # fmt: skip
         if cluster.find_guest(vmid) is guest and guest.lock == "create":
             cluster.unregister_guest(vmid)
-        raise PVEError("Exiting mtunnel")
+        cluster.tasks.end(task, "Exiting mtunnel")
 
-    task_type = "qmtunnel" if kind == "qemu" else "vztunnel"
-    task = cluster.tasks.start(local, task_type, vmid, ctx.principal.authid, duration=ACCEPT_TIMEOUT,
-                               work=no_connection)  # fmt: skip
+    cluster.clock.call_at(cluster.clock.now() + ACCEPT_TIMEOUT, no_connection)
     # pve-access-control AccessControl.pm assemble_tunnel_ticket: the user's ticket for the socket
     signer = TicketSigner(cluster.access.ticket_secret, cluster.clock.now)
     ticket = signer.short_lived_ticket("PVETUNNEL", ctx.principal.authid, f"/socket/{socket}")
