@@ -256,6 +256,29 @@ def test_a_running_container_is_frozen_for_its_snapshot(pve_api, pve_cluster):
     assert (copy["volid"], copy["content"], copy["format"]) == ("local-zfs:subvol-130-disk-0", "rootdir", "subvol")
 
 
+def test_a_migrated_guest_replicates_back_to_its_old_node(pve_api, pve_cluster):
+    # job_status fixes the jobs of a guest found on another node: the node becomes the source and the old source
+    # the target (ReplicationState.pm 268-270, ReplicationConfig.pm 263-274); the volumes left there are the copies
+    # the next incremental run sends to
+    zfs_vm(pve_cluster, status="stopped")
+    pve_api.cluster.replication.post(id="120-0", type="local", target="pve2")
+    _next_minute(pve_cluster)
+    synced = pve_cluster.clock.now()
+    pve_api.nodes("pve1").qemu(120).migrate.post(target="pve2")
+    pve_cluster.clock.settle()
+    (moved,) = pve_api.nodes("pve2").replication.get()
+    assert (moved["source"], moved["target"], moved["last_sync"]) == ("pve2", "pve1", synced)
+    assert pve_api.nodes("pve1").replication.get() == []
+    for node in ("pve1", "pve2"):
+        assert [v["volid"] for v in pve_api.nodes(node).storage("local-zfs").content.get()] == [
+            "local-zfs:vm-120-disk-0"
+        ]
+    pve_cluster.clock.advance(QUARTER)
+    log = _log(pve_api, node="pve2")
+    assert log[1] == "guest => VM 120, running => 0" and log[-1] == "end replication job"
+    assert any(line.startswith("incremental sync 'local-zfs:vm-120-disk-0'") for line in log)
+
+
 @pytest.mark.pve_cluster("production")
 def test_the_production_mail_server_replicates_to_pve2(pve_api, pve_cluster):
     (mail,) = pve_api.nodes("pve3").replication.get()

@@ -425,12 +425,9 @@ class ReplicationState:
         for storage in self.cluster.storages:
             for volume in [v for v in storage.volumes if v.node == node and v.vmid == guest.vmid]:
                 storage.volumes.remove(volume)
-                if storage.available_on(old_source):
+                if storage.available_on(old_source):  # each side keeps its ZFS snapshots (keyed by node)
                     storage.volumes.append(Volume(volume.volid, volume.content, volume.size, volume.format,
                                                   volume.ctime, vmid=guest.vmid, node=old_source))  # fmt: skip
-                snaps = self.snapshots.pop((node, volume.volid), None)
-                if snaps is not None:
-                    self.snapshots[(old_source, volume.volid)] = snaps
 
     def schedule_now(self, node: str, jobid: str) -> None:
         """``schedule_job_now`` (ReplicationState.pm 344-370): a job with a state is tried again at once
