@@ -58,8 +58,13 @@ RETURNED_BY_PVE = {
     # the subscription key is shown to those permitted (pve-manager PVE/API2/Subscription.pm)
     ("key", "/nodes/{node}/subscription"),
 }
+# A custom certificate's key must match it (pve-manager PVE/CertHelpers.pm set_cert_files 87-107, 14a22df3) and be
+# PEM alone (pem-string): the real key of a real pair is its own marker
+trustme = pytest.importorskip("trustme")
+_LEAF = trustme.CA().issue_cert("pve1.example.com")
 # What a write needs beside its required parameters to be accepted with its secret.
 EXTRA: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/nodes/{node}/certificates/custom"): {"certificates": _LEAF.cert_chain_pems[0].bytes().decode()},
     ("POST", "/cluster/acme/account"): {"eab-kid": "kid-1"},
     # a DNS plugin needs its API (proxmox-acme DNSChallenge.pm options; SectionConfig check_config)
     ("POST", "/cluster/acme/plugins"): {"type": "dns", "api": "cf"},
@@ -104,7 +109,7 @@ def secret_value(template: str, name: str, marker: str) -> Any:
     if form == "pbs-key":  # a key file's JSON (pve-storage PBSPlugin.pm on_add_hook 523-526)
         return json.dumps({"kdf": None, "data": marker, "fingerprint": "aa:bb"})
     if form == "pem":
-        return f"-----BEGIN PRIVATE KEY-----\n{marker}\n-----END PRIVATE KEY-----\n"
+        return _LEAF.private_key_pem.bytes().decode()
     if form == "yubico":
         return f"type=yubico,id=42,key={marker}"
     if form == "subscription":  # pve<sockets><level>-<10 hex digits>: the value is the marker

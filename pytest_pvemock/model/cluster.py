@@ -55,6 +55,7 @@ from pytest_pvemock.model.guest_config import (
 from pytest_pvemock.model.guest_exec import GuestFiles, GuestPrograms
 from pytest_pvemock.model.guests import Container, Guest, QemuVM
 from pytest_pvemock.model.key_order import KeyOrder
+from pytest_pvemock.model.node_certificates import NodeCertificates
 from pytest_pvemock.model.node_disks import NodeDiskState, backing_figures
 from pytest_pvemock.model.nodes.node import Node
 from pytest_pvemock.model.notifications import NotificationLog
@@ -190,6 +191,8 @@ class FakeCluster:
         #: the agents run; the files ``agent/file-write`` wrote (see :mod:`.guest_exec`).
         self.guest_programs = GuestPrograms()
         self.guest_files = GuestFiles()
+        #: Each node's custom certificate files (``pveproxy-ssl.pem``/``.key``) and what its pveproxy presents.
+        self.node_certificates = NodeCertificates()
         #: Each VM's agent: frozen file systems, trims, sleep, passwords set (see :mod:`.guest_agent_state`).
         self.guest_agents = GuestAgents()
         #: The VMs whose ``pve-dbus-vmstate@<vmid>`` helper runs (``POST .../dbus-vmstate``).

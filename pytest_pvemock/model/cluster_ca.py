@@ -145,6 +145,8 @@ class NodeCertificate:
     not_before: int
     not_after: int
     san: tuple[str, ...]
+    #: ``pve-ssl.key`` (PKCS#1 PEM), for the fake's HTTPS server only: never answered.
+    key_pem: str = field(default="", repr=False)
 
 
 @functools.lru_cache(maxsize=8)
@@ -254,4 +256,17 @@ def node_certificate(ca: ClusterCA, seed: str, node: str, serial: int, ip: str, 
         not_before=not_before,
         not_after=not_after,
         san=("127.0.0.1", ipv6, "localhost", ip, node, fqdn),
+        key_pem=rsa_private_key_pem(p, q, e),
+    )
+
+
+def rsa_private_key_pem(p: int, q: int, e: int) -> str:
+    """The PKCS#1 ``RSA PRIVATE KEY`` of the primes ``p`` and ``q`` (what ``openssl genrsa`` writes)."""
+    n, d = p * q, pow(e, -1, (p - 1) * (q - 1))
+    der = _seq(*(_int(value) for value in (0, n, e, d, p, q, d % (p - 1), d % (q - 1), pow(q, -1, p))))
+    text = base64.b64encode(der).decode()
+    return (
+        "-----BEGIN RSA PRIVATE KEY-----\n"
+        + "".join(text[i : i + 64] + "\n" for i in range(0, len(text), 64))
+        + "-----END RSA PRIVATE KEY-----\n"
     )

@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
-from pytest_pvemock.transports.certs import ServerTls, certificate_names, issue_server_tls
+from pytest_pvemock.transports.certs import NodeTls, ServerTls, certificate_names, issue_server_tls
 from pytest_pvemock.transports.control_api import (
     CONTROL_PREFIX,
     ControlApi,
@@ -58,9 +58,9 @@ ERRORS_KEPT = 100
 class PveServer:
     """An HTTP(S) server answering one fake cluster; a context manager that starts and stops it.
 
-    ``port=0`` picks a free port (see :attr:`port` and :attr:`url` once started). ``tls=True`` generates a
-    CA and a certificate for loopback, the bound address and the cluster's host names; :attr:`ca_file` is
-    the CA's PEM for clients to verify against. ``dispatcher`` replaces the API app (for tests of the
+    ``port=0`` picks a free port (see :attr:`port` and :attr:`url` once started). ``tls=True`` presents the
+    certificate of a node's pveproxy (``transports/certs.py``); :attr:`ca_file` is the cluster's root CA for clients
+    to verify against. ``dispatcher`` replaces the API app (for tests of the
     transport itself). ``login(cluster)`` gives a cluster the credentials the server was started with: it runs on
     every scenario the control API loads, so that its caller keeps its way in (``pvemock serve --user/--token``).
     """
@@ -97,7 +97,7 @@ class PveServer:
         self._cert_dir = Path(cert_dir) if cert_dir is not None else None
         self._own_cert_dir: Path | None = None
         self._access_log = access_log
-        self._tls_files: ServerTls | None = None
+        self._tls_files: ServerTls | NodeTls | None = None
         self._loop: HttpLoop | None = None
         self._dispatch_now: Dispatcher | None = None  # the API app answering (a new one after a reset)
         #: Drives the cluster's clock (``clock``: instant, manual or realtime, ``speed`` times wall time).
@@ -287,10 +287,12 @@ class PveServer:
 
         return PveApi(self.cluster, validate=self._validate).handle
 
-    def _issue_tls(self) -> ServerTls:
+    def _issue_tls(self) -> ServerTls | NodeTls:
         directory = self._cert_dir
         if directory is None:
             directory = self._own_cert_dir = Path(tempfile.mkdtemp(prefix="pvemock-tls-"))
+        if getattr(self.cluster, "node_certificates", None) is not None and self.cluster.nodes:
+            return NodeTls(directory, self.cluster)
         names = certificate_names(self.host, getattr(self.cluster, "hosts", ()) or ())
         return issue_server_tls(directory, names)
 

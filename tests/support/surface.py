@@ -15,6 +15,8 @@ import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import trustme
+
 from pytest_pvemock.api.app import PveApi
 from pytest_pvemock.api.collections import COLLECTIONS, Keyed, Rules
 from pytest_pvemock.api.messages import ApiRequest, ApiResponse
@@ -150,6 +152,12 @@ EXTRA[("POST", "/nodes/{node}/storage/{storage}/content/{volume}")] = {"target":
 HA_GROUP = {"group": "surface-group", "nodes": "pve1,pve2"}
 HA_RULE = {"rule": "surface-rule", "type": "node-affinity", "resources": f"vm:{QEMU_VMID}", "nodes": "pve1"}
 EXTRA[("POST", "/cluster/acme/plugins")] = {"type": "dns", "api": "cf"}  # a DNS plugin needs its API
+# a custom certificate needs its key, which must match (pve-manager PVE/CertHelpers.pm set_cert_files 87-107)
+_LEAF = trustme.CA().issue_cert("pve1.surface.example")
+EXTRA[("POST", "/nodes/{node}/certificates/custom")] = {
+    "certificates": _LEAF.cert_chain_pems[0].bytes().decode(),
+    "key": _LEAF.private_key_pem.bytes().decode(),
+}
 # recovery keys need nothing more (proxmox-tfa add_tfa_entry); a Yubico key needs its realm's setting (TFA.pm 400-420)
 EXTRA[("POST", "/access/tfa/{userid}")] = {"type": "recovery", "userid": USER}
 # a realm sync job syncs an LDAP or AD realm (pve-access-control src/PVE/API2/Jobs/RealmSync.pm 186-194)

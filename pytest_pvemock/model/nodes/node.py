@@ -180,6 +180,8 @@ class Node(Watched):
             self.online = True
             self.boot_time = now - 37
             self.stopped_units = frozenset()
+            if self._cluster is not None:  # pveproxy starts at boot and reads its certificate files
+                self._cluster.node_certificates.reload_proxy(self.name)
 
     def resource_entry(self, now: int, guests_mem: int = 0, guests_cpu: float = 0.0) -> dict[str, Any]:
         """The node as ``/cluster/resources`` shows it (without ``cgroup-mode`` and ``hastate``)."""

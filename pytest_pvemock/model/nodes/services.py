@@ -76,6 +76,8 @@ def service_command(cluster: FakeCluster, node: Node, service: str, command: str
             node.stopped_units = node.stopped_units | {unit}
         else:
             node.stopped_units = node.stopped_units - {unit}
+            if unit == "pveproxy":  # pveproxy.pm 148-157: it reads its certificate files when it (re)starts
+                cluster.node_certificates.reload_proxy(node.name)
         if unit in ("pve-ha-lrm", "pve-ha-crm"):
             cluster.ha.daemon_unit(node.name, unit, verb)
 
