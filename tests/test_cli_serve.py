@@ -103,16 +103,20 @@ def test_serve_without_trustme_names_the_extra_to_install():
 
 
 def test_a_library_server_without_trustme_names_the_extra_to_install():
+    # only a server without a cluster makes a throwaway CA: one in front of a cluster presents its node's pve-ssl.pem
     script = (
         "import sys; sys.modules['trustme'] = None\n"
         "from pytest_pvemock import FakeCluster\n"
         "from pytest_pvemock.transports.server import PveServer\n"
+        "with PveServer(FakeCluster.default(), port=0) as served:\n"
+        "    print(served.ca_file.read_text().splitlines()[0])\n"
         "try:\n"
-        "    PveServer(FakeCluster.default(), port=0).start()\n"
+        "    PveServer(None, port=0, dispatcher=print).start()\n"
         "except ModuleNotFoundError as error:\n"
         "    print(error)\n"
     )
     process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert "-----BEGIN CERTIFICATE-----" in process.stdout, process.stderr
     assert "pip install 'pytest-pvemock[server]'" in process.stdout, process.stderr
 
 
