@@ -279,6 +279,18 @@ def test_a_migrated_guest_replicates_back_to_its_old_node(pve_api, pve_cluster):
     assert any(line.startswith("incremental sync 'local-zfs:vm-120-disk-0'") for line in log)
 
 
+def test_a_replicated_guest_is_destroyed_only_with_purge(job, pve_cluster):
+    # qemu-server API2/Qemu.pm destroy_vm 2837-2840 (before the worker), 2874-2876 (purge removes the jobs)
+    vm = job.nodes("pve1").qemu(120)
+    vm.status.stop.post()
+    assert (
+        refused(vm.delete).content == "There is a replication job '120-0' for guest '120' - Please remove that first."
+    )
+    upid = vm.delete(purge=1)
+    assert job.nodes("pve1").tasks(upid).status.get()["exitstatus"] == "OK"
+    assert job.cluster.replication.get() == []
+
+
 @pytest.mark.pve_cluster("production")
 def test_the_production_mail_server_replicates_to_pve2(pve_api, pve_cluster):
     (mail,) = pve_api.nodes("pve3").replication.get()

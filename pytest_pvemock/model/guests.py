@@ -659,6 +659,10 @@ class Guest(Watched):
             raise PVEError(
                 f"unable to remove {self.noun} {self.vmid} - used in HA resources and purge parameter not set."
             )
+        from pytest_pvemock.model import replication
+
+        if not purge:
+            replication.check_for_existing_jobs(self._cluster, self.vmid)
         if self.running:
             raise PVEError(self._running_destroy_error())
 
@@ -671,6 +675,7 @@ class Guest(Watched):
             self._cluster.unregister_guest(self.vmid)
             if purge:
                 task.log.append(f"purging {self.noun} {self.vmid} from related configurations..")
+                replication.remove_vmid_jobs(self._cluster, self.vmid)
             if sid in ha.service_config:
                 ha.remove_resource(sid)
                 task.log.append(f"NOTE: removed {self.noun} {self.vmid} from HA resource configuration.")

@@ -303,6 +303,22 @@ def delete_job(cluster: FakeCluster, jobid: str, keep: bool, force: bool) -> Non
     cluster.revision.touch()
 
 
+def check_for_existing_jobs(cluster: FakeCluster, vmid: int) -> None:
+    """``check_for_existing_jobs`` (ReplicationConfig.pm 216-230): a guest with a job is not destroyed without
+    ``purge`` (qemu-server API2/Qemu.pm 2837-2840, pve-container API2/LXC.pm 869-872)."""
+    for jobid in job_ids(cluster):
+        if parse_job_id(jobid)[0] == vmid:
+            raise PVEError(f"There is a replication job '{jobid}' for guest '{vmid}' - Please remove that first.")
+
+
+def remove_vmid_jobs(cluster: FakeCluster, vmid: int) -> None:
+    """``remove_vmid_jobs`` (ReplicationConfig.pm 298-310): a purged guest's jobs go, nothing is cleaned up."""
+    records = _records(cluster)
+    for jobid in [jobid for jobid in records if parse_job_id(jobid)[0] == vmid]:
+        del records[jobid]
+    cluster.revision.touch()
+
+
 # ---- state, runs and logs -----------------------------------------------------------------------------------------
 
 
