@@ -64,3 +64,11 @@ def get_subscription(ctx: HandlerContext) -> dict[str, Any]:
         "url": SHOP_URL,
     }
     return ordered(ctx, answer, node.name)
+
+
+@handles("DELETE", "/nodes/{node}/subscription")
+def delete_subscription(ctx: HandlerContext) -> None:
+    """Subscription.pm ``delete`` (370-393, 14a22df3): ``/etc/subscription`` unlinked (nothing to do without one);
+    the node answers ``notfound`` from then on and ``/cluster/resources`` shows no support level."""
+    node = ctx.cluster.require_node_reachable(ctx.params["node"])
+    node.level = ""
