@@ -12,7 +12,7 @@ An unreachable directory fails the sync where ``PVE::LDAP::ldap_connect`` fails 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -191,60 +191,67 @@ def sync_realm(cluster: FakeCluster, realm: str, options: SyncOptions, dry_run: 
     groups = dict(cluster.acl.groups)
     acl = list(cluster.acl.acl)
     removal = set((options.remove_vanished or "").split(";")) - {""}
-    vanished_note = f" (remove-vanished opts: {options.remove_vanished})" if options.remove_vanished is not None else ""
     changed_users: dict[str, dict[str, str]] = {}
     if scope in ("users", "both"):
-        say(f"syncing users{vanished_note}")
-        if "entry" in removal:
-            say("deleting outdated existing users first")
-        for userid in sorted(users):
-            if not userid.endswith(f"@{realm}") or userid in synced_users:
-                continue
-            if "entry" in removal:
-                say(f"remove user '{userid}'")
-                del users[userid]
-            if "acl" in removal:
-                say(f"purge users '{userid}' ACL entries")
-                acl = [entry for entry in acl if not (entry.kind == "user" and entry.ugid == userid)]
-        for userid in sorted(synced_users):
-            if "properties" in removal or userid not in users:
-                say(f"overwriting user '{userid}'" if userid in users else f"adding user '{userid}'")
-            else:
-                say(f"updating user '{userid}'")
-            changed_users[userid] = synced_users[userid]
+        mine = [userid for userid in users if userid.endswith(f"@{realm}")]
+        removed, purged = _update_entries("user", users.keys(), mine, synced_users, options, removal, say)
+        for userid in removed:
+            del users[userid]
+        acl = [entry for entry in acl if not (entry.kind == "user" and entry.ugid in purged)]
+        changed_users = dict(synced_users)
     if scope in ("groups", "both"):
-        say(f"syncing groups{vanished_note}")
-        if "entry" in removal:
-            say("deleting outdated existing groups first")
-        for groupid in sorted(groups):
-            if not groupid.endswith(f"-{realm}") or groupid in synced_groups:
-                continue
-            if "entry" in removal:
-                say(f"remove group '{groupid}'")
-                del groups[groupid]
-                for userid in memberships:
-                    memberships[userid] = [group for group in memberships[userid] if group != groupid]
-            if "acl" in removal:
-                say(f"purge groups '{groupid}' ACL entries")
-                acl = [entry for entry in acl if not (entry.kind == "group" and entry.ugid == groupid)]
-        for groupid in sorted(synced_groups):
-            overwrite = "properties" in removal or groupid not in groups
-            if overwrite:
-                say(f"overwriting group '{groupid}'" if groupid in groups else f"adding group '{groupid}'")
+        mine = [groupid for groupid in groups if groupid.endswith(f"-{realm}")]
+        removed, purged = _update_entries("group", groups.keys(), mine, synced_groups, options, removal, say)
+        for groupid in removed:
+            del groups[groupid]
+        acl = [entry for entry in acl if not (entry.kind == "group" and entry.ugid in purged)]
+        for groupid in synced_groups:
+            if "properties" in removal or groupid not in groups:
                 groups[groupid] = Group(groupid)
-            else:
-                say(f"updating group '{groupid}'")
-            for userid, held in memberships.items():
-                if userid in synced_groups[groupid] and groupid not in held:
-                    held.append(groupid)
-                elif userid not in synced_groups[groupid] and groupid in held:
-                    held.remove(groupid)
+        for userid, held in memberships.items():
+            held[:] = [group for group in held if group not in removed and group not in synced_groups]
+            held.extend(sorted(group for group, members in synced_groups.items() if userid in members))
     if dry_run:
         say("")
         say("NOTE: Dry test run, changes were NOT written to the configuration.")
         return
     _write(cluster, users, memberships, groups, acl, changed_users, synced_groups, options, removal)
     say(f"successfully updated {what} configuration")
+
+
+def _update_entries(
+    kind: str,
+    existing: Iterable[str],
+    mine: list[str],
+    synced: Mapping[str, Any],
+    options: SyncOptions,
+    removal: set[str],
+    say: Callable[[str], None],
+) -> tuple[list[str], list[str]]:
+    """What ``$update_users`` and ``$update_groups`` share (Domains.pm 374-475): the log of each entry, and which of
+    the realm's entries the directory no longer holds are removed (``entry``) and lose their ACL (``acl``)."""
+    vanished = options.remove_vanished
+    say(f"syncing {kind}s" + (f" (remove-vanished opts: {vanished})" if vanished is not None else ""))
+    if "entry" in removal:
+        say(f"deleting outdated existing {kind}s first")
+    removed: list[str] = []
+    purged: list[str] = []
+    for ident in sorted(mine):
+        if ident in synced:
+            continue
+        if "entry" in removal:
+            say(f"remove {kind} '{ident}'")
+            removed.append(ident)
+        if "acl" in removal:
+            say(f"purge {kind}s '{ident}' ACL entries")
+            purged.append(ident)
+    known = set(existing)
+    for ident in sorted(synced):
+        if "properties" in removal or ident not in known:
+            say(f"overwriting {kind} '{ident}'" if ident in known else f"adding {kind} '{ident}'")
+        else:
+            say(f"updating {kind} '{ident}'")
+    return removed, purged
 
 
 def _write(
