@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_pvemock.model.access.acl import BUILTIN_ROLES, AccessControl
+from pytest_pvemock.model.access.acl import AccessControl, builtin_roles
 
 proxmoxer = pytest.importorskip("proxmoxer")
 from proxmoxer import ResourceException  # noqa: E402
@@ -123,6 +123,7 @@ def test_acl_listing_shows_what_was_granted(pve_api):
 
 
 def test_built_in_roles_hold_pve_privileges():
+    BUILTIN_ROLES = builtin_roles()
     assert BUILTIN_ROLES["PVEVMUser"] == {
         "VM.Audit",
         "VM.GuestAgent.Audit",
@@ -139,6 +140,29 @@ def test_built_in_roles_hold_pve_privileges():
     assert "Permissions.Modify" in BUILTIN_ROLES["Administrator"]
     assert BUILTIN_ROLES["NoAccess"] == frozenset()
     assert BUILTIN_ROLES["PVETemplateUser"] == {"VM.Clone", "VM.Audit"}
+
+
+# pve-access-control AccessControl.pm $privgroups (stable-7 f96a4de5, stable-bookworm 0f258e71, master 5ccd07d9) and
+# each release's schema of GET /access/roles/{roleid} (create_priv_properties: every privilege it knows)
+RELEASE_PRIVILEGES = [
+    pytest.param({"VM.Monitor", "Permissions.Modify"}, {"SDN.Use", "Mapping.Use", "VM.GuestAgent.Audit"},
+                 marks=pytest.mark.pve_cluster(version="7.4"), id="7.4"),
+    pytest.param({"VM.Monitor", "Sys.AccessNetwork", "Mapping.Use"}, {"VM.GuestAgent.Audit", "VM.Replicate"},
+                 marks=pytest.mark.pve_cluster(version="8.4"), id="8.4"),
+    pytest.param({"VM.GuestAgent.Audit", "VM.Replicate", "Mapping.Use"}, {"VM.Monitor"},
+                 marks=pytest.mark.pve_cluster(version="9.1"), id="9.1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("present, absent", RELEASE_PRIVILEGES)
+def test_each_release_knows_its_own_privileges(pve_api, present, absent):
+    administrator = set(pve_api.access.roles("Administrator").get())
+    assert present <= administrator and not absent & administrator
+    pve_api.access.roles.post(roleid="Ops", privs=",".join(sorted(present)))
+    assert set(pve_api.access.roles("Ops").get()) == present
+    with pytest.raises(ResourceException) as caught:
+        pve_api.access.roles.post(roleid="Old", privs=sorted(absent)[0])
+    assert f"invalid privilege '{sorted(absent)[0]}'" in str(caught.value)
 
 
 def test_user_entries_override_group_entries_on_the_same_level():

@@ -155,7 +155,7 @@ class FakeCluster:
         self.clock = Clock(start_time, task_mode)
         self.access = AccessStore(seed, self.clock.now)
         #: Roles, groups and ACL entries (the rest of ``user.cfg``); see :class:`~.access.acl.AccessControl`.
-        self.acl = AccessControl()
+        self.acl = AccessControl(version=self.release.version)
         #: The LDAP/AD servers the ``ldap``/``ad`` realms sync from and log in against: ``directories.of(realm)``.
         self.directories = Directories()
         #: What clients write to PVE's small config files (jobs, firewall, SDN, options ...); see ``config_store``.

@@ -14,7 +14,7 @@ from typing import Any
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.permissions import PermissionChecker, access_control
 from pytest_pvemock.errors import ParameterError, PermissionDenied, PVEError
-from pytest_pvemock.model.access.acl import BUILTIN_ROLES, Group, check_privileges, normalize_path
+from pytest_pvemock.model.access.acl import Group, check_privileges, normalize_path
 
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 
@@ -102,7 +102,7 @@ def delete_group(ctx: HandlerContext) -> None:
 def list_roles(ctx: HandlerContext) -> list[dict[str, Any]]:
     control = access_control(ctx.cluster)
     return [
-        {"roleid": roleid, "privs": ",".join(sorted(privs)), "special": 1 if roleid in BUILTIN_ROLES else 0}
+        {"roleid": roleid, "privs": ",".join(sorted(privs)), "special": 1 if control.is_builtin_role(roleid) else 0}
         for roleid, privs in sorted(control.roles.items())
     ]
 
@@ -138,10 +138,10 @@ def read_role(ctx: HandlerContext) -> dict[str, int]:
 def update_role(ctx: HandlerContext) -> None:
     ctx.cluster.require_quorum()  # access.cfg lives in pmxcfs, read-only without quorum
     roleid = str(ctx.params.get("roleid", ""))
-    if roleid in BUILTIN_ROLES:  # Role.pm update_role 145-146, before the lock
+    if access_control(ctx.cluster).is_builtin_role(roleid):  # Role.pm update_role 145-146, before the lock
         raise PVEError(f"auto-generated role '{roleid}' cannot be modified")
     roleid, privs = _role_get(ctx, "update role failed")
-    wanted = set(check_privileges(_split(ctx.params.get("privs"))))
+    wanted = set(check_privileges(_split(ctx.params.get("privs")), access_control(ctx.cluster).version))
     access_control(ctx.cluster).roles[roleid] = frozenset(wanted | privs if ctx.params.get("append") else wanted)
 
 
@@ -149,7 +149,7 @@ def update_role(ctx: HandlerContext) -> None:
 def delete_role(ctx: HandlerContext) -> None:
     ctx.cluster.require_quorum()  # access.cfg lives in pmxcfs, read-only without quorum
     roleid = str(ctx.params.get("roleid", ""))
-    if roleid in BUILTIN_ROLES:  # Role.pm delete_role 222-223, before the lock
+    if access_control(ctx.cluster).is_builtin_role(roleid):  # Role.pm delete_role 222-223, before the lock
         raise PVEError(f"auto-generated role '{roleid}' cannot be deleted")
     roleid, _privs = _role_get(ctx, "delete role failed")
     control = access_control(ctx.cluster)

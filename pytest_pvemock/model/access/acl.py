@@ -1,8 +1,8 @@
 """Roles, groups and ACLs (the rest of PVE's ``user.cfg``), and the privileges they give a user or token on a path.
 
-The built-in roles are derived from PVE's privilege groups exactly as ``PVE::AccessControl::create_roles`` derives
-them (``PVEVMAdmin``, ``PVEVMUser``, ``PVEAuditor``, ...); ``Administrator`` holds every privilege and ``NoAccess``
-none. :meth:`AccessControl.privileges` follows ``PVE::AccessControl::roles`` and
+The built-in roles are derived from the release's privilege groups exactly as ``PVE::AccessControl::create_roles``
+derives them (``PVEVMAdmin``, ``PVEVMUser``, ``PVEAuditor``, ...); ``Administrator`` holds every privilege and
+``NoAccess`` none. :meth:`AccessControl.privileges` follows ``PVE::AccessControl::roles`` and
 ``PVE::RPCEnvironment::permissions``: the ACL tree is walked from ``/`` to the path, an entry applies on its own path
 and, when it propagates, below it; user entries override group entries on the same level; a deeper level replaces
 what a higher one gave; ``NoAccess`` wins over everything; pool ACLs reach the pool's guests and storages; a
@@ -13,82 +13,59 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 from pytest_pvemock.errors import PVEError
+from pytest_pvemock.pve_data import pve_data
+from pytest_pvemock.schema.registry import get_registry, resolve_release
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
 
 ROOT = "root@pam"
+LEVELS = ("root", "admin", "user", "audit")
 
-# PVE::AccessControl's $privgroups: category -> (root, admin, user, audit) privileges.
-_PRIVILEGE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    "VM": (
-        (),
-        (
-            "VM.Config.Disk",
-            "VM.Config.CPU",
-            "VM.Config.Memory",
-            "VM.Config.Network",
-            "VM.Config.HWType",
-            "VM.Config.Options",
-            "VM.Allocate",
-            "VM.Clone",
-            "VM.GuestAgent.Unrestricted",
-            "VM.Migrate",
-            "VM.Replicate",
-            "VM.Snapshot",
-            "VM.Snapshot.Rollback",
-        ),
-        (
-            "VM.Config.CDROM",
-            "VM.Config.Cloudinit",
-            "VM.Console",
-            "VM.Backup",
-            "VM.GuestAgent.FileRead",
-            "VM.GuestAgent.FileSystemMgmt",
-            "VM.GuestAgent.FileWrite",
-            "VM.PowerMgmt",
-        ),
-        ("VM.Audit", "VM.GuestAgent.Audit"),
-    ),
-    "Sys": (
-        ("Sys.PowerMgmt", "Sys.Modify", "Sys.Incoming", "Sys.AccessNetwork"),
-        ("Sys.Console", "Sys.Syslog"),
-        (),
-        ("Sys.Audit",),
-    ),
-    "Datastore": (
-        (),
-        ("Datastore.Allocate", "Datastore.AllocateTemplate"),
-        ("Datastore.AllocateSpace",),
-        ("Datastore.Audit",),
-    ),
-    "SDN": ((), ("SDN.Allocate", "SDN.Audit"), ("SDN.Use",), ("SDN.Audit",)),
-    "User": (("Realm.Allocate",), ("User.Modify", "Group.Allocate", "Realm.AllocateUser"), (), ()),
-    "Pool": ((), ("Pool.Allocate",), ("Pool.Audit",), ("Pool.Audit",)),
-    "Mapping": ((), ("Mapping.Modify",), ("Mapping.Use",), ("Mapping.Audit",)),
-}
+#: What an AccessControl made without a release holds: the newest release's roles.
+LATEST = "latest"
 
 
-def _builtin_roles() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
-    valid = {"Permissions.Modify"}
+@cache
+def _roles_and_privileges(version: str) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """``create_roles`` over the release's ``$privgroups``: the groups of its release line
+    (``third_party/pve-access-control``) holding the privileges that release knows, which its schema lists as the
+    properties of ``GET /access/roles/{roleid}`` (``create_priv_properties``: SDN.Use came with 8.0.1,
+    Sys.AccessNetwork with 8.1.5, VM.Replicate with 9.0.5)."""
+    release = resolve_release(version)
+    endpoint = get_registry(release.version).endpoint("GET", "/access/roles/{roleid}")
+    known = frozenset(endpoint.returns_schema["properties"]) if endpoint is not None else frozenset()
+    data = pve_data("pve-access-control", "privileges.json")["majors"][str(release.major)]
+    valid = set(data["ungrouped"]) & known
     roles: dict[str, set[str]] = {"NoAccess": set(), "PVEAdmin": set(), "PVEAuditor": set()}
-    for category, (root, admin, user, audit) in _PRIVILEGE_GROUPS.items():
+    for category, levels in data["groups"].items():
+        root, admin, user, audit = ([priv for priv in levels[level] if priv in known] for level in LEVELS)
+        if not (root or admin or user or audit):
+            continue  # a category the release does not have yet (Mapping before 8.0)
         valid.update(root, admin, user, audit)
         roles.setdefault(f"PVE{category}Admin", set()).update(admin, user, audit)
         roles["PVEAdmin"].update(admin, user, audit)
         if user:
             roles.setdefault(f"PVE{category}User", set()).update(user, audit)
         roles["PVEAuditor"].update(audit)
-    roles["PVEAdmin"].discard("Mapping.Modify")
+    roles["PVEAdmin"].discard("Mapping.Modify")  # 8.0 on: only Administrator and PVEMappingAdmin hold it
     roles["PVETemplateUser"] = {"VM.Clone", "VM.Audit"}
     roles["Administrator"] = set(valid)
     return {name: frozenset(privs) for name, privs in roles.items()}, frozenset(valid)
 
 
-BUILTIN_ROLES, PRIVILEGES = _builtin_roles()
+def builtin_roles(version: str = LATEST) -> dict[str, frozenset[str]]:
+    """The built-in roles of PVE ``version`` (``PVEVMAdmin``, ``PVEAuditor``, ``Administrator`` ...)."""
+    return _roles_and_privileges(version)[0]
+
+
+def privileges(version: str = LATEST) -> frozenset[str]:
+    """Every privilege PVE ``version`` knows (9.x dropped ``VM.Monitor`` for the ``VM.GuestAgent.*`` ones)."""
+    return _roles_and_privileges(version)[1]
 
 
 @dataclass(frozen=True)
@@ -112,9 +89,15 @@ class Group:
 class AccessControl:
     """Roles, groups and ACL entries. Group membership is read from the users (``User.groups``)."""
 
-    roles: dict[str, frozenset[str]] = field(default_factory=lambda: dict(BUILTIN_ROLES))
+    #: The release whose privileges and built-in roles apply.
+    version: str = LATEST
+    roles: dict[str, frozenset[str]] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
     acl: list[AclEntry] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.roles:
+            self.roles = dict(builtin_roles(self.version))
 
     # -- writing ------------------------------------------------------------------------------------------------
     def grant(
@@ -154,10 +137,10 @@ class AccessControl:
     def add_role(self, roleid: str, privs: Iterable[str] = ()) -> None:
         if roleid in self.roles:
             raise PVEError(f"role '{roleid}' already exists")
-        self.roles[roleid] = frozenset(check_privileges(privs))
+        self.roles[roleid] = frozenset(check_privileges(privs, self.version))
 
     def is_builtin_role(self, roleid: str) -> bool:
-        return roleid in BUILTIN_ROLES
+        return roleid in builtin_roles(self.version)
 
     # -- reading ------------------------------------------------------------------------------------------------
     def roles_on(self, authid: str, path: str, groups_of: Callable[[str], Iterable[str]]) -> dict[str, bool]:
@@ -259,11 +242,12 @@ def normalize_path(path: str) -> str:
     return "/" + "/".join(parts)
 
 
-def check_privileges(privs: Iterable[str]) -> list[str]:
-    """The privileges, each checked to be one PVE knows (``invalid privilege 'X'`` otherwise)."""
+def check_privileges(privs: Iterable[str], version: str = LATEST) -> list[str]:
+    """The privileges, each checked to be one PVE ``version`` knows (``invalid privilege 'X'`` otherwise)."""
+    known = privileges(version)
     checked = []
     for priv in privs:
-        if priv not in PRIVILEGES:
+        if priv not in known:
             raise PVEError(f"invalid privilege '{priv}'")
         checked.append(priv)
     return checked

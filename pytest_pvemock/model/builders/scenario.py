@@ -939,7 +939,7 @@ def _environment_reference(reader: _Reader, spec: _Map, key: str, what: str) -> 
 
 def _read_access(reader: _Reader, known: _Known, access: _Map) -> AccessSpec:
     """``access:`` groups, roles and ACL entries, checked as PVE checks them when a client creates them."""
-    from pytest_pvemock.model.access.acl import BUILTIN_ROLES, PRIVILEGES
+    from pytest_pvemock.model.access.acl import builtin_roles, privileges
 
     groups = []
     for item in reader.sequence(access.get("groups"), "groups", access):
@@ -954,15 +954,17 @@ def _read_access(reader: _Reader, known: _Known, access: _Map) -> AccessSpec:
         role = reader.mapping(item, "a role", ROLE_KEYS, access)
         roleid = reader.require(role, "roleid", "a role")
         what = f"role '{roleid}'"
-        if roleid in BUILTIN_ROLES or roleid.lower().startswith("pve"):  # pve-access-control API2/Role.pm 96-101
+        if roleid in builtin_roles(known.version) or roleid.lower().startswith(
+            "pve"
+        ):  # pve-access-control API2/Role.pm 96-101
             raise reader.fail(role, f"{what} is one of PVE's built-in roles (or in its 'PVE' namespace)", "roleid")
         privs = role.get("privs") or []
         privs = str(privs).split(",") if not isinstance(privs, list) else privs
         for priv in privs:
-            if str(priv).strip() not in PRIVILEGES:
+            if str(priv).strip() not in privileges(known.version):
                 raise reader.fail(role, f"'privs' of {what}: invalid privilege '{priv}'", "privs")
         roles.append({"roleid": roleid, "privs": [str(priv).strip() for priv in privs]})
-    known_roles = set(BUILTIN_ROLES) | {role["roleid"] for role in roles}
+    known_roles = set(builtin_roles(known.version)) | {role["roleid"] for role in roles}
     acl = []
     for item in reader.sequence(access.get("acl"), "acl", access):
         entry = reader.mapping(item, "an ACL entry", ACL_KEYS, access)

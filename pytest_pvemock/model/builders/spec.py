@@ -23,7 +23,7 @@ from pytest_pvemock.model import figures
 from pytest_pvemock.model.nodes.node import GIB
 
 if TYPE_CHECKING:
-    from pytest_pvemock.model.access.acl import AclEntry
+    from pytest_pvemock.model.access.acl import AccessControl, AclEntry
     from pytest_pvemock.model.access.users import User
     from pytest_pvemock.model.cluster import FakeCluster
     from pytest_pvemock.model.guests import Guest
@@ -613,15 +613,13 @@ def _names_only(value: Any) -> bool:
 
 
 def _access_spec_of(cluster: FakeCluster) -> AccessSpec | None:
-    from pytest_pvemock.model.access.acl import BUILTIN_ROLES
-
     control = cluster.acl
     access = AccessSpec(
         groups=[_present_values(groupid=group.groupid, comment=group.comment) for group in control.groups.values()],
         roles=[
             {"roleid": roleid, "privs": sorted(privs)}
             for roleid, privs in control.roles.items()
-            if roleid not in BUILTIN_ROLES
+            if not control.is_builtin_role(roleid)
         ],
         acl=[_acl_entry(entry) for entry in control.acl],
     )
@@ -691,7 +689,7 @@ def _set_up_access(cluster: FakeCluster, spec: AccessSpec) -> None:
     for group in spec.groups:
         control.groups[str(group["groupid"])] = Group(str(group["groupid"]), str(group.get("comment") or ""))
     for role in spec.roles:
-        located(spec.where, partial(_put_role, control.roles, str(role["roleid"]), role.get("privs")))
+        located(spec.where, partial(_put_role, control, str(role["roleid"]), role.get("privs")))
     for entry in spec.acl:
         kind = str(entry.get("type", "user"))
         grant = partial(control.grant, str(entry["path"]), str(entry["roleid"]), **{kind: str(entry["ugid"])},
@@ -699,11 +697,12 @@ def _set_up_access(cluster: FakeCluster, spec: AccessSpec) -> None:
         located(spec.where, grant)
 
 
-def _put_role(roles: dict[str, frozenset[str]], roleid: str, privs: Any) -> None:
+def _put_role(control: AccessControl, roleid: str, privs: Any) -> None:
     from pytest_pvemock.model.access.acl import check_privileges
 
     names = str(privs or "").split(",") if not isinstance(privs, list) else privs
-    roles[roleid] = frozenset(check_privileges([str(name).strip() for name in names if str(name).strip()]))
+    wanted = [str(name).strip() for name in names if str(name).strip()]
+    control.roles[roleid] = frozenset(check_privileges(wanted, control.version))
 
 
 def _store_config(cluster: FakeCluster, stored: StoredConfig) -> None:
