@@ -61,7 +61,8 @@ class HandlerContext:
 
     @property
     def entry_node(self) -> str:
-        """The node a cluster-wide worker runs on: the one answering the request (the first online node)."""
+        """The node answering a request PVE does not proxy, where its cluster-wide workers run: the first online node
+        (the one a client reaches)."""
         nodes = [node for node in self.cluster.nodes if node.online] or list(self.cluster.nodes)
         return nodes[0].name
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.backup_jobs import backup_volumes
-from pytest_pvemock.model.backups import KEEP_OPTIONS, add_backup, parse_keep, prune_selection
+from pytest_pvemock.model.backups import KEEP_OPTIONS, add_backup, parse_keep, prune_selection, remove_backups
 from pytest_pvemock.model.corosync import is_cluster
 from pytest_pvemock.model.guest_config import drive_options, parse_size
 from pytest_pvemock.model.guest_config import format_size as schema_format_size
@@ -568,7 +568,7 @@ def _archive(cluster: FakeCluster, run: VzdumpRun, task: Task, item: _GuestRun, 
         removed = [entry["volid"] for entry in marked if entry.get("mark") == "remove"]
         for volid in removed:
             _log(task, f"removing backup '{volid}'")
-        storage.volumes = [v for v in storage.volumes if not (v.volid in removed and v.node in (None, run.node))]
+        remove_backups(cluster, storage, run.node, removed)
         extra = " not covered by keep-retention policy" if removed else ""
         _log(task, f"pruned {len(removed)} backup(s){extra}")
     cluster.revision.touch()

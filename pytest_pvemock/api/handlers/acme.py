@@ -24,12 +24,6 @@ from pytest_pvemock.model.tasks import Task
 from pytest_pvemock.pve_data import pve_data
 
 
-def _entry_node(ctx: HandlerContext) -> str:
-    """The node a cluster-wide worker runs on: the one answering the request (the first online node)."""
-    nodes = [node for node in ctx.cluster.nodes if node.online] or list(ctx.cluster.nodes)
-    return nodes[0].name
-
-
 def _contacts(ctx: HandlerContext) -> list[str]:
     """``$account_contact_from_param``: each address of the ``email-list`` as ``mailto:<address>``."""
     text = str(ctx.params.get("contact") or "")
@@ -61,7 +55,7 @@ def register_account(ctx: HandlerContext) -> str:
 
 
 def _worker(ctx: HandlerContext, kind: str, work: Any) -> str:
-    task = ctx.cluster.tasks.start(_entry_node(ctx), kind, "", ctx.principal.authid, work=work)
+    task = ctx.cluster.tasks.start(ctx.entry_node, kind, "", ctx.principal.authid, work=work)
     return task.upid
 
 

@@ -25,12 +25,6 @@ from pytest_pvemock.schema.formats.checks import split_list
 ACCEPT_TIMEOUT = 300
 
 
-def _local_node(ctx: HandlerContext) -> str:
-    """The node answering a request PVE does not proxy: the first online node (the one a client reaches)."""
-    nodes = [node for node in ctx.cluster.nodes if node.online] or list(ctx.cluster.nodes)
-    return nodes[0].name
-
-
 def _bridges(ctx: HandlerContext, node: str) -> set[str]:
     section = config_store(ctx.cluster).section(store_name("/nodes/{node}/network", {"node": node}))
     if not section.seeded:
@@ -52,7 +46,7 @@ def _check_storage(ctx: HandlerContext, storage_id: str, node: str, kind: str) -
 def _mtunnel(ctx: HandlerContext, kind: str) -> dict[str, Any]:
     cluster = ctx.cluster
     node, vmid = str(ctx.params["node"]), int(ctx.params["vmid"])
-    local = _local_node(ctx)
+    local = ctx.entry_node
     if node not in ("localhost", local):
         raise ParameterError({"node": f"node needs to be 'localhost' or local hostname '{local}'"})
     for storage_id in split_list(str(ctx.params.get("storages") or "")):

@@ -17,12 +17,6 @@ from pytest_pvemock.model.guest_config import property_option
 BOOT_SECONDS = 90
 
 
-def _local_node(ctx: HandlerContext) -> str:
-    """The node answering a request PVE does not proxy: the first online node (the one a client reaches)."""
-    nodes = [node for node in ctx.cluster.nodes if node.online] or list(ctx.cluster.nodes)
-    return nodes[0].name
-
-
 def _wakeonlan_config(ctx: HandlerContext, node: str) -> str:
     stored = config_store(ctx.cluster).option_set(store_name("/nodes/{node}/config", {"node": node}))
     return str(stored.get("wakeonlan") or "")
@@ -38,7 +32,7 @@ def _mac(config: str) -> str | None:
 def wakeonlan(ctx: HandlerContext) -> str:
     """The MAC the magic packet was built from; the node boots if it was powered off."""
     cluster, node = ctx.cluster, str(ctx.params["node"])
-    local = _local_node(ctx)
+    local = ctx.entry_node
     if node in ("localhost", local):
         raise PVEError(f"'{node}' is local node, cannot wake my self!", 500)
     target = cluster.find_node(node)

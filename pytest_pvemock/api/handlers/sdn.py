@@ -144,8 +144,7 @@ def apply_sdn(ctx: HandlerContext) -> str:
                 task.log.append(f"WARN: command '{command}' failed: exit code 255")
                 task.warnings += 1
 
-    local = next((node.name for node in cluster.nodes if node.online), cluster.nodes[0].name)
-    return cluster.tasks.start(local, "reloadnetworkall", "", ctx.principal.authid, work=work).upid
+    return cluster.tasks.start(ctx.entry_node, "reloadnetworkall", "", ctx.principal.authid, work=work).upid
 
 
 # -- dry-run ----------------------------------------------------------------------------------------------------------
