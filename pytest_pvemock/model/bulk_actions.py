@@ -207,15 +207,17 @@ def bulk_shutdown(
         task.log.append(f"Shutting down {label} {guest.vmid} (Timeout = {seconds} seconds)")
         return guest.shutdown(authid, force_stop=force_stop, timeout=seconds)
 
-    def check(task: Task, guest: Guest, startup: dict[str, int], is_error: bool, child: Task | None) -> int:
-        if is_error:
-            status = child.exitstatus if child is not None else "could not query task status"
-            _warn(task, f"Stopping {type_text(guest)} {guest.vmid} failed: {status}")
-        return 0
-
     groups = list(reversed(bulk_guests(cluster, vmids)))
     line = start_action_line(vmids, "Shutting down")
-    return run_bulk(cluster, authid, "shutdown", groups, workers, line, start_one, check)
+    return run_bulk(cluster, authid, "shutdown", groups, workers, line, start_one, _warn_stopping_failed)
+
+
+def _warn_stopping_failed(task: Task, guest: Guest, startup: dict[str, int], is_error: bool, child: Task | None) -> int:
+    """The shutdown's and the suspend's check of a finished guest task (PVE words both 'Stopping')."""
+    if is_error:
+        status = child.exitstatus if child is not None else "could not query task status"
+        _warn(task, f"Stopping {type_text(guest)} {guest.vmid} failed: {status}")
+    return 0
 
 
 def bulk_suspend(
@@ -236,15 +238,9 @@ def bulk_suspend(
             return suspend_to_disk(cluster, guest, authid, statestorage)
         return guest.suspend(authid)
 
-    def check(task: Task, guest: Guest, startup: dict[str, int], is_error: bool, child: Task | None) -> int:
-        if is_error:  # (PVE's own wording: 'Stopping')
-            status = child.exitstatus if child is not None else "could not query task status"
-            _warn(task, f"Stopping {type_text(guest)} {guest.vmid} failed: {status}")
-        return 0
-
     groups = list(reversed(bulk_guests(cluster, vmids)))
     line = start_action_line(vmids, "Suspending")
-    return run_bulk(cluster, authid, "suspend", groups, workers, line, start_one, check)
+    return run_bulk(cluster, authid, "suspend", groups, workers, line, start_one, _warn_stopping_failed)
 
 
 def bulk_migrate(

@@ -6,13 +6,16 @@ src/PVE/API2/Qemu.pm ``vm_feature`` lines 4261-4326, ``PVE::QemuConfig::has_feat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.guest_config import LXC_VOLUME_KEYS, QEMU_DISK_KEYS, drive_options
 from pytest_pvemock.model.storage_features import volume_has_feature
 from pytest_pvemock.model.volumes import FILE_TYPES
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.guests import Guest
 
 
 @handles("GET", "/nodes/{node}/qemu/{vmid}/feature")
@@ -22,12 +25,7 @@ def vm_feature(ctx: HandlerContext) -> dict[str, Any]:
     cluster.require_node_reachable(ctx.params["node"])
     guest = cluster.guest_on(ctx.params["node"], ctx.params["vmid"], "qemu")
     snapname = ctx.params.get("snapname")
-    config: dict[str, Any] = guest.config
-    if snapname:
-        snapshot = guest.snapshots.get(str(snapname))
-        if snapshot is None:
-            raise PVEError(f"snapshot '{snapname}' does not exist")
-        config = snapshot
+    config = _config_or_snapshot(guest, snapname)
     feature = str(ctx.params["feature"])
     nodes = {node.name for node in cluster.nodes}
     has_feature = True
@@ -59,12 +57,7 @@ def ct_feature(ctx: HandlerContext) -> dict[str, Any]:
     cluster = ctx.cluster
     guest = cluster.guest_on(ctx.params["node"], ctx.params["vmid"], "lxc")
     snapname = ctx.params.get("snapname")
-    config: dict[str, Any] = guest.config
-    if snapname:
-        snapshot = guest.snapshots.get(str(snapname))
-        if snapshot is None:
-            raise PVEError(f"snapshot '{snapname}' does not exist")
-        config = snapshot
+    config = _config_or_snapshot(guest, snapname)
     feature = str(ctx.params["feature"])
     for key, value in config.items():
         if not LXC_VOLUME_KEYS.match(key):
@@ -78,3 +71,13 @@ def ct_feature(ctx: HandlerContext) -> dict[str, Any]:
         if not volume_has_feature(storage.plugintype, feature, volid, snapname):
             return {"hasFeature": 0}
     return {"hasFeature": 1}
+
+
+def _config_or_snapshot(guest: Guest, snapname: Any) -> dict[str, Any]:
+    """The config ``hasFeature`` looks at: the snapshot's when one is named (PVE's message when it is missing)."""
+    if not snapname:
+        return guest.config
+    snapshot = guest.snapshots.get(str(snapname))
+    if snapshot is None:
+        raise PVEError(f"snapshot '{snapname}' does not exist")
+    return snapshot
