@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.node_hardware import check_devices
+from pytest_pvemock.model.nodes.subscription import SubscriptionRecord
 from pytest_pvemock.model.revision import Watched
 
 if TYPE_CHECKING:
@@ -47,7 +48,8 @@ class Node(Watched):
     """A cluster member. ``online=False`` makes it unreachable: calls routed to it fail with 595."""
 
     WATCHED = frozenset({"online", "boot_time", "level", "maxcpu", "maxmem", "maxdisk", "mem_used", "disk_used",
-                         "cpu_load", "ip", "name", "stopped_units", "devices"})  # fmt: skip
+                         "cpu_load", "ip", "name", "stopped_units", "devices", "subscription",
+                         "shop_keys"})  # fmt: skip
 
     name: str
     nodeid: int
@@ -66,6 +68,10 @@ class Node(Watched):
     stopped_units: frozenset[str] = frozenset()
     #: Cards and sticks the admins added to the node's board (names of ``model/node_hardware.py`` ``ADD_ONS``).
     devices: tuple[str, ...] = ()
+    #: ``/etc/subscription`` as ``PUT``/``POST /nodes/{node}/subscription`` left it (None: the key of ``level``).
+    subscription: SubscriptionRecord | None = None
+    #: Keys the Proxmox shop holds for this node's server ID: setting one of them checks ``active``.
+    shop_keys: frozenset[str] = frozenset()
     _next_pid: int = field(default=1000, repr=False)
     #: The cluster the node belongs to (set by ``FakeCluster.add_node``); its power and network events go through it.
     _cluster: FakeCluster | None = field(default=None, repr=False, compare=False)
