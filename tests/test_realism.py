@@ -256,13 +256,11 @@ def test_the_check_flags_what_a_real_node_never_sends():
     assert [problem.split()[0] for problem in found] == ["placeholder", "empty", "vmid", "node", "time"]
 
 
-# walk (issue 11): the end state. Every GET of every version in every built-in scenario answers what PVE answers for
-# that cluster: no placeholder, and an error only where PVE sends it for the cluster (Ceph reads without Ceph, agent
-# calls without an agent, HA groups after PVE 9 moved them to rules: realism_check.expected_error). Each method is
-# judged on objects the cluster has (path values taken from its own lists) in at least one scenario of each version.
-# The methods not there yet are listed here, by who works on them; the set only shrinks (a method made real must
-# leave it, the last test says which) until it is empty and the check has no exception at all.
-NOT_YET: set[str] = set()  # empty since the replication jobs' methods left it (an empty {} would be a dict)
+# The end state of issue 11, with no exception: every GET of every version in every built-in scenario answers what
+# PVE answers for that cluster (no placeholder, and an error only where PVE sends it for the cluster: Ceph reads
+# without Ceph, agent calls without an agent, HA groups after PVE 9 moved them to rules: realism_check.expected_error),
+# and each method is judged on objects the cluster has (path values taken from its own lists) in at least one
+# scenario of each version.
 
 
 @pytest.fixture(scope="module")
@@ -282,13 +280,8 @@ def whole_walk():
 
 def test_every_get_answers_as_pve_does_on_objects_the_cluster_has(whole_walk):
     failing, never_judged = whole_walk
-    assert {template: found for template, found in failing.items() if template not in NOT_YET} == {}
-    assert {template: version for template, version in never_judged.items() if template not in NOT_YET} == {}
-
-
-def test_not_yet_holds_only_methods_still_not_real(whole_walk):
-    failing, never_judged = whole_walk
-    assert sorted(NOT_YET - set(failing) - set(never_judged) - REAL) == []  # made real: take it out of NOT_YET
+    assert dict(failing) == {}
+    assert never_judged == {}
 
 
 def test_the_walk_asks_about_objects_the_cluster_has():
