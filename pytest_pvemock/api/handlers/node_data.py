@@ -16,6 +16,7 @@ from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.nodes import CPU_FLAGS
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
 from pytest_pvemock.errors import PVEError
+from pytest_pvemock.model import appliances
 from pytest_pvemock.model.node_packages import qemu_server_facts, release_packages
 from pytest_pvemock.model.nodes.journal import journal
 from pytest_pvemock.schema.registry import get_registry
@@ -189,6 +190,17 @@ def netstat(ctx: HandlerContext) -> list[dict[str, Any]]:
 def appliance_index(ctx: HandlerContext) -> list[dict[str, Any]]:
     """``PVE::APLInfo::load_data``: a node reads ``/var/lib/pve-manager/apl-info/*``, which ``pveam update``
     (the daily ``pve-daily-update`` timer, or ``POST /nodes/{node}/aplinfo``'s download) fills from the
-    internet; a node of the fake was never connected, so the list is empty."""
-    ctx.cluster.require_node_reachable(ctx.params["node"])
-    return []
+    internet; a node of the fake was never connected, so the list is empty. ``pve-web-news`` is not listed."""
+    node = ctx.cluster.require_node_reachable(ctx.params["node"])
+    index = appliances.appliance_index(ctx.cluster, node.name)
+    return [dict(entry) for entry in index.values() if entry.get("package") != "pve-web-news"]
+
+
+@handles("POST", "/nodes/{node}/aplinfo")
+def download_appliance(ctx: HandlerContext) -> str:
+    """Nodes.pm ``apl_download``: the ``download`` task of a template of the node's index onto a storage."""
+    node = ctx.cluster.require_node_reachable(ctx.params["node"])
+    task = appliances.download_appliance(
+        ctx.cluster, node.name, str(ctx.params["storage"]), str(ctx.params["template"]), ctx.principal.authid
+    )
+    return task.upid
