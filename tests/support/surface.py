@@ -287,6 +287,8 @@ OFFLINE = {
 }
 # and so no login state was ever stored: OpenId.pm turns that into its 401 (api/handlers/openid.py)
 REFUSED = {("POST", "/access/openid/login"): (401, "authentication failure")}
+# a node that never ran `pveam update` has no appliance index: Nodes.pm apl_download's 400 'no such template'
+REFUSED[("POST", "/nodes/{node}/aplinfo")] = (400, "Parameter verification failed.")
 EXTRA[("POST", "/access/openid/auth-url")] = {"realm": "surface-sso", "redirect-url": "https://pve1.surface.test:8006"}
 # VM 100 is an HA resource here, which PVE refuses to migrate remotely: VM 101 (running, on pve1)
 PATH_OVERRIDES[("POST", "/nodes/{node}/qemu/{vmid}/remote_migrate")] = {"node": "pve1", "vmid": 101}
