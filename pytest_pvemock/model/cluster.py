@@ -36,6 +36,7 @@ from pytest_pvemock.model import figures
 from pytest_pvemock.model.access.acl import AccessControl
 from pytest_pvemock.model.access.directory import Directories
 from pytest_pvemock.model.access.users import DEFAULT_ROOT_PASSWORD, AccessStore
+from pytest_pvemock.model.apt_sources import AptSources
 from pytest_pvemock.model.backup_schedule import BackupScheduler
 from pytest_pvemock.model.backups import add_backup
 from pytest_pvemock.model.builders.from_recording import spec_from_answers
@@ -193,6 +194,8 @@ class FakeCluster:
         self.guest_files = GuestFiles()
         #: Each node's custom certificate files (``pveproxy-ssl.pem``/``.key``) and what its pveproxy presents.
         self.node_certificates = NodeCertificates()
+        #: Each node's APT repository files, as ``/nodes/{node}/apt/repositories`` writes them (:mod:`.apt_sources`).
+        self.apt_sources = AptSources()
         #: Each VM's agent: frozen file systems, trims, sleep, passwords set (see :mod:`.guest_agent_state`).
         self.guest_agents = GuestAgents()
         #: The VMs whose ``pve-dbus-vmstate@<vmid>`` helper runs (``POST .../dbus-vmstate``).

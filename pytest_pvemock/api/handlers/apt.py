@@ -2,21 +2,23 @@
 ``pveversion -v`` shows in APT.pm's order (``proxmox-ve``, ``pve-manager``, the kernels, then the rest by name),
 with the release's versions (:mod:`pytest_pvemock.model.node_packages`); a node whose packages are current has no
 ``update``; ``changelog`` answers what ``apt-get changelog`` prints for a package without a changelog in the
-cluster's package index; ``repositories`` the standard Proxmox repository files of the release's Debian suite."""
+cluster's package index; ``repositories`` each node's repository files (:mod:`pytest_pvemock.model.apt_sources`),
+which ``PUT`` (add a standard repository) and ``POST`` (enable or disable one) change; ``POST update`` runs
+``apt-get update`` in a task."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.handlers.shaping import ordered, ordered_rows
+from pytest_pvemock.errors import PVEError
+from pytest_pvemock.model.apt_sources import RepositoryFile, apt_get_update_output, standard_repositories
 from pytest_pvemock.model.node_packages import package_facts, release_packages
+from pytest_pvemock.model.tasks import Task
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
-
-SUITES = {7: "bullseye", 8: "bookworm", 9: "trixie"}
 
 
 def _proxmox_ve_version(version: str) -> str:
@@ -97,74 +99,86 @@ def apt_changelog(ctx: HandlerContext) -> str:
     return f"E: Failed to fetch changelog:/{wanted}.changelog  Changelog unavailable for {wanted}\nRC: 100"
 
 
-def _file(path: str, file_type: str, repositories: list[dict[str, Any]], text: str) -> dict[str, Any]:
-    return {
-        "path": path,
-        "file-type": file_type,
-        "repositories": repositories,
-        "digest": list(hashlib.sha256(text.encode()).digest()),
-    }
+NO_SUBSCRIPTION_WARNING = "The no-subscription repository is not recommended for production use"
+TEST_WARNING = "The test repository may contain unstable updates"
 
 
-def _repository(
-    kind: str, uri: str, suite: str, components: list[str], enabled: bool, comment: str = ""
-) -> dict[str, Any]:
-    repo: dict[str, Any] = {"Types": ["deb"], "URIs": [uri], "Suites": [suite], "Components": components,
-                            "FileType": kind, "Enabled": enabled}  # fmt: skip
-    if comment:
-        repo["Comment"] = comment
-    return repo
+def _infos(file: RepositoryFile, major: int) -> list[dict[str, Any]]:
+    infos = []
+    for index, repo in enumerate(file.repositories):
+        uri = repo["URIs"][0]
+        components = repo["Components"]
+        if "pve-no-subscription" in components or ("ceph" in uri and "no-subscription" in components):
+            infos.append({"path": file.path, "index": str(index), "property": "Components", "kind": "warning",
+                          "message": NO_SUBSCRIPTION_WARNING})  # fmt: skip
+        if "pvetest" in components or ("ceph" in uri and "test" in components):
+            infos.append({"path": file.path, "index": str(index), "property": "Components", "kind": "warning",
+                          "message": TEST_WARNING})  # fmt: skip
+        origin = "Proxmox" if "proxmox.com" in uri else "Debian"
+        infos.append({"path": file.path, "index": str(index), "property": "URIs", "kind": "origin",
+                      "message": origin})  # fmt: skip
+    return infos
 
 
 @handles("GET", "/nodes/{node}/apt/repositories")
 def apt_repositories(ctx: HandlerContext) -> dict[str, Any]:
-    """The files a fresh PVE install writes (proxmox-rs proxmox-apt, ``repositories("pve")``): Debian's, and
-    the enterprise repository (``pve-enterprise``); PVE 9 writes deb822 ``.sources`` files, earlier ``.list``."""
-    ctx.cluster.require_node_reachable(ctx.params["node"])
+    """The node's repository files (proxmox-apt ``list_repositories("pve")``): at first those a fresh PVE install
+    writes, then as ``PUT``/``POST`` changed them; ``standard-repos`` tells which handles are configured."""
+    node = ctx.cluster.require_node_reachable(ctx.params["node"]).name
     major = ctx.cluster.release.major
-    suite = SUITES.get(major, "trixie")
-    if major >= 9:
-        kind = "sources"
-        debian = [
-            _repository(kind, "http://deb.debian.org/debian", suite, ["main", "contrib"], True),
-            _repository(kind, "http://deb.debian.org/debian", f"{suite}-updates", ["main", "contrib"], True),
-            _repository(
-                kind, "http://security.debian.org/debian-security", f"{suite}-security", ["main", "contrib"], True
-            ),
-        ]
-        for repo in debian:
-            repo["Options"] = [{"Key": "Signed-By", "Values": ["/usr/share/keyrings/debian-archive-keyring.gpg"]}]
-        enterprise = [_repository(kind, "https://enterprise.proxmox.com/debian/pve", suite, ["pve-enterprise"], True)]
-        enterprise[0]["Options"] = [{"Key": "Signed-By",
-                                     "Values": ["/usr/share/keyrings/proxmox-archive-keyring.gpg"]}]  # fmt: skip
-        files = [("/etc/apt/sources.list.d/debian.sources", debian),
-                 ("/etc/apt/sources.list.d/pve-enterprise.sources", enterprise)]  # fmt: skip
-    else:
-        kind = "list"
-        security = f"{suite}-security" if major >= 7 else f"{suite}/updates"
-        debian = [
-            _repository(kind, "http://ftp.debian.org/debian", suite, ["main", "contrib"], True),
-            _repository(kind, "http://ftp.debian.org/debian", f"{suite}-updates", ["main", "contrib"], True),
-            _repository(kind, "http://security.debian.org", security, ["main", "contrib"], True, " security updates"),
-        ]
-        enterprise = [_repository(kind, "https://enterprise.proxmox.com/debian/pve", suite, ["pve-enterprise"], True)]
-        files = [("/etc/apt/sources.list", debian), ("/etc/apt/sources.list.d/pve-enterprise.list", enterprise)]
-    answer_files = [_file(path, kind, repos, repr(repos)) for path, repos in files]
-    digest = hashlib.sha256("".join(bytes(f["digest"]).hex() for f in answer_files).encode()).hexdigest()
-    standard = [
-        {"handle": "enterprise", "name": "Enterprise", "status": True},
-        {"handle": "no-subscription", "name": "No-Subscription"},
-        {"handle": "test", "name": "Test"},
-    ]
-    if major >= 8:
-        ceph = "ceph-squid" if major >= 9 else "ceph-quincy"
-        standard += [
-            {"handle": f"{ceph}-enterprise", "name": f"Ceph {ceph.split('-')[1].title()} Enterprise"},
-            {"handle": f"{ceph}-no-subscription", "name": f"Ceph {ceph.split('-')[1].title()} No-Subscription"},
-            {"handle": f"{ceph}-test", "name": f"Ceph {ceph.split('-')[1].title()} Test"},
-        ]
-    infos = [{"path": files[1][0], "index": "0", "property": "URIs", "kind": "origin", "message": "Proxmox"}]
-    infos += [{"path": files[0][0], "index": str(i), "property": "URIs", "kind": "origin", "message": "Debian"}
-              for i in range(3)]  # fmt: skip
-    return ordered(ctx, {"files": answer_files, "errors": [], "digest": digest, "infos": infos,
-                         "standard-repos": standard}, ctx.params["node"])  # fmt: skip
+    sources = ctx.cluster.apt_sources
+    files = sources.files(node, major)
+    answer_files = [{"path": file.path, "file-type": file.kind, "repositories": [dict(repo) for repo in
+                     file.repositories], "digest": list(file.digest())} for file in files]  # fmt: skip
+    standard = []
+    for entry in standard_repositories(major):
+        row: dict[str, Any] = {"handle": entry.handle, "name": entry.name}
+        status = sources.status(node, major, entry)
+        if status is not None:
+            row["status"] = status
+        standard.append(row)
+    infos = [info for file in files for info in _infos(file, major)]
+    return ordered(ctx, {"files": answer_files, "errors": [], "digest": sources.digest(node, major), "infos": infos,
+                         "standard-repos": standard}, node)  # fmt: skip
+
+
+@handles("PUT", "/nodes/{node}/apt/repositories")
+def add_repository(ctx: HandlerContext) -> None:
+    """APT.pm ``add_repository`` (681-717): a standard repository by ``handle``; one configured already is enabled."""
+    node = ctx.cluster.require_node_reachable(ctx.params["node"]).name
+    digest = ctx.params.get("digest")
+    ctx.cluster.apt_sources.add(node, ctx.cluster.release.major, str(ctx.params["handle"]),
+                                str(digest) if digest is not None else None)  # fmt: skip
+
+
+@handles("POST", "/nodes/{node}/apt/repositories")
+def change_repository(ctx: HandlerContext) -> None:
+    """APT.pm ``change_repository`` (719-773): enable or disable the repository at ``path`` and ``index``."""
+    node = ctx.cluster.require_node_reachable(ctx.params["node"]).name
+    enabled = ctx.params.get("enabled")
+    digest = ctx.params.get("digest")
+    ctx.cluster.apt_sources.change(node, ctx.cluster.release.major, str(ctx.params["path"]),
+                                   int(ctx.params["index"]), bool(int(enabled)) if enabled is not None else None,
+                                   str(digest) if digest is not None else None)  # fmt: skip
+
+
+@handles("POST", "/nodes/{node}/apt/update")
+def update_database(ctx: HandlerContext) -> str:
+    """APT.pm ``update_database`` (292-420): an ``aptupdate`` worker running ``apt-get update``. Every enabled
+    repository is fetched; Proxmox's enterprise repositories answer 401 to a node without a subscription, and
+    apt-get then exits 100 (``run_command`` fails the task)."""
+    node = ctx.cluster.require_node_reachable(ctx.params["node"])
+    quiet = bool(int(ctx.params.get("quiet", 0)))
+    major = ctx.cluster.release.major
+    files = ctx.cluster.apt_sources.files(node.name, major)
+    subscribed = bool(node.level)
+
+    def work(task: Task) -> None:
+        lines, errors = apt_get_update_output(files, subscribed)
+        if not quiet:
+            task.log.append("starting apt-get update")
+            task.log.extend(lines)
+        if errors:
+            raise PVEError("command 'apt-get update' failed: exit code 100")
+
+    return ctx.cluster.tasks.start(node.name, "aptupdate", "", ctx.principal.authid, work=work).upid
