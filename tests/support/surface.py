@@ -139,6 +139,8 @@ EXTRA[("POST", "/nodes/{node}/storage/{storage}/download-url")] = {
     "url": "https://example.org/surface.iso",
 }
 EXTRA[("POST", "/nodes/{node}/storage/{storage}/upload")] = {"content": "iso"}
+EXTRA[("PUT", "/nodes/{node}/apt/repositories")] = {"handle": "no-subscription"}  # proxmox-apt's handles only
+EXTRA[("POST", "/nodes/{node}/apt/repositories")] = {"index": 0, "enabled": 0}  # path: a file the node holds
 EXTRA[("POST", "/nodes/{node}/vzdump")] = {"all": 1}  # vzdump needs vmid, all, pool or stop (VZDump.pm 1551-1554)
 # bulk actions on a guest each can act on without a warning (a stopped VM to start, a running CT to shut down, ...)
 EXTRA[("POST", "/nodes/{node}/migrateall")] = {"max-workers": 1, "maxworkers": 1, "target": "pve3", "vms": "9000"}
@@ -542,6 +544,8 @@ class SurfaceRig:
         known = schema.get("properties") or {}  # only what the release's schema has (7.x: no confirmation-password)
         if given is None:
             params.update({k: v for k, v in EXTRA.get((method, template), {}).items() if k in known})
+            if (method, template) == ("POST", "/nodes/{node}/apt/repositories"):
+                params["path"] = cluster.apt_sources.files("pve1", cluster.release.major)[0].path
         elif (method, template) == ("POST", "/cluster/sdn/zones"):  # a parent zone too (not an EVPN one)
             params.update({k: v for k, v in EXTRA[(method, template)].items() if k in known and k not in given})
         path = template
