@@ -137,3 +137,24 @@ def test_a_backup_server_names_snapshots_in_utc(pve_cluster, pve_api):
     (row,) = [r for r in pve_api.nodes("pve2").storage("pbs").content.get() if r["volid"] == first]
     assert (row["subtype"], row["format"]) == ("lxc", "pbs-ct")
     assert "hostname: dns01" in pve_api.nodes("pve2").vzdump.extractconfig.get(volume=first)
+
+
+def test_file_restore_download_checks_as_list_does(pve_api):
+    # pve-storage FileRestore.pm download 148-236 (0c56bad8): check_volume_access, then PBS only, before the worker
+    local = pve_api.nodes("pve1").storage("local")
+    error = refused(local("file-restore").download.get, volume="local:iso/debian.iso", filepath="Lw==")
+    assert "unable to use volume local:iso/debian.iso - content type needs to be 'backup'" in str(error.content)
+
+
+def test_import_metadata_refuses_what_the_importer_cannot_read(pve_api):
+    # pve-storage Storage.pm get_import_metadata 2495-2507, DirPlugin.pm 268-276, GuestImport/OVF.pm read_ovf_file
+    # 171-185 (0c56bad8): a plugin without the importer API, then the content type, the format, and the file
+    node = pve_api.nodes("pve1")
+    error = refused(node.storage("local-lvm")("import-metadata").get, volume="import/debian-13.ova")
+    assert "storage does not support the importer API" in str(error.content)
+    error = refused(node.storage("local")("import-metadata").get, volume="iso/debian-13.1.0-amd64-netinst.iso")
+    assert "invalid content type 'iso'" in str(error.content)
+    error = refused(node.storage("local")("import-metadata").get, volume="import/disk.qcow2")
+    assert "invalid format" in str(error.content)
+    error = refused(node.storage("local")("import-metadata").get, volume="import/missing.ovf")
+    assert "unable to open file '/var/lib/vz/import/missing.ovf' - No such file or directory" in str(error.content)

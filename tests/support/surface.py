@@ -281,6 +281,9 @@ PATH_OVERRIDES[("GET", "/nodes/{node}/storage/{storage}/identity")] = {"storage"
 OFFLINE = {
     ("GET", "/nodes/{node}/query-oci-repo-tags"): "command 'skopeo list-tags docker://",
     ("GET", "/nodes/{node}/storage/{storage}/file-restore/list"): "unable to find snapshot ",
+    ("GET", "/nodes/{node}/storage/{storage}/file-restore/download"): "unable to find snapshot ",
+    # nor OVA/OVF contents: reading the appliance's OVF fails as PVE's reader fails on it
+    ("GET", "/nodes/{node}/storage/{storage}/import-metadata"): "command 'tar -xO --wildcards",
     # no OpenID provider answers discovery at the realm's issuer URL (api/handlers/openid.py)
     ("POST", "/access/openid/auth-url"): "Request failed",
     # no remote cluster answers the fake (qemu-server Qemu.pm remote_migrate_vm 5760-5770)
@@ -302,6 +305,12 @@ for _kind, _live in (("qemu", "online"), ("lxc", "restart")):  # the guests run:
     }
 PATH_OVERRIDES[("GET", "/nodes/{node}/storage/{storage}/file-restore/list")] = {"storage": "pbs"}
 EXTRA[("GET", "/nodes/{node}/storage/{storage}/file-restore/list")] = {"volume": "backup/vm/100/2026-09-13T12:00:00Z"}
+PATH_OVERRIDES[("GET", "/nodes/{node}/storage/{storage}/file-restore/download")] = {"storage": "pbs"}
+EXTRA[("GET", "/nodes/{node}/storage/{storage}/file-restore/download")] = {
+    "volume": "backup/vm/100/2026-09-13T12:00:00Z",
+    "filepath": "L2V0Yy9ob3N0bmFtZQ==",  # base64 of /etc/hostname, as the GUI sends it
+}
+EXTRA[("GET", "/nodes/{node}/storage/{storage}/import-metadata")] = {"volume": "import/debian-13.ova"}
 # a backup of VM 100 on 'local' that SurfaceRig makes (at 2026-09-13 12:00:00 UTC), and retention for the dry run
 BACKUP = "local:backup/vzdump-qemu-100-2026_09_13-12_00_00.vma.zst"
 EXTRA[("GET", "/nodes/{node}/vzdump/extractconfig")] = {"volume": BACKUP}

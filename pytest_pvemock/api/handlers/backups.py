@@ -9,7 +9,7 @@ Sources: pve-storage 0c56bad8 ``src/PVE/API2/Storage/PruneBackups.pm`` ``dryrun`
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pytest_pvemock.api.handler import HandlerContext, handles
 from pytest_pvemock.api.permissions import PermissionChecker
@@ -124,9 +124,22 @@ def extract_config(ctx: HandlerContext) -> str:
 
 
 @handles("GET", "/nodes/{node}/storage/{storage}/file-restore/list")
-def file_restore_list(ctx: HandlerContext) -> list[dict[str, Any]]:
-    """FileRestore.pm ``list``: the volume named on this storage, a backup the caller may read, and a PBS storage;
-    the fake's PBS holds no snapshot contents to browse."""
+def file_restore_list(ctx: HandlerContext) -> NoReturn:
+    """FileRestore.pm ``list`` 16-111: see :func:`_pbs_snapshot`."""
+    _pbs_snapshot(ctx)
+
+
+@handles("GET", "/nodes/{node}/storage/{storage}/file-restore/download")
+def file_restore_download(ctx: HandlerContext) -> NoReturn:
+    """FileRestore.pm ``download`` 148-236: the same checks as ``list``, in the same order, before the
+    ``pbs-download`` worker streams the file: see :func:`_pbs_snapshot`."""
+    _pbs_snapshot(ctx)
+
+
+def _pbs_snapshot(ctx: HandlerContext) -> NoReturn:
+    """What file-restore checks before it asks the PBS: the volume named on this storage, a backup the caller may
+    read, and a PBS storage; then the snapshot, which the fake's PBS never holds contents of (PVE's message when the
+    PBS does not find it)."""
     cluster = ctx.cluster
     cluster.require_node_reachable(str(ctx.params["node"]))
     storeid = str(ctx.params["storage"])
@@ -145,3 +158,43 @@ def file_restore_list(ctx: HandlerContext) -> list[dict[str, Any]]:
     if storage.plugintype != "pbs":
         raise ParameterError({"storage": "Only PBS storages supported for file-restore."})
     raise PVEError(f"unable to find snapshot '{volname}'")
+
+
+#: The storage plugins with ``get_import_metadata`` (pve-storage 0c56bad8: Dir, NFS, CIFS, CephFS, BTRFS, ESXi).
+IMPORTERS = ("dir", "nfs", "cifs", "cephfs", "btrfs", "esxi")
+
+
+@handles("GET", "/nodes/{node}/storage/{storage}/import-metadata")
+def import_metadata(ctx: HandlerContext) -> dict[str, Any]:
+    """Status.pm ``get_import_metadata`` 1006-1122 and Storage.pm 2495-2507: the volume's access, a plugin with the
+    importer API, then DirPlugin.pm 268-276's content and format checks before the OVF is read. The fake holds no
+    OVF or OVA contents: a file the storage does not have fails where PVE's reader fails."""
+    cluster = ctx.cluster
+    node = cluster.require_node_reachable(str(ctx.params["node"])).name
+    storeid = str(ctx.params["storage"])
+    volname = str(ctx.params["volume"])
+    storage = cluster.storage(storeid)
+    if storage is None:
+        raise PVEError(f"storage '{storeid}' does not exist")
+    volid = f"{storeid}:{volname}"
+    PermissionChecker(cluster).check(ctx.principal.authid, f"/storage/{storeid}", ["Datastore.Audit"])
+    if storage.plugintype not in IMPORTERS:
+        raise PVEError("storage does not support the importer API")
+    if storage.plugintype == "esxi":  # ESXiPlugin.pm 292-311: a VM's .vmx, read from the mounted datastore
+        if re.match(r"^([^/]+)/.*\.vmx$", volname) is None:
+            raise PVEError(f"volume '{volname}' does not look like an importable vm config")
+        raise PVEError(f"storage '{storeid}' is not activated")
+    match = re.match(r"^(iso|vztmpl|snippets|import|backup|images|rootdir)/(.+)$|^\d+/[^/]+$", volname)
+    if match is None:
+        raise PVEError(f"unable to parse directory volume name '{volname}'")
+    if match[1] != "import":
+        raise PVEError(f"invalid content type '{match[1] or 'images'}'")
+    fmt = volname.rsplit(".", 1)[-1] if "." in volname else ""
+    if fmt not in ("ova", "ovf"):
+        raise PVEError("invalid format")
+    path = f"{storage.path or '/var/lib/vz'}/{volname}"
+    if backups.backup_on(storage, node, volid) is None and not any(v.volid == volid for v in storage.volumes):
+        if fmt == "ovf":  # read_ovf_file: file_get_contents
+            raise PVEError(f"unable to open file '{path}' - No such file or directory")
+        raise PVEError(f"command 'tar -xO --wildcards --occurrence=1 -f {path} '*.ovf'' failed: exit code 2")
+    raise PVEError(f"OVF parser terminated unexpectedly trying to parse {path}")
