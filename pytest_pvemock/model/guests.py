@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import ParameterError, PVEError
-from pytest_pvemock.model import figures
+from pytest_pvemock.model import figures, replication
 from pytest_pvemock.model.cloudinit_pending import is_cloudinit_option, is_tracked, record_change, regenerate_drive
 from pytest_pvemock.model.guest_config import (
     MIB,
@@ -40,6 +40,7 @@ from pytest_pvemock.model.guest_disks import (
 from pytest_pvemock.model.guest_migration import log_stamp, migration_plan, schedule_lines
 from pytest_pvemock.model.provisioning import fill_in_options
 from pytest_pvemock.model.revision import TrackedDict, Watched
+from pytest_pvemock.model.start_stop_all import resume_from_disk
 from pytest_pvemock.model.tasks import Task
 from pytest_pvemock.schema.formats.checks import split_list
 
@@ -659,8 +660,6 @@ class Guest(Watched):
             raise PVEError(
                 f"unable to remove {self.noun} {self.vmid} - used in HA resources and purge parameter not set."
             )
-        from pytest_pvemock.model import replication
-
         if not purge:
             replication.check_for_existing_jobs(self._cluster, self.vmid)
         if self.running:
@@ -883,8 +882,6 @@ class QemuVM(Guest):
             raise PVEError(f"VM {self.vmid} already running")
         self._boot()
         if self.lock == "suspended":  # hibernated (suspend to disk): resumed from its state volume
-            from pytest_pvemock.model.start_stop_all import resume_from_disk
-
             resume_from_disk(self._cluster, self)
 
     def shutdown(

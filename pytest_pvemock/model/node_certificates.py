@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.cluster_ca import NodeCertificate, node_certificate, root_ca
-from pytest_pvemock.model.pem import PemError, key_matches, read_certificate, read_certificates
+from pytest_pvemock.model.nodes.files import node_domain
+from pytest_pvemock.model.pem import PemError, key_matches, pem_blocks, read_certificate, read_certificates
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -50,8 +51,6 @@ def pvedaemon_pid(cluster: FakeCluster, node: Node) -> int:
 
 def own_certificate(cluster: FakeCluster, node: Node) -> NodeCertificate:
     """The node's ``pve-ssl.pem``, issued by the cluster's root CA."""
-    from pytest_pvemock.model.nodes.files import node_domain
-
     ca = root_ca(str(cluster.seed), cluster.created_at)
     return node_certificate(ca, str(cluster.seed), node.name, node.nodeid, node.ip, node_domain(cluster))
 
@@ -135,8 +134,6 @@ class NodeCertificates:
 
 
 def _first_certificate(chain: str) -> bytes:
-    from pytest_pvemock.model.pem import pem_blocks
-
     for label, der in pem_blocks(chain):
         if label in ("CERTIFICATE", "TRUSTED CERTIFICATE"):
             return der

@@ -38,6 +38,7 @@ from pytest_pvemock.model.node_disks import (
     node_layout,
     writable_disk,
 )
+from pytest_pvemock.model.zfs_pools import pool_names
 from pytest_pvemock.schema.formats.checks import split_list
 
 if TYPE_CHECKING:
@@ -561,8 +562,6 @@ def _mke2fs_log(cluster: FakeCluster, ext4: dict[str, Any], uuid: str) -> list[s
 
 
 def _zpool_names(cluster: FakeCluster, node: str) -> list[str]:
-    from pytest_pvemock.model.zfs_pools import pool_names
-
     return pool_names(cluster, node)
 
 

@@ -34,6 +34,7 @@ from pytest_pvemock.model.calendar_event import CalendarEvent
 from pytest_pvemock.model.config_store import config_store_of
 from pytest_pvemock.model.guest_config import drive_options, lxc_volumes, parse_size, unused_volumes
 from pytest_pvemock.model.storage import Volume
+from pytest_pvemock.model.storage_content import check_enabled
 from pytest_pvemock.model.storage_features import volume_has_feature
 from pytest_pvemock.model.volumes import parse_volid
 
@@ -652,8 +653,6 @@ class _Run:
     def _prepare_on_target(
         self, target: str, volumes: list[str], scan: list[str], last_sync: int
     ) -> dict[str, dict[str, dict[str, Any]]]:
-        from pytest_pvemock.model.storage_content import check_enabled
-
         vmid = int(self.jobcfg["guest"])
         guest = self.cluster.find_guest(vmid)
         if guest is not None and guest.node == target:

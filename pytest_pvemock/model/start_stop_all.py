@@ -9,11 +9,14 @@ lowest order first, lowest VMID first, ``stopall`` (2318-2456) shuts them down h
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pytest_pvemock.errors import PVEError
+from pytest_pvemock.model.guest_config import memory_mib
+from pytest_pvemock.model.storage import Volume
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -129,11 +132,6 @@ def suspend_to_disk(cluster: FakeCluster, guest: Guest, authid: str, statestorag
     ``lock: suspended`` and ``vmstate``; a start resumes it. qemu-server e6352be6 ``src/PVE/API2/Qemu.pm``
     ``vm_suspend`` (the checks before the worker), ``src/PVE/QemuServer/RunState.pm`` ``vm_suspend`` and
     ``src/PVE/QemuConfig.pm`` ``__snapshot_save_vmstate``."""
-    import datetime as dt
-
-    from pytest_pvemock.model.guest_config import memory_mib
-    from pytest_pvemock.model.storage import Volume
-
     if not guest.running:
         raise PVEError(f"VM {guest.vmid} not running")
     if guest.ha_status().get("managed"):

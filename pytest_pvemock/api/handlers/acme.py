@@ -22,6 +22,7 @@ from pytest_pvemock.model.acme import (
 )
 from pytest_pvemock.model.tasks import Task
 from pytest_pvemock.pve_data import pve_data
+from pytest_pvemock.schema.registry import get_registry
 
 
 def _contacts(ctx: HandlerContext) -> list[str]:
@@ -132,8 +133,6 @@ def get_challenge_schema(ctx: HandlerContext) -> list[dict[str, Any]]:
 
 def _dns_plugin_ids(ctx: HandlerContext) -> list[str]:
     """The DNS plugins of the cluster's release: ``api``'s enum, ``[sort keys %$plugins]`` of the same file."""
-    from pytest_pvemock.schema.registry import get_registry
-
     endpoint = get_registry(ctx.cluster.version).endpoint("POST", "/cluster/acme/plugins")
     return [str(name) for name in endpoint.parameters_schema["properties"]["api"].get("enum", ())]
 

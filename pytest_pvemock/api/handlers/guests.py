@@ -22,6 +22,7 @@ from pytest_pvemock.api.visibility import Visibility
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import guest_disks
 from pytest_pvemock.model.guests import Guest, QemuVM, masked_config
+from pytest_pvemock.model.start_stop_all import suspend_to_disk, vmstate_storage
 from pytest_pvemock.schema.registry import get_registry
 
 KINDS = ("qemu", "lxc")
@@ -324,8 +325,6 @@ def reboot_guest(ctx: HandlerContext) -> str:
 def suspend_guest(ctx: HandlerContext) -> str:
     guest = _guest(ctx)
     if guest.kind == "qemu" and _flag(ctx, "todisk"):  # hibernate (model/start_stop_all.py suspend_to_disk)
-        from pytest_pvemock.model.start_stop_all import suspend_to_disk, vmstate_storage
-
         if _flag(ctx, "skiplock") and ctx.principal.authid != "root@pam":
             raise ParameterError({"skiplock": "Only root may use this option."})
         if not guest.running:  # Qemu.pm vm_suspend: running, not HA-managed, then the rights

@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from pytest_pvemock.errors import ParameterError
+from pytest_pvemock.model.access.acl import builtin_roles, privileges
 from pytest_pvemock.model.builders.spec import (
     DEFAULT_VERSION,
     AccessSpec,
@@ -64,6 +65,7 @@ from pytest_pvemock.model.time_zone import zone_info
 from pytest_pvemock.safe_yaml import check_limits
 from pytest_pvemock.schema.parameters import check_parameters
 from pytest_pvemock.schema.registry import get_registry, resolve_release, supported_release
+from pytest_pvemock.schema.secrets import load_secret_index
 
 __all__ = ["ScenarioError", "builtin_scenarios", "scenario_spec", "scenario_text", "spec_from_text"]
 
@@ -451,8 +453,6 @@ def _new_secrets(
     """A new value for each secret the method requires and the request lacks (a dump never writes one: a Gotify
     target's token), as a loaded API token gets a new secret: the target exists and nobody knows its secret. A TOTP
     factor without its ``totp`` URI gets a new one, and the code of that URI when the setup is answered."""
-    from pytest_pvemock.schema.secrets import load_secret_index
-
     secret = load_secret_index().secret_parameters(method, path)
     required = set(schema.get("required") or ())
     missing = sorted(name for name in required & secret if name not in given)
@@ -939,8 +939,6 @@ def _environment_reference(reader: _Reader, spec: _Map, key: str, what: str) -> 
 
 def _read_access(reader: _Reader, known: _Known, access: _Map) -> AccessSpec:
     """``access:`` groups, roles and ACL entries, checked as PVE checks them when a client creates them."""
-    from pytest_pvemock.model.access.acl import builtin_roles, privileges
-
     groups = []
     for item in reader.sequence(access.get("groups"), "groups", access):
         group = reader.mapping(item, "a group", GROUP_KEYS, access)

@@ -13,14 +13,22 @@ is reported with the file and the line (:class:`ScenarioError`); a part made in 
 from __future__ import annotations
 
 import contextlib
+import copy
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pytest_pvemock.errors import PVEError
-from pytest_pvemock.model import figures
+from pytest_pvemock.model import acme, figures
+from pytest_pvemock.model.access.acl import Group, check_privileges
+from pytest_pvemock.model.config_store import path_of_store_name, store_name_of_path
 from pytest_pvemock.model.nodes.node import GIB
+from pytest_pvemock.model.sdn import load_sdn_state, sdn_state_data
+from pytest_pvemock.model.tfa import TFA_CONFIG
+from pytest_pvemock.schema.secrets import load_secret_index
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.access.acl import AccessControl, AclEntry
@@ -390,8 +398,6 @@ class ClusterSpec:
         for stored in self.config:
             located(stored.where, partial(_store_config, cluster, stored))
         if self.sdn is not None:
-            from pytest_pvemock.model.sdn import load_sdn_state
-
             load_sdn_state(cluster, self.sdn)
         cluster.scenario_name = self.scenario_name
         return cluster
@@ -454,8 +460,6 @@ def spec_from_cluster(cluster: FakeCluster) -> ClusterSpec:
         )
     spec.access = _access_spec_of(cluster)
     spec.config = _stored_configs_of(cluster)
-    from pytest_pvemock.model.sdn import sdn_state_data
-
     spec.sdn = sdn_state_data(cluster)
     spec.setup = [
         SetupRequest(request.method, request.path, _without_secrets(dict(request.params), request.path))
@@ -582,8 +586,6 @@ def _user_spec_of(user: User) -> UserSpec:
 def _without_secrets(values: dict[str, Any], *paths: str) -> dict[str, Any]:
     """``values`` without what PVE's schema classes as secret in a write to any of ``paths`` (``schema/secrets.py``:
     passwords, tokens, keys, an ACME plugin's credentials ...)."""
-    from pytest_pvemock.schema.secrets import load_secret_index
-
     index = load_secret_index()
     secret: set[str] = set()
     for path in paths:
@@ -595,8 +597,6 @@ def _without_secrets(values: dict[str, Any], *paths: str) -> dict[str, Any]:
 
 def _secret_names(value: Any) -> Any:
     """A webhook's ``secret`` entries (``name=X,value=BASE64``) as their names (``name=X``), as PVE answers them."""
-    import re
-
     entries = value if isinstance(value, list) else [value]
     names = [
         re.fullmatch(r"name=([^,=]*)(?:,value=[^,]*)?", entry) if isinstance(entry, str) else None for entry in entries
@@ -606,8 +606,6 @@ def _secret_names(value: Any) -> Any:
 
 def _names_only(value: Any) -> bool:
     """Whether ``value`` holds only the names of secrets (a webhook's ``secret``, as PVE answers it: ``name=X``)."""
-    import re
-
     entries = value if isinstance(value, list) else [value]
     return bool(entries) and all(isinstance(entry, str) and re.fullmatch(r"name=[^,=]*", entry) for entry in entries)
 
@@ -639,19 +637,12 @@ def _present_values(**values: Any) -> dict[str, Any]:
 def api_path_of_file(name: str) -> str | None:
     """The API path that answers for a collection the model keeps under a pmxcfs file name (``/etc/pve/...``), for
     its checks and its secrets; ``None`` for a file no API path shows as a collection."""
-    from pytest_pvemock.model import acme
-
     return {acme.PLUGINS: "/cluster/acme/plugins", acme.ACCOUNTS: "/cluster/acme/account"}.get(name)
 
 
 def _stored_configs_of(cluster: FakeCluster) -> list[StoredConfig]:
     """Every collection of the config store that holds something (a section of built-in records once read, too:
     a deleted built-in stays deleted), under its API path, without secrets."""
-    import copy
-
-    from pytest_pvemock.model.config_store import path_of_store_name
-    from pytest_pvemock.model.tfa import TFA_CONFIG
-
     store = cluster.configs
     found: list[StoredConfig] = []
     for name, section in store.keyed.items():
@@ -683,8 +674,6 @@ def _api_path(path: str) -> str:
 
 
 def _set_up_access(cluster: FakeCluster, spec: AccessSpec) -> None:
-    from pytest_pvemock.model.access.acl import Group
-
     control = cluster.acl
     for group in spec.groups:
         control.groups[str(group["groupid"])] = Group(str(group["groupid"]), str(group.get("comment") or ""))
@@ -698,18 +687,12 @@ def _set_up_access(cluster: FakeCluster, spec: AccessSpec) -> None:
 
 
 def _put_role(control: AccessControl, roleid: str, privs: Any) -> None:
-    from pytest_pvemock.model.access.acl import check_privileges
-
     names = str(privs or "").split(",") if not isinstance(privs, list) else privs
     wanted = [str(name).strip() for name in names if str(name).strip()]
     control.roles[roleid] = frozenset(check_privileges(wanted, control.version))
 
 
 def _store_config(cluster: FakeCluster, stored: StoredConfig) -> None:
-    import copy
-
-    from pytest_pvemock.model.config_store import store_name_of_path
-
     name = store_name_of_path(stored.path)
     if stored.kind == "records":
         section = cluster.configs.section(name)
@@ -755,8 +738,6 @@ def _add_guest(cluster: FakeCluster, spec: GuestSpec) -> None:
 
 
 def _from_environment(name: str, what: str) -> str:
-    import os
-
     value = os.environ.get(name)
     if value is None:
         raise ValueError(f"{what} comes from the environment variable {name}, which is not set")
