@@ -35,6 +35,20 @@ def test_a_node_lists_the_cluster_ca_and_its_own_certificate_the_ca_signed(pve_a
     assert (root["public-key-bits"], own["public-key-bits"], own["public-key-type"]) == (4096, 2048, "rsaEncryption")
 
 
+def test_the_node_certificate_names_its_key_and_the_cas_as_openssl_3_writes_them(pve_api):
+    # pve-cluster Setup.pm gen_pve_ssl_cert (7091d92e) signs with `openssl x509 -req -CA`, which adds the subject and
+    # authority key identifiers by default since OpenSSL 3.0 (PVE 8, 9); strict verifiers (Python 3.13's default
+    # context, VERIFY_X509_STRICT) refuse a CA-signed certificate without the authority's
+    root, own = pve_api.nodes("pve1").certificates.info.get()
+    ca = x509.load_pem_x509_certificate(root["pem"].encode())
+    cert = x509.load_pem_x509_certificate(own["pem"].encode())
+    authority = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    ca_key = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    assert authority.key_identifier == ca_key.digest
+    own_key = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    assert own_key.digest == x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
+
+
 def test_the_answer_is_what_the_pem_holds(pve_api):
     for info in pve_api.nodes("pve1").certificates.info.get():
         cert = x509.load_pem_x509_certificate(info["pem"].encode())

@@ -232,10 +232,16 @@ def node_certificate(ca: ClusterCA, seed: str, node: str, serial: int, ip: str, 
         _der(0x87, addresses[0]), _der(0x87, addresses[1]), _der(0x82, b"localhost"), _der(0x87, addresses[2]),
         _der(0x82, node.encode()), _der(0x82, fqdn.encode()),
     )  # fmt: skip
+    public_key = _seq(_int(p * q), _int(e))
+    # OpenSSL 3's `x509 -req -CA` adds the key identifiers by default (PVE 8 and 9); strict verifiers (Python 3.13's
+    # default context) refuse a CA-signed certificate without the authority's
+    ca_key_id = hashlib.sha1(_seq(_int(ca.key[0]), _int(e))).digest()
     extensions = _seq(
         _seq(_oid("2.5.29.19"), _der(0x04, _seq())),  # basicConstraints=CA:FALSE
         _seq(_oid("2.5.29.37"), _der(0x04, _seq(_oid("1.3.6.1.5.5.7.3.1")))),  # extendedKeyUsage=serverAuth
         _seq(_oid("2.5.29.17"), _der(0x04, names)),
+        _seq(_oid("2.5.29.14"), _der(0x04, _der(0x04, hashlib.sha1(public_key).digest()))),
+        _seq(_oid("2.5.29.35"), _der(0x04, _seq(_der(0x80, ca_key_id)))),
     )
     not_before = ca.not_before
     not_after = not_before + min(2 * 365, (ca.not_after - not_before) // DAY - 2) * DAY
@@ -246,7 +252,7 @@ def node_certificate(ca: ClusterCA, seed: str, node: str, serial: int, ip: str, 
         ca.subject_der,
         _seq(_time(not_before), _time(not_after)),
         subject,
-        _seq(_seq(_oid("1.2.840.113549.1.1.1"), b"\x05\x00"), _der(0x03, b"\x00" + _seq(_int(p * q), _int(e)))),
+        _seq(_seq(_oid("1.2.840.113549.1.1.1"), b"\x05\x00"), _der(0x03, b"\x00" + public_key)),
         _der(0xA3, extensions),
     )
     ipv6 = ":".join(["0000"] * 7 + ["0001"])  # PVE::Certificate unpacks an IP SAN as H4 groups
