@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.ceph import CephCluster
+from pytest_pvemock.model.tasks import start_worker
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -76,16 +77,6 @@ def connect(ceph: CephCluster) -> CephCluster:
     if not ceph.mons:
         raise PVEError(NO_MONITORS, 500)
     return ceph
-
-
-def worker(cluster: FakeCluster, node: str, kind: str, ident: str, authid: str, work: Callable[[Task], None]) -> Task:
-    def run(task: Task) -> None:
-        try:
-            work(task)
-        finally:
-            cluster.revision.touch()
-
-    return cluster.tasks.start(node, kind, ident, authid, work=run)
 
 
 def _warn(task: Task, message: str) -> None:
@@ -158,7 +149,7 @@ def service_command(cluster: FakeCluster, node: str, action: str, service: str |
             else:
                 ceph.stopped.pop(name, None)
 
-    return worker(cluster, node, kind, service or "ceph", authid, work)
+    return start_worker(cluster, node, kind, service or "ceph", authid, work)
 
 
 # ---- monitors ------------------------------------------------------------------------------------------------------
@@ -236,7 +227,7 @@ def create_monitor(cluster: FakeCluster, node: str, monid: str | None, mon_addre
         if is_first and node not in ceph.mgrs:
             _create_manager(ceph, node, node, task)
 
-    return worker(cluster, node, "cephcreatemon", f"mon.{monid}", authid, work)
+    return start_worker(cluster, node, "cephcreatemon", f"mon.{monid}", authid, work)
 
 
 def destroy_monitor(cluster: FakeCluster, node: str, monid: str, authid: str) -> Task:
@@ -259,7 +250,7 @@ def destroy_monitor(cluster: FakeCluster, node: str, monid: str, authid: str) ->
         ceph.stopped.pop(f"mon.{monid}", None)
         task.log.append(disabled("mon", monid))
 
-    return worker(cluster, node, "cephdestroymon", f"mon.{monid}", authid, work)
+    return start_worker(cluster, node, "cephdestroymon", f"mon.{monid}", authid, work)
 
 
 # ---- managers ------------------------------------------------------------------------------------------------------
@@ -282,7 +273,7 @@ def create_manager(cluster: FakeCluster, node: str, mgrid: str | None, authid: s
     check_installed(cluster, node, "ceph_mgr")
     ceph = check_inited(cluster, node)
     ident = mgrid or node
-    return worker(cluster, node, "cephcreatemgr", f"mgr.{ident}", authid,
+    return start_worker(cluster, node, "cephcreatemgr", f"mgr.{ident}", authid,
                    lambda task: _create_manager(ceph, node, ident, task))  # fmt: skip
 
 
@@ -302,7 +293,7 @@ def destroy_manager(cluster: FakeCluster, node: str, mgrid: str, authid: str) ->
         task.log.append(f"removing authkeys for mgr.{mgrid}")
         connect(ceph)
 
-    return worker(cluster, node, "cephdestroymgr", f"mgr.{mgrid}", authid, work)
+    return start_worker(cluster, node, "cephdestroymgr", f"mgr.{mgrid}", authid, work)
 
 
 # ---- metadata servers ----------------------------------------------------------------------------------------------
@@ -327,7 +318,7 @@ def create_metadata_server(cluster: FakeCluster, node: str, name: str | None, au
         ceph.mds[mdsid] = node
         ceph.stopped.pop(f"mds.{mdsid}", None)
 
-    return worker(cluster, node, "cephcreatemds", f"mds.{mdsid}", authid, work)
+    return start_worker(cluster, node, "cephcreatemds", f"mds.{mdsid}", authid, work)
 
 
 def destroy_metadata_server(cluster: FakeCluster, node: str, name: str, authid: str) -> Task:
@@ -352,7 +343,7 @@ def destroy_metadata_server(cluster: FakeCluster, node: str, name: str, authid: 
         task.log.append(f"removing ceph auth for 'mds.{name}'")
         ceph.stopped.pop(f"mds.{name}", None)
 
-    return worker(cluster, node, "cephdestroymds", f"mds.{name}", authid, work)
+    return start_worker(cluster, node, "cephdestroymds", f"mds.{name}", authid, work)
 
 
 # ---- flags -------------------------------------------------------------------------------------------------------
@@ -393,7 +384,7 @@ def set_flags(cluster: FakeCluster, values: Mapping[str, Any], authid: str) -> T
             task.log.append(f"{'set' if wanted else 'unset'} {flag}")
             _set_flag(ceph, flag, wanted)
 
-    return worker(cluster, node, "cephsetflags", "", authid, work)
+    return start_worker(cluster, node, "cephsetflags", "", authid, work)
 
 
 def set_flag(cluster: FakeCluster, flag: str, value: bool) -> None:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.ceph import CephCluster, CephFs
-from pytest_pvemock.model.ceph_admin import check_configured, connect, worker
+from pytest_pvemock.model.ceph_admin import check_configured, connect
 from pytest_pvemock.model.ceph_pools import create_in_ceph
+from pytest_pvemock.model.tasks import start_worker
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -85,4 +86,4 @@ def create_filesystem(cluster: FakeCluster, node: str, params: Mapping[str, Any]
             cluster.add_storage(name, plugintype="cephfs", content=["backup", "iso", "vztmpl"], shared=True,
                                 path=f"/mnt/pve/{name}", options={"fs-name": name})  # FS.pm 236-242  # fmt: skip
 
-    return worker(cluster, node, "cephfscreate", name, authid, work)
+    return start_worker(cluster, node, "cephfscreate", name, authid, work)

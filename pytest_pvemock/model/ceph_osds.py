@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.errors import ParameterError, PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.ceph import CephCluster, Osd, SpareDisk, lvm_uuid
-from pytest_pvemock.model.ceph_admin import check_inited, check_installed, connect, disabled, in_network, worker
+from pytest_pvemock.model.ceph_admin import check_inited, check_installed, connect, disabled, in_network
+from pytest_pvemock.model.tasks import start_worker
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -107,7 +108,7 @@ def create_osd(cluster: FakeCluster, node: str, params: Mapping[str, Any], authi
         task.log += [f"--> ceph-volume lvm activate successful for osd ID: {osdid}",
                      f"--> ceph-volume lvm create successful for: {devpath}"]  # fmt: skip
 
-    return worker(cluster, node, "cephcreateosd", devname, authid, work)
+    return start_worker(cluster, node, "cephcreateosd", devname, authid, work)
 
 
 def destroy_osd(cluster: FakeCluster, node: str, osdid: int, cleanup: bool, authid: str) -> Task:
@@ -134,4 +135,4 @@ def destroy_osd(cluster: FakeCluster, node: str, osdid: int, cleanup: bool, auth
         ceph.spare_disks.append(SpareDisk(osd.host, osd.devpath, osd.size, osd.model, osd.serial,
                                           osd.device_class, "" if cleanup else "LVM"))  # fmt: skip
 
-    return worker(cluster, node, "cephdestroyosd", section, authid, work)
+    return start_worker(cluster, node, "cephdestroyosd", section, authid, work)

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model import figures
 from pytest_pvemock.model.ceph import CephCluster, CephPool
-from pytest_pvemock.model.ceph_admin import check_configured, check_inited, connect, mon_error, worker
+from pytest_pvemock.model.ceph_admin import check_configured, check_inited, connect, mon_error
+from pytest_pvemock.model.tasks import start_worker
 
 if TYPE_CHECKING:
     from pytest_pvemock.model.cluster import FakeCluster
@@ -217,7 +218,7 @@ def create_pool(cluster: FakeCluster, node: str, params: Mapping[str, Any], auth
                 options["data-pool"] = data_pool
             cluster.add_storage(name, plugintype="rbd", content=["images", "rootdir"], shared=True, options=options)
 
-    return worker(cluster, node, "cephcreatepool", name, authid, work)
+    return start_worker(cluster, node, "cephcreatepool", name, authid, work)
 
 
 def _erasure_coding(ceph: CephCluster, text: Any) -> dict[str, str] | None:
@@ -240,7 +241,7 @@ def set_pool(cluster: FakeCluster, node: str, name: str, params: Mapping[str, An
     def work(task: Task) -> None:
         _set_pool(cluster, connect(ceph), name, settings, task)
 
-    return worker(cluster, node, "cephsetpool", name, authid, work)
+    return start_worker(cluster, node, "cephsetpool", name, authid, work)
 
 
 def destroy_pool(cluster: FakeCluster, node: str, name: str, params: Mapping[str, Any], authid: str,
@@ -277,4 +278,4 @@ def destroy_pool(cluster: FakeCluster, node: str, name: str, params: Mapping[str
                 cluster.remove_storage(storage.storage)
                 ceph.rbd_pools.pop(storage.storage, None)
 
-    return worker(cluster, node, "cephdestroypool", name, authid, work)
+    return start_worker(cluster, node, "cephdestroypool", name, authid, work)

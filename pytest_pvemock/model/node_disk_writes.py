@@ -38,6 +38,7 @@ from pytest_pvemock.model.node_disks import (
     node_layout,
     writable_disk,
 )
+from pytest_pvemock.model.tasks import start_worker
 from pytest_pvemock.model.zfs_pools import pool_names
 from pytest_pvemock.schema.formats.checks import split_list
 
@@ -299,16 +300,6 @@ def _wipe(cluster: FakeCluster, node: str, path: str, task: Task) -> None:
 # ---- the writes ----------------------------------------------------------------------------------------------------
 
 
-def _worker(cluster: FakeCluster, node: str, kind: str, ident: str, authid: str, work: Callable[[Task], None]) -> Task:
-    def run(task: Task) -> None:
-        try:
-            work(task)
-        finally:
-            cluster.revision.touch()
-
-    return cluster.tasks.start(node, kind, ident, authid, work=run)
-
-
 def init_gpt(cluster: FakeCluster, node: str, params: Mapping[str, Any], authid: str) -> Task:
     """Disks.pm initgpt 257-275 and init_disk: a new GPT (``sgdisk DISK -U UUID|R``) on an unused whole disk."""
     disk = verify_blockdev_path(cluster, node, str(params["disk"]))
@@ -328,7 +319,7 @@ def init_gpt(cluster: FakeCluster, node: str, params: Mapping[str, Any], authid:
             written.gpt = True
             written.settle()
 
-    return _worker(cluster, node, "diskinit", disk.rsplit("/", 1)[1], authid, work)
+    return start_worker(cluster, node, "diskinit", disk.rsplit("/", 1)[1], authid, work)
 
 
 def wipe_disk(cluster: FakeCluster, node: str, params: Mapping[str, Any], authid: str) -> Task:
@@ -344,7 +335,7 @@ def wipe_disk(cluster: FakeCluster, node: str, params: Mapping[str, Any], authid
     found = next((member for member in members if member in held), None)
     if found:
         raise PVEError(f"disk/partition '{found}' has a holder")
-    return _worker(cluster, node, "wipedisk", posixpath.basename(disk), authid,
+    return start_worker(cluster, node, "wipedisk", posixpath.basename(disk), authid,
                    lambda task: _wipe(cluster, node, disk, task))  # fmt: skip
 
 
@@ -446,7 +437,7 @@ def create_lvm(
         if params.get("add_storage"):
             _create_or_update(cluster, node, settings, ["vgname"], define, task)
 
-    return _worker(cluster, node, "lvmcreate", name, authid, work)
+    return start_worker(cluster, node, "lvmcreate", name, authid, work)
 
 
 def create_lvmthin(
@@ -478,7 +469,7 @@ def create_lvmthin(
         if params.get("add_storage"):
             _create_or_update(cluster, node, settings, ["vgname", "thinpool"], define, task)
 
-    return _worker(cluster, node, "lvmthincreate", name, authid, work)
+    return start_worker(cluster, node, "lvmthincreate", name, authid, work)
 
 
 def create_directory(
@@ -537,7 +528,7 @@ def create_directory(
         if params.get("add_storage"):
             _create_or_update(cluster, node, settings, ["path"], define, task)
 
-    return _worker(cluster, node, "dircreate", name, authid, work)
+    return start_worker(cluster, node, "dircreate", name, authid, work)
 
 
 def _mke2fs_log(cluster: FakeCluster, ext4: dict[str, Any], uuid: str) -> list[str]:
@@ -657,7 +648,7 @@ def create_zpool(
         if params.get("add_storage"):
             _create_or_update(cluster, node, settings, ["pool"], define, task)
 
-    return _worker(cluster, node, "zfscreate", name, authid, work)
+    return start_worker(cluster, node, "zfscreate", name, authid, work)
 
 
 # ---- taking it down ---------------------------------------------------------------------------------------------
@@ -704,7 +695,7 @@ def remove_lvm(
             _cleanup_storages(cluster, node, lambda s: s.plugintype == "lvm" and s.options.get("vgname") == name)
         _release(cluster, node, own.pv, "LVM", task, bool(params.get("cleanup-disks")))
 
-    return _worker(cluster, node, "lvmremove", name, authid, work)
+    return start_worker(cluster, node, "lvmremove", name, authid, work)
 
 
 def _release(cluster: FakeCluster, node: str, device: str, usage: str, task: Task, wipe: bool) -> None:
@@ -763,7 +754,7 @@ def remove_lvmthin(
                 state.groups.remove(own)
                 _wipe(cluster, node, own.pv, task)
 
-    return _worker(cluster, node, "lvmthinremove", f"{vg}-{name}", authid, work)
+    return start_worker(cluster, node, "lvmthinremove", f"{vg}-{name}", authid, work)
 
 
 def remove_directory(
@@ -796,7 +787,7 @@ def remove_directory(
         if params.get("cleanup-disks"):
             _wipe(cluster, node, target, task)
 
-    return _worker(cluster, node, "dirremove", name, authid, work)
+    return start_worker(cluster, node, "dirremove", name, authid, work)
 
 
 def remove_zpool(
@@ -845,7 +836,7 @@ def remove_zpool(
             if written is not None:  # the labels stay: zpool destroy only marks the pool destroyed
                 written.settle()
 
-    return _worker(cluster, node, "zfsremove", name, authid, work)
+    return start_worker(cluster, node, "zfsremove", name, authid, work)
 
 
 def storage_pool_root(storage: Any) -> str | None:

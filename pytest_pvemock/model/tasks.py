@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pvemock.errors import PVEError
 from pytest_pvemock.model.clock import Clock
 from pytest_pvemock.model.upid import Upid
+
+if TYPE_CHECKING:
+    from pytest_pvemock.model.cluster import FakeCluster
 
 # Virtual seconds an action takes in manual mode unless the caller says otherwise.
 DEFAULT_DURATIONS = {
@@ -222,3 +225,15 @@ class TaskRegistry:
         task.status = "stopped"
         task.exitstatus = exitstatus
         task.endtime = self._clock.now()
+
+
+def start_worker(cluster: FakeCluster, node: str, kind: str, ident: str, authid: str, work: Work) -> Task:
+    """A task whose work changes state the views read: the cluster's revision moves on when it ends, failed or not."""
+
+    def run(task: Task) -> None:
+        try:
+            work(task)
+        finally:
+            cluster.revision.touch()
+
+    return cluster.tasks.start(node, kind, ident, authid, work=run)
