@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -378,6 +378,25 @@ def _bridge_tail(vnet: Mapping[str, Any], mtu: Any) -> list[str]:
     return lines
 
 
+def _vnet_subnets(
+    subnets: Mapping[str, Mapping[str, Any]], vnet_id: str
+) -> Iterator[tuple[Mapping[str, Any], ipaddress.IPv4Network | ipaddress.IPv6Network, str | None]]:
+    """The vnet's subnets in id order with their network, and the ``address <gateway>/<prefix>`` line of a gateway no
+    earlier subnet gave (the zone plugins write each gateway once)."""
+    seen: set[str] = set()
+    for subnet_id in sorted(subnets):
+        subnet = subnets[subnet_id]
+        if subnet.get("vnet") != vnet_id:
+            continue
+        network = ipaddress.ip_network(str(subnet.get("cidr") or _subnet_cidr(subnet_id)), strict=False)
+        gateway = subnet.get("gateway")
+        address = None
+        if gateway and str(gateway) not in seen:
+            address = f"address {gateway}/{network.prefixlen}"
+            seen.add(str(gateway))
+        yield subnet, network, address
+
+
 def _simple_vnet(
     config: dict[str, list[str]],
     vnet_id: str,
@@ -390,19 +409,11 @@ def _simple_vnet(
     if vnet_id in config:
         return
     lines: list[str] = []
-    seen: set[str] = set()
     forward = {4: False, 6: False}
-    for subnet_id in sorted(subnets):
-        subnet = subnets[subnet_id]
-        if subnet.get("vnet") != vnet_id:
-            continue
-        network = ipaddress.ip_network(str(subnet.get("cidr") or _subnet_cidr(subnet_id)), strict=False)
-        gateway = subnet.get("gateway")
-        if gateway and gateway not in seen:
-            lines.append(f"address {gateway}/{network.prefixlen}")
-            seen.add(str(gateway))
-        version = 6 if network.version == 6 else 4
-        forward[version] = forward[version] or bool(gateway)
+    for subnet, network, address in _vnet_subnets(subnets, vnet_id):
+        lines += [address] if address else []
+        version = network.version
+        forward[version] = forward[version] or bool(subnet.get("gateway"))
         if network.prefixlen == 32 and version == 4:
             lines.append(f"up ip route add {network} dev {vnet_id}")
         if str(subnet.get("snat", "0")) == "1" and node_ip and version == 4:  # the node routes IPv4 only
@@ -506,19 +517,12 @@ def _evpn_vnet(
     port = [f"vxlan-port {zone['vxlan-port']}"] if zone.get("vxlan-port") else []
     config.setdefault(f"vxlan_{vnet_id}", [f"vxlan-id {vnet.get('tag')}", *tunnel, *port, *tail])
     lines: list[str] = []
-    seen: set[str] = set()
     forward = {4: False, 6: False}
     subnets: dict[str, dict[str, Any]] = running.get("subnets") or {}
-    for subnet_id in sorted(subnets):
-        subnet = subnets[subnet_id]
-        if subnet.get("vnet") != vnet_id:
-            continue
-        network = ipaddress.ip_network(str(subnet.get("cidr") or _subnet_cidr(subnet_id)), strict=False)
-        gateway = subnet.get("gateway")
-        if gateway and gateway not in seen:
-            lines.append(f"address {gateway}/{network.prefixlen}")
-            seen.add(str(gateway))
-        forward[network.version] = forward[network.version] or bool(gateway)
+    for subnet, network, address in _vnet_subnets(subnets, vnet_id):
+        lines += [address] if address else []
+        forward[network.version] = forward[network.version] or bool(subnet.get("gateway"))
+    has_gateway = any(line.startswith("address ") for line in lines)
     if zone.get("mac"):
         lines.append(f"hwaddress {zone['mac']}")
     lines += [f"bridge_ports vxlan_{vnet_id}", "bridge_stp off", "bridge_fd 0", f"mtu {mtu}"]
@@ -526,7 +530,7 @@ def _evpn_vnet(
         lines.append(f"alias {vnet['alias']}")
     lines += ["ip-forward on"] if forward[4] else []
     lines += ["ip6-forward on"] if forward[6] else []
-    lines += ["arp-accept on"] if seen else []
+    lines += ["arp-accept on"] if has_gateway else []
     lines.append(f"vrf vrf_{zone_id}")
     config.setdefault(vnet_id, lines)
     route = "del" if is_gateway else "add"
